@@ -1,0 +1,145 @@
+//! The read buffer: bytes from the stream that the engine has not consumed.
+//!
+//! The stream reads straight into the buffer's free tail (no intermediate
+//! copy). Zeroed memory is reused across reads, so there is no memset per
+//! read. The engine consumes data payloads as they arrive, so what stays in
+//! here is at most a partial header or a control frame: the buffer grows to
+//! [`MAX_READ_CHUNK`] while reads keep filling it, and is released when a
+//! non-blocking read finds the stream idle.
+
+use std::io::{self, Read};
+
+/// Smallest allocation, and the least free space worth a read call.
+const MIN_READ_CHUNK: usize = 8 << 10;
+/// Largest size the buffer grows to.
+pub(crate) const MAX_READ_CHUNK: usize = 64 << 10;
+
+#[derive(Debug, Default)]
+pub(crate) struct ReadBuffer {
+    /// Initialized storage; `head..tail` is the unconsumed data.
+    data: Vec<u8>,
+    head: usize,
+    tail: usize,
+    /// The last read filled all the free space: traffic is heavy, grow.
+    last_read_full: bool,
+}
+
+impl ReadBuffer {
+    pub(crate) fn filled(&self) -> &[u8] {
+        &self.data[self.head..self.tail]
+    }
+
+    pub(crate) fn filled_mut(&mut self) -> &mut [u8] {
+        &mut self.data[self.head..self.tail]
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.head == self.tail
+    }
+
+    pub(crate) fn consume(&mut self, n: usize) {
+        debug_assert!(n <= self.tail - self.head);
+        self.head += n;
+        if self.head == self.tail {
+            self.head = 0;
+            self.tail = 0;
+        }
+    }
+
+    /// Appends bytes the caller read elsewhere (sans-IO input).
+    pub(crate) fn extend_from_slice(&mut self, bytes: &[u8]) {
+        self.make_room(bytes.len());
+        self.data[self.tail..self.tail + bytes.len()].copy_from_slice(bytes);
+        self.tail += bytes.len();
+    }
+
+    /// One `read` call into the free tail. `Ok(0)` is end of stream.
+    pub(crate) fn read_from<R: Read + ?Sized>(&mut self, reader: &mut R) -> io::Result<usize> {
+        let want = if self.last_read_full {
+            (self.data.len() * 2).clamp(MIN_READ_CHUNK, MAX_READ_CHUNK)
+        } else {
+            self.data.len().max(MIN_READ_CHUNK)
+        };
+        self.make_room(want.saturating_sub(self.tail - self.head).max(1));
+        match reader.read(&mut self.data[self.tail..]) {
+            Ok(n) => {
+                self.last_read_full = self.tail + n == self.data.len();
+                self.tail += n;
+                Ok(n)
+            }
+            Err(e) => {
+                if e.kind() == io::ErrorKind::WouldBlock && self.is_empty() {
+                    // Idle: give the memory back until traffic resumes.
+                    self.data = Vec::new();
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Ensures at least `extra` free bytes after `tail`, compacting first.
+    fn make_room(&mut self, extra: usize) {
+        if self.data.len() - self.tail >= extra {
+            return;
+        }
+        if self.head > 0 {
+            self.data.copy_within(self.head..self.tail, 0);
+            self.tail -= self.head;
+            self.head = 0;
+        }
+        let needed = self.tail + extra;
+        if self.data.len() < needed {
+            self.data.resize(needed.max(MIN_READ_CHUNK), 0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_consumes_and_compacts() {
+        let mut buf = ReadBuffer::default();
+        let mut src: &[u8] = b"hello world";
+        assert_eq!(buf.read_from(&mut src).unwrap(), 11);
+        assert_eq!(buf.filled(), b"hello world");
+        buf.consume(6);
+        assert_eq!(buf.filled(), b"world");
+        buf.extend_from_slice(b"!");
+        assert_eq!(buf.filled(), b"world!");
+        buf.consume(6);
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn grows_under_heavy_traffic_and_stays_capped() {
+        let mut buf = ReadBuffer::default();
+        let big = vec![7u8; 1 << 20];
+        let mut src: &[u8] = &big;
+        let mut sizes = Vec::new();
+        for _ in 0..8 {
+            let n = buf.read_from(&mut src).unwrap();
+            sizes.push(n);
+            let len = buf.filled().len();
+            buf.consume(len);
+        }
+        assert!(sizes.windows(2).all(|w| w[0] <= w[1]), "{sizes:?}");
+        assert_eq!(*sizes.last().unwrap(), MAX_READ_CHUNK);
+    }
+
+    #[test]
+    fn idle_nonblocking_read_releases_memory() {
+        struct Idle;
+        impl Read for Idle {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::ErrorKind::WouldBlock.into())
+            }
+        }
+        let mut buf = ReadBuffer::default();
+        buf.extend_from_slice(b"x");
+        buf.consume(1);
+        assert!(buf.read_from(&mut Idle).is_err());
+        assert_eq!(buf.data.capacity(), 0);
+    }
+}

@@ -1,0 +1,99 @@
+//! Message assembly: fragments -> one message, with size limits on the
+//! decoded size and UTF-8 checked as the bytes arrive (RFC 6455 §5.4, §8.1).
+
+use crate::{Message, ProtocolError};
+use ws_extensions::{ExtensionStack, MessageKind};
+
+/// Most bytes reserved up front for a frame whose length the peer announced:
+/// a peer that announces 16 MiB and sends nothing gets no 16 MiB allocation.
+const MAX_PREALLOCATION: usize = 1 << 20;
+
+#[derive(Debug, Default)]
+pub(crate) struct Assembler {
+    kind: Option<MessageKind>,
+    buf: Vec<u8>,
+    /// Prefix of `buf` known to be valid UTF-8 (text messages).
+    utf8_checked: usize,
+    /// The current message passes through the extension stack.
+    via_extensions: bool,
+    /// Chunks pushed so far for the current message.
+    chunks: usize,
+}
+
+impl Assembler {
+    pub(crate) fn in_progress(&self) -> bool {
+        self.kind.is_some()
+    }
+
+    pub(crate) fn begin(&mut self, kind: MessageKind, via_extensions: bool) {
+        self.kind = Some(kind);
+        self.via_extensions = via_extensions;
+        self.utf8_checked = 0;
+        self.chunks = 0;
+        self.buf.clear();
+    }
+
+    /// Announces a frame of `len` payload bytes (checked against the limit
+    /// when no extension changes the size).
+    pub(crate) fn reserve_frame(&mut self, len: u64, max_message: usize) -> Result<(), ProtocolError> {
+        if self.via_extensions {
+            return Ok(());
+        }
+        let total = (self.buf.len() as u64).saturating_add(len);
+        if total > max_message as u64 {
+            return Err(ProtocolError::MessageTooLarge { max: max_message });
+        }
+        self.buf.reserve((len as usize).min(MAX_PREALLOCATION));
+        Ok(())
+    }
+
+    /// Adds a piece of (unmasked) frame payload. `last` is set on the final
+    /// piece of the message's final frame.
+    pub(crate) fn push(
+        &mut self,
+        chunk: &[u8],
+        last: bool,
+        extensions: &mut ExtensionStack,
+        max_message: usize,
+    ) -> Result<(), ProtocolError> {
+        if self.via_extensions {
+            extensions.decode(chunk, last, &mut self.buf, max_message)?;
+        } else {
+            if self.buf.len().saturating_add(chunk.len()) > max_message {
+                return Err(ProtocolError::MessageTooLarge { max: max_message });
+            }
+            self.buf.extend_from_slice(chunk);
+        }
+        self.chunks += 1;
+        // The last piece is checked with the whole message in `finish`; a
+        // message that arrives in one piece is thus validated exactly once.
+        if !last && self.kind == Some(MessageKind::Text) {
+            self.check_utf8()?;
+        }
+        Ok(())
+    }
+
+    /// Validates what arrived since the last check. An incomplete code point
+    /// at the end is fine (its rest may come in the next piece); any byte that
+    /// can start no valid sequence fails at once.
+    fn check_utf8(&mut self) -> Result<(), ProtocolError> {
+        match std::str::from_utf8(&self.buf[self.utf8_checked..]) {
+            Ok(_) => self.utf8_checked = self.buf.len(),
+            Err(e) if e.error_len().is_none() => self.utf8_checked += e.valid_up_to(),
+            Err(_) => return Err(ProtocolError::InvalidUtf8),
+        }
+        Ok(())
+    }
+
+    /// Completes the message and hands it over.
+    pub(crate) fn finish(&mut self) -> Result<Message, ProtocolError> {
+        let kind = self.kind.take();
+        let data = std::mem::take(&mut self.buf);
+        match kind {
+            Some(MessageKind::Text) => String::from_utf8(data)
+                .map(Message::Text)
+                .map_err(|_| ProtocolError::InvalidUtf8),
+            _ => Ok(Message::Binary(data)),
+        }
+    }
+}

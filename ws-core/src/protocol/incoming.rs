@@ -1,0 +1,223 @@
+//! The receive path: frame decoding, control frames, data through the
+//! extensions into the assembler.
+
+use super::Protocol;
+use crate::header::FrameHeader;
+use crate::mask::apply_mask;
+use crate::{CloseCode, CloseFrame, Error, Message, OpCode, ProtocolError, Role};
+use ws_extensions::MessageKind;
+
+/// Where the decoder is within the current frame.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum FrameState {
+    /// Waiting for (the rest of) a header.
+    Header,
+    /// A control frame whose payload has not fully arrived (at most 125 bytes).
+    Control(FrameHeader),
+    /// Inside a data frame's payload.
+    Data {
+        header: FrameHeader,
+        /// Payload bytes still to come.
+        remaining: u64,
+        /// Payload bytes already consumed (the mask key's phase).
+        consumed: usize,
+    },
+}
+
+impl Protocol {
+    /// Processes buffered input and returns the next event, `Ok(None)` when
+    /// more input is needed.
+    ///
+    /// Data frames are consumed as their bytes arrive: text is checked for
+    /// UTF-8 and sizes against the limits before the frame is complete. Pings
+    /// queue a pong and the peer's Close queues the reply, before the event is
+    /// returned. A protocol violation queues a Close with the code the RFC
+    /// names and returns the error; after it the connection is closed.
+    pub fn next_message(&mut self) -> Result<Option<Message>, Error> {
+        if self.failed || self.close_received {
+            return Err(self.closed_error());
+        }
+        match self.process() {
+            Ok(event) => Ok(event),
+            Err(err) => {
+                self.fail(&err);
+                Err(Error::Protocol(err))
+            }
+        }
+    }
+
+    fn fail(&mut self, err: &ProtocolError) {
+        if !self.close_sent {
+            let code = err.close_code();
+            self.queue_close(Some(&CloseFrame::new(code, "")));
+        }
+        self.failed = true;
+        self.closed_reported = true;
+    }
+
+    fn process(&mut self) -> Result<Option<Message>, ProtocolError> {
+        loop {
+            match self.frame {
+                FrameState::Header => {
+                    let Some((header, len)) = FrameHeader::parse(self.rx.filled())? else {
+                        return Ok(None);
+                    };
+                    self.rx.consume(len);
+                    self.start_frame(header)?;
+                }
+                FrameState::Control(header) => {
+                    let len = header.payload_len as usize;
+                    if self.rx.filled().len() < len {
+                        return Ok(None);
+                    }
+                    let mut payload = self.rx.filled()[..len].to_vec();
+                    self.rx.consume(len);
+                    if let Some(key) = header.mask {
+                        apply_mask(&mut payload, key, 0);
+                    }
+                    self.frame = FrameState::Header;
+                    if let Some(event) = self.control_frame(header.opcode, payload)? {
+                        return Ok(Some(event));
+                    }
+                }
+                FrameState::Data {
+                    header,
+                    remaining,
+                    consumed,
+                } => {
+                    let available = self.rx.filled().len();
+                    if available == 0 && remaining > 0 {
+                        return Ok(None);
+                    }
+                    let take = remaining.min(available as u64) as usize;
+                    let chunk = &mut self.rx.filled_mut()[..take];
+                    if let Some(key) = header.mask {
+                        apply_mask(chunk, key, consumed);
+                    }
+                    let remaining = remaining - take as u64;
+                    let last = header.fin && remaining == 0;
+                    self.assembler.push(
+                        chunk,
+                        last,
+                        &mut self.extensions,
+                        self.config.limits.max_message_size,
+                    )?;
+                    self.rx.consume(take);
+                    if remaining > 0 {
+                        self.frame = FrameState::Data {
+                            header,
+                            remaining,
+                            consumed: consumed + take,
+                        };
+                        return Ok(None);
+                    }
+                    self.frame = FrameState::Header;
+                    if header.fin {
+                        return self.assembler.finish().map(Some);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Checks a new frame's header against the role, the extensions, the
+    /// fragmentation state and the limits, and sets up its payload.
+    fn start_frame(&mut self, header: FrameHeader) -> Result<(), ProtocolError> {
+        match (self.role, header.mask.is_some()) {
+            (Role::Server, false) if !self.config.accept_unmasked_frames => {
+                return Err(ProtocolError::UnmaskedFrame)
+            }
+            (Role::Client, true) => return Err(ProtocolError::MaskedFrame),
+            _ => {}
+        }
+        let invalid_rsv = || ProtocolError::InvalidRsv {
+            rsv: header.rsv.bits(),
+            opcode: header.opcode,
+        };
+        if header.opcode.is_control() {
+            // Extensions see data messages only; no RSV bit belongs on a control frame.
+            if !header.rsv.is_empty() {
+                return Err(invalid_rsv());
+            }
+            self.frame = FrameState::Control(header);
+            return Ok(());
+        }
+        if header.payload_len > self.config.limits.max_frame_size as u64 {
+            return Err(ProtocolError::FrameTooLarge {
+                size: header.payload_len,
+                max: self.config.limits.max_frame_size,
+            });
+        }
+        match header.opcode {
+            OpCode::Continuation => {
+                if !self.assembler.in_progress() {
+                    return Err(ProtocolError::UnexpectedContinuation);
+                }
+                // RSV bits describe a message: only its first frame carries them.
+                if !header.rsv.is_empty() {
+                    return Err(invalid_rsv());
+                }
+            }
+            opcode => {
+                if self.assembler.in_progress() {
+                    return Err(ProtocolError::ExpectedContinuation(opcode));
+                }
+                if !header.rsv.difference(self.extensions.reserved_bits()).is_empty() {
+                    return Err(invalid_rsv());
+                }
+                let kind = if opcode == OpCode::Text {
+                    MessageKind::Text
+                } else {
+                    MessageKind::Binary
+                };
+                let via_extensions = if self.extensions.is_empty() {
+                    false
+                } else {
+                    self.extensions.begin_message(header.rsv)?;
+                    self.extensions.decodes_current()
+                };
+                self.assembler.begin(kind, via_extensions);
+            }
+        }
+        self.assembler
+            .reserve_frame(header.payload_len, self.config.limits.max_message_size)?;
+        self.frame = FrameState::Data {
+            header,
+            remaining: header.payload_len,
+            consumed: 0,
+        };
+        Ok(())
+    }
+
+    fn control_frame(
+        &mut self,
+        opcode: OpCode,
+        payload: Vec<u8>,
+    ) -> Result<Option<Message>, ProtocolError> {
+        match opcode {
+            OpCode::Ping => {
+                // After our Close, nothing but the peer's Close matters (§5.5.1).
+                if !self.close_sent {
+                    self.pending_pong = Some(payload.clone());
+                }
+                Ok(Some(Message::Ping(payload)))
+            }
+            OpCode::Pong => Ok(Some(Message::Pong(payload))),
+            OpCode::Close => {
+                let frame = CloseFrame::parse(&payload)?;
+                self.close_received = true;
+                if !self.close_sent {
+                    // §5.5.1: reply with a Close, echoing the status code.
+                    let reply = CloseFrame::new(
+                        frame.as_ref().map_or(CloseCode::NORMAL, |f| f.code),
+                        "",
+                    );
+                    self.queue_close(Some(&reply));
+                }
+                Ok(Some(Message::Close(frame)))
+            }
+            // Data opcodes never reach here.
+            OpCode::Continuation | OpCode::Text | OpCode::Binary => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! The sans-IO protocol engine: bytes in, messages out, bytes to send out.
+//!
+//! [`Protocol`] never touches a socket. Feed it what the stream gave
+//! ([`Protocol::receive`] or [`Protocol::read_from`]), take events with
+//! [`Protocol::next_message`], queue messages with [`Protocol::send`], and
+//! write what [`Protocol::pending_output`] holds. It keeps every piece of
+//! partial state (half a header, half a frame, half a message, a pong to send,
+//! a close in progress), so a driver can stop at any byte and resume later.
+
+mod assembler;
+mod incoming;
+mod outgoing;
+
+use crate::buffer::ReadBuffer;
+use crate::{CloseFrame, Error, Message, Role, WebSocketConfig};
+use assembler::Assembler;
+use std::io::{self, Read, Write};
+use ws_extensions::ExtensionStack;
+
+pub(crate) use incoming::FrameState;
+
+/// Where the closing handshake stands (RFC 6455 §7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloseState {
+    /// Neither side has sent a Close.
+    Open,
+    /// We sent a Close and wait for the peer's; its data messages are still delivered.
+    CloseSent,
+    /// Both Closes were exchanged (or the connection failed): once the output
+    /// is flushed, the stream can be dropped.
+    Closed,
+}
+
+/// The WebSocket protocol state machine of one connection.
+#[derive(Debug)]
+pub struct Protocol {
+    role: Role,
+    config: WebSocketConfig,
+    extensions: ExtensionStack,
+    rx: ReadBuffer,
+    frame: FrameState,
+    assembler: Assembler,
+    tx: Vec<u8>,
+    /// Bytes of `tx` already handed to the stream.
+    tx_pos: usize,
+    /// The answer to the latest ping, not yet serialized: a newer ping replaces
+    /// it (RFC 6455 §5.5.3 asks for an answer to the most recent one only).
+    pending_pong: Option<Vec<u8>>,
+    close_sent: bool,
+    close_received: bool,
+    /// A protocol error failed the connection.
+    failed: bool,
+    /// `ConnectionClosed` has been reported once.
+    closed_reported: bool,
+}
+
+impl Protocol {
+    /// An engine for an open connection with no extension.
+    pub fn new(role: Role, config: WebSocketConfig) -> Self {
+        Protocol {
+            role,
+            config,
+            extensions: ExtensionStack::new(),
+            rx: ReadBuffer::default(),
+            frame: FrameState::Header,
+            assembler: Assembler::default(),
+            tx: Vec::new(),
+            tx_pos: 0,
+            pending_pong: None,
+            close_sent: false,
+            close_received: false,
+            failed: false,
+            closed_reported: false,
+        }
+    }
+
+    /// Sets the negotiated extension stack.
+    pub fn with_extensions(mut self, extensions: ExtensionStack) -> Self {
+        self.extensions = extensions;
+        self
+    }
+
+    /// This endpoint's role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The connection's settings.
+    pub fn config(&self) -> &WebSocketConfig {
+        &self.config
+    }
+
+    /// The negotiated extensions.
+    pub fn extensions(&self) -> &ExtensionStack {
+        &self.extensions
+    }
+
+    /// Where the closing handshake stands.
+    pub fn close_state(&self) -> CloseState {
+        if self.failed || (self.close_sent && self.close_received) {
+            CloseState::Closed
+        } else if self.close_sent {
+            CloseState::CloseSent
+        } else {
+            CloseState::Open
+        }
+    }
+
+    /// Hands the engine bytes read from the stream.
+    pub fn receive(&mut self, bytes: &[u8]) {
+        self.rx.extend_from_slice(bytes);
+    }
+
+    /// Makes one `read` call on `reader` straight into the engine's buffer.
+    /// `Ok(0)` means end of stream; see [`Protocol::end_of_stream`].
+    pub fn read_from<R: Read + ?Sized>(&mut self, reader: &mut R) -> io::Result<usize> {
+        self.rx.read_from(reader)
+    }
+
+    /// The error that the end of the stream means now: [`Error::ConnectionClosed`]
+    /// after a closing handshake, a reset without one otherwise.
+    pub fn end_of_stream(&mut self) -> Error {
+        if self.close_state() == CloseState::Closed {
+            self.closed_error()
+        } else {
+            self.failed = true;
+            self.closed_reported = true;
+            Error::Protocol(crate::ProtocolError::ResetWithoutClosingHandshake)
+        }
+    }
+
+    fn closed_error(&mut self) -> Error {
+        if self.closed_reported || self.failed {
+            Error::AlreadyClosed
+        } else {
+            self.closed_reported = true;
+            Error::ConnectionClosed
+        }
+    }
+
+    /// Queues `message`. Text and binary messages go through the extensions
+    /// and are fragmented per [`WebSocketConfig::max_outgoing_frame_size`];
+    /// `Close` starts the closing handshake.
+    pub fn send(&mut self, message: &Message) -> Result<(), Error> {
+        match message {
+            Message::Text(text) => self.send_data(ws_extensions::MessageKind::Text, text.as_bytes()),
+            Message::Binary(data) => self.send_data(ws_extensions::MessageKind::Binary, data),
+            Message::Ping(data) => self.send_ping(data),
+            Message::Pong(data) => self.send_pong(data),
+            Message::Close(frame) => self.close(frame.clone()),
+        }
+    }
+
+    /// True if there are bytes to write (including a queued pong).
+    pub fn wants_write(&self) -> bool {
+        self.tx_pos < self.tx.len() || self.pending_pong.is_some()
+    }
+
+    /// The bytes to write to the stream next. Serializes a queued pong first.
+    pub fn pending_output(&mut self) -> &[u8] {
+        self.serialize_pending_pong();
+        &self.tx[self.tx_pos..]
+    }
+
+    /// Marks `n` bytes of [`pending_output`](Self::pending_output) as written.
+    pub fn advance_output(&mut self, n: usize) {
+        self.tx_pos = (self.tx_pos + n).min(self.tx.len());
+        if self.tx_pos == self.tx.len() {
+            self.tx.clear();
+            self.tx_pos = 0;
+            // A burst of large messages may have grown the buffer a lot.
+            if self.tx.capacity() > 4 * self.config.write_buffer_size.max(1 << 16) {
+                self.tx.shrink_to(self.config.write_buffer_size);
+            }
+        }
+    }
+
+    /// Writes pending output to `writer` until it is all written, then flushes
+    /// `writer`. On `WouldBlock` what was not written stays queued.
+    pub fn write_to<W: Write + ?Sized>(&mut self, writer: &mut W) -> io::Result<()> {
+        loop {
+            let out = self.pending_output();
+            if out.is_empty() {
+                break;
+            }
+            match writer.write(out) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.advance_output(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        writer.flush()
+    }
+
+    /// Bytes queued for the stream.
+    pub fn buffered_output(&self) -> usize {
+        self.tx.len() - self.tx_pos
+    }
+
+    /// Starts the closing handshake with `frame` (or no status code). Does
+    /// nothing if a Close was already sent.
+    pub fn close(&mut self, frame: Option<CloseFrame>) -> Result<(), Error> {
+        if self.close_sent || self.failed {
+            return Ok(());
+        }
+        if let Some(f) = &frame {
+            if !f.code.is_valid() {
+                return Err(crate::SendError::InvalidCloseCode(f.code.as_u16()).into());
+            }
+            if 2 + f.reason.len() > crate::header::MAX_CONTROL_PAYLOAD {
+                return Err(crate::SendError::ControlPayloadTooLong(2 + f.reason.len()).into());
+            }
+        }
+        self.queue_close(frame.as_ref());
+        Ok(())
+    }
+
+    fn queue_close(&mut self, frame: Option<&CloseFrame>) {
+        let mut payload = Vec::with_capacity(2 + frame.map_or(0, |f| f.reason.len()));
+        if let Some(f) = frame {
+            f.write_payload(&mut payload);
+        }
+        self.pending_pong = None;
+        self.write_frame(true, ws_extensions::Rsv::NONE, crate::OpCode::Close, &payload);
+        self.close_sent = true;
+    }
+}
+
+#[cfg(test)]
+mod tests;

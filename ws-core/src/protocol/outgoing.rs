@@ -1,0 +1,105 @@
+//! The send path: extensions, fragmentation, frame encoding into the write buffer.
+
+use super::Protocol;
+use crate::header::{FrameHeader, MAX_CONTROL_PAYLOAD};
+use crate::mask::extend_masked;
+use crate::{Error, OpCode, Role, SendError};
+use ws_extensions::{MessageKind, Rsv};
+
+impl Protocol {
+    /// Queues a text or binary message.
+    pub fn send_data(&mut self, kind: MessageKind, payload: &[u8]) -> Result<(), Error> {
+        self.check_can_send()?;
+        let (payload, rsv) = self
+            .extensions
+            .encode(kind, payload)
+            .map_err(Error::Extension)?;
+        let opcode = match kind {
+            MessageKind::Text => OpCode::Text,
+            MessageKind::Binary => OpCode::Binary,
+        };
+        let frame_size = self
+            .config
+            .max_outgoing_frame_size
+            .unwrap_or(usize::MAX)
+            .max(1);
+        let mut chunks = payload.chunks(frame_size);
+        let first = chunks.next().unwrap_or(&[]);
+        let mut fin = first.len() == payload.len();
+        write_frame(&mut self.tx, self.role, fin, rsv, opcode, first);
+        let mut sent = first.len();
+        for chunk in chunks {
+            sent += chunk.len();
+            fin = sent == payload.len();
+            write_frame(&mut self.tx, self.role, fin, Rsv::NONE, OpCode::Continuation, chunk);
+        }
+        Ok(())
+    }
+
+    /// Queues a ping.
+    pub fn send_ping(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.check_control(payload)?;
+        self.write_frame(true, Rsv::NONE, OpCode::Ping, payload);
+        Ok(())
+    }
+
+    /// Queues an unsolicited pong (a heartbeat, §5.5.3). It also answers a
+    /// ping that arrived before and was not answered yet.
+    pub fn send_pong(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.check_control(payload)?;
+        self.pending_pong = None;
+        self.write_frame(true, Rsv::NONE, OpCode::Pong, payload);
+        Ok(())
+    }
+
+    fn check_control(&self, payload: &[u8]) -> Result<(), Error> {
+        self.check_can_send()?;
+        if payload.len() > MAX_CONTROL_PAYLOAD {
+            return Err(SendError::ControlPayloadTooLong(payload.len()).into());
+        }
+        Ok(())
+    }
+
+    fn check_can_send(&self) -> Result<(), Error> {
+        if self.close_sent || self.failed {
+            return Err(Error::AlreadyClosed);
+        }
+        if self.buffered_output() >= self.config.max_write_buffer_size {
+            return Err(Error::WriteBufferFull {
+                max: self.config.max_write_buffer_size,
+            });
+        }
+        Ok(())
+    }
+
+    pub(super) fn serialize_pending_pong(&mut self) {
+        if let Some(payload) = self.pending_pong.take() {
+            self.write_frame(true, Rsv::NONE, OpCode::Pong, &payload);
+        }
+    }
+
+    pub(super) fn write_frame(&mut self, fin: bool, rsv: Rsv, opcode: OpCode, payload: &[u8]) {
+        write_frame(&mut self.tx, self.role, fin, rsv, opcode, payload);
+    }
+}
+
+/// Encodes one frame into `tx`; clients mask with a fresh random key (§5.3).
+fn write_frame(tx: &mut Vec<u8>, role: Role, fin: bool, rsv: Rsv, opcode: OpCode, payload: &[u8]) {
+    let mask = match role {
+        Role::Client => Some(rand::random::<[u8; 4]>()),
+        Role::Server => None,
+    };
+    let header = FrameHeader {
+        fin,
+        rsv,
+        opcode,
+        mask,
+        payload_len: payload.len() as u64,
+    };
+    tx.reserve(header.encoded_len() + payload.len());
+    header.write_to(tx);
+    match mask {
+        Some(key) => extend_masked(tx, payload, key),
+        None => tx.extend_from_slice(payload),
+    }
+}

@@ -1,0 +1,172 @@
+//! The blocking/non-blocking driver over any `Read + Write` stream.
+
+use crate::protocol::{CloseState, Protocol};
+use crate::{CloseFrame, Error, Message, Role, WebSocketConfig};
+use std::io::{self, Read, Write};
+use ws_extensions::ExtensionStack;
+
+/// A WebSocket connection over a stream `S`, blocking or non-blocking.
+///
+/// With a non-blocking stream every method may return an
+/// [`Error::Io`] of kind `WouldBlock` ([`Error::is_would_block`]); nothing is
+/// lost, and the next call continues where this one stopped.
+#[derive(Debug)]
+pub struct WebSocket<S> {
+    stream: S,
+    protocol: Protocol,
+    /// A write error met after a message was read: reported on the next call,
+    /// so that the message is not lost.
+    deferred: Option<io::Error>,
+}
+
+impl<S: Read + Write> WebSocket<S> {
+    /// Wraps a stream on which the opening handshake is already done.
+    pub fn from_raw_socket(stream: S, role: Role, config: WebSocketConfig) -> Self {
+        Self::from_protocol(stream, Protocol::new(role, config))
+    }
+
+    /// Like [`from_raw_socket`](Self::from_raw_socket), for a stream of which
+    /// `part` was already read past the handshake: those bytes are processed first.
+    pub fn from_partially_read(
+        stream: S,
+        part: &[u8],
+        role: Role,
+        config: WebSocketConfig,
+    ) -> Self {
+        let mut protocol = Protocol::new(role, config);
+        protocol.receive(part);
+        Self::from_protocol(stream, protocol)
+    }
+
+    /// Wraps a stream and a configured engine (e.g. one with negotiated
+    /// extensions, see [`Protocol::with_extensions`]).
+    pub fn from_protocol(stream: S, protocol: Protocol) -> Self {
+        WebSocket {
+            stream,
+            protocol,
+            deferred: None,
+        }
+    }
+
+    /// Builds a connection with a negotiated extension stack and leftover handshake bytes.
+    pub fn from_parts(
+        stream: S,
+        part: &[u8],
+        role: Role,
+        config: WebSocketConfig,
+        extensions: ExtensionStack,
+    ) -> Self {
+        let mut protocol = Protocol::new(role, config).with_extensions(extensions);
+        protocol.receive(part);
+        Self::from_protocol(stream, protocol)
+    }
+
+    /// Reads the next message (or ping, pong, close event).
+    ///
+    /// Pongs and Close replies that reading queued are written before this
+    /// returns, as far as the stream accepts them. With nothing buffered this
+    /// makes exactly one `read` call on the stream, so a non-blocking stream
+    /// with no data returns `WouldBlock` at once.
+    ///
+    /// After the closing handshake this returns [`Error::ConnectionClosed`]
+    /// once; drop the stream then.
+    pub fn read(&mut self) -> Result<Message, Error> {
+        if let Some(e) = self.deferred.take() {
+            return Err(Error::Io(e));
+        }
+        loop {
+            match self.protocol.next_message() {
+                Ok(Some(message)) => {
+                    if self.protocol.wants_write() {
+                        if let Err(e) = self.protocol.write_to(&mut self.stream) {
+                            if e.kind() != io::ErrorKind::WouldBlock {
+                                self.deferred = Some(e);
+                            }
+                        }
+                    }
+                    return Ok(message);
+                }
+                Ok(None) => {}
+                Err(err) => {
+                    // A failed connection has a Close queued; closed ones may
+                    // still hold the Close reply. Either way, send what we can.
+                    let _ = self.protocol.write_to(&mut self.stream);
+                    return Err(err);
+                }
+            }
+            if self.protocol.wants_write() {
+                match self.protocol.write_to(&mut self.stream) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => return Err(Error::Io(e)),
+                }
+            }
+            match self.protocol.read_from(&mut self.stream) {
+                Ok(0) => return Err(self.protocol.end_of_stream()),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::Io(e)),
+            }
+        }
+    }
+
+    /// Queues `message` without flushing. If the queue passes
+    /// [`WebSocketConfig::write_buffer_size`], this also tries to write it out;
+    /// a `WouldBlock` there is not an error (the message is queued).
+    pub fn write(&mut self, message: Message) -> Result<(), Error> {
+        self.protocol.send(&message)?;
+        if self.protocol.buffered_output() > self.protocol.config().write_buffer_size {
+            match self.protocol.write_to(&mut self.stream) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(Error::Io(e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes every queued byte and flushes the stream.
+    pub fn flush(&mut self) -> Result<(), Error> {
+        self.protocol.write_to(&mut self.stream)?;
+        Ok(())
+    }
+
+    /// Queues `message` and flushes.
+    pub fn send(&mut self, message: Message) -> Result<(), Error> {
+        self.protocol.send(&message)?;
+        self.flush()
+    }
+
+    /// Starts the closing handshake and flushes. Keep reading afterwards: data
+    /// messages the peer sent before its Close are still delivered, then its
+    /// Close, then [`Error::ConnectionClosed`].
+    pub fn close(&mut self, frame: Option<CloseFrame>) -> Result<(), Error> {
+        self.protocol.close(frame)?;
+        self.flush()
+    }
+
+    /// Where the closing handshake stands.
+    pub fn close_state(&self) -> CloseState {
+        self.protocol.close_state()
+    }
+
+    /// The engine, e.g. to look at the negotiated extensions.
+    pub fn protocol(&self) -> &Protocol {
+        &self.protocol
+    }
+
+    /// The stream.
+    pub fn get_ref(&self) -> &S {
+        &self.stream
+    }
+
+    /// The stream, mutably. Reading or writing it directly corrupts the connection.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.stream
+    }
+
+    /// The stream and the engine.
+    pub fn into_parts(self) -> (S, Protocol) {
+        (self.stream, self.protocol)
+    }
+}

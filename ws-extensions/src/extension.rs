@@ -1,0 +1,64 @@
+//! The [`Extension`] trait: what an extension does to the messages of one connection.
+
+use crate::{ExtensionError, Rsv};
+use std::fmt;
+
+/// The kind of a data message, as its first frame's opcode says (RFC 6455 §5.6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MessageKind {
+    /// Opcode 0x1: the assembled, decoded payload must be UTF-8.
+    Text,
+    /// Opcode 0x2.
+    Binary,
+}
+
+/// One negotiated extension, bound to one connection.
+///
+/// Extensions sit between message assembly and the frame codec (RFC 6455 §9):
+/// they see data message payloads and the RSV bits of each message's first
+/// frame, never control frames and never the socket. Sending, the stack calls
+/// [`encode`](Extension::encode) in negotiation order; receiving, it calls
+/// [`decode`](Extension::decode) frame by frame in reverse order, so an extension
+/// can decode as a stream and stop as soon as the decoded size passes the limit.
+///
+/// RSV bits: an extension owns the bits [`reserved_bits`](Extension::reserved_bits)
+/// returns. Only the first frame of a data message may carry them; an RSV bit
+/// on a continuation or control frame, or one that no extension owns, fails the
+/// connection with close code 1002.
+pub trait Extension: Send + fmt::Debug {
+    /// The registered extension token, e.g. `permessage-deflate`.
+    fn name(&self) -> &str;
+
+    /// The RSV bits this extension gives a meaning to.
+    fn reserved_bits(&self) -> Rsv;
+
+    /// Transforms an outgoing message.
+    ///
+    /// Return `Ok(None)` to leave `payload` as it is (nothing is copied), or
+    /// write the transformed payload to `out` (which is empty on entry) and return
+    /// the RSV bits to set on the message's first frame, `Ok(Some(bits))`.
+    fn encode(
+        &mut self,
+        kind: MessageKind,
+        payload: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<Option<Rsv>, ExtensionError>;
+
+    /// Whether this extension transforms an incoming message whose first frame
+    /// carried `rsv`. Asked once per message, before its first [`decode`](Extension::decode).
+    fn decodes(&self, rsv: Rsv) -> bool;
+
+    /// Decodes one frame's payload of an incoming message this extension
+    /// [`decodes`](Extension::decodes), appending to `out`, which holds what the
+    /// message decoded to so far. `fin` is set on the message's last frame.
+    ///
+    /// `out.len()` must never pass `max_len`: return
+    /// [`ExtensionError::MessageTooLarge`] instead, before allocating past it.
+    fn decode(
+        &mut self,
+        input: &[u8],
+        fin: bool,
+        out: &mut Vec<u8>,
+        max_len: usize,
+    ) -> Result<(), ExtensionError>;
+}

@@ -1,0 +1,166 @@
+//! The negotiated extension stack of one connection.
+
+use crate::{Extension, ExtensionError, MessageKind, Rsv, RsvConflict};
+
+/// The extensions negotiated on one connection, in negotiation order.
+///
+/// Outgoing messages pass through them in that order, incoming ones in
+/// reverse (RFC 6455 §9.1: "the order of extensions ... is the order in which
+/// they are applied"). An empty stack costs one branch per message.
+#[derive(Debug, Default)]
+pub struct ExtensionStack {
+    extensions: Vec<Box<dyn Extension>>,
+    owned: Rsv,
+    /// Which extensions decode the message being received (bit i = extension i).
+    active: u64,
+    scratch: [Vec<u8>; 2],
+}
+
+impl ExtensionStack {
+    /// A stack with no extension: every payload passes unchanged.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a negotiated extension. Fails if it claims an RSV bit that an
+    /// extension already in the stack owns.
+    pub fn push(&mut self, extension: Box<dyn Extension>) -> Result<(), RsvConflict> {
+        let bits = extension.reserved_bits();
+        if let Some(first) = self
+            .extensions
+            .iter()
+            .find(|e| e.reserved_bits().intersects(bits))
+        {
+            return Err(RsvConflict {
+                first: first.name().to_owned(),
+                second: extension.name().to_owned(),
+                bits: first.reserved_bits().bits() & bits.bits(),
+            });
+        }
+        if self.extensions.len() >= 64 {
+            // Far beyond any real negotiation; keeps `active` a plain bit set.
+            return Err(RsvConflict {
+                first: "(64 extensions)".to_owned(),
+                second: extension.name().to_owned(),
+                bits: 0,
+            });
+        }
+        self.owned = self.owned.union(bits);
+        self.extensions.push(extension);
+        Ok(())
+    }
+
+    /// True if no extension was negotiated.
+    pub fn is_empty(&self) -> bool {
+        self.extensions.is_empty()
+    }
+
+    /// The negotiated extensions, in negotiation order.
+    pub fn extensions(&self) -> impl Iterator<Item = &dyn Extension> {
+        self.extensions.iter().map(|e| e.as_ref())
+    }
+
+    /// The RSV bits that some extension owns.
+    pub fn reserved_bits(&self) -> Rsv {
+        self.owned
+    }
+
+    /// Runs an outgoing message through every extension, in negotiation order.
+    /// Returns the payload to frame and the RSV bits for its first frame; when
+    /// no extension changes it, that is `payload` itself, not a copy.
+    pub fn encode<'a>(
+        &'a mut self,
+        kind: MessageKind,
+        payload: &'a [u8],
+    ) -> Result<(&'a [u8], Rsv), ExtensionError> {
+        let mut rsv = Rsv::NONE;
+        // Which buffer holds the current payload: None = the caller's.
+        let mut current: Option<usize> = None;
+        for ext in &mut self.extensions {
+            let target = current.map_or(0, |c| 1 - c);
+            let (a, b) = self.scratch.split_at_mut(1);
+            let (input, out): (&[u8], &mut Vec<u8>) = match (current, target) {
+                (None, _) => (payload, &mut a[0]),
+                (Some(0), _) => (&a[0], &mut b[0]),
+                (Some(_), _) => (&b[0], &mut a[0]),
+            };
+            out.clear();
+            if let Some(bits) = ext.encode(kind, input, out)? {
+                rsv = rsv.union(bits);
+                current = Some(target);
+            }
+        }
+        Ok(match current {
+            None => (payload, rsv),
+            Some(i) => (&self.scratch[i], rsv),
+        })
+    }
+
+    /// Starts an incoming data message whose first frame carried `rsv`: fails
+    /// with a 1002 error if a bit is set that no extension owns, and picks the
+    /// extensions that decode this message.
+    pub fn begin_message(&mut self, rsv: Rsv) -> Result<(), ExtensionError> {
+        let unowned = rsv.difference(self.owned);
+        if !unowned.is_empty() {
+            return Err(ExtensionError::Protocol {
+                extension: "(none)".to_owned(),
+                reason: format!("RSV bits {:#05b} set but no extension owns them", unowned.bits()),
+            });
+        }
+        self.active = 0;
+        for (i, ext) in self.extensions.iter().enumerate() {
+            if ext.decodes(rsv) {
+                self.active |= 1 << i;
+            }
+        }
+        Ok(())
+    }
+
+    /// True if the message started by [`begin_message`](Self::begin_message)
+    /// passes through some extension; otherwise the caller appends payloads itself.
+    pub fn decodes_current(&self) -> bool {
+        self.active != 0
+    }
+
+    /// Decodes one frame's payload of the current message through every
+    /// active extension, in reverse negotiation order, appending to `out`.
+    pub fn decode(
+        &mut self,
+        input: &[u8],
+        fin: bool,
+        out: &mut Vec<u8>,
+        max_len: usize,
+    ) -> Result<(), ExtensionError> {
+        if self.active == 0 {
+            if out.len().saturating_add(input.len()) > max_len {
+                return Err(ExtensionError::MessageTooLarge { limit: max_len });
+            }
+            out.extend_from_slice(input);
+            return Ok(());
+        }
+        // Reverse order: the lowest active index runs last, straight into `out`.
+        let last = self.active.trailing_zeros() as usize;
+        // Intermediate stages decode into scratch buffers, the last into `out`.
+        let mut current: Option<usize> = None;
+        for i in (last + 1..self.extensions.len()).rev() {
+            if self.active & (1 << i) == 0 {
+                continue;
+            }
+            let target = current.map_or(0, |c| 1 - c);
+            let (a, b) = self.scratch.split_at_mut(1);
+            let (src, dst): (&[u8], &mut Vec<u8>) = match current {
+                None => (input, &mut a[0]),
+                Some(0) => (&a[0], &mut b[0]),
+                Some(_) => (&b[0], &mut a[0]),
+            };
+            dst.clear();
+            self.extensions[i].decode(src, fin, dst, max_len)?;
+            current = Some(target);
+        }
+        let src: &[u8] = match current {
+            None => input,
+            Some(c) => &self.scratch[c],
+        };
+        self.extensions[last].decode(src, fin, out, max_len)
+    }
+}
