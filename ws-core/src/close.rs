@@ -133,7 +133,9 @@ mod tests {
         ] {
             assert!(CloseCode::from(ok).is_valid(), "{ok}");
         }
-        for bad in [0u16, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535] {
+        for bad in [
+            0u16, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535,
+        ] {
             assert!(!CloseCode::from(bad).is_valid(), "{bad}");
         }
     }
@@ -152,7 +154,9 @@ mod tests {
         let err = CloseFrame::parse(&[0x03, 0xe8, 0xce, 0xba, 0xed, 0xa0, 0x80]).unwrap_err();
         assert!(matches!(err, ProtocolError::InvalidCloseReason));
         assert_eq!(err.close_code(), CloseCode::INVALID_PAYLOAD);
-        let frame = CloseFrame::parse(&[0x0b, 0xb8, b'h', b'i']).unwrap().unwrap();
+        let frame = CloseFrame::parse(&[0x0b, 0xb8, b'h', b'i'])
+            .unwrap()
+            .unwrap();
         assert_eq!(frame, CloseFrame::new(CloseCode::from(3000), "hi"));
         let mut out = Vec::new();
         frame.write_payload(&mut out);

@@ -159,7 +159,10 @@ mod tests {
     fn display_does_not_repeat_source() {
         let err = Error::from(ProtocolError::InvalidUtf8);
         let shown = err.to_string();
-        let source = err.source().expect("protocol errors have a source").to_string();
+        let source = err
+            .source()
+            .expect("protocol errors have a source")
+            .to_string();
         assert!(!shown.contains(&source), "{shown} / {source}");
         let io = Error::from(io::Error::new(io::ErrorKind::BrokenPipe, "pipe gone"));
         assert!(!io.to_string().contains("pipe gone"));

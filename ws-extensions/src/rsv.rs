@@ -61,7 +61,11 @@ impl fmt::Debug for Rsv {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Rsv(")?;
         let mut first = true;
-        for (bit, name) in [(Rsv::RSV1, "RSV1"), (Rsv::RSV2, "RSV2"), (Rsv::RSV3, "RSV3")] {
+        for (bit, name) in [
+            (Rsv::RSV1, "RSV1"),
+            (Rsv::RSV2, "RSV2"),
+            (Rsv::RSV3, "RSV3"),
+        ] {
             if self.contains(bit) {
                 if !first {
                     write!(f, "|")?;

@@ -104,7 +104,10 @@ impl ExtensionStack {
         if !unowned.is_empty() {
             return Err(ExtensionError::Protocol {
                 extension: "(none)".to_owned(),
-                reason: format!("RSV bits {:#05b} set but no extension owns them", unowned.bits()),
+                reason: format!(
+                    "RSV bits {:#05b} set but no extension owns them",
+                    unowned.bits()
+                ),
             });
         }
         self.active = 0;

@@ -1,1 +1,51 @@
-//! placeholder
+//! The WebSocket opening handshake (RFC 6455 §4) over any `Read + Write`
+//! stream, blocking or not, with `http` crate types.
+//!
+//! - [`ClientHandshake`]: sends the upgrade request (the caller's custom
+//!   headers kept beside the required ones) and validates the 101 answer.
+//! - [`ServerHandshake`]: validates the request, lets a [`Callback`] inspect it
+//!   and alter or refuse the response, and answers bad requests with the
+//!   status the RFC names (400, 426 with `Sec-WebSocket-Version: 13`, ...).
+//!
+//! Both return [`HandshakeError::Interrupted`] on `WouldBlock` and resume
+//! where they stopped; bytes that follow the HTTP head in the same read are
+//! handed to the connection, never dropped.
+//!
+//! ```
+//! use std::io::Cursor;
+//! use ws_handshake::{derive_accept_key, ClientConfig, ClientHandshake, ServerConfig, ServerHandshake, NoCallback};
+//!
+//! // A server reading a canned request from memory.
+//! let request = "GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n\
+//!                Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+//!                Sec-WebSocket-Version: 13\r\n\r\n";
+//! let stream = Cursor::new(request.as_bytes().to_vec());
+//! let (ws, req) = ServerHandshake::new(stream, NoCallback, ServerConfig::default())
+//!     .handshake()
+//!     .unwrap();
+//! assert_eq!(req.uri().path(), "/chat");
+//! let written = &ws.get_ref().get_ref()[request.len()..];
+//! assert!(written.starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
+//! assert_eq!(derive_accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+//! # let _ = (ClientConfig::default(), ClientHandshake::<Cursor<Vec<u8>>>::new);
+//! ```
+
+mod client;
+mod config;
+mod error;
+mod headers;
+mod key;
+mod machine;
+mod server;
+
+pub use client::{
+    prepare_request, validate_response, ClientConfig, ClientHandshake, IntoClientRequest,
+};
+pub use config::HandshakeLimits;
+pub use error::{Error, HandshakeError};
+pub use http;
+pub use key::{derive_accept_key, generate_key, is_valid_key};
+pub use server::{
+    build_response, parse_request, Callback, ErrorResponse, NoCallback, ServerConfig,
+    ServerHandshake,
+};

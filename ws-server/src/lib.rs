@@ -1,1 +1,62 @@
-//! placeholder
+//! A WebSocket server: accept the upgrade on a stream, then talk.
+//!
+//! ```no_run
+//! use std::net::TcpListener;
+//! use ws_server::{accept, Message};
+//!
+//! let listener = TcpListener::bind("127.0.0.1:9001").unwrap();
+//! for stream in listener.incoming() {
+//!     let mut socket = accept(stream.unwrap()).unwrap();
+//!     while let Ok(message) = socket.read() {
+//!         if message.is_data() {
+//!             socket.send(message).unwrap();
+//!         }
+//!     }
+//! }
+//! ```
+//!
+//! [`accept_hdr`] takes a [`Callback`] that sees the request and can add
+//! response headers, choose a subprotocol, or refuse with a status and body.
+
+use std::io::{Read, Write};
+
+pub use ws_core::{CloseCode, CloseFrame, Error as WsError, Message, WebSocket, WebSocketConfig};
+pub use ws_handshake::http;
+pub use ws_handshake::{
+    Callback, Error, ErrorResponse, HandshakeError, NoCallback, ServerConfig, ServerHandshake,
+};
+
+/// Runs the server handshake on `stream` with default settings.
+pub fn accept<S: Read + Write>(
+    stream: S,
+) -> Result<WebSocket<S>, HandshakeError<ServerHandshake<S, NoCallback>>> {
+    accept_hdr_with_config(stream, NoCallback, ServerConfig::default())
+}
+
+/// [`accept`] with settings.
+pub fn accept_with_config<S: Read + Write>(
+    stream: S,
+    config: ServerConfig,
+) -> Result<WebSocket<S>, HandshakeError<ServerHandshake<S, NoCallback>>> {
+    accept_hdr_with_config(stream, NoCallback, config)
+}
+
+/// [`accept`] with a callback that inspects the request and may alter or
+/// refuse the response.
+pub fn accept_hdr<S: Read + Write, C: Callback>(
+    stream: S,
+    callback: C,
+) -> Result<WebSocket<S>, HandshakeError<ServerHandshake<S, C>>> {
+    accept_hdr_with_config(stream, callback, ServerConfig::default())
+}
+
+/// [`accept_hdr`] with settings.
+pub fn accept_hdr_with_config<S: Read + Write, C: Callback>(
+    stream: S,
+    callback: C,
+    config: ServerConfig,
+) -> Result<WebSocket<S>, HandshakeError<ServerHandshake<S, C>>> {
+    ServerHandshake::new(stream, callback, config)
+        .handshake()
+        .map(|(ws, _request)| ws)
+}

@@ -35,7 +35,11 @@ impl Assembler {
 
     /// Announces a frame of `len` payload bytes (checked against the limit
     /// when no extension changes the size).
-    pub(crate) fn reserve_frame(&mut self, len: u64, max_message: usize) -> Result<(), ProtocolError> {
+    pub(crate) fn reserve_frame(
+        &mut self,
+        len: u64,
+        max_message: usize,
+    ) -> Result<(), ProtocolError> {
         if self.via_extensions {
             return Ok(());
         }

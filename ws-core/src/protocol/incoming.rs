@@ -162,7 +162,11 @@ impl Protocol {
                 if self.assembler.in_progress() {
                     return Err(ProtocolError::ExpectedContinuation(opcode));
                 }
-                if !header.rsv.difference(self.extensions.reserved_bits()).is_empty() {
+                if !header
+                    .rsv
+                    .difference(self.extensions.reserved_bits())
+                    .is_empty()
+                {
                     return Err(invalid_rsv());
                 }
                 let kind = if opcode == OpCode::Text {
@@ -208,10 +212,8 @@ impl Protocol {
                 self.close_received = true;
                 if !self.close_sent {
                     // §5.5.1: reply with a Close, echoing the status code.
-                    let reply = CloseFrame::new(
-                        frame.as_ref().map_or(CloseCode::NORMAL, |f| f.code),
-                        "",
-                    );
+                    let reply =
+                        CloseFrame::new(frame.as_ref().map_or(CloseCode::NORMAL, |f| f.code), "");
                     self.queue_close(Some(&reply));
                 }
                 Ok(Some(Message::Close(frame)))

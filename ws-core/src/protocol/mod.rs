@@ -143,7 +143,9 @@ impl Protocol {
     /// `Close` starts the closing handshake.
     pub fn send(&mut self, message: &Message) -> Result<(), Error> {
         match message {
-            Message::Text(text) => self.send_data(ws_extensions::MessageKind::Text, text.as_bytes()),
+            Message::Text(text) => {
+                self.send_data(ws_extensions::MessageKind::Text, text.as_bytes())
+            }
             Message::Binary(data) => self.send_data(ws_extensions::MessageKind::Binary, data),
             Message::Ping(data) => self.send_ping(data),
             Message::Pong(data) => self.send_pong(data),
@@ -222,7 +224,12 @@ impl Protocol {
             f.write_payload(&mut payload);
         }
         self.pending_pong = None;
-        self.write_frame(true, ws_extensions::Rsv::NONE, crate::OpCode::Close, &payload);
+        self.write_frame(
+            true,
+            ws_extensions::Rsv::NONE,
+            crate::OpCode::Close,
+            &payload,
+        );
         self.close_sent = true;
     }
 }

@@ -31,7 +31,14 @@ impl Protocol {
         for chunk in chunks {
             sent += chunk.len();
             fin = sent == payload.len();
-            write_frame(&mut self.tx, self.role, fin, Rsv::NONE, OpCode::Continuation, chunk);
+            write_frame(
+                &mut self.tx,
+                self.role,
+                fin,
+                Rsv::NONE,
+                OpCode::Continuation,
+                chunk,
+            );
         }
         Ok(())
     }

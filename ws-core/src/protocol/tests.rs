@@ -22,10 +22,16 @@ fn ping_is_answered_and_surfaced() {
     let (mut client, mut server) = pair();
     client.send_ping(b"hi").unwrap();
     pump(&mut client, &mut server);
-    assert_eq!(server.next_message().unwrap(), Some(Message::Ping(b"hi".to_vec())));
+    assert_eq!(
+        server.next_message().unwrap(),
+        Some(Message::Ping(b"hi".to_vec()))
+    );
     assert!(server.wants_write());
     pump(&mut server, &mut client);
-    assert_eq!(client.next_message().unwrap(), Some(Message::Pong(b"hi".to_vec())));
+    assert_eq!(
+        client.next_message().unwrap(),
+        Some(Message::Pong(b"hi".to_vec()))
+    );
 }
 
 #[test]
@@ -37,32 +43,51 @@ fn only_the_latest_unsent_ping_is_answered() {
     server.next_message().unwrap();
     server.next_message().unwrap();
     pump(&mut server, &mut client);
-    assert_eq!(client.next_message().unwrap(), Some(Message::Pong(b"2".to_vec())));
+    assert_eq!(
+        client.next_message().unwrap(),
+        Some(Message::Pong(b"2".to_vec()))
+    );
     assert_eq!(client.next_message().unwrap(), None);
 }
 
 #[test]
 fn close_handshake_initiated_by_client_delivers_late_data() {
     let (mut client, mut server) = pair();
-    client.close(Some(CloseFrame::new(CloseCode::NORMAL, "bye"))).unwrap();
+    client
+        .close(Some(CloseFrame::new(CloseCode::NORMAL, "bye")))
+        .unwrap();
     assert_eq!(client.close_state(), CloseState::CloseSent);
-    assert!(matches!(client.send(&Message::text("x")), Err(Error::AlreadyClosed)));
+    assert!(matches!(
+        client.send(&Message::text("x")),
+        Err(Error::AlreadyClosed)
+    ));
     // The server sends a message before it sees our Close: still delivered.
     server.send(&Message::text("late")).unwrap();
     pump(&mut server, &mut client);
     pump(&mut client, &mut server);
     assert_eq!(
         server.next_message().unwrap(),
-        Some(Message::Close(Some(CloseFrame::new(CloseCode::NORMAL, "bye"))))
+        Some(Message::Close(Some(CloseFrame::new(
+            CloseCode::NORMAL,
+            "bye"
+        ))))
     );
     assert_eq!(server.close_state(), CloseState::Closed);
     pump(&mut server, &mut client);
     assert_eq!(client.next_message().unwrap(), Some(Message::text("late")));
-    assert!(matches!(client.next_message().unwrap(), Some(Message::Close(Some(f))) if f.code == CloseCode::NORMAL));
+    assert!(
+        matches!(client.next_message().unwrap(), Some(Message::Close(Some(f))) if f.code == CloseCode::NORMAL)
+    );
     assert_eq!(client.close_state(), CloseState::Closed);
-    assert!(matches!(client.next_message(), Err(Error::ConnectionClosed)));
+    assert!(matches!(
+        client.next_message(),
+        Err(Error::ConnectionClosed)
+    ));
     assert!(matches!(client.next_message(), Err(Error::AlreadyClosed)));
-    assert!(matches!(server.next_message(), Err(Error::ConnectionClosed)));
+    assert!(matches!(
+        server.next_message(),
+        Err(Error::ConnectionClosed)
+    ));
 }
 
 #[test]

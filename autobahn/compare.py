@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Compare an Autobahn|Testsuite report with the committed expected results.
+
+Usage: compare.py ROLE REPORT_DIR EXPECTED_JSON [--update]
+
+ROLE is "server" (our server under wstest -m fuzzingclient) or "client" (our
+client under wstest -m fuzzingserver). Every case's behavior, behaviorClose and
+remoteCloseCode must equal the expected ones (durations are ignored); any
+difference, better or worse, fails with exit status 1, so the expected file
+always says where the code stands. --update rewrites this role's entry.
+"""
+import json
+import sys
+from collections import Counter
+
+FIELDS = ("behavior", "behaviorClose", "remoteCloseCode")
+
+
+def main():
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    update = "--update" in sys.argv
+    if len(args) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    role, report_dir, expected_path = args
+    with open(f"{report_dir}/index.json") as f:
+        index = json.load(f)
+    if len(index) != 1:
+        print(f"expected one agent in the report, found {sorted(index)}", file=sys.stderr)
+        return 2
+    (agent, cases), = index.items()
+    actual = {case: {k: result.get(k) for k in FIELDS} for case, result in cases.items()}
+
+    try:
+        with open(expected_path) as f:
+            expected_all = json.load(f)
+    except FileNotFoundError:
+        expected_all = {}
+
+    counts = Counter(r["behavior"] for r in actual.values())
+    summary = ", ".join(f"{n} {b}" for b, n in sorted(counts.items()))
+    print(f"{role} ({agent}): {len(actual)} cases: {summary}")
+
+    if update:
+        expected_all[role] = dict(sorted(actual.items(), key=lambda kv: case_key(kv[0])))
+        with open(expected_path, "w") as f:
+            json.dump(expected_all, f, indent=1, sort_keys=False)
+            f.write("\n")
+        print(f"updated {expected_path} [{role}]")
+        return 0
+
+    expected = expected_all.get(role, {})
+    diffs = []
+    for case in sorted(set(expected) | set(actual), key=case_key):
+        e, a = expected.get(case), actual.get(case)
+        if e != a:
+            diffs.append(f"  {case}: expected {e}, got {a}")
+    if diffs:
+        print(f"{len(diffs)} case(s) differ from {expected_path}:")
+        print("\n".join(diffs))
+        return 1
+    print("matches the expected results")
+    return 0
+
+
+def case_key(case):
+    return tuple(int(p) for p in case.split("."))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Runs the Autobahn|Testsuite against our server or client and compares the
+# verdicts with autobahn/expected-results.json.
+#
+#   autobahn/run.sh server [--update] [CASES...]   # our echo server, wstest -m fuzzingclient
+#   autobahn/run.sh client [--update] [CASES...]   # our client, wstest -m fuzzingserver
+#
+# CASES default to "*" (all 517). --update rewrites the expected results of the
+# role instead of comparing (only with all cases). wstest comes from, in order:
+# $WSTEST, ../shared/autobahn/install.sh (into $WSTEST_VENV, default
+# /tmp/wstest-venv), `wstest` on PATH, the crossbario/autobahn-testsuite image.
+set -euo pipefail
+
+ROLE="${1:?usage: run.sh server|client [--update] [CASES...]}"
+shift
+UPDATE=""
+if [ "${1:-}" = "--update" ]; then UPDATE="--update"; shift; fi
+CASES=("$@")
+[ ${#CASES[@]} -gt 0 ] || CASES=("*")
+if [ -n "$UPDATE" ] && [ "${CASES[*]}" != "*" ]; then
+    echo "--update needs the full case list" >&2; exit 2
+fi
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(dirname "$HERE")"
+WORK="${AUTOBAHN_WORK:-$ROOT/target/autobahn/$ROLE}"
+rm -rf "$WORK"; mkdir -p "$WORK"
+AGENT="ws-rs"
+case_list=$(printf '"%s",' "${CASES[@]}"); case_list="[${case_list%,}]"
+
+# --- find wstest -----------------------------------------------------------
+DOCKER=""
+if [ -n "${WSTEST:-}" ]; then
+    :
+elif [ -x "$ROOT/../shared/autobahn/install.sh" ] || [ -f "$ROOT/../shared/autobahn/install.sh" ]; then
+    VENV="${WSTEST_VENV:-/tmp/wstest-venv}"
+    if ! "$VENV/bin/wstest" --autobahnversion >/dev/null 2>&1; then
+        echo "installing wstest into $VENV"
+        bash "$ROOT/../shared/autobahn/install.sh" "$VENV" >"$WORK/install.log" 2>&1 \
+            || { cat "$WORK/install.log"; exit 1; }
+    fi
+    WSTEST="$VENV/bin/wstest"
+elif command -v wstest >/dev/null 2>&1; then
+    WSTEST="$(command -v wstest)"
+else
+    DOCKER=1
+fi
+
+run_wstest() { # mode spec [args]; bounded: a hung run must not hang CI
+    if [ -n "$DOCKER" ]; then
+        timeout 3000 docker run --rm --network host -v "$WORK:$WORK" -w "$WORK" \
+            crossbario/autobahn-testsuite wstest -m "$1" -s "$2" "${@:3}"
+    else
+        (cd "$WORK" && timeout 3000 "$WSTEST" -m "$1" -s "$2" "${@:3}")
+    fi
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# --- build the testees -------------------------------------------------------
+(cd "$ROOT" && cargo build --release -q -p autobahn)
+BIN="$ROOT/target/release"
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+if [ "$ROLE" = server ]; then
+    "$BIN/autobahn-server" 127.0.0.1:0 >"$WORK/testee.log" 2>&1 &
+    PIDS+=($!)
+    for _ in $(seq 100); do grep -q "listening on" "$WORK/testee.log" && break; sleep 0.1; done
+    ADDR=$(sed -n 's/^listening on //p' "$WORK/testee.log")
+    [ -n "$ADDR" ] || { echo "server did not start"; cat "$WORK/testee.log"; exit 1; }
+    cat >"$WORK/fuzzingclient.json" <<JSON
+{"outdir": "./reports", "servers": [{"agent": "$AGENT", "url": "ws://$ADDR"}],
+ "cases": $case_list, "exclude-cases": [], "exclude-agent-cases": {}}
+JSON
+    run_wstest fuzzingclient fuzzingclient.json >"$WORK/wstest.log" 2>&1 \
+        || { tail -20 "$WORK/wstest.log"; exit 1; }
+elif [ "$ROLE" = client ]; then
+    PORT=$(free_port)
+    cat >"$WORK/fuzzingserver.json" <<JSON
+{"url": "ws://127.0.0.1:$PORT", "outdir": "./reports",
+ "cases": $case_list, "exclude-cases": [], "exclude-agent-cases": {}}
+JSON
+    run_wstest fuzzingserver fuzzingserver.json --webport 0 >"$WORK/wstest.log" 2>&1 &
+    PIDS+=($!)
+    for _ in $(seq 300); do (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
+    timeout 3000 "$BIN/autobahn-client" "ws://127.0.0.1:$PORT" "$AGENT" >"$WORK/testee.log" 2>&1 \
+        || { tail -20 "$WORK/testee.log"; exit 1; }
+else
+    echo "role must be server or client" >&2; exit 2
+fi
+
+if [ "${CASES[*]}" = "*" ]; then
+    python3 "$HERE/compare.py" "$ROLE" "$WORK/reports" "$HERE/expected-results.json" $UPDATE
+else
+    python3 "$ROOT/../shared/autobahn/summarize.py" "$WORK/reports" 2>/dev/null \
+        || python3 -c "import json,sys,collections; d=json.load(open('$WORK/reports/index.json')); [print(a, collections.Counter(r['behavior'] for r in c.values())) for a,c in d.items()]"
+fi

@@ -1,0 +1,290 @@
+//! The client side: build the upgrade request, validate the response (RFC 6455 §4.1).
+
+use crate::headers::{has_token, single, tokens};
+use crate::machine::{HeadReader, HeadWriter, ReadError};
+use crate::{derive_accept_key, generate_key, Error, HandshakeError, HandshakeLimits};
+use http::header::{
+    HeaderName, HeaderValue, CONNECTION, HOST, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_EXTENSIONS,
+    SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
+};
+use http::{Request, Response, StatusCode, Uri};
+use std::io::{Read, Write};
+use ws_core::{Role, WebSocket, WebSocketConfig};
+
+/// Anything a client handshake can start from: a URL (`&str`, `String`,
+/// [`Uri`]) or a full [`Request`] with custom headers.
+pub trait IntoClientRequest {
+    /// Converts into a request; the handshake adds the headers it requires.
+    fn into_client_request(self) -> Result<Request<()>, Error>;
+}
+
+impl IntoClientRequest for Request<()> {
+    fn into_client_request(self) -> Result<Request<()>, Error> {
+        Ok(self)
+    }
+}
+
+impl IntoClientRequest for Uri {
+    fn into_client_request(self) -> Result<Request<()>, Error> {
+        Ok(Request::get(self).body(())?)
+    }
+}
+
+impl IntoClientRequest for &Uri {
+    fn into_client_request(self) -> Result<Request<()>, Error> {
+        self.clone().into_client_request()
+    }
+}
+
+impl IntoClientRequest for &str {
+    fn into_client_request(self) -> Result<Request<()>, Error> {
+        let uri: Uri = self
+            .parse()
+            .map_err(|_| Error::InvalidRequest("not a valid URL"))?;
+        uri.into_client_request()
+    }
+}
+
+impl IntoClientRequest for String {
+    fn into_client_request(self) -> Result<Request<()>, Error> {
+        self.as_str().into_client_request()
+    }
+}
+
+impl IntoClientRequest for &String {
+    fn into_client_request(self) -> Result<Request<()>, Error> {
+        self.as_str().into_client_request()
+    }
+}
+
+/// Client handshake settings.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct ClientConfig {
+    /// Settings of the connection once open.
+    pub websocket: WebSocketConfig,
+    /// Caps on the server's response head.
+    pub limits: HandshakeLimits,
+    /// Subprotocols to offer, most preferred first (`Sec-WebSocket-Protocol`).
+    pub subprotocols: Vec<String>,
+}
+
+/// A client handshake in progress over `S`; resumable after `WouldBlock`.
+#[derive(Debug)]
+pub struct ClientHandshake<S> {
+    stream: S,
+    state: State,
+    accept: String,
+    offered: Vec<String>,
+    config: ClientConfig,
+}
+
+#[derive(Debug)]
+enum State {
+    Writing(HeadWriter),
+    Reading(HeadReader),
+}
+
+impl<S: Read + Write> ClientHandshake<S> {
+    /// Prepares the request: the caller's headers are kept, and the required
+    /// ones (`Host`, `Upgrade`, `Connection`, `Sec-WebSocket-Key`,
+    /// `Sec-WebSocket-Version`) are set.
+    pub fn new(
+        stream: S,
+        request: impl IntoClientRequest,
+        config: ClientConfig,
+    ) -> Result<Self, Error> {
+        let mut request = request.into_client_request()?;
+        let key = generate_key();
+        prepare_request(&mut request, &key, &config.subprotocols)?;
+        let offered = tokens(request.headers(), &SEC_WEBSOCKET_PROTOCOL)
+            .map(str::to_owned)
+            .collect();
+        let head = serialize_request(&request)?;
+        Ok(ClientHandshake {
+            stream,
+            state: State::Writing(HeadWriter::new(head)),
+            accept: derive_accept_key(key.as_bytes()),
+            offered,
+            config,
+        })
+    }
+
+    /// Drives the handshake. On `WouldBlock` it returns
+    /// [`HandshakeError::Interrupted`] with itself; call again when ready.
+    pub fn handshake(mut self) -> Result<(WebSocket<S>, Response<()>), HandshakeError<Self>> {
+        loop {
+            match &mut self.state {
+                State::Writing(writer) => {
+                    if !writer.write(&mut self.stream)? {
+                        return Err(HandshakeError::Interrupted(self));
+                    }
+                    self.state = State::Reading(HeadReader::default());
+                }
+                State::Reading(reader) => {
+                    let end = match reader.read(&mut self.stream, &self.config.limits, None) {
+                        Ok(end) => end,
+                        Err(ReadError::WouldBlock) => {
+                            return Err(HandshakeError::Interrupted(self))
+                        }
+                        Err(ReadError::Fatal(e)) => return Err(e.into()),
+                    };
+                    let head = &reader.buffer()[..end];
+                    let response = parse_response(head, &self.config.limits)?;
+                    validate_response(&response, &self.accept, &self.offered)?;
+                    let leftover = reader.buffer()[end..].to_vec();
+                    let ws = WebSocket::from_partially_read(
+                        self.stream,
+                        &leftover,
+                        Role::Client,
+                        self.config.websocket,
+                    );
+                    return Ok((ws, response));
+                }
+            }
+        }
+    }
+}
+
+/// Adds the headers §4.1 requires to `request`, keeping the caller's others.
+pub fn prepare_request(
+    request: &mut Request<()>,
+    key: &str,
+    subprotocols: &[String],
+) -> Result<(), Error> {
+    let uri = request.uri().clone();
+    match uri.scheme_str() {
+        Some("ws" | "wss" | "http" | "https") => {}
+        _ => return Err(Error::InvalidRequest("URL scheme must be ws or wss")),
+    }
+    let authority = uri
+        .authority()
+        .ok_or(Error::InvalidRequest("URL has no host"))?;
+    let headers = request.headers_mut();
+    if !headers.contains_key(HOST) {
+        let host = authority.as_str().rsplit('@').next().unwrap_or_default();
+        headers.insert(
+            HOST,
+            HeaderValue::from_str(host).map_err(http::Error::from)?,
+        );
+    }
+    headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+    headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
+    headers.insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+    headers.insert(
+        SEC_WEBSOCKET_KEY,
+        HeaderValue::from_str(key).map_err(http::Error::from)?,
+    );
+    if !subprotocols.is_empty() {
+        let list = subprotocols.join(", ");
+        headers.append(
+            SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_str(&list).map_err(http::Error::from)?,
+        );
+    }
+    Ok(())
+}
+
+/// The request as bytes: `GET <path?query> HTTP/1.1`, then the headers.
+fn serialize_request(request: &Request<()>) -> Result<Vec<u8>, Error> {
+    let target = request.uri().path_and_query().map_or("/", |p| p.as_str());
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(b"GET ");
+    out.extend_from_slice(target.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    write_headers(&mut out, request.headers());
+    Ok(out)
+}
+
+pub(crate) fn write_headers(out: &mut Vec<u8>, headers: &http::HeaderMap) {
+    for (name, value) in headers {
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+fn parse_response(head: &[u8], limits: &HandshakeLimits) -> Result<Response<()>, Error> {
+    let mut slots = vec![httparse::EMPTY_HEADER; limits.max_headers];
+    let mut parsed = httparse::Response::new(&mut slots);
+    match parsed.parse(head) {
+        Ok(httparse::Status::Complete(_)) => {}
+        Ok(httparse::Status::Partial) => return Err(Error::Parse(httparse::Error::Token)),
+        Err(httparse::Error::TooManyHeaders) => {
+            return Err(Error::TooManyHeaders {
+                max: limits.max_headers,
+            })
+        }
+        Err(e) => return Err(e.into()),
+    }
+    if parsed.version != Some(1) {
+        return Err(Error::UnsupportedHttpVersion);
+    }
+    let status = StatusCode::from_u16(parsed.code.unwrap_or(0))
+        .map_err(|_| Error::Parse(httparse::Error::Status))?;
+    let mut response = Response::new(());
+    *response.status_mut() = status;
+    *response.version_mut() = http::Version::HTTP_11;
+    for h in parsed.headers.iter() {
+        let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(http::Error::from)?;
+        let value = HeaderValue::from_bytes(h.value).map_err(http::Error::from)?;
+        response.headers_mut().append(name, value);
+    }
+    Ok(response)
+}
+
+/// Checks a response against §4.1's list (the client's items 1–6).
+pub fn validate_response(
+    response: &Response<()>,
+    expected_accept: &str,
+    offered_subprotocols: &[String],
+) -> Result<(), Error> {
+    if response.status() != StatusCode::SWITCHING_PROTOCOLS {
+        let mut copy = Response::new(());
+        *copy.status_mut() = response.status();
+        *copy.headers_mut() = response.headers().clone();
+        return Err(Error::UnexpectedStatus(Box::new(copy)));
+    }
+    let headers = response.headers();
+    if !has_token(headers, &UPGRADE, "websocket") {
+        return Err(Error::InvalidHeader {
+            name: "Upgrade",
+            reason: "must be \"websocket\"",
+        });
+    }
+    if !has_token(headers, &CONNECTION, "upgrade") {
+        return Err(Error::InvalidHeader {
+            name: "Connection",
+            reason: "must contain \"Upgrade\"",
+        });
+    }
+    let accept = single(headers, &SEC_WEBSOCKET_ACCEPT)
+        .map_err(|()| Error::InvalidHeader {
+            name: "Sec-WebSocket-Accept",
+            reason: "appears more than once",
+        })?
+        .ok_or(Error::MissingHeader("Sec-WebSocket-Accept"))?;
+    if accept.as_bytes() != expected_accept.as_bytes() {
+        return Err(Error::AcceptMismatch);
+    }
+    let mut chosen = tokens(headers, &SEC_WEBSOCKET_PROTOCOL);
+    if let Some(protocol) = chosen.next() {
+        if chosen.next().is_some() {
+            return Err(Error::InvalidHeader {
+                name: "Sec-WebSocket-Protocol",
+                reason: "names more than one subprotocol",
+            });
+        }
+        if !offered_subprotocols.iter().any(|p| p == protocol) {
+            return Err(Error::UnexpectedSubprotocol(protocol.to_owned()));
+        }
+    }
+    if let Some(ext) = tokens(headers, &SEC_WEBSOCKET_EXTENSIONS).next() {
+        return Err(Error::Extension(format!(
+            "server answered extension {ext:?}, which was not offered"
+        )));
+    }
+    Ok(())
+}

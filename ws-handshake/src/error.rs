@@ -1,0 +1,128 @@
+//! Handshake errors. On the server side each knows the HTTP status it is
+//! answered with.
+
+use http::StatusCode;
+use std::io;
+
+/// Why an opening handshake failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The stream failed.
+    #[error("I/O error during the opening handshake")]
+    Io(#[from] io::Error),
+    /// The stream ended before the handshake was complete.
+    #[error("stream ended during the opening handshake")]
+    UnexpectedEof,
+    /// The HTTP head could not be parsed.
+    #[error("malformed HTTP head")]
+    Parse(#[from] httparse::Error),
+    /// The HTTP head is longer than allowed.
+    #[error("HTTP head exceeds {max} bytes")]
+    HeadTooLarge {
+        /// [`HandshakeLimits::max_head_size`](crate::HandshakeLimits::max_head_size).
+        max: usize,
+    },
+    /// More header lines than allowed.
+    #[error("more than {max} header lines")]
+    TooManyHeaders {
+        /// [`HandshakeLimits::max_headers`](crate::HandshakeLimits::max_headers).
+        max: usize,
+    },
+    /// The request line is longer than allowed.
+    #[error("request line exceeds {max} bytes")]
+    RequestLineTooLong {
+        /// [`HandshakeLimits::max_request_line`](crate::HandshakeLimits::max_request_line).
+        max: usize,
+    },
+    /// Not a GET request (§4.2.1 item 1).
+    #[error("method {0} is not GET")]
+    MethodNotAllowed(String),
+    /// Not HTTP/1.1 (§4.1, §4.2.1 item 1).
+    #[error("HTTP version is not 1.1")]
+    UnsupportedHttpVersion,
+    /// A required header is missing.
+    #[error("missing {0} header")]
+    MissingHeader(&'static str),
+    /// A header has a value the handshake does not allow.
+    #[error("invalid {name} header: {reason}")]
+    InvalidHeader {
+        /// The header.
+        name: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// `Sec-WebSocket-Version` is not 13; the server answers 426 (§4.4).
+    #[error("unsupported WebSocket version {0:?}")]
+    UnsupportedVersion(String),
+    /// The server's callback refused the request with this response.
+    #[error("request rejected with status {}", .0.status())]
+    Rejected(Box<http::Response<Option<String>>>),
+    /// The server answered with a status other than 101.
+    #[error("server answered with status {}", .0.status())]
+    UnexpectedStatus(Box<http::Response<()>>),
+    /// `Sec-WebSocket-Accept` does not match the key we sent (§4.1 item 4).
+    #[error("Sec-WebSocket-Accept does not match the key")]
+    AcceptMismatch,
+    /// The server chose a subprotocol we did not offer (§4.1 item 6).
+    #[error("server chose subprotocol {0:?}, which was not offered")]
+    UnexpectedSubprotocol(String),
+    /// Extension negotiation failed.
+    #[error("extension negotiation failed: {0}")]
+    Extension(String),
+    /// The request cannot be built from what the caller gave.
+    #[error("invalid request: {0}")]
+    InvalidRequest(&'static str),
+    /// An `http` type could not be built.
+    #[error("invalid HTTP value")]
+    Http(#[from] http::Error),
+}
+
+impl Error {
+    /// The status a server answers this error with, if it is the client's fault.
+    pub fn http_status(&self) -> Option<StatusCode> {
+        Some(match self {
+            Error::Parse(_)
+            | Error::MissingHeader(_)
+            | Error::InvalidHeader { .. }
+            | Error::Extension(_) => StatusCode::BAD_REQUEST,
+            Error::HeadTooLarge { .. } | Error::TooManyHeaders { .. } => {
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+            }
+            Error::RequestLineTooLong { .. } => StatusCode::URI_TOO_LONG,
+            Error::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Error::UnsupportedHttpVersion => StatusCode::HTTP_VERSION_NOT_SUPPORTED,
+            Error::UnsupportedVersion(_) => StatusCode::UPGRADE_REQUIRED,
+            Error::Rejected(r) => r.status(),
+            _ => return None,
+        })
+    }
+}
+
+/// The result of a handshake step on a stream that may block.
+#[derive(Debug, thiserror::Error)]
+pub enum HandshakeError<H> {
+    /// The stream returned `WouldBlock`. Call `handshake()` on the value
+    /// again when the stream is ready; nothing was lost.
+    #[error("handshake interrupted by WouldBlock")]
+    Interrupted(H),
+    /// The handshake failed.
+    #[error("handshake failed")]
+    Failure(#[source] Error),
+}
+
+impl<H> From<Error> for HandshakeError<H> {
+    fn from(e: Error) -> Self {
+        HandshakeError::Failure(e)
+    }
+}
+
+impl<H> HandshakeError<H> {
+    /// The failure, if this is not an interruption.
+    pub fn into_failure(self) -> Option<Error> {
+        match self {
+            HandshakeError::Failure(e) => Some(e),
+            HandshakeError::Interrupted(_) => None,
+        }
+    }
+}

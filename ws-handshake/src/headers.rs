@@ -1,0 +1,60 @@
+//! Header helpers: token lists (RFC 7230 §7) compared case-insensitively.
+
+use http::header::{HeaderMap, HeaderName};
+
+/// True if any `name` header holds `token` in its comma-separated list.
+pub(crate) fn has_token(headers: &HeaderMap, name: &HeaderName, token: &str) -> bool {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case(token))
+}
+
+/// Every token of every `name` header, in order.
+pub(crate) fn tokens<'a>(
+    headers: &'a HeaderMap,
+    name: &'a HeaderName,
+) -> impl Iterator<Item = &'a str> + 'a {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+/// The single value of `name`; `Err(())` if it appears more than once.
+pub(crate) fn single<'a>(
+    headers: &'a HeaderMap,
+    name: &HeaderName,
+) -> Result<Option<&'a http::HeaderValue>, ()> {
+    let mut all = headers.get_all(name).iter();
+    let first = all.next();
+    if all.next().is_some() {
+        return Err(());
+    }
+    Ok(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::header::CONNECTION;
+
+    #[test]
+    fn token_lists_across_lines_and_case() {
+        let mut h = HeaderMap::new();
+        h.append(CONNECTION, "keep-alive".parse().unwrap());
+        h.append(CONNECTION, "foo, UpGrade ".parse().unwrap());
+        assert!(has_token(&h, &CONNECTION, "upgrade"));
+        assert!(!has_token(&h, &CONNECTION, "close"));
+        assert_eq!(
+            tokens(&h, &CONNECTION).collect::<Vec<_>>(),
+            ["keep-alive", "foo", "UpGrade"]
+        );
+        assert!(single(&h, &CONNECTION).is_err());
+    }
+}

@@ -1,0 +1,110 @@
+//! The resumable I/O under both handshakes: read an HTTP head, write one.
+
+use crate::{Error, HandshakeLimits};
+use std::io::{self, Read, Write};
+
+/// Bytes asked for per read of the HTTP head.
+const READ_CHUNK: usize = 4096;
+
+/// Accumulates an HTTP head until its blank line, within the limits.
+#[derive(Debug, Default)]
+pub(crate) struct HeadReader {
+    buf: Vec<u8>,
+    /// How far the blank line search has looked.
+    scanned: usize,
+}
+
+impl HeadReader {
+    /// Reads until a complete head is buffered. Returns the head length;
+    /// bytes after it stay in the buffer (see [`HeadReader::into_buffer`]).
+    pub(crate) fn read<R: Read>(
+        &mut self,
+        stream: &mut R,
+        limits: &HandshakeLimits,
+        max_first_line: Option<usize>,
+    ) -> Result<usize, ReadError> {
+        loop {
+            if let Some(max) = max_first_line {
+                let line_end = self.buf.windows(2).position(|w| w == b"\r\n");
+                if line_end.unwrap_or(self.buf.len()) > max {
+                    return Err(ReadError::Fatal(Error::RequestLineTooLong { max }));
+                }
+            }
+            if let Some(end) = self.find_end() {
+                return Ok(end);
+            }
+            if self.buf.len() >= limits.max_head_size {
+                return Err(ReadError::Fatal(Error::HeadTooLarge {
+                    max: limits.max_head_size,
+                }));
+            }
+            let start = self.buf.len();
+            let want = READ_CHUNK.min(limits.max_head_size - start);
+            self.buf.resize(start + want, 0);
+            let result = stream.read(&mut self.buf[start..]);
+            let n = *result.as_ref().unwrap_or(&0);
+            self.buf.truncate(start + n);
+            match result {
+                Ok(0) => return Err(ReadError::Fatal(Error::UnexpectedEof)),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    return Err(ReadError::WouldBlock)
+                }
+                Err(e) => return Err(ReadError::Fatal(e.into())),
+            }
+        }
+    }
+
+    fn find_end(&mut self) -> Option<usize> {
+        let from = self.scanned.saturating_sub(3);
+        let pos = self.buf[from..].windows(4).position(|w| w == b"\r\n\r\n");
+        match pos {
+            Some(p) => Some(from + p + 4),
+            None => {
+                self.scanned = self.buf.len();
+                None
+            }
+        }
+    }
+
+    pub(crate) fn buffer(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+pub(crate) enum ReadError {
+    WouldBlock,
+    Fatal(Error),
+}
+
+/// Writes a buffer out over as many calls as the stream needs.
+#[derive(Debug, Default)]
+pub(crate) struct HeadWriter {
+    buf: Vec<u8>,
+    pos: usize,
+}
+
+impl HeadWriter {
+    pub(crate) fn new(buf: Vec<u8>) -> Self {
+        HeadWriter { buf, pos: 0 }
+    }
+
+    /// `Ok(true)` when everything is written and flushed, `Ok(false)` on `WouldBlock`.
+    pub(crate) fn write<W: Write>(&mut self, stream: &mut W) -> Result<bool, Error> {
+        while self.pos < self.buf.len() {
+            match stream.write(&self.buf[self.pos..]) {
+                Ok(0) => return Err(Error::Io(io::ErrorKind::WriteZero.into())),
+                Ok(n) => self.pos += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        match stream.flush() {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! The server side: validate the upgrade request, answer it (RFC 6455 §4.2).
+
+use crate::client::write_headers;
+use crate::headers::{has_token, single, tokens};
+use crate::machine::{HeadReader, HeadWriter, ReadError};
+use crate::{derive_accept_key, is_valid_key, Error, HandshakeError, HandshakeLimits};
+use http::header::{
+    HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST, SEC_WEBSOCKET_ACCEPT,
+    SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
+};
+use http::{Method, Request, Response, StatusCode, Uri};
+use std::io::{Read, Write};
+use ws_core::{Role, WebSocket, WebSocketConfig};
+
+/// A response that refuses the upgrade, with an optional body.
+pub type ErrorResponse = Response<Option<String>>;
+
+/// Inspects the client's request and may alter the response (add headers,
+/// pick a subprotocol) or refuse the upgrade with a response of its own.
+///
+/// Whatever the callback does, the headers RFC 6455 requires in a 101
+/// response (`Upgrade`, `Connection`, `Sec-WebSocket-Accept`) are set again
+/// afterwards, so custom headers never cost a required one.
+pub trait Callback: Sized {
+    /// Called once the request is known to be a valid upgrade.
+    fn on_request(
+        self,
+        request: &Request<()>,
+        response: Response<()>,
+    ) -> Result<Response<()>, ErrorResponse>;
+}
+
+impl<F> Callback for F
+where
+    F: FnOnce(&Request<()>, Response<()>) -> Result<Response<()>, ErrorResponse>,
+{
+    fn on_request(
+        self,
+        request: &Request<()>,
+        response: Response<()>,
+    ) -> Result<Response<()>, ErrorResponse> {
+        self(request, response)
+    }
+}
+
+/// A callback that accepts every valid request as it is.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoCallback;
+
+impl Callback for NoCallback {
+    fn on_request(
+        self,
+        _: &Request<()>,
+        response: Response<()>,
+    ) -> Result<Response<()>, ErrorResponse> {
+        Ok(response)
+    }
+}
+
+/// Server handshake settings.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct ServerConfig {
+    /// Settings of the connection once open.
+    pub websocket: WebSocketConfig,
+    /// Caps on the request head (431 / 414 past them).
+    pub limits: HandshakeLimits,
+    /// Subprotocols this server speaks. The first one the client offers (in
+    /// the client's order of preference) is chosen.
+    pub subprotocols: Vec<String>,
+}
+
+/// A server handshake in progress over `S`; resumable after `WouldBlock`.
+#[derive(Debug)]
+pub struct ServerHandshake<S, C> {
+    stream: S,
+    state: State<C>,
+    config: ServerConfig,
+}
+
+#[derive(Debug)]
+enum State<C> {
+    Reading(HeadReader, Option<C>),
+    /// Writing the answer; then open the connection with the leftover bytes,
+    /// or fail with the error the answer reported.
+    Writing(HeadWriter, Box<Outcome>),
+}
+
+impl<S: Read + Write, C: Callback> ServerHandshake<S, C> {
+    /// Starts a handshake on a freshly accepted stream.
+    pub fn new(stream: S, callback: C, config: ServerConfig) -> Self {
+        ServerHandshake {
+            stream,
+            state: State::Reading(HeadReader::default(), Some(callback)),
+            config,
+        }
+    }
+
+    /// Drives the handshake. On `WouldBlock` it returns
+    /// [`HandshakeError::Interrupted`] with itself; call again when ready.
+    /// A request that is not a valid upgrade is answered with the matching
+    /// HTTP status (400, 405, 414, 426, 431, 505 or the callback's) before the
+    /// error is returned.
+    pub fn handshake(mut self) -> Result<(WebSocket<S>, Request<()>), HandshakeError<Self>> {
+        loop {
+            match &mut self.state {
+                State::Reading(reader, callback) => {
+                    let limits = self.config.limits;
+                    let outcome =
+                        match reader.read(&mut self.stream, &limits, Some(limits.max_request_line))
+                        {
+                            Ok(end) => {
+                                let callback = callback.take();
+                                answer(reader.buffer(), end, callback, &self.config)
+                            }
+                            Err(ReadError::WouldBlock) => {
+                                return Err(HandshakeError::Interrupted(self))
+                            }
+                            Err(ReadError::Fatal(e)) => {
+                                if e.http_status().is_none() {
+                                    return Err(e.into());
+                                }
+                                (error_response(&e), Err(e))
+                            }
+                        };
+                    self.state = State::Writing(HeadWriter::new(outcome.0), Box::new(outcome.1));
+                }
+                State::Writing(writer, _) => {
+                    if !writer.write(&mut self.stream)? {
+                        return Err(HandshakeError::Interrupted(self));
+                    }
+                    let State::Writing(_, outcome) = self.state else {
+                        unreachable!("state checked above")
+                    };
+                    let (leftover, request) = (*outcome)?;
+                    let ws = WebSocket::from_partially_read(
+                        self.stream,
+                        &leftover,
+                        Role::Server,
+                        self.config.websocket,
+                    );
+                    return Ok((ws, request));
+                }
+            }
+        }
+    }
+}
+
+/// After the answer is written: the leftover bytes and the request, or the
+/// error the answer reported.
+type Outcome = Result<(Vec<u8>, Request<()>), Error>;
+type Answer = (Vec<u8>, Outcome);
+
+/// Builds the bytes to send back and what follows them.
+fn answer<C: Callback>(
+    buf: &[u8],
+    end: usize,
+    callback: Option<C>,
+    config: &ServerConfig,
+) -> Answer {
+    let result = parse_request(&buf[..end], &config.limits).and_then(|request| {
+        let response = build_response(&request, &config.subprotocols)?;
+        Ok((request, response))
+    });
+    let (request, response) = match result {
+        Ok(ok) => ok,
+        Err(e) => return (error_response(&e), Err(e)),
+    };
+    let required = required_headers(&response);
+    let response = match callback {
+        Some(cb) => cb.on_request(&request, response),
+        None => Ok(response),
+    };
+    match response {
+        Ok(mut response) => {
+            *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+            for (name, value) in required {
+                response.headers_mut().insert(name, value);
+            }
+            let mut out = b"HTTP/1.1 101 Switching Protocols\r\n".to_vec();
+            write_headers(&mut out, response.headers());
+            (out, Ok((buf[end..].to_vec(), request)))
+        }
+        Err(rejection) => {
+            let out = serialize_error(&rejection);
+            (out, Err(Error::Rejected(Box::new(rejection))))
+        }
+    }
+}
+
+/// Parses a request head into an `http` request (no validation yet).
+pub fn parse_request(head: &[u8], limits: &HandshakeLimits) -> Result<Request<()>, Error> {
+    let mut slots = vec![httparse::EMPTY_HEADER; limits.max_headers];
+    let mut parsed = httparse::Request::new(&mut slots);
+    match parsed.parse(head) {
+        Ok(httparse::Status::Complete(_)) => {}
+        Ok(httparse::Status::Partial) => return Err(Error::Parse(httparse::Error::Token)),
+        Err(httparse::Error::TooManyHeaders) => {
+            return Err(Error::TooManyHeaders {
+                max: limits.max_headers,
+            })
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let method = parsed.method.unwrap_or_default();
+    if method != "GET" {
+        return Err(Error::MethodNotAllowed(method.to_owned()));
+    }
+    if parsed.version != Some(1) {
+        return Err(Error::UnsupportedHttpVersion);
+    }
+    let uri: Uri = parsed
+        .path
+        .unwrap_or_default()
+        .parse()
+        .map_err(|_| Error::InvalidHeader {
+            name: "request target",
+            reason: "not a valid URI",
+        })?;
+    let mut request = Request::new(());
+    *request.method_mut() = Method::GET;
+    *request.uri_mut() = uri;
+    *request.version_mut() = http::Version::HTTP_11;
+    for h in parsed.headers.iter() {
+        let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(http::Error::from)?;
+        let value = HeaderValue::from_bytes(h.value).map_err(http::Error::from)?;
+        request.headers_mut().append(name, value);
+    }
+    Ok(request)
+}
+
+/// Validates an upgrade request (§4.2.1) and builds the 101 response.
+pub fn build_response(
+    request: &Request<()>,
+    subprotocols: &[String],
+) -> Result<Response<()>, Error> {
+    let headers = request.headers();
+    match single(headers, &HOST) {
+        Ok(Some(_)) => {}
+        Ok(None) => return Err(Error::MissingHeader("Host")),
+        Err(()) => {
+            return Err(Error::InvalidHeader {
+                name: "Host",
+                reason: "appears more than once",
+            })
+        }
+    }
+    if !has_token(headers, &UPGRADE, "websocket") {
+        return Err(Error::InvalidHeader {
+            name: "Upgrade",
+            reason: "must contain \"websocket\"",
+        });
+    }
+    if !has_token(headers, &CONNECTION, "upgrade") {
+        return Err(Error::InvalidHeader {
+            name: "Connection",
+            reason: "must contain \"Upgrade\"",
+        });
+    }
+    let version = single(headers, &SEC_WEBSOCKET_VERSION)
+        .map_err(|()| Error::UnsupportedVersion("(several)".to_owned()))?
+        .ok_or(Error::MissingHeader("Sec-WebSocket-Version"))?;
+    if version.as_bytes() != b"13" {
+        return Err(Error::UnsupportedVersion(
+            String::from_utf8_lossy(version.as_bytes()).into_owned(),
+        ));
+    }
+    let key = single(headers, &SEC_WEBSOCKET_KEY)
+        .map_err(|()| Error::InvalidHeader {
+            name: "Sec-WebSocket-Key",
+            reason: "appears more than once",
+        })?
+        .ok_or(Error::MissingHeader("Sec-WebSocket-Key"))?;
+    if !is_valid_key(key.as_bytes()) {
+        return Err(Error::InvalidHeader {
+            name: "Sec-WebSocket-Key",
+            reason: "must be 16 bytes in base64",
+        });
+    }
+    let mut response = Response::new(());
+    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let h = response.headers_mut();
+    h.insert(UPGRADE, HeaderValue::from_static("websocket"));
+    h.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+    h.insert(
+        SEC_WEBSOCKET_ACCEPT,
+        HeaderValue::from_str(&derive_accept_key(key.as_bytes())).map_err(http::Error::from)?,
+    );
+    if let Some(chosen) =
+        tokens(headers, &SEC_WEBSOCKET_PROTOCOL).find(|p| subprotocols.iter().any(|s| s == p))
+    {
+        h.insert(
+            SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_str(chosen).map_err(http::Error::from)?,
+        );
+    }
+    Ok(response)
+}
+
+fn required_headers(response: &Response<()>) -> Vec<(HeaderName, HeaderValue)> {
+    [UPGRADE, CONNECTION, SEC_WEBSOCKET_ACCEPT]
+        .into_iter()
+        .filter_map(|name| {
+            let value = response.headers().get(&name)?.clone();
+            Some((name, value))
+        })
+        .collect()
+}
+
+/// The HTTP answer to a request that failed validation.
+fn error_response(error: &Error) -> Vec<u8> {
+    let status = error.http_status().unwrap_or(StatusCode::BAD_REQUEST);
+    let mut response = Response::new(Some(format!("{error}\n")));
+    *response.status_mut() = status;
+    if status == StatusCode::UPGRADE_REQUIRED {
+        response
+            .headers_mut()
+            .insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+    }
+    serialize_error(&response)
+}
+
+fn serialize_error(response: &ErrorResponse) -> Vec<u8> {
+    let status = response.status();
+    let body = response.body().as_deref().unwrap_or_default();
+    let mut headers = response.headers().clone();
+    headers.insert(CONNECTION, HeaderValue::from_static("close"));
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+    if !body.is_empty() && !headers.contains_key(CONTENT_TYPE) {
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+    }
+    let mut out = format!(
+        "HTTP/1.1 {} {}\r\n",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("Error")
+    )
+    .into_bytes();
+    write_headers(&mut out, &headers);
+    out.extend_from_slice(body.as_bytes());
+    out
+}
