@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """Compare an Autobahn|Testsuite report with the committed expected results.
 
-Usage: compare.py ROLE REPORT_DIR EXPECTED_JSON [--update]
+Usage: compare.py ROLE REPORT_DIR EXPECTED_JSON [--update] [--cases PATTERN...]
 
 ROLE is "server" (our server under wstest -m fuzzingclient) or "client" (our
 client under wstest -m fuzzingserver). Every case's behavior, behaviorClose and
 remoteCloseCode must equal the expected ones (durations are ignored); any
 difference, better or worse, fails with exit status 1, so the expected file
-always says where the code stands. --update rewrites this role's entry.
+always says where the code stands. --update rewrites the entries of the cases
+that ran. --cases (default "*") limits the comparison to the expected cases
+matching the patterns (wstest's syntax: "12.*", "6.4.3"); each of them must
+have run.
 """
+import fnmatch
 import json
 import sys
 from collections import Counter
@@ -17,8 +21,14 @@ FIELDS = ("behavior", "behaviorClose", "remoteCloseCode")
 
 
 def main():
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    update = "--update" in sys.argv
+    argv = sys.argv[1:]
+    patterns = ["*"]
+    if "--cases" in argv:
+        i = argv.index("--cases")
+        patterns = argv[i + 1:] or ["*"]
+        argv = argv[:i]
+    args = [a for a in argv if not a.startswith("--")]
+    update = "--update" in argv
     if len(args) != 3:
         print(__doc__, file=sys.stderr)
         return 2
@@ -42,14 +52,20 @@ def main():
     print(f"{role} ({agent}): {len(actual)} cases: {summary}")
 
     if update:
-        expected_all[role] = dict(sorted(actual.items(), key=lambda kv: case_key(kv[0])))
+        merged = dict(expected_all.get(role, {}))
+        merged.update(actual)
+        expected_all[role] = dict(sorted(merged.items(), key=lambda kv: case_key(kv[0])))
         with open(expected_path, "w") as f:
             json.dump(expected_all, f, indent=1, sort_keys=False)
             f.write("\n")
         print(f"updated {expected_path} [{role}]")
         return 0
 
-    expected = expected_all.get(role, {})
+    expected = {
+        case: result
+        for case, result in expected_all.get(role, {}).items()
+        if any(fnmatch.fnmatchcase(case, p) for p in patterns)
+    }
     diffs = []
     for case in sorted(set(expected) | set(actual), key=case_key):
         e, a = expected.get(case), actual.get(case)

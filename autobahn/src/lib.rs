@@ -15,3 +15,15 @@ pub fn echo<S: Read + Write>(socket: &mut WebSocket<S>) -> Result<(), Error> {
         }
     }
 }
+
+/// `e` and its sources, one after the other: "a: b: c".
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}

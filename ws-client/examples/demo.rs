@@ -1,19 +1,21 @@
-//! A working round trip: an echo server on a free port, a client that
-//! connects to it, sends a few messages and closes. Prints what the
-//! handshake negotiated and what came back.
+//! A working round trip with compression on both ends: an echo server on a
+//! free port, a client that connects to it, sends a few messages and closes.
+//! Prints what the handshake negotiated and what came back.
 //!
 //! `cargo run -p ws-client --example demo`
 
 use std::net::TcpListener;
 use std::thread;
-use ws_client::{connect, CloseCode, CloseFrame, Message};
+use ws_client::{connect_with_config, ClientConfig, CloseCode, CloseFrame, DeflateConfig, Message};
+use ws_server::ServerConfig;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     let server = thread::spawn(move || -> Result<(), ws_server::WsError> {
         let (stream, _) = listener.accept()?;
-        let mut socket = ws_server::accept(stream)
+        let config = ServerConfig::default().with_extension(DeflateConfig::default());
+        let mut socket = ws_server::accept_with_config(stream, config)
             .map_err(|e| std::io::Error::other(format!("handshake: {e}")))?;
         loop {
             match socket.read() {
@@ -25,22 +27,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
 
-    let (mut socket, response) = connect(format!("ws://{addr}/demo"))?;
+    // One line turns compression on; the server above accepts it.
+    let config =
+        ClientConfig::default().with_extension(DeflateConfig::default().client_max_window_bits(12));
+    let (mut socket, response) = connect_with_config(format!("ws://{addr}/demo"), config)?;
     println!("connected to ws://{addr}/demo: HTTP {}", response.status());
-    let extensions: Vec<&str> = socket
+    let agreed: Vec<String> = socket
         .protocol()
         .extensions()
-        .extensions()
-        .map(|e| e.name())
+        .negotiated()
+        .map(|e| e.to_string())
         .collect();
-    println!(
-        "negotiated extensions: {}",
-        if extensions.is_empty() {
-            "none".to_owned()
-        } else {
-            extensions.join(", ")
-        }
-    );
+    println!("negotiated extensions: {}", agreed.join(", "));
     for message in [
         Message::text("hello"),
         Message::text("ä€𝄞 ".repeat(1000)),

@@ -10,6 +10,19 @@
 //! socket.close(None).unwrap();
 //! ```
 //!
+//! Compression is off by default; one line turns it on:
+//!
+//! ```no_run
+//! use ws_client::{connect_with_config, ClientConfig, DeflateConfig};
+//!
+//! let config = ClientConfig::default().with_extension(DeflateConfig::default());
+//! let (socket, response) = connect_with_config("ws://127.0.0.1:9001", config).unwrap();
+//! // What the server agreed to, as its Sec-WebSocket-Extensions answer said:
+//! for agreed in socket.protocol().extensions().negotiated() {
+//!     println!("{agreed}");
+//! }
+//! ```
+//!
 //! [`client`] runs the handshake over a stream you already have (a TLS
 //! stream, a Unix socket, an in-memory pipe); anything that converts into a
 //! request works: `&str`, [`http::Uri`], or an [`http::Request`] with your own
@@ -19,7 +32,9 @@ use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 
 pub use ws_core::{CloseCode, CloseFrame, Error as WsError, Message, WebSocket, WebSocketConfig};
+pub use ws_deflate::DeflateConfig;
 pub use ws_handshake::http;
+pub use ws_handshake::ws_extensions;
 pub use ws_handshake::{ClientConfig, ClientHandshake, HandshakeError, IntoClientRequest};
 
 /// The response to the upgrade request.

@@ -74,6 +74,15 @@ impl<S: Read + Write> WebSocket<S> {
         if let Some(e) = self.deferred.take() {
             return Err(Error::Io(e));
         }
+        // A Close (reply) still queued must be out before the caller hears
+        // `ConnectionClosed` and drops the stream: report `WouldBlock` until then.
+        if self.protocol.close_state() == CloseState::Closed && self.protocol.wants_write() {
+            if let Err(e) = self.protocol.write_to(&mut self.stream) {
+                if e.kind() == io::ErrorKind::WouldBlock {
+                    return Err(Error::Io(e));
+                }
+            }
+        }
         loop {
             match self.protocol.next_message() {
                 Ok(Some(message)) => {

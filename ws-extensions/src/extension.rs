@@ -48,11 +48,14 @@ pub trait Extension: Send + fmt::Debug {
     /// carried `rsv`. Asked once per message, before its first [`decode`](Extension::decode).
     fn decodes(&self, rsv: Rsv) -> bool;
 
-    /// Decodes one frame's payload of an incoming message this extension
-    /// [`decodes`](Extension::decodes), appending to `out`, which holds what the
-    /// message decoded to so far. `fin` is set on the message's last frame.
+    /// Decodes one frame's payload (or a piece of it, as it arrives) of an
+    /// incoming message this extension [`decodes`](Extension::decodes),
+    /// appending to `out`. `fin` is set on the message's last piece.
     ///
-    /// `out.len()` must never pass `max_len`: return
+    /// For the extension that runs last (the first negotiated), `out` holds
+    /// the message decoded so far; in a stack of several decoding extensions,
+    /// the earlier stages get a scratch buffer holding only this piece's output.
+    /// Either way `out.len()` must never pass `max_len`: return
     /// [`ExtensionError::MessageTooLarge`] instead, before allocating past it.
     fn decode(
         &mut self,

@@ -1,6 +1,14 @@
 //! WebSocket extensions (RFC 6455 §9): the [`Extension`] trait an extension
-//! author implements, and the [`ExtensionStack`] a connection runs its
-//! messages through.
+//! author implements, its negotiation side [`ExtensionFactory`], the
+//! `Sec-WebSocket-Extensions` parser and formatter, and the [`ExtensionStack`]
+//! a connection runs its messages through.
+//!
+//! Negotiation: the client sends [`client_offer`]; the server runs
+//! [`server_negotiate`] (each factory accepts at most one offer; declined and
+//! unknown offers are skipped); the client checks the answer with
+//! [`client_confirm`] (an extension it did not offer, a duplicate, or
+//! parameters the factory refuses fail the handshake). Both ends get the same
+//! stack.
 //!
 //! This crate depends on no other `ws-*` crate, so a custom extension needs
 //! only this one.
@@ -46,10 +54,18 @@
 
 mod error;
 mod extension;
+mod header;
+mod negotiation;
 mod rsv;
 mod stack;
 
 pub use error::{ExtensionError, RsvConflict};
 pub use extension::{Extension, MessageKind};
+pub use header::{
+    format_extensions, parse_extensions, ExtensionOffer, ExtensionParam, HeaderError,
+};
+pub use negotiation::{
+    client_confirm, client_offer, server_negotiate, Accepted, ExtensionFactory, NegotiationError,
+};
 pub use rsv::Rsv;
 pub use stack::ExtensionStack;

@@ -1,6 +1,6 @@
 //! The negotiated extension stack of one connection.
 
-use crate::{Extension, ExtensionError, MessageKind, Rsv, RsvConflict};
+use crate::{Extension, ExtensionError, ExtensionOffer, MessageKind, Rsv, RsvConflict};
 
 /// The extensions negotiated on one connection, in negotiation order.
 ///
@@ -10,6 +10,8 @@ use crate::{Extension, ExtensionError, MessageKind, Rsv, RsvConflict};
 #[derive(Debug, Default)]
 pub struct ExtensionStack {
     extensions: Vec<Box<dyn Extension>>,
+    /// What was agreed for each extension, as the response header said it.
+    negotiated: Vec<ExtensionOffer>,
     owned: Rsv,
     /// Which extensions decode the message being received (bit i = extension i).
     active: u64,
@@ -22,9 +24,20 @@ impl ExtensionStack {
         Self::default()
     }
 
-    /// Appends a negotiated extension. Fails if it claims an RSV bit that an
-    /// extension already in the stack owns.
+    /// Appends an extension with no parameters. Fails if it claims an RSV
+    /// bit that an extension already in the stack owns.
     pub fn push(&mut self, extension: Box<dyn Extension>) -> Result<(), RsvConflict> {
+        let agreed = ExtensionOffer::new(extension.name());
+        self.push_negotiated(extension, agreed)
+    }
+
+    /// Appends a negotiated extension with the parameters agreed for it.
+    /// Fails if it claims an RSV bit that an extension already in the stack owns.
+    pub fn push_negotiated(
+        &mut self,
+        extension: Box<dyn Extension>,
+        agreed: ExtensionOffer,
+    ) -> Result<(), RsvConflict> {
         let bits = extension.reserved_bits();
         if let Some(first) = self
             .extensions
@@ -47,6 +60,7 @@ impl ExtensionStack {
         }
         self.owned = self.owned.union(bits);
         self.extensions.push(extension);
+        self.negotiated.push(agreed);
         Ok(())
     }
 
@@ -58,6 +72,12 @@ impl ExtensionStack {
     /// The negotiated extensions, in negotiation order.
     pub fn extensions(&self) -> impl Iterator<Item = &dyn Extension> {
         self.extensions.iter().map(|e| e.as_ref())
+    }
+
+    /// What was agreed for each extension (name and parameters), in
+    /// negotiation order: what the `Sec-WebSocket-Extensions` response said.
+    pub fn negotiated(&self) -> impl Iterator<Item = &ExtensionOffer> {
+        self.negotiated.iter()
     }
 
     /// The RSV bits that some extension owns.

@@ -1,15 +1,17 @@
 //! The client side: build the upgrade request, validate the response (RFC 6455 §4.1).
 
-use crate::headers::{has_token, single, tokens};
+use crate::headers::{check_parsed, has_token, single, to_header_map, tokens};
 use crate::machine::{HeadReader, HeadWriter, ReadError};
 use crate::{derive_accept_key, generate_key, Error, HandshakeError, HandshakeLimits};
 use http::header::{
-    HeaderName, HeaderValue, CONNECTION, HOST, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_EXTENSIONS,
+    HeaderValue, CONNECTION, HOST, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_EXTENSIONS,
     SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
 };
 use http::{Request, Response, StatusCode, Uri};
 use std::io::{Read, Write};
+use std::sync::Arc;
 use ws_core::{Role, WebSocket, WebSocketConfig};
+use ws_extensions::{client_confirm, client_offer, ExtensionFactory, ExtensionStack};
 
 /// Anything a client handshake can start from: a URL (`&str`, `String`,
 /// [`Uri`]) or a full [`Request`] with custom headers.
@@ -67,6 +69,22 @@ pub struct ClientConfig {
     pub limits: HandshakeLimits,
     /// Subprotocols to offer, most preferred first (`Sec-WebSocket-Protocol`).
     pub subprotocols: Vec<String>,
+    /// Extensions to offer, in order of preference (`Sec-WebSocket-Extensions`).
+    pub extensions: Vec<Arc<dyn ExtensionFactory>>,
+}
+
+impl ClientConfig {
+    /// Adds an extension to offer, e.g. `ws_deflate::DeflateConfig::default()`.
+    pub fn with_extension(mut self, extension: impl ExtensionFactory + 'static) -> Self {
+        self.extensions.push(Arc::new(extension));
+        self
+    }
+
+    /// Sets the connection settings.
+    pub fn with_websocket_config(mut self, websocket: WebSocketConfig) -> Self {
+        self.websocket = websocket;
+        self
+    }
 }
 
 /// A client handshake in progress over `S`; resumable after `WouldBlock`.
@@ -97,6 +115,12 @@ impl<S: Read + Write> ClientHandshake<S> {
         let mut request = request.into_client_request()?;
         let key = generate_key();
         prepare_request(&mut request, &key, &config.subprotocols)?;
+        if let Some(offer) = client_offer(&config.extensions) {
+            request.headers_mut().append(
+                SEC_WEBSOCKET_EXTENSIONS,
+                HeaderValue::from_str(&offer).map_err(http::Error::from)?,
+            );
+        }
         let offered = tokens(request.headers(), &SEC_WEBSOCKET_PROTOCOL)
             .map(str::to_owned)
             .collect();
@@ -132,12 +156,14 @@ impl<S: Read + Write> ClientHandshake<S> {
                     let head = &reader.buffer()[..end];
                     let response = parse_response(head, &self.config.limits)?;
                     validate_response(&response, &self.accept, &self.offered)?;
+                    let extensions = confirm_extensions(&self.config.extensions, &response)?;
                     let leftover = reader.buffer()[end..].to_vec();
-                    let ws = WebSocket::from_partially_read(
+                    let ws = WebSocket::from_parts(
                         self.stream,
                         &leftover,
                         Role::Client,
                         self.config.websocket,
+                        extensions,
                     );
                     return Ok((ws, response));
                 }
@@ -209,16 +235,7 @@ pub(crate) fn write_headers(out: &mut Vec<u8>, headers: &http::HeaderMap) {
 fn parse_response(head: &[u8], limits: &HandshakeLimits) -> Result<Response<()>, Error> {
     let mut slots = vec![httparse::EMPTY_HEADER; limits.max_headers];
     let mut parsed = httparse::Response::new(&mut slots);
-    match parsed.parse(head) {
-        Ok(httparse::Status::Complete(_)) => {}
-        Ok(httparse::Status::Partial) => return Err(Error::Parse(httparse::Error::Token)),
-        Err(httparse::Error::TooManyHeaders) => {
-            return Err(Error::TooManyHeaders {
-                max: limits.max_headers,
-            })
-        }
-        Err(e) => return Err(e.into()),
-    }
+    check_parsed(parsed.parse(head), limits)?;
     if parsed.version != Some(1) {
         return Err(Error::UnsupportedHttpVersion);
     }
@@ -227,11 +244,7 @@ fn parse_response(head: &[u8], limits: &HandshakeLimits) -> Result<Response<()>,
     let mut response = Response::new(());
     *response.status_mut() = status;
     *response.version_mut() = http::Version::HTTP_11;
-    for h in parsed.headers.iter() {
-        let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(http::Error::from)?;
-        let value = HeaderValue::from_bytes(h.value).map_err(http::Error::from)?;
-        response.headers_mut().append(name, value);
-    }
+    *response.headers_mut() = to_header_map(parsed.headers)?;
     Ok(response)
 }
 
@@ -281,10 +294,19 @@ pub fn validate_response(
             return Err(Error::UnexpectedSubprotocol(protocol.to_owned()));
         }
     }
-    if let Some(ext) = tokens(headers, &SEC_WEBSOCKET_EXTENSIONS).next() {
-        return Err(Error::Extension(format!(
-            "server answered extension {ext:?}, which was not offered"
-        )));
-    }
     Ok(())
+}
+
+/// Checks the server's `Sec-WebSocket-Extensions` against what was offered
+/// and builds the negotiated stack (RFC 6455 §9.1, §4.1 item 5).
+pub fn confirm_extensions(
+    offered: &[Arc<dyn ExtensionFactory>],
+    response: &Response<()>,
+) -> Result<ExtensionStack, Error> {
+    let lines = response
+        .headers()
+        .get_all(SEC_WEBSOCKET_EXTENSIONS)
+        .iter()
+        .map(|v| v.as_bytes());
+    client_confirm(offered, lines).map_err(Error::Extension)
 }

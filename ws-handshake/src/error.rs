@@ -67,9 +67,10 @@ pub enum Error {
     /// The server chose a subprotocol we did not offer (§4.1 item 6).
     #[error("server chose subprotocol {0:?}, which was not offered")]
     UnexpectedSubprotocol(String),
-    /// Extension negotiation failed.
-    #[error("extension negotiation failed: {0}")]
-    Extension(String),
+    /// Extension negotiation failed: a malformed header, or (client) an
+    /// answer that does not match the offer.
+    #[error("extension negotiation failed")]
+    Extension(#[source] ws_extensions::NegotiationError),
     /// The request cannot be built from what the caller gave.
     #[error("invalid request: {0}")]
     InvalidRequest(&'static str),

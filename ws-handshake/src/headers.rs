@@ -1,6 +1,34 @@
 //! Header helpers: token lists (RFC 7230 §7) compared case-insensitively.
 
-use http::header::{HeaderMap, HeaderName};
+use crate::{Error, HandshakeLimits};
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+
+/// Maps httparse's verdict on a head the reader found complete.
+pub(crate) fn check_parsed(
+    result: httparse::Result<usize>,
+    limits: &HandshakeLimits,
+) -> Result<(), Error> {
+    match result {
+        Ok(httparse::Status::Complete(_)) => Ok(()),
+        // The reader saw the blank line, so httparse should too.
+        Ok(httparse::Status::Partial) => Err(Error::Parse(httparse::Error::Token)),
+        Err(httparse::Error::TooManyHeaders) => Err(Error::TooManyHeaders {
+            max: limits.max_headers,
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Copies parsed header lines into a `HeaderMap`, in order, repeats kept.
+pub(crate) fn to_header_map(parsed: &[httparse::Header<'_>]) -> Result<HeaderMap, Error> {
+    let mut map = HeaderMap::with_capacity(parsed.len());
+    for h in parsed {
+        let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(http::Error::from)?;
+        let value = HeaderValue::from_bytes(h.value).map_err(http::Error::from)?;
+        map.append(name, value);
+    }
+    Ok(map)
+}
 
 /// True if any `name` header holds `token` in its comma-separated list.
 pub(crate) fn has_token(headers: &HeaderMap, name: &HeaderName, token: &str) -> bool {

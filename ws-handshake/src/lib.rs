@@ -27,7 +27,7 @@
 //! let written = &ws.get_ref().get_ref()[request.len()..];
 //! assert!(written.starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
 //! assert_eq!(derive_accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
-//! # let _ = (ClientConfig::default(), ClientHandshake::<Cursor<Vec<u8>>>::new);
+//! # let _ = ClientHandshake::new(Cursor::new(Vec::new()), "ws://example.com/", ClientConfig::default());
 //! ```
 
 mod client;
@@ -49,3 +49,4 @@ pub use server::{
     build_response, parse_request, Callback, ErrorResponse, NoCallback, ServerConfig,
     ServerHandshake,
 };
+pub use ws_extensions;

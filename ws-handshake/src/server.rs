@@ -1,16 +1,19 @@
 //! The server side: validate the upgrade request, answer it (RFC 6455 §4.2).
 
 use crate::client::write_headers;
-use crate::headers::{has_token, single, tokens};
+use crate::headers::{check_parsed, has_token, single, to_header_map, tokens};
 use crate::machine::{HeadReader, HeadWriter, ReadError};
 use crate::{derive_accept_key, is_valid_key, Error, HandshakeError, HandshakeLimits};
 use http::header::{
     HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST, SEC_WEBSOCKET_ACCEPT,
-    SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
+    SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION,
+    UPGRADE,
 };
 use http::{Method, Request, Response, StatusCode, Uri};
 use std::io::{Read, Write};
+use std::sync::Arc;
 use ws_core::{Role, WebSocket, WebSocketConfig};
+use ws_extensions::{server_negotiate, ExtensionFactory, ExtensionStack};
 
 /// A response that refuses the upgrade, with an optional body.
 pub type ErrorResponse = Response<Option<String>>;
@@ -68,6 +71,23 @@ pub struct ServerConfig {
     /// Subprotocols this server speaks. The first one the client offers (in
     /// the client's order of preference) is chosen.
     pub subprotocols: Vec<String>,
+    /// Extensions this server accepts; each accepts at most one of the
+    /// client's offers, in the client's order.
+    pub extensions: Vec<Arc<dyn ExtensionFactory>>,
+}
+
+impl ServerConfig {
+    /// Adds an extension to accept, e.g. `ws_deflate::DeflateConfig::default()`.
+    pub fn with_extension(mut self, extension: impl ExtensionFactory + 'static) -> Self {
+        self.extensions.push(Arc::new(extension));
+        self
+    }
+
+    /// Sets the connection settings.
+    pub fn with_websocket_config(mut self, websocket: WebSocketConfig) -> Self {
+        self.websocket = websocket;
+        self
+    }
 }
 
 /// A server handshake in progress over `S`; resumable after `WouldBlock`.
@@ -132,12 +152,13 @@ impl<S: Read + Write, C: Callback> ServerHandshake<S, C> {
                     let State::Writing(_, outcome) = self.state else {
                         unreachable!("state checked above")
                     };
-                    let (leftover, request) = (*outcome)?;
-                    let ws = WebSocket::from_partially_read(
+                    let (leftover, request, extensions) = (*outcome)?;
+                    let ws = WebSocket::from_parts(
                         self.stream,
                         &leftover,
                         Role::Server,
                         self.config.websocket,
+                        extensions,
                     );
                     return Ok((ws, request));
                 }
@@ -146,9 +167,9 @@ impl<S: Read + Write, C: Callback> ServerHandshake<S, C> {
     }
 }
 
-/// After the answer is written: the leftover bytes and the request, or the
-/// error the answer reported.
-type Outcome = Result<(Vec<u8>, Request<()>), Error>;
+/// After the answer is written: the leftover bytes, the request and the
+/// negotiated extensions, or the error the answer reported.
+type Outcome = Result<(Vec<u8>, Request<()>, ExtensionStack), Error>;
 type Answer = (Vec<u8>, Outcome);
 
 /// Builds the bytes to send back and what follows them.
@@ -159,10 +180,23 @@ fn answer<C: Callback>(
     config: &ServerConfig,
 ) -> Answer {
     let result = parse_request(&buf[..end], &config.limits).and_then(|request| {
-        let response = build_response(&request, &config.subprotocols)?;
-        Ok((request, response))
+        let mut response = build_response(&request, &config.subprotocols)?;
+        let offers = request
+            .headers()
+            .get_all(SEC_WEBSOCKET_EXTENSIONS)
+            .iter()
+            .map(|v| v.as_bytes());
+        let (answer, extensions) =
+            server_negotiate(&config.extensions, offers).map_err(Error::Extension)?;
+        if let Some(answer) = answer {
+            response.headers_mut().insert(
+                SEC_WEBSOCKET_EXTENSIONS,
+                HeaderValue::from_str(&answer).map_err(http::Error::from)?,
+            );
+        }
+        Ok((request, response, extensions))
     });
-    let (request, response) = match result {
+    let (request, response, extensions) = match result {
         Ok(ok) => ok,
         Err(e) => return (error_response(&e), Err(e)),
     };
@@ -174,12 +208,14 @@ fn answer<C: Callback>(
     match response {
         Ok(mut response) => {
             *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+            // Only the negotiation may name extensions: the stack is built for it.
+            response.headers_mut().remove(SEC_WEBSOCKET_EXTENSIONS);
             for (name, value) in required {
                 response.headers_mut().insert(name, value);
             }
             let mut out = b"HTTP/1.1 101 Switching Protocols\r\n".to_vec();
             write_headers(&mut out, response.headers());
-            (out, Ok((buf[end..].to_vec(), request)))
+            (out, Ok((buf[end..].to_vec(), request, extensions)))
         }
         Err(rejection) => {
             let out = serialize_error(&rejection);
@@ -192,16 +228,7 @@ fn answer<C: Callback>(
 pub fn parse_request(head: &[u8], limits: &HandshakeLimits) -> Result<Request<()>, Error> {
     let mut slots = vec![httparse::EMPTY_HEADER; limits.max_headers];
     let mut parsed = httparse::Request::new(&mut slots);
-    match parsed.parse(head) {
-        Ok(httparse::Status::Complete(_)) => {}
-        Ok(httparse::Status::Partial) => return Err(Error::Parse(httparse::Error::Token)),
-        Err(httparse::Error::TooManyHeaders) => {
-            return Err(Error::TooManyHeaders {
-                max: limits.max_headers,
-            })
-        }
-        Err(e) => return Err(e.into()),
-    }
+    check_parsed(parsed.parse(head), limits)?;
     let method = parsed.method.unwrap_or_default();
     if method != "GET" {
         return Err(Error::MethodNotAllowed(method.to_owned()));
@@ -221,11 +248,7 @@ pub fn parse_request(head: &[u8], limits: &HandshakeLimits) -> Result<Request<()
     *request.method_mut() = Method::GET;
     *request.uri_mut() = uri;
     *request.version_mut() = http::Version::HTTP_11;
-    for h in parsed.headers.iter() {
-        let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(http::Error::from)?;
-        let value = HeaderValue::from_bytes(h.value).map_err(http::Error::from)?;
-        request.headers_mut().append(name, value);
-    }
+    *request.headers_mut() = to_header_map(parsed.headers)?;
     Ok(request)
 }
 
@@ -298,13 +321,19 @@ pub fn build_response(
 }
 
 fn required_headers(response: &Response<()>) -> Vec<(HeaderName, HeaderValue)> {
-    [UPGRADE, CONNECTION, SEC_WEBSOCKET_ACCEPT]
-        .into_iter()
-        .filter_map(|name| {
-            let value = response.headers().get(&name)?.clone();
-            Some((name, value))
-        })
-        .collect()
+    // The extensions answer must match the stack built for it.
+    [
+        UPGRADE,
+        CONNECTION,
+        SEC_WEBSOCKET_ACCEPT,
+        SEC_WEBSOCKET_EXTENSIONS,
+    ]
+    .into_iter()
+    .filter_map(|name| {
+        let value = response.headers().get(&name)?.clone();
+        Some((name, value))
+    })
+    .collect()
 }
 
 /// The HTTP answer to a request that failed validation.
@@ -312,10 +341,15 @@ fn error_response(error: &Error) -> Vec<u8> {
     let status = error.http_status().unwrap_or(StatusCode::BAD_REQUEST);
     let mut response = Response::new(Some(format!("{error}\n")));
     *response.status_mut() = status;
+    let headers = response.headers_mut();
     if status == StatusCode::UPGRADE_REQUIRED {
-        response
-            .headers_mut()
-            .insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+        headers.insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+        // RFC 9110 §15.5.22: a 426 MUST name the protocol in Upgrade.
+        headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
+    }
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        // RFC 9110 §15.5.6: a 405 MUST list the allowed methods.
+        headers.insert(http::header::ALLOW, HeaderValue::from_static("GET"));
     }
     serialize_error(&response)
 }
@@ -324,7 +358,13 @@ fn serialize_error(response: &ErrorResponse) -> Vec<u8> {
     let status = response.status();
     let body = response.body().as_deref().unwrap_or_default();
     let mut headers = response.headers().clone();
-    headers.insert(CONNECTION, HeaderValue::from_static("close"));
+    // RFC 9110 §7.8: whoever sends Upgrade sends the "upgrade" option too.
+    let connection = if headers.contains_key(UPGRADE) {
+        "Upgrade, close"
+    } else {
+        "close"
+    };
+    headers.insert(CONNECTION, HeaderValue::from_static(connection));
     headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
     if !body.is_empty() && !headers.contains_key(CONTENT_TYPE) {
         headers.insert(

@@ -15,13 +15,18 @@
 //! }
 //! ```
 //!
+//! Compression is off by default; to accept permessage-deflate offers:
+//! `accept_with_config(stream, ServerConfig::default().with_extension(DeflateConfig::default()))`.
+//!
 //! [`accept_hdr`] takes a [`Callback`] that sees the request and can add
 //! response headers, choose a subprotocol, or refuse with a status and body.
 
 use std::io::{Read, Write};
 
 pub use ws_core::{CloseCode, CloseFrame, Error as WsError, Message, WebSocket, WebSocketConfig};
+pub use ws_deflate::DeflateConfig;
 pub use ws_handshake::http;
+pub use ws_handshake::ws_extensions;
 pub use ws_handshake::{
     Callback, Error, ErrorResponse, HandshakeError, NoCallback, ServerConfig, ServerHandshake,
 };

@@ -2,7 +2,16 @@
 //! lists, then asks it to write its reports.
 //! Usage: `autobahn-client [BASE_URL] [AGENT]` (default `ws://127.0.0.1:9001`, `ws-rs`).
 
+use ws_client::{ClientConfig, DeflateConfig};
 use ws_core::Message;
+
+/// Offers permessage-deflate with `client_no_context_takeover` and a bare
+/// `client_max_window_bits`, so the fuzzing server can accept with any of the
+/// parameter sets of cases 13.* (it declines offers that lack them).
+fn config() -> ClientConfig {
+    ClientConfig::default()
+        .with_extension(DeflateConfig::default().client_no_context_takeover(true))
+}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base = std::env::args()
@@ -20,7 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     for case in 1..=count {
         let url = format!("{base}/runCase?case={case}&agent={agent}");
-        match ws_client::connect(url) {
+        match ws_client::connect_with_config(url, config()) {
             Ok((mut socket, _)) => {
                 let _ = autobahn::echo(&mut socket);
             }

@@ -3,6 +3,7 @@
 
 use std::net::TcpListener;
 use std::thread;
+use ws_server::{DeflateConfig, ServerConfig};
 
 fn main() -> std::io::Result<()> {
     let addr = std::env::args()
@@ -13,13 +14,19 @@ fn main() -> std::io::Result<()> {
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
         let _ = stream.set_nodelay(true);
-        thread::spawn(move || match ws_server::accept(stream) {
-            Ok(mut socket) => {
-                // Errors end the connection; the engine already sent the Close.
-                let _ = autobahn::echo(&mut socket);
-            }
-            Err(e) => eprintln!("handshake failed: {e:?}"),
-        });
+        // Accept permessage-deflate with whatever parameters the client offers.
+        let config = ServerConfig::default().with_extension(DeflateConfig::default());
+        thread::spawn(
+            move || match ws_server::accept_with_config(stream, config) {
+                Ok(mut socket) => {
+                    // Errors end the connection; the engine already sent the Close.
+                    if let Err(e) = autobahn::echo(&mut socket) {
+                        eprintln!("connection ended: {}", autobahn::error_chain(&e));
+                    }
+                }
+                Err(e) => eprintln!("handshake failed: {e:?}"),
+            },
+        );
     }
     Ok(())
 }

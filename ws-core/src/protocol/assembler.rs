@@ -92,7 +92,12 @@ impl Assembler {
     /// Completes the message and hands it over.
     pub(crate) fn finish(&mut self) -> Result<Message, ProtocolError> {
         let kind = self.kind.take();
-        let data = std::mem::take(&mut self.buf);
+        let mut data = std::mem::take(&mut self.buf);
+        // Inflating and fragment assembly grow the buffer by doubling; don't
+        // hand the application a message that holds twice its size.
+        if data.capacity() - data.len() > data.len() / 4 + 4096 {
+            data.shrink_to_fit();
+        }
         match kind {
             Some(MessageKind::Text) => String::from_utf8(data)
                 .map(Message::Text)

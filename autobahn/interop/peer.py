@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Python `websockets` peer for interop runs against our client and server.
+
+  peer.py server [FLAGS]       echo server on 127.0.0.1, prints "port N"
+  peer.py client URL [FLAGS]   sends messages of several sizes, checks each echo
+                               byte for byte, prints the negotiated extensions
+
+FLAGS set permessage-deflate parameters (RFC 7692 §7.1) on this side:
+  --snct (server_no_context_takeover)  --cnct (client_no_context_takeover)
+  --smwb N (server_max_window_bits)    --cmwb N (client_max_window_bits; as a
+  client, 0 offers the parameter without a value)
+"""
+import argparse
+import asyncio
+import os
+import random
+import sys
+
+from websockets.asyncio.server import serve
+from websockets.extensions.permessage_deflate import (
+    ClientPerMessageDeflateFactory,
+    ServerPerMessageDeflateFactory,
+)
+from websockets.sync.client import connect
+
+SIZES = [0, 1, 125, 126, 1000, 65535, 65536, 200_000, 1 << 20]
+
+
+def payloads():
+    rnd = random.Random(7)
+    for size in SIZES:
+        record = '{"id": %d, "name": "item", "tags": ["a", "b"], "price": 12.5}, '
+        text = "".join(record % i for i in range(size // 40 + 1))[:size]
+        yield text
+        yield bytes(rnd.getrandbits(8) for _ in range(min(size, 70_000))) + os.urandom(max(0, size - 70_000))
+
+
+def args():
+    p = argparse.ArgumentParser()
+    p.add_argument("role", choices=["server", "client"])
+    p.add_argument("url", nargs="?")
+    p.add_argument("--snct", action="store_true")
+    p.add_argument("--cnct", action="store_true")
+    p.add_argument("--smwb", type=int)
+    p.add_argument("--cmwb", type=int)
+    return p.parse_args()
+
+
+async def run_server(a):
+    factory = ServerPerMessageDeflateFactory(
+        server_no_context_takeover=a.snct,
+        client_no_context_takeover=a.cnct,
+        server_max_window_bits=a.smwb,
+        client_max_window_bits=a.cmwb,
+    )
+
+    async def echo(ws):
+        async for message in ws:
+            await ws.send(message)
+
+    async with serve(echo, "127.0.0.1", 0, extensions=[factory], compression=None, max_size=None) as server:
+        port = server.sockets[0].getsockname()[1]
+        print(f"port {port}", flush=True)
+        await asyncio.get_running_loop().create_future()
+
+
+def run_client(a):
+    cmwb = True if a.cmwb == 0 else a.cmwb
+    factory = ClientPerMessageDeflateFactory(
+        server_no_context_takeover=a.snct,
+        client_no_context_takeover=a.cnct,
+        server_max_window_bits=a.smwb,
+        client_max_window_bits=cmwb,
+    )
+    with connect(a.url, extensions=[factory], compression=None, max_size=None) as ws:
+        print("negotiated:", ws.response.headers.get("Sec-WebSocket-Extensions"))
+        count = 0
+        for message in payloads():
+            ws.send(message)
+            echo = ws.recv()
+            if echo != message:
+                sys.exit(f"echo of a {type(message).__name__} of {len(message)} bytes differs")
+            count += 1
+        print(f"{count} messages echoed byte-exact")
+
+
+if __name__ == "__main__":
+    a = args()
+    if a.role == "server":
+        asyncio.run(run_server(a))
+    else:
+        run_client(a)

@@ -1,0 +1,383 @@
+//! Heap bytes per connection, with and without permessage-deflate.
+//!
+//! ```sh
+//! cargo run --release -p benches --example memory            # every scenario, a table
+//! cargo run --release -p benches --example memory -- window10  # one scenario
+//! ```
+//!
+//! A counting global allocator tracks the bytes currently allocated and
+//! their peak (requested sizes: the allocator's own rounding and headers are
+//! not counted). For each scenario, [`CONNECTIONS`] client/server pairs of
+//! `ws_core::Protocol`s are built in memory (permessage-deflate negotiated
+//! with `client_offer`, `server_negotiate` and `client_confirm`, as a
+//! handshake does), then one 1 KiB JSON text message goes from each client to
+//! its server and one back: the steady state of an idle connection that has
+//! carried traffic both ways (zlib state is allocated on first use).
+//!
+//! Reported per connection pair, from the live heap bytes:
+//!
+//! - `fresh`: after negotiation, before any message;
+//! - `idle`: after the two messages;
+//! - `server` / `client`: the part of `idle` that dropping all the server
+//!   (then client) `Protocol`s gives back;
+//! - `peak`: the highest heap use while the messages went through, over the
+//!   starting point;
+//! - `RSS`: resident memory growth of the process at `idle` (pages actually
+//!   touched: zlib's tables are allocated whole but only partly written).
+//!
+//! Each scenario runs in a child process of its own, so that freed memory of
+//! one scenario does not serve another's allocations (that would hide RSS).
+//! The `Protocol` values themselves live in two `Vec`s allocated inside the
+//! measurement, so their inline size is counted too.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use benches::{deflate_pair, deliver, json_payload};
+use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
+use ws_core::{Message, Protocol, Role, WebSocketConfig};
+use ws_deflate::DeflateConfig;
+
+/// Connection pairs per scenario.
+const CONNECTIONS: usize = 1000;
+
+/// The message size: one each way.
+const MESSAGE_SIZE: usize = 1 << 10;
+
+// ---------------------------------------------------------------- allocator
+
+/// Forwards to the system allocator and counts live and peak bytes.
+struct Counting;
+
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn grew(bytes: usize) {
+    let now = CURRENT.fetch_add(bytes, Ordering::Relaxed) + bytes;
+    PEAK.fetch_max(now, Ordering::Relaxed);
+}
+
+fn shrank(bytes: usize) {
+    CURRENT.fetch_sub(bytes, Ordering::Relaxed);
+}
+
+// SAFETY: every call forwards to `System` with the caller's arguments; the
+// counters do not affect the memory handed out.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract.
+        let ptr = unsafe { System.alloc(layout) };
+        if !ptr.is_null() {
+            grew(layout.size());
+        }
+        ptr
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as for `alloc`.
+        let ptr = unsafe { System.alloc_zeroed(layout) };
+        if !ptr.is_null() {
+            grew(layout.size());
+        }
+        ptr
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by `System` (through us) with `layout`.
+        unsafe { System.dealloc(ptr, layout) };
+        shrank(layout.size());
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: as for `dealloc`, and the caller upholds `realloc`'s contract.
+        let new = unsafe { System.realloc(ptr, layout, new_size) };
+        if !new.is_null() {
+            if new_size >= layout.size() {
+                grew(new_size - layout.size());
+            } else {
+                shrank(layout.size() - new_size);
+            }
+        }
+        new
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn heap() -> usize {
+    CURRENT.load(Ordering::Relaxed)
+}
+
+/// Resident set size in bytes, from `/proc/self/statm` (Linux), if available.
+fn rss() -> Option<usize> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: usize = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+// ---------------------------------------------------------------- scenarios
+
+#[derive(Clone, Copy, Debug)]
+enum Scenario {
+    /// No extension negotiated.
+    Plain,
+    /// `DeflateConfig::default()`: window 15, context takeover.
+    Default,
+    /// No context takeover in either direction.
+    NoTakeover,
+    /// `server_max_window_bits=10`, `client_max_window_bits=10`.
+    Window10,
+    /// The same with 9.
+    Window9,
+}
+
+impl Scenario {
+    const ALL: [Scenario; 5] = [
+        Scenario::Plain,
+        Scenario::Default,
+        Scenario::NoTakeover,
+        Scenario::Window10,
+        Scenario::Window9,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Scenario::Plain => "none",
+            Scenario::Default => "default",
+            Scenario::NoTakeover => "no_takeover",
+            Scenario::Window10 => "window10",
+            Scenario::Window9 => "window9",
+        }
+    }
+
+    /// The config both sides use, if compression is on.
+    fn config(self) -> Option<DeflateConfig> {
+        let windows = |bits| {
+            DeflateConfig::default()
+                .server_max_window_bits(bits)
+                .client_max_window_bits(bits)
+        };
+        match self {
+            Scenario::Plain => None,
+            Scenario::Default => Some(DeflateConfig::default()),
+            Scenario::NoTakeover => Some(
+                DeflateConfig::default()
+                    .server_no_context_takeover(true)
+                    .client_no_context_takeover(true),
+            ),
+            Scenario::Window10 => Some(windows(10)),
+            Scenario::Window9 => Some(windows(9)),
+        }
+    }
+
+    /// A connected pair and the agreed extension header (`-` for none).
+    fn pair(self) -> (Protocol, Protocol, String) {
+        match self.config() {
+            None => (
+                Protocol::new(Role::Client, WebSocketConfig::default()),
+                Protocol::new(Role::Server, WebSocketConfig::default()),
+                "-".to_owned(),
+            ),
+            Some(config) => deflate_pair(&config, &config),
+        }
+    }
+}
+
+/// Per-pair figures of one scenario, in bytes.
+#[derive(Debug)]
+struct Measured {
+    agreed: String,
+    fresh: f64,
+    idle: f64,
+    server: f64,
+    client: f64,
+    peak: f64,
+    rss: Option<f64>,
+}
+
+impl Measured {
+    /// One line for the parent process: tab-separated.
+    fn to_line(&self) -> String {
+        format!(
+            "RESULT\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            self.agreed,
+            self.fresh,
+            self.idle,
+            self.server,
+            self.client,
+            self.peak,
+            self.rss.map_or("-".to_owned(), |r| r.to_string()),
+        )
+    }
+
+    fn from_line(line: &str) -> Option<Measured> {
+        let mut fields = line.strip_prefix("RESULT\t")?.split('\t');
+        let agreed = fields.next()?.to_owned();
+        let mut number = || fields.next()?.parse::<f64>().ok();
+        Some(Measured {
+            agreed,
+            fresh: number()?,
+            idle: number()?,
+            server: number()?,
+            client: number()?,
+            peak: number()?,
+            rss: number(),
+        })
+    }
+}
+
+fn measure(scenario: Scenario) -> Measured {
+    let message = Message::text(json_payload(MESSAGE_SIZE, 1));
+    let per_pair = |bytes: usize| bytes as f64 / CONNECTIONS as f64;
+    let rss_base = rss();
+    let base = heap();
+
+    let mut clients = Vec::with_capacity(CONNECTIONS);
+    let mut servers = Vec::with_capacity(CONNECTIONS);
+    let mut agreed = String::new();
+    for _ in 0..CONNECTIONS {
+        let (client, server, response) = scenario.pair();
+        clients.push(client);
+        servers.push(server);
+        agreed = response;
+    }
+    let agreed_bytes = agreed.capacity();
+    let fresh = heap() - base - agreed_bytes;
+
+    PEAK.store(heap(), Ordering::Relaxed);
+    for (client, server) in clients.iter_mut().zip(&mut servers) {
+        let (got, wire) = deliver(client, server, &message);
+        assert_eq!(got, message);
+        let (got, back) = deliver(server, client, &message);
+        assert_eq!(got, message);
+        let compressed = scenario.config().is_some();
+        assert_eq!(wire < MESSAGE_SIZE, compressed, "{wire} bytes on the wire");
+        assert_eq!(back < MESSAGE_SIZE, compressed, "{back} bytes on the wire");
+    }
+    let idle = heap() - base - agreed_bytes;
+    let peak = PEAK.load(Ordering::Relaxed) - base - agreed_bytes;
+    let rss_idle = rss();
+
+    drop(servers);
+    let without_servers = heap() - base - agreed_bytes;
+    drop(clients);
+    let leftover = heap() - base - agreed_bytes;
+    assert!(leftover < 1024, "{leftover} bytes still allocated");
+
+    Measured {
+        agreed,
+        fresh: per_pair(fresh),
+        idle: per_pair(idle),
+        server: per_pair(idle - without_servers),
+        client: per_pair(without_servers - leftover),
+        peak: per_pair(peak),
+        rss: rss_base
+            .zip(rss_idle)
+            .map(|(before, after)| per_pair(after.saturating_sub(before))),
+    }
+}
+
+/// Runs `scenario` in a child process, or here if that fails.
+fn measure_isolated(scenario: Scenario) -> Measured {
+    let child =
+        std::env::current_exe().and_then(|exe| Command::new(exe).arg(scenario.name()).output());
+    match child {
+        Ok(output) if output.status.success() => String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .find_map(Measured::from_line)
+            .expect("the child prints a RESULT line"),
+        Ok(output) => panic!(
+            "scenario {} failed: {}",
+            scenario.name(),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+        Err(e) => {
+            eprintln!("cannot start a child process ({e}); measuring in this one");
+            measure(scenario)
+        }
+    }
+}
+
+/// Heap bytes of flate2's zlib-rs state alone, as ws-deflate makes it
+/// (level 6, raw deflate): a compressor after compressing `message` with a
+/// sync flush, and a decompressor after inflating it back.
+fn zlib_state(window_bits: u8, message: &[u8]) -> (usize, usize) {
+    let base = heap();
+    let mut compress = Compress::new_with_window_bits(Compression::new(6), false, window_bits);
+    let mut wire = Vec::with_capacity(message.len() + 1024);
+    compress
+        .compress_vec(message, &mut wire, FlushCompress::Sync)
+        .expect("compress");
+    let wire_bytes = wire.capacity();
+    let compressor = heap() - base - wire_bytes;
+
+    let base = heap();
+    let mut decompress = Decompress::new_with_window_bits(false, window_bits);
+    let mut out = Vec::with_capacity(message.len() + 1024);
+    decompress
+        .decompress_vec(&wire, &mut out, FlushDecompress::Sync)
+        .expect("inflate");
+    assert_eq!(out, message);
+    let decompressor = heap() - base - out.capacity();
+    (compressor, decompressor)
+}
+
+fn kib(bytes: f64) -> String {
+    format!("{:.1} KiB", bytes / 1024.0)
+}
+
+fn main() {
+    if let Some(name) = std::env::args().nth(1) {
+        let scenario = Scenario::ALL
+            .into_iter()
+            .find(|s| s.name() == name)
+            .unwrap_or_else(|| {
+                let names: Vec<_> = Scenario::ALL.iter().map(|s| s.name()).collect();
+                panic!("unknown scenario {name:?}; one of {names:?}")
+            });
+        println!("{}", measure(scenario).to_line());
+        return;
+    }
+
+    println!(
+        "{CONNECTIONS} connection pairs in memory; one {MESSAGE_SIZE}-byte JSON text message \
+         each way; size_of::<Protocol>() = {} bytes. Per pair unless said otherwise.\n",
+        std::mem::size_of::<Protocol>()
+    );
+    println!(
+        "| scenario | agreed (response header) | fresh | idle | server | client | peak | RSS |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for scenario in Scenario::ALL {
+        let m = measure_isolated(scenario);
+        println!(
+            "| {} | `{}` | {} | {} | {} | {} | {} | {} |",
+            scenario.name(),
+            m.agreed,
+            kib(m.fresh),
+            kib(m.idle),
+            kib(m.server),
+            kib(m.client),
+            kib(m.peak),
+            m.rss.map_or("-".to_owned(), kib),
+        );
+    }
+
+    println!(
+        "\nzlib state alone (flate2 on zlib-rs, level 6, raw deflate), after one \
+         {MESSAGE_SIZE}-byte message:\n"
+    );
+    println!("| window bits | compressor | decompressor |");
+    println!("|---|---|---|");
+    let message = json_payload(MESSAGE_SIZE, 1);
+    for bits in [15, 12, 10, 9] {
+        let (compressor, decompressor) = zlib_state(bits, message.as_bytes());
+        println!(
+            "| {bits} | {} | {} |",
+            kib(compressor as f64),
+            kib(decompressor as f64)
+        );
+    }
+}

@@ -1,0 +1,115 @@
+//! `connect` over real TCP against a `ws-server` echo server on 127.0.0.1.
+
+use std::net::TcpListener;
+use std::thread;
+use ws_client::http::{Request, Response, StatusCode};
+use ws_client::{connect, Error, Message, WsError};
+use ws_server::ErrorResponse;
+
+/// Spawns a one-connection echo server that accepts only `path`; returns its
+/// address and a handle yielding the messages it saw.
+fn echo_server(path: &'static str) -> (std::net::SocketAddr, thread::JoinHandle<Vec<Message>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let handle = thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let callback = move |req: &Request<()>, resp: Response<()>| -> Result<_, ErrorResponse> {
+            if req.uri().path() == path {
+                Ok(resp)
+            } else {
+                Err(Response::builder()
+                    .status(StatusCode::NOT_FOUND)
+                    .body(Some(format!("no {}", req.uri().path())))
+                    .unwrap())
+            }
+        };
+        let mut ws = match ws_server::accept_hdr(stream, callback) {
+            Ok(ws) => ws,
+            Err(ws_server::HandshakeError::Failure(ws_server::Error::Rejected(_))) => {
+                return Vec::new()
+            }
+            Err(ws_server::HandshakeError::Failure(e)) => panic!("server handshake: {e:?}"),
+            Err(ws_server::HandshakeError::Interrupted(_)) => panic!("blocking stream blocked"),
+        };
+        let mut seen = Vec::new();
+        loop {
+            match ws.read() {
+                Ok(message) => {
+                    if message.is_data() {
+                        ws.send(message.clone()).unwrap();
+                    }
+                    seen.push(message);
+                }
+                Err(WsError::ConnectionClosed) => return seen,
+                Err(e) => panic!("server read: {e:?}"),
+            }
+        }
+    });
+    (addr, handle)
+}
+
+#[test]
+fn echo_round_trip_and_close() {
+    let (addr, server) = echo_server("/x");
+    let (mut ws, response) = connect(format!("ws://{addr}/x")).expect("connect");
+    assert_eq!(response.status(), StatusCode::SWITCHING_PROTOCOLS);
+
+    ws.send(Message::text("hello")).unwrap();
+    assert_eq!(ws.read().unwrap(), Message::text("hello"));
+    let binary: Vec<u8> = (0..=255).cycle().take(70_000).collect();
+    ws.send(Message::binary(binary.clone())).unwrap();
+    assert_eq!(ws.read().unwrap(), Message::binary(binary.clone()));
+
+    ws.close(None).unwrap();
+    // The server's Close reply, then the end of the closing handshake.
+    assert!(ws.read().unwrap().is_close());
+    assert!(matches!(ws.read(), Err(WsError::ConnectionClosed)));
+
+    let seen = server.join().unwrap();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert_eq!(seen[0], Message::text("hello"));
+    assert_eq!(seen[1], Message::binary(binary));
+    assert!(seen[2].is_close());
+}
+
+#[test]
+fn refused_upgrade_is_a_handshake_error() {
+    let (addr, server) = echo_server("/x");
+    let err = connect(format!("ws://{addr}/elsewhere")).expect_err("server refuses");
+    let Error::Handshake(ws_handshake::Error::UnexpectedStatus(response)) = &err else {
+        panic!("expected UnexpectedStatus, got {err:?}")
+    };
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(server.join().unwrap().is_empty());
+}
+
+#[test]
+fn wss_and_other_schemes_are_url_errors() {
+    let err = connect("wss://127.0.0.1:1/").expect_err("no TLS in this build");
+    assert!(matches!(err, Error::Url(_)), "{err:?}");
+    for url in ["http://127.0.0.1:1/", "ftp://127.0.0.1:1/"] {
+        let err = connect(url).expect_err("not a ws:// URL");
+        assert!(matches!(err, Error::Url(_)), "{url}: {err:?}");
+    }
+    let err = connect("not a url").expect_err("unparsable");
+    assert!(
+        matches!(
+            err,
+            Error::Handshake(ws_handshake::Error::InvalidRequest(_))
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn closed_port_is_a_connect_error() {
+    let port = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let err = connect(format!("ws://127.0.0.1:{port}/")).expect_err("nobody listens");
+    match err {
+        Error::Connect { host, .. } => assert_eq!(host, format!("127.0.0.1:{port}")),
+        other => panic!("expected Connect, got {other:?}"),
+    }
+}

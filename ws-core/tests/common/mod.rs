@@ -1,0 +1,291 @@
+//! Shared fixtures for the ws-core integration tests: a raw frame builder
+//! (independent of the crate's own encoder), a frame parser for checking
+//! output, in-memory duplex streams and a stream that chokes on every byte.
+
+#![allow(dead_code)]
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::rc::Rc;
+use ws_core::{mask::apply_mask, FrameHeader, OpCode, Role, WebSocket, WebSocketConfig};
+
+/// The mask key the fixtures use for client-to-server frames.
+pub const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
+
+/// The mask a frame sent *to* an endpoint of role `receiver` must carry:
+/// servers get masked frames, clients unmasked ones (RFC 6455 §5.1).
+pub fn mask_for(receiver: Role) -> Option<[u8; 4]> {
+    match receiver {
+        Role::Server => Some(KEY),
+        Role::Client => None,
+    }
+}
+
+/// The other role.
+pub fn peer_of(role: Role) -> Role {
+    match role {
+        Role::Server => Role::Client,
+        Role::Client => Role::Server,
+    }
+}
+
+/// A raw frame header: FIN, the three RSV bits (`0b100` = RSV1), any 4-bit
+/// opcode (reserved ones too), an optional mask key and any 64-bit length
+/// (MSB included), always in the minimal length encoding.
+pub fn header(fin: bool, rsv: u8, opcode: u8, mask: Option<[u8; 4]>, len: u64) -> Vec<u8> {
+    let mut out = vec![(u8::from(fin) << 7) | ((rsv & 0b111) << 4) | (opcode & 0x0f)];
+    let mask_bit = if mask.is_some() { 0x80 } else { 0 };
+    match len {
+        0..=125 => out.push(mask_bit | len as u8),
+        126..=0xffff => {
+            out.push(mask_bit | 126);
+            out.extend_from_slice(&(len as u16).to_be_bytes());
+        }
+        _ => {
+            out.push(mask_bit | 127);
+            out.extend_from_slice(&len.to_be_bytes());
+        }
+    }
+    if let Some(key) = mask {
+        out.extend_from_slice(&key);
+    }
+    out
+}
+
+/// A whole raw frame: header plus the payload, masked with `mask` if given.
+pub fn frame(fin: bool, rsv: u8, opcode: u8, mask: Option<[u8; 4]>, payload: &[u8]) -> Vec<u8> {
+    let mut out = header(fin, rsv, opcode, mask, payload.len() as u64);
+    match mask {
+        Some(key) => out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4])),
+        None => out.extend_from_slice(payload),
+    }
+    out
+}
+
+/// A Close frame payload: code then reason bytes.
+pub fn close_payload(code: u16, reason: &[u8]) -> Vec<u8> {
+    let mut p = code.to_be_bytes().to_vec();
+    p.extend_from_slice(reason);
+    p
+}
+
+/// Splits `bytes` into frames, unmasking payloads. Panics on trailing bytes
+/// that do not form a whole frame, or on a header the crate rejects.
+pub fn parse_frames(mut bytes: &[u8]) -> Vec<(FrameHeader, Vec<u8>)> {
+    let mut frames = Vec::new();
+    while !bytes.is_empty() {
+        let (h, n) = FrameHeader::parse(bytes)
+            .expect("valid header")
+            .expect("complete header");
+        let len = h.payload_len as usize;
+        assert!(bytes.len() >= n + len, "truncated frame in output");
+        let mut payload = bytes[n..n + len].to_vec();
+        if let Some(key) = h.mask {
+            apply_mask(&mut payload, key, 0);
+        }
+        frames.push((h, payload));
+        bytes = &bytes[n + len..];
+    }
+    frames
+}
+
+/// Asserts that `bytes` is exactly one Close frame (masked iff sent by a
+/// client) and returns its status code.
+pub fn single_close_code(bytes: &[u8], sender: Role) -> u16 {
+    let frames = parse_frames(bytes);
+    assert_eq!(frames.len(), 1, "expected exactly one frame: {frames:?}");
+    let (h, payload) = &frames[0];
+    assert_eq!(h.opcode, OpCode::Close);
+    assert!(h.fin);
+    assert_eq!(
+        h.mask.is_some(),
+        sender == Role::Client,
+        "masking of {sender:?} frame"
+    );
+    assert!(payload.len() >= 2, "close without status code");
+    u16::from_be_bytes([payload[0], payload[1]])
+}
+
+/// One direction of an in-memory connection.
+#[derive(Debug, Default)]
+pub struct Pipe {
+    pub data: VecDeque<u8>,
+    /// The writing end is gone: once `data` is drained, reads return EOF.
+    pub closed: bool,
+}
+
+pub type SharedPipe = Rc<RefCell<Pipe>>;
+
+/// One end of an in-memory duplex connection. Reads on an empty pipe return
+/// `WouldBlock` (a non-blocking socket), or EOF once the other end is
+/// dropped or [`shutdown_write`](Self::shutdown_write) was called there.
+#[derive(Debug)]
+pub struct MemStream {
+    pub incoming: SharedPipe,
+    pub outgoing: SharedPipe,
+}
+
+/// Two connected ends.
+pub fn mem_pair() -> (MemStream, MemStream) {
+    let a: SharedPipe = Rc::default();
+    let b: SharedPipe = Rc::default();
+    (
+        MemStream {
+            incoming: a.clone(),
+            outgoing: b.clone(),
+        },
+        MemStream {
+            incoming: b,
+            outgoing: a,
+        },
+    )
+}
+
+impl MemStream {
+    /// Signals EOF to the other end.
+    pub fn shutdown_write(&self) {
+        self.outgoing.borrow_mut().closed = true;
+    }
+
+    /// Takes every byte the other end wrote and this end has not read.
+    pub fn take_incoming(&self) -> Vec<u8> {
+        self.incoming.borrow_mut().data.drain(..).collect()
+    }
+
+    /// A copy of the bytes the other end wrote and this end has not read.
+    pub fn peek_incoming(&self) -> Vec<u8> {
+        self.incoming.borrow().data.iter().copied().collect()
+    }
+
+    /// Bytes written by the other end and not read yet.
+    pub fn incoming_len(&self) -> usize {
+        self.incoming.borrow().data.len()
+    }
+}
+
+impl Read for MemStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut pipe = self.incoming.borrow_mut();
+        if pipe.data.is_empty() && !buf.is_empty() {
+            return if pipe.closed {
+                Ok(0)
+            } else {
+                Err(io::ErrorKind::WouldBlock.into())
+            };
+        }
+        pipe.data.read(buf)
+    }
+}
+
+impl Write for MemStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.outgoing.borrow_mut().data.extend(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for MemStream {
+    fn drop(&mut self) {
+        self.shutdown_write();
+    }
+}
+
+/// Two `WebSocket`s connected in memory.
+pub fn ws_pair(
+    client: WebSocketConfig,
+    server: WebSocketConfig,
+) -> (WebSocket<MemStream>, WebSocket<MemStream>) {
+    let (a, b) = mem_pair();
+    (
+        WebSocket::from_raw_socket(a, Role::Client, client),
+        WebSocket::from_raw_socket(b, Role::Server, server),
+    )
+}
+
+/// A stream that, when choking, returns `WouldBlock` before every byte and
+/// then reads or writes exactly one byte. When not choking it passes calls
+/// through unchanged (the baseline to compare with).
+#[derive(Debug)]
+pub struct ChokingStream<S> {
+    pub inner: S,
+    pub choke: bool,
+    read_ready: bool,
+    write_ready: bool,
+    /// `WouldBlock`s injected so far (reads and writes).
+    pub injected: usize,
+}
+
+impl<S> ChokingStream<S> {
+    pub fn new(inner: S, choke: bool) -> Self {
+        ChokingStream {
+            inner,
+            choke,
+            read_ready: false,
+            write_ready: false,
+            injected: 0,
+        }
+    }
+}
+
+impl<S: Read> Read for ChokingStream<S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if !self.choke {
+            return self.inner.read(buf);
+        }
+        if !std::mem::replace(&mut self.read_ready, false) {
+            self.read_ready = true;
+            self.injected += 1;
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let n = buf.len().min(1);
+        self.inner.read(&mut buf[..n])
+    }
+}
+
+impl<S: Write> Write for ChokingStream<S> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if !self.choke {
+            return self.inner.write(buf);
+        }
+        if !std::mem::replace(&mut self.write_ready, false) {
+            self.write_ready = true;
+            self.injected += 1;
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let n = buf.len().min(1);
+        self.inner.write(&buf[..n])
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// A deterministic xorshift64 generator.
+#[derive(Debug, Clone)]
+pub struct XorShift(pub u64);
+
+impl XorShift {
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    /// Uniform-ish in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    pub fn bytes(&mut self, len: usize) -> Vec<u8> {
+        (0..len).map(|_| self.next_u64() as u8).collect()
+    }
+}

@@ -1,0 +1,229 @@
+//! What a user configures, and how it is negotiated (RFC 7692 §5, §7.1).
+
+use crate::codec::{Direction, PerMessageDeflate};
+use crate::params::{Params, NAME};
+use std::sync::Arc;
+use ws_extensions::{Accepted, Extension, ExtensionFactory, ExtensionOffer, NegotiationError};
+
+/// permessage-deflate settings, for either role. Turn compression on by
+/// giving one to the client or server config; it is off by default.
+///
+/// The same four parameters mean a request as a client and a demand or a cap
+/// as a server:
+///
+/// | field | client offers | server answers |
+/// | --- | --- | --- |
+/// | `server_no_context_takeover` | asks the server to reset its context per message | resets its own context per message (always when asked) |
+/// | `client_no_context_takeover` | promises to reset its own context (a hint, §7.1.1.2) | tells the client to reset its context |
+/// | `server_max_window_bits` | asks the server for a window of at most 2^N | caps its own window (the answer echoes min(offer, cap), §7.1.2.1) |
+/// | `client_max_window_bits` | offers its own window of at most 2^N (the parameter is always offered, so a server may lower it) | caps the client's window, when the client allows it |
+///
+/// Window bits are 8..=15 (values outside are clamped). zlib, and so this
+/// crate, cannot *compress* with a window of 8 (it silently uses 9, which a
+/// peer limited to 8 could not decode). When the negotiated window for our
+/// direction is 8, the extension honours it by sending every message
+/// uncompressed — a per-message choice RFC 7692 §6 allows — while still
+/// inflating what the peer compresses. It never asks for 8 unless configured to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeflateConfig {
+    /// zlib level, 0 (store) to 9 (smallest). Default 6.
+    pub level: u32,
+    /// Messages shorter than this go uncompressed (compressing a few bytes
+    /// costs more than it saves). Decided before compressing, so both
+    /// windows stay in step. Default 32.
+    pub min_compress_size: usize,
+    /// See the table above. Default `false`.
+    pub server_no_context_takeover: bool,
+    /// See the table above. Default `false`.
+    pub client_no_context_takeover: bool,
+    /// See the table above. Default `None` (15).
+    pub server_max_window_bits: Option<u8>,
+    /// See the table above. Default `None` (15).
+    pub client_max_window_bits: Option<u8>,
+}
+
+impl Default for DeflateConfig {
+    fn default() -> Self {
+        DeflateConfig {
+            level: 6,
+            min_compress_size: 32,
+            server_no_context_takeover: false,
+            client_no_context_takeover: false,
+            server_max_window_bits: None,
+            client_max_window_bits: None,
+        }
+    }
+}
+
+impl DeflateConfig {
+    /// Sets the zlib level (0..=9).
+    pub fn level(mut self, level: u32) -> Self {
+        self.level = level.min(9);
+        self
+    }
+
+    /// Sets the size below which messages go uncompressed.
+    pub fn min_compress_size(mut self, bytes: usize) -> Self {
+        self.min_compress_size = bytes;
+        self
+    }
+
+    /// Sets `server_no_context_takeover`.
+    pub fn server_no_context_takeover(mut self, on: bool) -> Self {
+        self.server_no_context_takeover = on;
+        self
+    }
+
+    /// Sets `client_no_context_takeover`.
+    pub fn client_no_context_takeover(mut self, on: bool) -> Self {
+        self.client_no_context_takeover = on;
+        self
+    }
+
+    /// Sets `server_max_window_bits` (clamped to 8..=15).
+    pub fn server_max_window_bits(mut self, bits: u8) -> Self {
+        self.server_max_window_bits = Some(bits.clamp(8, 15));
+        self
+    }
+
+    /// Sets `client_max_window_bits` (clamped to 8..=15).
+    pub fn client_max_window_bits(mut self, bits: u8) -> Self {
+        self.client_max_window_bits = Some(bits.clamp(8, 15));
+        self
+    }
+
+    /// This config as a factory for a client or server config's extension list.
+    pub fn into_factory(self) -> Arc<dyn ExtensionFactory> {
+        Arc::new(self)
+    }
+
+    fn clamp(bits: Option<u8>) -> Option<u8> {
+        bits.map(|b| b.clamp(8, 15))
+    }
+
+    /// The single offer a client makes.
+    fn offer_params(&self) -> Params {
+        Params {
+            server_no_context_takeover: self.server_no_context_takeover,
+            client_no_context_takeover: self.client_no_context_takeover,
+            server_max_window_bits: Self::clamp(self.server_max_window_bits),
+            client_max_window_bits: Some(Self::clamp(self.client_max_window_bits)),
+        }
+    }
+}
+
+impl ExtensionFactory for DeflateConfig {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn offers(&self) -> Vec<ExtensionOffer> {
+        vec![self.offer_params().to_offer()]
+    }
+
+    fn accept(&self, offer: &ExtensionOffer) -> Option<Accepted> {
+        let offer = Params::parse(offer).ok()?;
+        let cap = |bits: Option<u8>| Self::clamp(bits).unwrap_or(15);
+        let server_bits = offer
+            .server_max_window_bits
+            .unwrap_or(15)
+            .min(cap(self.server_max_window_bits));
+        let client_bits = match offer.client_max_window_bits {
+            // The client did not say it can limit its window: it uses up to 15.
+            None => None,
+            Some(value) => {
+                let bits = value.unwrap_or(15).min(cap(self.client_max_window_bits));
+                (value.is_some() || bits < 15).then_some(bits)
+            }
+        };
+        let response = Params {
+            server_no_context_takeover: offer.server_no_context_takeover
+                || self.server_no_context_takeover,
+            client_no_context_takeover: self.client_no_context_takeover,
+            // §7.1.2.1: an accepted server_max_window_bits MUST be echoed.
+            server_max_window_bits: (offer.server_max_window_bits.is_some() || server_bits < 15)
+                .then_some(server_bits),
+            client_max_window_bits: client_bits.map(Some),
+        };
+        let extension = PerMessageDeflate::new(
+            self,
+            response,
+            Direction {
+                no_context_takeover: response.server_no_context_takeover,
+                window_bits: server_bits,
+            },
+            Direction {
+                // Only the response binds the client. Its own
+                // client_no_context_takeover in the offer is a hint (§7.1.1.2)
+                // that some clients (Autobahn's among them) send while keeping
+                // their context, so the inflater keeps its window.
+                no_context_takeover: response.client_no_context_takeover,
+                window_bits: client_bits.unwrap_or(15),
+            },
+        );
+        Some(Accepted {
+            response: response.to_offer(),
+            extension: Box::new(extension),
+        })
+    }
+
+    fn confirm(&self, response: &ExtensionOffer) -> Result<Box<dyn Extension>, NegotiationError> {
+        let invalid = |reason: String| NegotiationError::InvalidResponse {
+            extension: NAME.to_owned(),
+            reason,
+        };
+        let answer = Params::parse(response).map_err(invalid)?;
+        let offer = self.offer_params();
+        if offer.server_no_context_takeover && !answer.server_no_context_takeover {
+            return Err(invalid(
+                "server_no_context_takeover was requested but not acknowledged".into(),
+            ));
+        }
+        if let Some(asked) = offer.server_max_window_bits {
+            match answer.server_max_window_bits {
+                None => {
+                    return Err(invalid(
+                        "server_max_window_bits was requested but not echoed".into(),
+                    ))
+                }
+                Some(bits) if bits > asked => {
+                    return Err(invalid(format!(
+                        "server_max_window_bits={bits} exceeds the requested {asked}"
+                    )))
+                }
+                Some(_) => {}
+            }
+        }
+        let client_bits = match answer.client_max_window_bits {
+            None => offer.client_max_window_bits.flatten().unwrap_or(15),
+            Some(None) => {
+                return Err(invalid(
+                    "client_max_window_bits in a response needs a value".into(),
+                ))
+            }
+            Some(Some(bits)) => match offer.client_max_window_bits.flatten() {
+                Some(limit) if bits > limit => {
+                    return Err(invalid(format!(
+                        "client_max_window_bits={bits} exceeds the offered {limit}"
+                    )))
+                }
+                _ => bits,
+            },
+        };
+        let extension = PerMessageDeflate::new(
+            self,
+            answer,
+            Direction {
+                no_context_takeover: answer.client_no_context_takeover
+                    || self.client_no_context_takeover,
+                window_bits: client_bits,
+            },
+            Direction {
+                no_context_takeover: answer.server_no_context_takeover,
+                window_bits: answer.server_max_window_bits.unwrap_or(15),
+            },
+        );
+        Ok(Box::new(extension))
+    }
+}

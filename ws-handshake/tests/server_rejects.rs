@@ -1,0 +1,415 @@
+//! The server handshake against raw request bytes: every bad request gets the
+//! error and the HTTP status (and headers) RFC 6455 §4.2 and RFC 9110 name;
+//! valid ones get a correct 101, whatever the callback does to it.
+
+mod common;
+
+use common::{
+    parse_head, request, valid_headers_except, Head, MemStream, RFC_ACCEPT, VALID_REQUEST,
+};
+use ws_handshake::http::{header, Request, Response, StatusCode};
+use ws_handshake::{
+    Callback, Error, ErrorResponse, HandshakeError, NoCallback, ServerConfig, ServerHandshake,
+};
+
+/// Runs the server handshake on `input` (EOF after it) and returns the
+/// outcome and everything the server wrote.
+fn run<C: Callback>(
+    input: impl AsRef<[u8]>,
+    callback: C,
+    config: ServerConfig,
+) -> (Result<Request<()>, Error>, Vec<u8>) {
+    let stream = MemStream::with_input(input);
+    let result = match ServerHandshake::new(stream.clone(), callback, config).handshake() {
+        Ok((_ws, request)) => Ok(request),
+        Err(HandshakeError::Failure(e)) => Err(e),
+        Err(HandshakeError::Interrupted(_)) => panic!("in-memory stream never blocks"),
+    };
+    (result, stream.output())
+}
+
+/// A request the default server must refuse: returns the error and the
+/// parsed response, after checking what every error response must carry.
+fn reject(input: impl AsRef<[u8]>, status_line: &str) -> (Error, Head) {
+    reject_with(input, ServerConfig::default(), status_line)
+}
+
+fn reject_with(input: impl AsRef<[u8]>, config: ServerConfig, status_line: &str) -> (Error, Head) {
+    let (result, written) = run(input, NoCallback, config);
+    let err = result.expect_err("request must be refused");
+    let head = parse_head(&written);
+    assert_eq!(head.start_line, status_line, "for {err:?}");
+    let connection = head.get("connection").unwrap().to_ascii_lowercase();
+    assert!(
+        connection.split(',').any(|t| t.trim() == "close"),
+        "{connection}"
+    );
+    let len: usize = head.get("content-length").unwrap().parse().unwrap();
+    assert_eq!(len, head.rest.len(), "content-length matches the body");
+    assert_eq!(
+        err.http_status().map(|s| s.as_u16()),
+        status_line[9..12].parse().ok(),
+        "http_status() agrees with what was written"
+    );
+    (err, head)
+}
+
+const BAD_REQUEST: &str = "HTTP/1.1 400 Bad Request";
+
+/// A request with every valid header but those starting with `skip`, plus `extra`.
+fn without(skip: &[&str], extra: &[&str]) -> String {
+    let mut headers = valid_headers_except(skip);
+    headers.extend_from_slice(extra);
+    request("GET /chat HTTP/1.1", &headers)
+}
+
+#[test]
+fn post_is_405_with_allow_get() {
+    let input = request("POST /chat HTTP/1.1", &valid_headers_except(&[]));
+    let (err, head) = reject(input, "HTTP/1.1 405 Method Not Allowed");
+    assert!(
+        matches!(&err, Error::MethodNotAllowed(m) if m == "POST"),
+        "{err:?}"
+    );
+    // RFC 9110 §15.5.6: a 405 MUST carry Allow.
+    assert_eq!(head.get("allow"), Some("GET"));
+}
+
+#[test]
+fn http_1_0_is_505() {
+    let input = request("GET /chat HTTP/1.0", &valid_headers_except(&[]));
+    let (err, _) = reject(input, "HTTP/1.1 505 HTTP Version Not Supported");
+    assert!(matches!(err, Error::UnsupportedHttpVersion), "{err:?}");
+}
+
+#[test]
+fn missing_host_is_400() {
+    let (err, _) = reject(without(&["host"], &[]), BAD_REQUEST);
+    assert!(matches!(err, Error::MissingHeader("Host")), "{err:?}");
+}
+
+#[test]
+fn missing_or_wrong_upgrade_is_400() {
+    for extra in [&[][..], &["Upgrade: h2c"], &["Upgrade: websocket2, foo"]] {
+        let (err, _) = reject(without(&["upgrade"], extra), BAD_REQUEST);
+        assert!(
+            matches!(
+                err,
+                Error::InvalidHeader {
+                    name: "Upgrade",
+                    ..
+                }
+            ),
+            "{extra:?}: {err:?}"
+        );
+    }
+}
+
+#[test]
+fn connection_without_upgrade_token_is_400() {
+    for extra in [
+        &[][..],
+        &["Connection: keep-alive"],
+        &["Connection: upgraded, close"],
+    ] {
+        let (err, _) = reject(without(&["connection"], extra), BAD_REQUEST);
+        assert!(
+            matches!(
+                err,
+                Error::InvalidHeader {
+                    name: "Connection",
+                    ..
+                }
+            ),
+            "{extra:?}: {err:?}"
+        );
+    }
+}
+
+#[test]
+fn version_8_is_426_naming_13() {
+    let input = without(&["sec-websocket-version"], &["Sec-WebSocket-Version: 8"]);
+    let (err, head) = reject(input, "HTTP/1.1 426 Upgrade Required");
+    assert!(
+        matches!(&err, Error::UnsupportedVersion(v) if v == "8"),
+        "{err:?}"
+    );
+    // RFC 6455 §4.2.2 item 4 / §4.4: the versions the server speaks.
+    assert_eq!(head.get("sec-websocket-version"), Some("13"));
+    // RFC 9110 §15.5.22: a 426 MUST carry Upgrade (and so Connection: upgrade).
+    assert_eq!(head.get("upgrade"), Some("websocket"));
+    let connection = head.get("connection").unwrap().to_ascii_lowercase();
+    assert!(
+        connection.split(',').any(|t| t.trim() == "upgrade"),
+        "{connection}"
+    );
+}
+
+#[test]
+fn missing_version_is_400() {
+    let (err, head) = reject(without(&["sec-websocket-version"], &[]), BAD_REQUEST);
+    assert!(
+        matches!(err, Error::MissingHeader("Sec-WebSocket-Version")),
+        "{err:?}"
+    );
+    assert_eq!(head.get("sec-websocket-version"), None);
+}
+
+#[test]
+fn key_that_is_not_16_bytes_of_base64_is_400() {
+    for key in [
+        "dG9vIHNob3J0",                 // 9 bytes
+        "AAAAAAAAAAAAAAAAAAAAAAAA",     // 24 chars, but 18 bytes
+        "dGhlIHNhbXBsZSBub25jZQ==AAAA", // 16 bytes plus more
+        "!!!!!!!!!!!!!!!!!!!!!!==",     // not base64
+    ] {
+        let line = format!("Sec-WebSocket-Key: {key}");
+        let (err, _) = reject(without(&["sec-websocket-key"], &[&line]), BAD_REQUEST);
+        assert!(
+            matches!(
+                err,
+                Error::InvalidHeader {
+                    name: "Sec-WebSocket-Key",
+                    ..
+                }
+            ),
+            "{key}: {err:?}"
+        );
+    }
+    let (err, _) = reject(without(&["sec-websocket-key"], &[]), BAD_REQUEST);
+    assert!(
+        matches!(err, Error::MissingHeader("Sec-WebSocket-Key")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn duplicate_key_is_400() {
+    let input = without(&[], &["Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA=="]);
+    let (err, _) = reject(input, BAD_REQUEST);
+    assert!(
+        matches!(
+            err,
+            Error::InvalidHeader {
+                name: "Sec-WebSocket-Key",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn garbage_request_line_is_400() {
+    let (err, head) = reject("\x00\x01 nonsense\r\n\r\n", BAD_REQUEST);
+    assert!(matches!(err, Error::Parse(_)), "{err:?}");
+    assert!(
+        !head.body().is_empty(),
+        "the error is explained in the body"
+    );
+}
+
+#[test]
+fn head_over_max_head_size_is_431() {
+    // 20 KB of header lines and no blank line: the server must stop at 16 KiB.
+    let mut input = String::from("GET /chat HTTP/1.1\r\n");
+    for i in 0..1000 {
+        input.push_str(&format!("X-Filler-{i:04}: 0123456789\r\n"));
+    }
+    assert!(input.len() > 20_000);
+    let (err, _) = reject(&input, "HTTP/1.1 431 Request Header Fields Too Large");
+    assert!(matches!(err, Error::HeadTooLarge { max: 16384 }), "{err:?}");
+}
+
+#[test]
+fn head_over_a_lowered_max_head_size_is_431() {
+    let mut config = ServerConfig::default();
+    config.limits.max_head_size = 100;
+    let (err, _) = reject_with(
+        VALID_REQUEST,
+        config,
+        "HTTP/1.1 431 Request Header Fields Too Large",
+    );
+    assert!(matches!(err, Error::HeadTooLarge { max: 100 }), "{err:?}");
+}
+
+#[test]
+fn more_headers_than_max_headers_is_431() {
+    let filler: Vec<String> = (0..60).map(|i| format!("X-Filler-{i}: 1")).collect();
+    let mut headers = valid_headers_except(&[]);
+    headers.extend(filler.iter().map(String::as_str));
+    assert!(headers.len() > 64);
+    let (err, _) = reject(
+        request("GET /chat HTTP/1.1", &headers),
+        "HTTP/1.1 431 Request Header Fields Too Large",
+    );
+    assert!(matches!(err, Error::TooManyHeaders { max: 64 }), "{err:?}");
+
+    // Exactly at the limit is fine.
+    let mut config = ServerConfig::default();
+    config.limits.max_headers = 5;
+    let (result, _) = run(VALID_REQUEST, NoCallback, config);
+    result.expect("5 headers with max_headers = 5");
+}
+
+#[test]
+fn request_line_over_max_request_line_is_414() {
+    let line = format!("GET /{} HTTP/1.1", "a".repeat(9000));
+    let (err, _) = reject(
+        request(&line, &valid_headers_except(&[])),
+        "HTTP/1.1 414 URI Too Long",
+    );
+    assert!(
+        matches!(err, Error::RequestLineTooLong { max: 8192 }),
+        "{err:?}"
+    );
+
+    // Found before the line ends: no need to buffer the rest of it.
+    let mut config = ServerConfig::default();
+    config.limits.max_request_line = 20;
+    let (err, _) = reject_with(
+        "GET /aaaaaaaaaaaaaaaaaaaaaaaaa",
+        config,
+        "HTTP/1.1 414 URI Too Long",
+    );
+    assert!(
+        matches!(err, Error::RequestLineTooLong { max: 20 }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn eof_mid_head_is_unexpected_eof_and_nothing_is_written() {
+    for cut in [0, 1, 20, VALID_REQUEST.len() - 1] {
+        let (result, written) = run(&VALID_REQUEST[..cut], NoCallback, ServerConfig::default());
+        let err = result.expect_err("truncated request");
+        assert!(matches!(err, Error::UnexpectedEof), "cut {cut}: {err:?}");
+        assert!(written.is_empty(), "cut {cut}: {written:?}");
+    }
+}
+
+/// Checks a 101 for the RFC key, returning the parsed response.
+fn switching(written: &[u8]) -> Head {
+    let head = parse_head(written);
+    assert_eq!(head.start_line, "HTTP/1.1 101 Switching Protocols");
+    assert_eq!(head.get("upgrade"), Some("websocket"));
+    assert_eq!(head.get("connection"), Some("Upgrade"));
+    assert_eq!(head.get("sec-websocket-accept"), Some(RFC_ACCEPT));
+    assert!(head.rest.is_empty(), "nothing after the 101 head");
+    head
+}
+
+#[test]
+fn token_lists_are_case_insensitive_and_span_lines() {
+    let input = without(
+        &["upgrade", "connection"],
+        &[
+            "Connection: keep-alive, Upgrade",
+            "upgrade: WebSocket",
+            "CONNECTION: close",
+        ],
+    );
+    let (result, written) = run(&input, NoCallback, ServerConfig::default());
+    let req = result.expect("valid upgrade");
+    assert_eq!(req.uri().path(), "/chat");
+    assert_eq!(req.headers().get_all(header::CONNECTION).iter().count(), 2);
+    switching(&written);
+
+    // The tokens in separate header lines, in odd case.
+    let input = without(
+        &["upgrade", "connection"],
+        &[
+            "Connection: keep-alive",
+            "connection: UPGRADE",
+            "Upgrade: foo/1",
+            "Upgrade: webSOCKET",
+        ],
+    );
+    let (result, written) = run(&input, NoCallback, ServerConfig::default());
+    result.expect("valid upgrade");
+    switching(&written);
+}
+
+#[test]
+fn subprotocol_is_the_first_offered_that_the_server_speaks() {
+    let mut config = ServerConfig::default();
+    config.subprotocols = vec!["chat".into(), "superchat".into()];
+    let offers = [
+        "Sec-WebSocket-Protocol: v2.bookings, superchat",
+        "Sec-WebSocket-Protocol: chat",
+    ];
+    let (result, written) = run(without(&[], &offers), NoCallback, config.clone());
+    result.expect("valid upgrade");
+    assert_eq!(
+        switching(&written).get("sec-websocket-protocol"),
+        Some("superchat")
+    );
+
+    // None in common: no Sec-WebSocket-Protocol at all (§4.2.2 item 5).
+    let offers = ["Sec-WebSocket-Protocol: v2.bookings, Chat"];
+    let (result, written) = run(without(&[], &offers), NoCallback, config.clone());
+    result.expect("valid upgrade");
+    assert_eq!(switching(&written).get("sec-websocket-protocol"), None);
+
+    // Nothing offered: none chosen.
+    let (result, written) = run(VALID_REQUEST, NoCallback, config);
+    result.expect("valid upgrade");
+    assert_eq!(switching(&written).get("sec-websocket-protocol"), None);
+}
+
+#[test]
+fn callback_headers_kept_and_required_ones_restored() {
+    let callback = |req: &Request<()>, mut resp: Response<()>| -> Result<_, ErrorResponse> {
+        assert_eq!(req.uri().path(), "/chat");
+        assert_eq!(req.headers()["host"], "server.example.com");
+        let h = resp.headers_mut();
+        assert_eq!(h.get(header::SEC_WEBSOCKET_ACCEPT).unwrap(), RFC_ACCEPT);
+        h.insert("x-custom", "yes".parse().unwrap());
+        h.remove(header::SEC_WEBSOCKET_ACCEPT);
+        h.remove(header::UPGRADE);
+        h.insert(header::CONNECTION, "keep-alive".parse().unwrap());
+        *resp.status_mut() = StatusCode::OK;
+        Ok(resp)
+    };
+    let (result, written) = run(VALID_REQUEST, callback, ServerConfig::default());
+    result.expect("accepted");
+    let head = switching(&written);
+    assert_eq!(head.get("x-custom"), Some("yes"));
+}
+
+#[test]
+fn callback_rejection_writes_its_status_and_body() {
+    let callback = |_: &Request<()>, _: Response<()>| -> Result<Response<()>, ErrorResponse> {
+        Err(Response::builder()
+            .status(StatusCode::FORBIDDEN)
+            .header("x-reason", "no-token")
+            .body(Some("go away".to_owned()))
+            .unwrap())
+    };
+    let (result, written) = run(VALID_REQUEST, callback, ServerConfig::default());
+    let err = result.expect_err("rejected");
+    let Error::Rejected(response) = &err else {
+        panic!("expected Rejected, got {err:?}")
+    };
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(response.body().as_deref(), Some("go away"));
+    assert_eq!(err.http_status(), Some(StatusCode::FORBIDDEN));
+
+    let head = parse_head(&written);
+    assert_eq!(head.start_line, "HTTP/1.1 403 Forbidden");
+    assert_eq!(head.get("x-reason"), Some("no-token"));
+    assert_eq!(head.get("content-length"), Some("7"));
+    assert_eq!(head.get("connection"), Some("close"));
+    assert_eq!(head.get("sec-websocket-accept"), None);
+    assert_eq!(head.body(), "go away");
+}
+
+#[test]
+fn callback_is_not_called_for_an_invalid_request() {
+    let callback = |_: &Request<()>, _: Response<()>| -> Result<Response<()>, ErrorResponse> {
+        panic!("callback called for an invalid request")
+    };
+    let (result, written) = run(without(&["host"], &[]), callback, ServerConfig::default());
+    assert!(matches!(result, Err(Error::MissingHeader("Host"))));
+    assert_eq!(parse_head(&written).start_line, BAD_REQUEST);
+}
