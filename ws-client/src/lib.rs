@@ -123,3 +123,8 @@ pub fn client_with_config<S: Read + Write>(
 ) -> Result<(WebSocket<S>, Response), HandshakeError<ClientHandshake<S>>> {
     ClientHandshake::new(stream, request, config)?.handshake()
 }
+
+/// The README's examples, compiled as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
