@@ -113,3 +113,49 @@ fn closed_port_is_a_connect_error() {
         other => panic!("expected Connect, got {other:?}"),
     }
 }
+
+#[test]
+fn keepalive_turns_a_silent_peer_into_an_error() {
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+    use ws_client::{ClientConfig, WebSocketConfig};
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let server = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        // Upgrade, then never read or write again: a peer that went to sleep.
+        let _socket = ws_server::accept(stream).unwrap();
+        let _ = done_rx.recv_timeout(Duration::from_secs(30));
+    });
+
+    let websocket = WebSocketConfig::default()
+        .with_keepalive(Duration::from_millis(50), Duration::from_millis(100));
+    let config = ClientConfig::default().with_websocket_config(websocket);
+    let (mut ws, _) = ws_client::connect_with_config(format!("ws://{addr}/"), config).unwrap();
+    // Without a read timeout a blocking read would wait forever.
+    ws.get_mut()
+        .set_read_timeout(Some(Duration::from_millis(20)))
+        .unwrap();
+    let started = Instant::now();
+    let outcome = loop {
+        match ws.read() {
+            Err(e) if e.is_would_block() => {}
+            Err(WsError::Io(e)) if e.kind() == std::io::ErrorKind::TimedOut => {}
+            other => break other,
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "keepalive never fired"
+        );
+    };
+    assert!(
+        matches!(outcome, Err(WsError::KeepaliveTimeout)),
+        "{outcome:?}"
+    );
+    // At least interval + timeout passed: it did not fire early.
+    assert!(started.elapsed() >= Duration::from_millis(150));
+    done_tx.send(()).unwrap();
+    server.join().unwrap();
+}

@@ -22,6 +22,8 @@ pub(crate) struct ReadBuffer {
     tail: usize,
     /// The last read filled all the free space: traffic is heavy, grow.
     last_read_full: bool,
+    /// Bytes received over the connection's life (keepalive's sign of life).
+    total: u64,
 }
 
 impl ReadBuffer {
@@ -31,6 +33,10 @@ impl ReadBuffer {
 
     pub(crate) fn filled_mut(&mut self) -> &mut [u8] {
         &mut self.data[self.head..self.tail]
+    }
+
+    pub(crate) fn total_received(&self) -> u64 {
+        self.total
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -51,6 +57,7 @@ impl ReadBuffer {
         self.make_room(bytes.len());
         self.data[self.tail..self.tail + bytes.len()].copy_from_slice(bytes);
         self.tail += bytes.len();
+        self.total += bytes.len() as u64;
     }
 
     /// One `read` call into the free tail. `Ok(0)` is end of stream.
@@ -65,6 +72,7 @@ impl ReadBuffer {
             Ok(n) => {
                 self.last_read_full = self.tail + n == self.data.len();
                 self.tail += n;
+                self.total += n as u64;
                 Ok(n)
             }
             Err(e) => {

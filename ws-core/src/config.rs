@@ -1,5 +1,7 @@
 //! Roles, limits and connection settings.
 
+use std::time::Duration;
+
 /// Which end of the connection this endpoint is. Clients mask every frame
 /// they send and servers require masked frames (RFC 6455 §5.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -60,6 +62,42 @@ pub struct WebSocketConfig {
     /// Server only: accept frames from a client that are not masked, which
     /// RFC 6455 §5.1 forbids. Default `false`.
     pub accept_unmasked_frames: bool,
+    /// Detect a dead peer (sleep, hibernation, a silent network): see
+    /// [`Keepalive`]. Default `None`.
+    pub keepalive: Option<Keepalive>,
+}
+
+/// Keepalive: when nothing has arrived for `interval`, send a ping; when
+/// still nothing arrives within `timeout` after it, fail the connection with
+/// [`Error::KeepaliveTimeout`](crate::Error::KeepaliveTimeout) (and a Close
+/// with 1011, in case the peer still listens).
+///
+/// Any incoming byte counts as a sign of life, not only the pong. The engine
+/// is driven by [`Protocol::poll_keepalive`](crate::Protocol::poll_keepalive);
+/// the [`WebSocket`](crate::WebSocket) driver calls it on every `read`, also
+/// when the stream's read times out, so a blocking stream needs a read
+/// timeout (e.g. `TcpStream::set_read_timeout(Some(interval))`) for `read` to
+/// come back and notice a dead peer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Keepalive {
+    /// Quiet time after which a ping is sent.
+    pub interval: Duration,
+    /// Time after that ping within which something must arrive.
+    pub timeout: Duration,
+}
+
+impl WebSocketConfig {
+    /// Sets the limits.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Turns keepalive on: see [`Keepalive`].
+    pub fn with_keepalive(mut self, interval: Duration, timeout: Duration) -> Self {
+        self.keepalive = Some(Keepalive { interval, timeout });
+        self
+    }
 }
 
 impl Default for WebSocketConfig {
@@ -70,6 +108,7 @@ impl Default for WebSocketConfig {
             max_write_buffer_size: 256 << 20,
             max_outgoing_frame_size: None,
             accept_unmasked_frames: false,
+            keepalive: None,
         }
     }
 }

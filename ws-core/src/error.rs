@@ -138,6 +138,10 @@ pub enum Error {
     /// A message the application asked to send is invalid.
     #[error("message cannot be sent")]
     Send(#[from] SendError),
+    /// Nothing arrived from the peer within the keepalive timeout after a
+    /// ping: it is gone. A Close (1011) was queued in case it is not.
+    #[error("peer did not answer within the keepalive timeout")]
+    KeepaliveTimeout,
     /// A negotiated extension failed to encode an outgoing message.
     #[error("extension failed to encode a message")]
     Extension(#[source] ExtensionError),

@@ -36,7 +36,7 @@ mod protocol;
 mod socket;
 
 pub use close::{CloseCode, CloseFrame};
-pub use config::{Limits, Role, WebSocketConfig};
+pub use config::{Keepalive, Limits, Role, WebSocketConfig};
 pub use error::{Error, ProtocolError, SendError};
 pub use header::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
 pub use message::Message;

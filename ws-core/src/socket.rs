@@ -3,6 +3,7 @@
 use crate::protocol::{CloseState, Protocol};
 use crate::{CloseFrame, Error, Message, Role, WebSocketConfig};
 use std::io::{self, Read, Write};
+use std::time::Instant;
 use ws_extensions::ExtensionStack;
 
 /// A WebSocket connection over a stream `S`, blocking or non-blocking.
@@ -103,20 +104,44 @@ impl<S: Read + Write> WebSocket<S> {
                     return Err(err);
                 }
             }
-            if self.protocol.wants_write() {
-                match self.protocol.write_to(&mut self.stream) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(e) => return Err(Error::Io(e)),
-                }
-            }
+            self.keepalive_tick()?;
             match self.protocol.read_from(&mut self.stream) {
                 Ok(0) => return Err(self.protocol.end_of_stream()),
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(Error::Io(e)),
+                Err(e) => {
+                    // A read that timed out is the keepalive's chance to act.
+                    if self.protocol.config().keepalive.is_some()
+                        && matches!(
+                            e.kind(),
+                            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                        )
+                    {
+                        self.keepalive_tick()?;
+                    }
+                    return Err(Error::Io(e));
+                }
             }
         }
+    }
+
+    /// Runs keepalive (when configured) and writes what is queued: control
+    /// replies, a keepalive ping, or the Close of a keepalive failure.
+    fn keepalive_tick(&mut self) -> Result<(), Error> {
+        let keepalive = if self.protocol.config().keepalive.is_some() {
+            self.protocol.poll_keepalive(Instant::now())
+        } else {
+            Ok(None)
+        };
+        if self.protocol.wants_write() {
+            match self.protocol.write_to(&mut self.stream) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if keepalive.is_ok() => return Err(Error::Io(e)),
+                Err(_) => {}
+            }
+        }
+        keepalive.map(drop)
     }
 
     /// Queues `message` without flushing. If the queue passes

@@ -285,3 +285,42 @@ fn protocol_error_through_the_driver_sends_close_and_closes() {
     ));
     assert!(peer.take_incoming().is_empty());
 }
+
+#[test]
+fn keepalive_pings_a_silent_peer_then_fails_the_read() {
+    use std::io;
+    use std::time::Duration;
+
+    /// A peer that never sends anything; records what we write.
+    struct Silent(Vec<u8>);
+    impl io::Read for Silent {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            Err(io::ErrorKind::WouldBlock.into())
+        }
+    }
+    impl io::Write for Silent {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.0.extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    // Zero durations: due at once, so no test has to sleep.
+    let config = WebSocketConfig::default().with_keepalive(Duration::ZERO, Duration::ZERO);
+    let mut ws = WebSocket::from_raw_socket(Silent(Vec::new()), Role::Server, config);
+    // Before the read: a ping. The read times out: nothing came, so it fails.
+    let err = ws.read().unwrap_err();
+    assert!(matches!(err, Error::KeepaliveTimeout), "{err:?}");
+    let written = &ws.get_ref().0;
+    assert_eq!(written[0], 0x89, "ping first");
+    let close_at = 2 + written[1] as usize;
+    assert_eq!(
+        &written[close_at..close_at + 4],
+        &[0x88, 19, 0x03, 0xf3],
+        "then Close 1011"
+    );
+    assert!(matches!(ws.read(), Err(Error::AlreadyClosed)));
+}

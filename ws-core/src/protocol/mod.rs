@@ -9,11 +9,13 @@
 
 mod assembler;
 mod incoming;
+mod keepalive;
 mod outgoing;
 
 use crate::buffer::ReadBuffer;
 use crate::{CloseFrame, Error, Message, Role, WebSocketConfig};
 use assembler::Assembler;
+use keepalive::KeepaliveState;
 use std::io::{self, Read, Write};
 use ws_extensions::ExtensionStack;
 
@@ -52,6 +54,7 @@ pub struct Protocol {
     failed: bool,
     /// `ConnectionClosed` has been reported once.
     closed_reported: bool,
+    keepalive: KeepaliveState,
 }
 
 impl Protocol {
@@ -71,6 +74,7 @@ impl Protocol {
             close_received: false,
             failed: false,
             closed_reported: false,
+            keepalive: KeepaliveState::default(),
         }
     }
 
