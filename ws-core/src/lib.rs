@@ -6,7 +6,8 @@
 //! - [`Message`]: what the application reads and sends.
 //! - [`Limits`], [`WebSocketConfig`], [`Role`]: settings.
 //! - [`Protocol`]: the sans-IO engine (bytes in, messages out, bytes to send).
-//! - [`WebSocket`]: the blocking/non-blocking driver over `S: Read + Write`.
+//! - [`WebSocket`]: the blocking/non-blocking driver over `S: Read + Write`;
+//!   [`WebSocket::split`] gives a [`ReadHalf`] and [`WriteHalf`] for two threads.
 //!
 //! The opening handshake is `ws-handshake`'s job; this crate starts after it.
 //!
@@ -34,6 +35,7 @@ mod message;
 mod opcode;
 mod protocol;
 mod socket;
+mod split;
 
 pub use close::{CloseCode, CloseFrame};
 pub use config::{Keepalive, Limits, Role, WebSocketConfig};
@@ -43,4 +45,5 @@ pub use message::Message;
 pub use opcode::OpCode;
 pub use protocol::{CloseState, Protocol};
 pub use socket::WebSocket;
+pub use split::{ReadHalf, WriteHalf};
 pub use ws_extensions;

@@ -1,0 +1,79 @@
+//! Split halves over real TCP: one thread writes while another reads, and
+//! the read half answers pings on its own.
+
+use std::net::TcpListener;
+use std::thread;
+use ws_client::{Message, WsError};
+
+/// Echoes data; on "ping-me" it pings and reports whether the pong came.
+fn server() -> (std::net::SocketAddr, thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let handle = thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut ws = ws_server::accept(stream).unwrap();
+        loop {
+            match ws.read() {
+                Ok(Message::Text(t)) if t == "ping-me" => {
+                    ws.send(Message::Ping(b"p".to_vec())).unwrap();
+                    let reply = loop {
+                        match ws.read().unwrap() {
+                            Message::Pong(p) => {
+                                break format!("pong {}", String::from_utf8_lossy(&p))
+                            }
+                            Message::Text(t) => ws.send(Message::Text(t)).unwrap(),
+                            _ => {}
+                        }
+                    };
+                    ws.send(Message::text(reply)).unwrap();
+                }
+                Ok(m) if m.is_data() => ws.send(m).unwrap(),
+                Ok(_) => {}
+                Err(WsError::ConnectionClosed) => return,
+                Err(e) => panic!("server: {e:?}"),
+            }
+        }
+    });
+    (addr, handle)
+}
+
+#[test]
+fn one_thread_writes_while_another_reads() {
+    let (addr, server) = server();
+    let (ws, _) = ws_client::connect(format!("ws://{addr}/")).unwrap();
+    let writer_stream = ws.get_ref().try_clone().unwrap();
+    let (mut reader, writer) = ws.split(writer_stream);
+
+    let sender = thread::spawn(move || {
+        for i in 0..300 {
+            writer.send(Message::text(format!("message {i}"))).unwrap();
+        }
+        writer
+    });
+    for i in 0..300 {
+        assert_eq!(
+            reader.read().unwrap(),
+            Message::text(format!("message {i}"))
+        );
+    }
+    let writer = sender.join().unwrap();
+
+    // The read half answers the server's ping without the write half.
+    writer.send(Message::text("ping-me")).unwrap();
+    assert_eq!(reader.read().unwrap(), Message::Ping(b"p".to_vec()));
+    assert_eq!(reader.read().unwrap(), Message::text("pong p"));
+
+    writer.close(None).unwrap();
+    loop {
+        match reader.read() {
+            Ok(Message::Close(_)) => {}
+            Err(WsError::ConnectionClosed) => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(matches!(
+        writer.send(Message::text("late")),
+        Err(WsError::AlreadyClosed)
+    ));
+    server.join().unwrap();
+}
