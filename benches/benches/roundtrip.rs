@@ -113,20 +113,34 @@ fn config() -> WebSocketConfig {
     WebSocketConfig::default()
 }
 
-// ---------------------------------------------------------------- round trip
+/// One benchmark of a workload: ours through the engine, ours through the
+/// driver, tungstenite.
+type Bench = fn(&mut BenchmarkGroup<'_, WallTime>, &Workload);
 
-fn roundtrip(c: &mut Criterion) {
+/// Runs the three side by side in one criterion group per message kind, for
+/// every size, so their figures come from the same run.
+fn side_by_side(c: &mut Criterion, name: &str, benches: [Bench; 3]) {
     for kind in Kind::ALL {
-        let mut group = c.benchmark_group(format!("roundtrip/{}", kind.name()));
+        let mut group = c.benchmark_group(format!("{name}/{}", kind.name()));
         for size in SIZES {
             let w = Workload::new(kind, size);
             group.throughput(w.throughput());
-            roundtrip_protocol(&mut group, &w);
-            roundtrip_driver(&mut group, &w);
-            roundtrip_tungstenite(&mut group, &w);
+            for bench in benches {
+                bench(&mut group, &w);
+            }
         }
         group.finish();
     }
+}
+
+// ---------------------------------------------------------------- round trip
+
+fn roundtrip(c: &mut Criterion) {
+    side_by_side(
+        c,
+        "roundtrip",
+        [roundtrip_protocol, roundtrip_driver, roundtrip_tungstenite],
+    );
 }
 
 fn roundtrip_protocol(group: &mut BenchmarkGroup<'_, WallTime>, w: &Workload) {
@@ -199,17 +213,7 @@ fn roundtrip_tungstenite(group: &mut BenchmarkGroup<'_, WallTime>, w: &Workload)
 // ---------------------------------------------------------------- read side
 
 fn read(c: &mut Criterion) {
-    for kind in Kind::ALL {
-        let mut group = c.benchmark_group(format!("read/{}", kind.name()));
-        for size in SIZES {
-            let w = Workload::new(kind, size);
-            group.throughput(w.throughput());
-            read_protocol(&mut group, &w);
-            read_driver(&mut group, &w);
-            read_tungstenite(&mut group, &w);
-        }
-        group.finish();
-    }
+    side_by_side(c, "read", [read_protocol, read_driver, read_tungstenite]);
 }
 
 fn read_protocol(group: &mut BenchmarkGroup<'_, WallTime>, w: &Workload) {
@@ -282,17 +286,11 @@ fn read_tungstenite(group: &mut BenchmarkGroup<'_, WallTime>, w: &Workload) {
 // ---------------------------------------------------------------- write side
 
 fn write(c: &mut Criterion) {
-    for kind in Kind::ALL {
-        let mut group = c.benchmark_group(format!("write/{}", kind.name()));
-        for size in SIZES {
-            let w = Workload::new(kind, size);
-            group.throughput(w.throughput());
-            write_protocol(&mut group, &w);
-            write_driver(&mut group, &w);
-            write_tungstenite(&mut group, &w);
-        }
-        group.finish();
-    }
+    side_by_side(
+        c,
+        "write",
+        [write_protocol, write_driver, write_tungstenite],
+    );
 }
 
 /// Room for everything one iteration writes, so the sink never grows while timed.

@@ -41,17 +41,21 @@ fn transfer(tx: &mut ExtensionStack, rx: &mut ExtensionStack, messages: &[Vec<u8
     }
 }
 
+/// `len` incompressible bytes (xorshift32 from `seed`).
+fn noise(len: usize, mut seed: u32) -> Vec<u8> {
+    (0..len)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed as u8
+        })
+        .collect()
+}
+
 fn messages() -> Vec<Vec<u8>> {
     let text = b"{\"id\": 12, \"name\": \"widget\", \"tags\": [\"a\", \"b\"]} ".repeat(50);
-    let mut x = 0x1234_5678u32;
-    let noise: Vec<u8> = (0..70_000)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect();
+    let noise = noise(70_000, 0x1234_5678);
     vec![
         text.clone(),
         Vec::new(),
@@ -91,15 +95,7 @@ fn every_parameter_combination_round_trips_both_ways() {
 
 #[test]
 fn incompressible_messages_go_as_they_are_only_without_context_takeover() {
-    let mut x = 0x9e37_79b9u32;
-    let noise: Vec<u8> = (0..4096)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect();
+    let noise = noise(4096, 0x9e37_79b9);
     for no_takeover in [false, true] {
         let client = DeflateConfig::default().client_no_context_takeover(no_takeover);
         let (mut c, mut s, _) = negotiate(client, DeflateConfig::default());
