@@ -1,16 +1,10 @@
 //! The per-connection compressor and decompressor (RFC 7692 §7.2).
 
 use crate::config::DeflateConfig;
+use crate::inflate::{Inflater, TAIL};
 use crate::params::{Params, NAME};
-use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+use flate2::{Compress, Compression, FlushCompress};
 use ws_extensions::{Extension, ExtensionError, MessageKind, Rsv};
-
-/// The empty stored block that ends a sync flush; removed after compressing
-/// and put back before inflating (§7.2.1, §7.2.2).
-const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
-
-/// Output grows by at least this much per step while inflating.
-const MIN_GROWTH: usize = 4 << 10;
 
 /// The agreement for one direction of the connection.
 #[derive(Clone, Copy, Debug)]
@@ -24,6 +18,9 @@ pub(crate) struct Direction {
 ///
 /// zlib state is allocated on the first message that needs it, and reset,
 /// not reallocated, after each message when there is no context takeover.
+/// Incoming messages may end their DEFLATE data with a final block (BFINAL,
+/// §7.2.3.4); with context takeover the decoder then keeps a copy of its
+/// window (up to `1 << window_bits` bytes) to continue from.
 pub struct PerMessageDeflate {
     agreed: Params,
     level: Compression,
@@ -31,9 +28,7 @@ pub struct PerMessageDeflate {
     outgoing: Direction,
     incoming: Direction,
     compressor: Option<Compress>,
-    decompressor: Option<Decompress>,
-    /// The peer ended its deflate stream (BFINAL) inside the current message.
-    stream_ended: bool,
+    inflater: Inflater,
 }
 
 impl std::fmt::Debug for PerMessageDeflate {
@@ -60,8 +55,7 @@ impl PerMessageDeflate {
             outgoing,
             incoming,
             compressor: None,
-            decompressor: None,
-            stream_ended: false,
+            inflater: Inflater::new(incoming.window_bits, !incoming.no_context_takeover),
         }
     }
 
@@ -75,64 +69,6 @@ impl PerMessageDeflate {
         ExtensionError::Internal {
             extension: NAME.to_owned(),
             source: Box::new(e),
-        }
-    }
-
-    /// Inflates `input` into `out`, never letting `out` pass `max_len`.
-    fn inflate(
-        &mut self,
-        input: &[u8],
-        out: &mut Vec<u8>,
-        max_len: usize,
-    ) -> Result<(), ExtensionError> {
-        let bits = self.incoming.window_bits.max(9);
-        let d = self
-            .decompressor
-            .get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
-        let mut consumed = 0;
-        loop {
-            if self.stream_ended {
-                if input[consumed..].is_empty() {
-                    return Ok(());
-                }
-                return Err(ExtensionError::InvalidPayload {
-                    extension: NAME.to_owned(),
-                    source: "data after the final deflate block".into(),
-                });
-            }
-            if out.len() == out.capacity() {
-                if out.len() >= max_len.saturating_add(1) {
-                    return Err(ExtensionError::MessageTooLarge { limit: max_len });
-                }
-                // Geometric growth, capped one byte past the limit: enough to
-                // tell "exactly at the limit" from "past it".
-                let target = (out.len() * 2)
-                    .max(out.len() + MIN_GROWTH)
-                    .min(max_len.saturating_add(1));
-                out.reserve_exact(target - out.len());
-            }
-            let before_in = d.total_in();
-            let status = d
-                .decompress_vec(&input[consumed..], out, FlushDecompress::Sync)
-                .map_err(|e| ExtensionError::InvalidPayload {
-                    extension: NAME.to_owned(),
-                    source: Box::new(e),
-                })?;
-            consumed += (d.total_in() - before_in) as usize;
-            if out.len() > max_len {
-                // The byte past the limit only told us so: `out` never
-                // passes `max_len` (the `Extension::decode` contract).
-                out.truncate(max_len);
-                return Err(ExtensionError::MessageTooLarge { limit: max_len });
-            }
-            match status {
-                Status::StreamEnd => self.stream_ended = true,
-                Status::Ok | Status::BufError => {
-                    if consumed == input.len() && out.len() < out.capacity() {
-                        return Ok(());
-                    }
-                }
-            }
         }
     }
 }
@@ -205,17 +141,6 @@ impl Extension for PerMessageDeflate {
         out: &mut Vec<u8>,
         max_len: usize,
     ) -> Result<(), ExtensionError> {
-        self.inflate(input, out, max_len)?;
-        if fin {
-            // §7.2.2: append the tail the sender removed, then inflate the rest.
-            self.inflate(&TAIL, out, max_len)?;
-            if self.stream_ended || self.incoming.no_context_takeover {
-                if let Some(d) = &mut self.decompressor {
-                    d.reset(false);
-                }
-                self.stream_ended = false;
-            }
-        }
-        Ok(())
+        self.inflater.decode(input, fin, out, max_len)
     }
 }

@@ -38,6 +38,7 @@
 
 mod codec;
 mod config;
+mod inflate;
 mod params;
 
 pub use codec::PerMessageDeflate;
