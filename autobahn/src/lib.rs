@@ -1,18 +1,28 @@
 //! Shared pieces of the Autobahn|Testsuite testees.
 
 use std::io::{Read, Write};
-use ws_core::{Error, Message, WebSocket};
+use ws_core::{Error, WebSocket};
 
 /// Echoes every text and binary message until the connection ends. Pings,
-/// pongs and the closing handshake are the engine's business.
+/// pongs and the closing handshake are the engine's business. Batched: the
+/// echoes of everything that arrived together leave in one write.
 pub fn echo<S: Read + Write>(socket: &mut WebSocket<S>) -> Result<(), Error> {
     loop {
-        match socket.read() {
-            Ok(message @ (Message::Text(_) | Message::Binary(_))) => socket.send(message)?,
-            Ok(_) => {}
-            Err(Error::ConnectionClosed) => return Ok(()),
-            Err(e) => return Err(e),
+        let mut next = socket.read().map(Some);
+        loop {
+            match next {
+                Ok(Some(message)) => {
+                    if message.is_data() {
+                        socket.write(message)?;
+                    }
+                }
+                Ok(None) => break,
+                Err(Error::ConnectionClosed) => return Ok(()),
+                Err(e) => return Err(e),
+            }
+            next = socket.read_buffered();
         }
+        socket.flush()?;
     }
 }
 

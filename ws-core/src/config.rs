@@ -41,6 +41,18 @@ impl Limits {
             max_message_size: usize::MAX,
         }
     }
+
+    /// Sets [`max_frame_size`](Self::max_frame_size).
+    pub fn with_max_frame_size(mut self, bytes: usize) -> Self {
+        self.max_frame_size = bytes;
+        self
+    }
+
+    /// Sets [`max_message_size`](Self::max_message_size).
+    pub fn with_max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes;
+        self
+    }
 }
 
 /// Settings of one connection.
@@ -50,11 +62,14 @@ pub struct WebSocketConfig {
     /// Limits on incoming frames and messages.
     pub limits: Limits,
     /// When buffered outgoing bytes pass this, [`WebSocket::write`](crate::WebSocket::write)
-    /// tries to write them out before returning. Default 128 KiB.
+    /// tries to write them out before returning, and the drivers read no
+    /// more input until they are written ([`Protocol::wants_read`](crate::Protocol::wants_read)):
+    /// a peer that does not read what we send meets backpressure. Default 128 KiB.
     pub write_buffer_size: usize,
-    /// Hard cap on buffered outgoing bytes: a write that finds at least this
-    /// many still queued fails with [`Error::WriteBufferFull`](crate::Error::WriteBufferFull).
-    /// Default 256 MiB.
+    /// Hard cap on buffered outgoing bytes, control replies included: a
+    /// message that would take the queue past it is refused with
+    /// [`Error::WriteBufferFull`](crate::Error::WriteBufferFull) (so a message
+    /// larger than this can never be sent). Default 256 MiB.
     pub max_write_buffer_size: usize,
     /// Split outgoing data messages into frames of at most this many payload
     /// bytes. `None` (default): one frame per message.
@@ -90,6 +105,18 @@ impl WebSocketConfig {
     /// Sets the limits.
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Sets [`write_buffer_size`](Self::write_buffer_size).
+    pub fn with_write_buffer_size(mut self, bytes: usize) -> Self {
+        self.write_buffer_size = bytes;
+        self
+    }
+
+    /// Sets [`max_write_buffer_size`](Self::max_write_buffer_size).
+    pub fn with_max_write_buffer_size(mut self, bytes: usize) -> Self {
+        self.max_write_buffer_size = bytes;
         self
     }
 

@@ -11,6 +11,36 @@
 //!
 //! The opening handshake is `ws-handshake`'s job; this crate starts after it.
 //!
+//! # Batching and backpressure
+//!
+//! [`WebSocket::read`] writes only what the engine itself must send (pongs,
+//! Close replies, a keepalive ping); messages queued with
+//! [`WebSocket::write`] wait for [`WebSocket::flush`]. So a server reads all
+//! that already arrived ([`WebSocket::read_buffered`] never calls the stream),
+//! queues each answer, and pays one write for all of them:
+//!
+//! ```no_run
+//! # fn serve(ws: &mut ws_core::WebSocket<std::net::TcpStream>) -> Result<(), ws_core::Error> {
+//! loop {
+//!     let mut next = Some(ws.read()?);
+//!     while let Some(message) = next {
+//!         if message.is_data() {
+//!             ws.write(message)?; // queued, not written
+//!         }
+//!         next = ws.read_buffered()?;
+//!     }
+//!     ws.flush()?; // one write for the whole batch
+//! }
+//! # }
+//! ```
+//!
+//! Output is bounded: once more than [`WebSocketConfig::write_buffer_size`]
+//! is queued, `read` writes before it reads again (a peer that never reads
+//! our answers meets backpressure: its own writes stall), a pong is queued
+//! once however many pings arrive (RFC 6455 §5.5.3 asks only for the latest),
+//! and nothing is queued past [`WebSocketConfig::max_write_buffer_size`]
+//! ([`Error::WriteBufferFull`]).
+//!
 //! ```
 //! use ws_core::{Message, Protocol, Role, WebSocketConfig};
 //!
@@ -36,6 +66,7 @@ mod opcode;
 mod protocol;
 mod socket;
 mod split;
+mod write_buffer;
 
 pub use close::{CloseCode, CloseFrame};
 pub use config::{Keepalive, Limits, Role, WebSocketConfig};

@@ -65,46 +65,31 @@ impl<S: Read + Write> WebSocket<S> {
     /// Reads the next message (or ping, pong, close event).
     ///
     /// Pongs and Close replies that reading queued are written before this
-    /// returns, as far as the stream accepts them. With nothing buffered this
-    /// makes exactly one `read` call on the stream, so a non-blocking stream
-    /// with no data returns `WouldBlock` at once.
+    /// returns, as far as the stream accepts them; messages queued with
+    /// [`write`](Self::write) are not (they wait for [`flush`](Self::flush)),
+    /// so that a loop can answer many messages with one write. With nothing
+    /// buffered this makes exactly one `read` call on the stream, so a
+    /// non-blocking stream with no data returns `WouldBlock` at once.
+    ///
+    /// While the queued output is at
+    /// [`max_write_buffer_size`](WebSocketConfig::max_write_buffer_size), this
+    /// writes before it reads: a peer that does not read its replies meets
+    /// backpressure. On a non-blocking stream that returns `WouldBlock` until
+    /// the stream takes more bytes.
     ///
     /// After the closing handshake this returns [`Error::ConnectionClosed`]
     /// once; drop the stream then.
     pub fn read(&mut self) -> Result<Message, Error> {
-        if let Some(e) = self.deferred.take() {
-            return Err(Error::Io(e));
-        }
-        // A Close (reply) still queued must be out before the caller hears
-        // `ConnectionClosed` and drops the stream: report `WouldBlock` until then.
-        if self.protocol.close_state() == CloseState::Closed && self.protocol.wants_write() {
-            if let Err(e) = self.protocol.write_to(&mut self.stream) {
-                if e.kind() == io::ErrorKind::WouldBlock {
-                    return Err(Error::Io(e));
-                }
-            }
-        }
         loop {
-            match self.protocol.next_message() {
-                Ok(Some(message)) => {
-                    if self.protocol.wants_write() {
-                        if let Err(e) = self.protocol.write_to(&mut self.stream) {
-                            if e.kind() != io::ErrorKind::WouldBlock {
-                                self.deferred = Some(e);
-                            }
-                        }
-                    }
-                    return Ok(message);
-                }
-                Ok(None) => {}
-                Err(err) => {
-                    // A failed connection has a Close queued; closed ones may
-                    // still hold the Close reply. Either way, send what we can.
-                    let _ = self.protocol.write_to(&mut self.stream);
-                    return Err(err);
-                }
+            if let Some(message) = self.read_buffered()? {
+                return Ok(message);
             }
             self.keepalive_tick()?;
+            if !self.protocol.wants_read() {
+                // Backpressure: no more input until the output drains.
+                self.protocol.write_to(&mut self.stream)?;
+                continue;
+            }
             match self.protocol.read_from(&mut self.stream) {
                 Ok(0) => return Err(self.protocol.end_of_stream()),
                 Ok(_) => {}
@@ -133,7 +118,7 @@ impl<S: Read + Write> WebSocket<S> {
         } else {
             Ok(None)
         };
-        if self.protocol.wants_write() {
+        if self.protocol.wants_reply_write() {
             match self.protocol.write_to(&mut self.stream) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -147,8 +132,23 @@ impl<S: Read + Write> WebSocket<S> {
     /// Queues `message` without flushing. If the queue passes
     /// [`WebSocketConfig::write_buffer_size`], this also tries to write it out;
     /// a `WouldBlock` there is not an error (the message is queued).
+    ///
+    /// When the message does not fit under
+    /// [`max_write_buffer_size`](WebSocketConfig::max_write_buffer_size), this
+    /// writes out what is queued first; if the stream does not take enough
+    /// of it, the message is not queued and [`Error::WriteBufferFull`] says so.
     pub fn write(&mut self, message: Message) -> Result<(), Error> {
-        self.protocol.send(&message)?;
+        match self.protocol.send(&message) {
+            Err(Error::WriteBufferFull { .. }) if self.protocol.wants_write() => {
+                match self.protocol.write_to(&mut self.stream) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => return Err(Error::Io(e)),
+                }
+                self.protocol.send(&message)?;
+            }
+            other => other?,
+        }
         if self.protocol.buffered_output() > self.protocol.config().write_buffer_size {
             match self.protocol.write_to(&mut self.stream) {
                 Ok(()) => {}
@@ -167,8 +167,63 @@ impl<S: Read + Write> WebSocket<S> {
 
     /// Queues `message` and flushes.
     pub fn send(&mut self, message: Message) -> Result<(), Error> {
-        self.protocol.send(&message)?;
+        self.write(message)?;
         self.flush()
+    }
+
+    /// The next message if one is complete in what was already read, without
+    /// any call on the stream: `Ok(None)` means a [`read`](Self::read) would
+    /// have to wait for the stream. Made for batching:
+    ///
+    /// ```no_run
+    /// # fn echo(ws: &mut ws_core::WebSocket<std::net::TcpStream>) -> Result<(), ws_core::Error> {
+    /// loop {
+    ///     let message = ws.read()?; // waits only when nothing is buffered
+    ///     if message.is_data() {
+    ///         ws.write(message)?;
+    ///     }
+    ///     // Answer everything that already arrived, then write once.
+    ///     while let Some(message) = ws.read_buffered()? {
+    ///         if message.is_data() {
+    ///             ws.write(message)?;
+    ///         }
+    ///     }
+    ///     ws.flush()?;
+    /// }
+    /// # }
+    /// ```
+    pub fn read_buffered(&mut self) -> Result<Option<Message>, Error> {
+        if let Some(e) = self.deferred.take() {
+            return Err(Error::Io(e));
+        }
+        // A Close (reply) still queued must be out before the caller hears
+        // `ConnectionClosed` and drops the stream: report `WouldBlock` until then.
+        if self.protocol.close_state() == CloseState::Closed && self.protocol.wants_write() {
+            if let Err(e) = self.protocol.write_to(&mut self.stream) {
+                if e.kind() == io::ErrorKind::WouldBlock {
+                    return Err(Error::Io(e));
+                }
+            }
+        }
+        match self.protocol.next_message() {
+            Ok(Some(message)) => {
+                if self.protocol.wants_reply_write() {
+                    if let Err(e) = self.protocol.write_to(&mut self.stream) {
+                        if e.kind() != io::ErrorKind::WouldBlock {
+                            self.deferred = Some(e);
+                        }
+                    }
+                }
+                Ok(Some(message))
+            }
+            Ok(None) => Ok(None),
+            Err(err) => {
+                // A failed connection has a Close queued; closed ones may
+                // still hold the Close reply. Either way, send what we can.
+                let _ = self.protocol.write_to(&mut self.stream);
+                Err(err)
+            }
+        }
     }
 
     /// Starts the closing handshake and flushes. Keep reading afterwards: data

@@ -13,6 +13,7 @@ mod keepalive;
 mod outgoing;
 
 use crate::buffer::ReadBuffer;
+use crate::write_buffer::WriteBuffer;
 use crate::{CloseFrame, Error, Message, Role, WebSocketConfig};
 use assembler::Assembler;
 use keepalive::KeepaliveState;
@@ -42,12 +43,18 @@ pub struct Protocol {
     rx: ReadBuffer,
     frame: FrameState,
     assembler: Assembler,
-    tx: Vec<u8>,
-    /// Bytes of `tx` already handed to the stream.
-    tx_pos: usize,
+    tx: WriteBuffer,
     /// The answer to the latest ping, not yet serialized: a newer ping replaces
     /// it (RFC 6455 §5.5.3 asks for an answer to the most recent one only).
+    /// It becomes bytes when the stream has taken everything queued before
+    /// it, or ahead of the next frame the application queues.
     pending_pong: Option<Vec<u8>>,
+    /// Queued output holds bytes the application asked for (messages, its
+    /// own pings and Close) that it has not flushed yet.
+    app_unflushed: bool,
+    /// The queued output is one pong of which nothing was written yet: a
+    /// newer ping replaces it instead of queueing a second one.
+    lone_pong: bool,
     close_sent: bool,
     close_received: bool,
     /// A protocol error failed the connection.
@@ -67,9 +74,10 @@ impl Protocol {
             rx: ReadBuffer::default(),
             frame: FrameState::Header,
             assembler: Assembler::default(),
-            tx: Vec::new(),
-            tx_pos: 0,
+            tx: WriteBuffer::default(),
             pending_pong: None,
+            app_unflushed: false,
+            lone_pong: false,
             close_sent: false,
             close_received: false,
             failed: false,
@@ -159,25 +167,42 @@ impl Protocol {
 
     /// True if there are bytes to write (including a queued pong).
     pub fn wants_write(&self) -> bool {
-        self.tx_pos < self.tx.len() || self.pending_pong.is_some()
+        !self.tx.is_empty() || self.pending_pong.is_some()
     }
 
-    /// The bytes to write to the stream next. Serializes a queued pong first.
+    /// True if what is queued to write is only what the engine itself
+    /// produced (pongs, a keepalive ping, Close replies), or the connection
+    /// is closing: a driver's `read` writes then, and otherwise leaves the
+    /// application's queued messages for its own flush, so that it can
+    /// answer several messages with one write.
+    pub fn wants_reply_write(&self) -> bool {
+        self.wants_write() && (!self.app_unflushed || self.close_state() != CloseState::Open)
+    }
+
+    /// False while queued output is over [`WebSocketConfig::write_buffer_size`]:
+    /// a driver then writes before it reads more, so a peer that sends but
+    /// never reads meets backpressure (its sends block) instead of growing
+    /// this endpoint's memory with replies.
+    pub fn wants_read(&self) -> bool {
+        self.buffered_output() <= self.config.write_buffer_size
+    }
+
+    /// The bytes to write to the stream next. A queued pong becomes bytes
+    /// here once everything before it is written.
     pub fn pending_output(&mut self) -> &[u8] {
-        self.serialize_pending_pong();
-        &self.tx[self.tx_pos..]
+        if self.tx.is_empty() && self.pending_pong.is_some() {
+            self.serialize_pending_pong();
+            self.lone_pong = true;
+        }
+        self.tx.pending()
     }
 
     /// Marks `n` bytes of [`pending_output`](Self::pending_output) as written.
     pub fn advance_output(&mut self, n: usize) {
-        self.tx_pos = (self.tx_pos + n).min(self.tx.len());
-        if self.tx_pos == self.tx.len() {
-            self.tx.clear();
-            self.tx_pos = 0;
-            // A burst of large messages may have grown the buffer a lot.
-            if self.tx.capacity() > 4 * self.config.write_buffer_size.max(1 << 16) {
-                self.tx.shrink_to(self.config.write_buffer_size);
-            }
+        self.lone_pong &= n == 0;
+        self.tx.advance(n, self.config.write_buffer_size);
+        if self.tx.is_empty() {
+            self.app_unflushed = false;
         }
     }
 
@@ -199,9 +224,13 @@ impl Protocol {
         writer.flush()
     }
 
-    /// Bytes queued for the stream.
+    /// Bytes queued for the stream, a pong not yet serialized included.
     pub fn buffered_output(&self) -> usize {
-        self.tx.len() - self.tx_pos
+        self.tx.len()
+            + self
+                .pending_pong
+                .as_ref()
+                .map_or(0, |p| p.len() + crate::header::MAX_HEADER_LEN)
     }
 
     /// Starts the closing handshake with `frame` (or no status code). Does
@@ -219,6 +248,7 @@ impl Protocol {
             }
         }
         self.queue_close(frame.as_ref());
+        self.app_unflushed = true;
         Ok(())
     }
 

@@ -1,15 +1,27 @@
 //! The send path: extensions, fragmentation, frame encoding into the write buffer.
 
 use super::Protocol;
-use crate::header::{FrameHeader, MAX_CONTROL_PAYLOAD};
+use crate::header::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
 use crate::mask::extend_masked;
 use crate::{Error, OpCode, Role, SendError};
 use ws_extensions::{MessageKind, Rsv};
 
 impl Protocol {
     /// Queues a text or binary message.
+    ///
+    /// Fails with [`Error::WriteBufferFull`] when the frames would take the
+    /// queued output past [`WebSocketConfig::max_write_buffer_size`](crate::WebSocketConfig::max_write_buffer_size)
+    /// (checked with the size before compression, so that a refused message
+    /// leaves the compressor's window untouched).
     pub fn send_data(&mut self, kind: MessageKind, payload: &[u8]) -> Result<(), Error> {
-        self.check_can_send()?;
+        let frame_size = self
+            .config
+            .max_outgoing_frame_size
+            .unwrap_or(usize::MAX)
+            .max(1);
+        let frames = 1 + payload.len() / frame_size;
+        self.check_can_send(payload.len().saturating_add(frames * MAX_HEADER_LEN))?;
+        self.serialize_pending_pong();
         let (payload, rsv) = self
             .extensions
             .encode(kind, payload)
@@ -18,35 +30,30 @@ impl Protocol {
             MessageKind::Text => OpCode::Text,
             MessageKind::Binary => OpCode::Binary,
         };
-        let frame_size = self
-            .config
-            .max_outgoing_frame_size
-            .unwrap_or(usize::MAX)
-            .max(1);
+        let limit = self.config.max_write_buffer_size;
         let mut chunks = payload.chunks(frame_size);
         let first = chunks.next().unwrap_or(&[]);
         let mut fin = first.len() == payload.len();
-        write_frame(&mut self.tx, self.role, fin, rsv, opcode, first);
+        let tx = self.tx.reserve(first.len() + MAX_HEADER_LEN, limit);
+        write_frame(tx, self.role, fin, rsv, opcode, first);
         let mut sent = first.len();
         for chunk in chunks {
             sent += chunk.len();
             fin = sent == payload.len();
-            write_frame(
-                &mut self.tx,
-                self.role,
-                fin,
-                Rsv::NONE,
-                OpCode::Continuation,
-                chunk,
-            );
+            let tx = self.tx.reserve(chunk.len() + MAX_HEADER_LEN, limit);
+            write_frame(tx, self.role, fin, Rsv::NONE, OpCode::Continuation, chunk);
         }
+        self.lone_pong = false;
+        self.app_unflushed = true;
         Ok(())
     }
 
     /// Queues a ping.
     pub fn send_ping(&mut self, payload: &[u8]) -> Result<(), Error> {
         self.check_control(payload)?;
+        self.serialize_pending_pong();
         self.write_frame(true, Rsv::NONE, OpCode::Ping, payload);
+        self.app_unflushed = true;
         Ok(())
     }
 
@@ -56,22 +63,23 @@ impl Protocol {
         self.check_control(payload)?;
         self.pending_pong = None;
         self.write_frame(true, Rsv::NONE, OpCode::Pong, payload);
+        self.app_unflushed = true;
         Ok(())
     }
 
     fn check_control(&self, payload: &[u8]) -> Result<(), Error> {
-        self.check_can_send()?;
         if payload.len() > MAX_CONTROL_PAYLOAD {
             return Err(SendError::ControlPayloadTooLong(payload.len()).into());
         }
-        Ok(())
+        self.check_can_send(payload.len() + MAX_HEADER_LEN)
     }
 
-    fn check_can_send(&self) -> Result<(), Error> {
+    /// May the application queue `bytes` more?
+    fn check_can_send(&self, bytes: usize) -> Result<(), Error> {
         if self.close_sent || self.failed {
             return Err(Error::AlreadyClosed);
         }
-        if self.buffered_output() >= self.config.max_write_buffer_size {
+        if self.buffered_output().saturating_add(bytes) > self.config.max_write_buffer_size {
             return Err(Error::WriteBufferFull {
                 max: self.config.max_write_buffer_size,
             });
@@ -86,11 +94,15 @@ impl Protocol {
     }
 
     pub(super) fn write_frame(&mut self, fin: bool, rsv: Rsv, opcode: OpCode, payload: &[u8]) {
-        write_frame(&mut self.tx, self.role, fin, rsv, opcode, payload);
+        let limit = self.config.max_write_buffer_size;
+        let tx = self.tx.reserve(payload.len() + MAX_HEADER_LEN, limit);
+        write_frame(tx, self.role, fin, rsv, opcode, payload);
+        self.lone_pong = false;
     }
 }
 
-/// Encodes one frame into `tx`; clients mask with a fresh random key (§5.3).
+/// Encodes one frame into `tx` (room already reserved); clients mask with a
+/// fresh random key (§5.3).
 fn write_frame(tx: &mut Vec<u8>, role: Role, fin: bool, rsv: Rsv, opcode: OpCode, payload: &[u8]) {
     let mask = match role {
         Role::Client => Some(rand::random::<[u8; 4]>()),
@@ -103,7 +115,6 @@ fn write_frame(tx: &mut Vec<u8>, role: Role, fin: bool, rsv: Rsv, opcode: OpCode
         mask,
         payload_len: payload.len() as u64,
     };
-    tx.reserve(header.encoded_len() + payload.len());
     header.write_to(tx);
     match mask {
         Some(key) => extend_masked(tx, payload, key),

@@ -124,6 +124,8 @@ pub type SharedPipe = Rc<RefCell<Pipe>>;
 pub struct MemStream {
     pub incoming: SharedPipe,
     pub outgoing: SharedPipe,
+    /// `write` calls made on this end.
+    pub write_calls: usize,
 }
 
 /// Two connected ends.
@@ -134,10 +136,12 @@ pub fn mem_pair() -> (MemStream, MemStream) {
         MemStream {
             incoming: a.clone(),
             outgoing: b.clone(),
+            write_calls: 0,
         },
         MemStream {
             incoming: b,
             outgoing: a,
+            write_calls: 0,
         },
     )
 }
@@ -156,6 +160,11 @@ impl MemStream {
     /// A copy of the bytes the other end wrote and this end has not read.
     pub fn peek_incoming(&self) -> Vec<u8> {
         self.incoming.borrow().data.iter().copied().collect()
+    }
+
+    /// `write` calls made on this end so far.
+    pub fn writes(&self) -> usize {
+        self.write_calls
     }
 
     /// Bytes written by the other end and not read yet.
@@ -180,6 +189,7 @@ impl Read for MemStream {
 
 impl Write for MemStream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_calls += 1;
         self.outgoing.borrow_mut().data.extend(buf);
         Ok(buf.len())
     }
