@@ -77,3 +77,61 @@ fn one_thread_writes_while_another_reads() {
     ));
     server.join().unwrap();
 }
+
+/// Both ends split, each with a writer thread sending eight 1 MiB messages
+/// with pings between them while its reader thread reads the other side's.
+/// Blocking sockets: a reader that waited for the writer lock, or a pong
+/// that got lost or interleaved into a frame, would hang or corrupt this.
+#[test]
+fn both_ends_send_megabytes_both_ways_while_pinging() {
+    const COUNT: u8 = 8;
+    const SIZE: usize = 1 << 20;
+
+    /// Returns the messages read and whether the last ping was answered
+    /// (earlier ones may be answered by one pong: RFC 6455 §5.5.3).
+    fn pump<R, W>(reader: ws_core::ReadHalf<R, W>, writer: ws_core::WriteHalf<W>) -> (usize, bool)
+    where
+        R: std::io::Read + Send + 'static,
+        W: std::io::Write + Send + 'static,
+    {
+        let sending = thread::spawn(move || {
+            for i in 0..COUNT {
+                writer.send(Message::binary(vec![i; SIZE])).unwrap();
+                writer.send(Message::Ping(vec![i])).unwrap();
+            }
+            writer
+        });
+        let mut reader = reader;
+        let (mut messages, mut last_pong) = (0, false);
+        while messages < COUNT as usize || !last_pong {
+            match reader.read().unwrap() {
+                Message::Binary(data) => {
+                    assert_eq!(data.len(), SIZE);
+                    assert!(data.iter().all(|&b| b == messages as u8));
+                    messages += 1;
+                }
+                Message::Pong(p) => last_pong |= p == [COUNT - 1],
+                Message::Ping(_) => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        drop(sending.join().unwrap());
+        (messages, last_pong)
+    }
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let ws = ws_server::accept(stream).unwrap();
+        let writer = ws.get_ref().try_clone().unwrap();
+        let (reader, writer) = ws.split(writer);
+        pump(reader, writer)
+    });
+    let (ws, _) = ws_client::connect(format!("ws://{addr}/")).unwrap();
+    let writer = ws.get_ref().try_clone().unwrap();
+    let (reader, writer) = ws.split(writer);
+    let client = pump(reader, writer);
+    assert_eq!(client, (COUNT as usize, true));
+    assert_eq!(server.join().unwrap(), (COUNT as usize, true));
+}

@@ -1,50 +1,137 @@
-//! Split halves: read on one thread, write on another.
+//! Split halves: read on one thread, write on others.
 //!
 //! The engine sits behind a mutex that is never held across I/O. The read
 //! half reads from its own handle to the stream into a local buffer, then
-//! hands the bytes to the engine; everything that goes out (messages, pongs,
+//! hands the bytes to the engine. Everything that goes out (messages, pongs,
 //! Close replies) is written under one writer lock, so frames never
 //! interleave and leave in the order they were queued.
+//!
+//! Bytes leave the engine's queue only once the stream took them: a write
+//! that fails or times out loses nothing, and the next flush continues
+//! exactly there. A write error other than a timeout is sticky: both halves
+//! report it from then on. The read half never waits for the writer lock:
+//! when another thread holds it (say, in the middle of a large write), the
+//! read half leaves its replies queued and that thread writes them before
+//! it lets go of the lock.
 
 use crate::protocol::Protocol;
 use crate::{CloseFrame, Error, Message, WebSocket};
 use std::io::{self, Read, Write};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 /// Bytes the read half asks the stream for per read.
 const READ_CHUNK: usize = 64 << 10;
+/// Most bytes copied out of the engine per write call.
+const WRITE_CHUNK: usize = 128 << 10;
 
 struct Shared<W> {
     protocol: Mutex<Protocol>,
     writer: Mutex<W>,
+    /// The first write error that was not a timeout: the stream is broken.
+    broken: Mutex<Option<(io::ErrorKind, String)>>,
+}
+
+/// A lock whose holder panicked still guards consistent state: the engine
+/// is only changed between calls, and the writer's progress is recorded in
+/// the engine after each successful write.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl<W: Write> Shared<W> {
     fn protocol(&self) -> MutexGuard<'_, Protocol> {
-        // A panic on another thread while it held the lock leaves the engine
-        // in a state it was in between calls, which is consistent.
-        self.protocol.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.protocol)
     }
 
-    /// Writes everything queued, under the writer lock (taken first: the one
-    /// lock order everywhere is writer, then engine).
+    /// The sticky write error, if the stream broke.
+    fn check_broken(&self) -> Result<(), Error> {
+        match &*lock(&self.broken) {
+            Some((kind, text)) => Err(Error::Io(io::Error::new(*kind, text.clone()))),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes queued output while `more()` says so. The writer lock is
+    /// held; the engine lock only while copying and advancing.
+    fn write_out(&self, writer: &mut W, more: impl Fn(&Protocol) -> bool) -> Result<(), Error> {
+        self.check_broken()?;
+        loop {
+            let chunk = {
+                let mut protocol = self.protocol();
+                if !more(&protocol) {
+                    break;
+                }
+                let out = protocol.pending_output();
+                if out.is_empty() {
+                    break;
+                }
+                out[..out.len().min(WRITE_CHUNK)].to_vec()
+            };
+            let mut written = 0;
+            while written < chunk.len() {
+                match writer.write(&chunk[written..]) {
+                    Ok(0) => return Err(self.broke(io::ErrorKind::WriteZero.into())),
+                    Ok(n) => {
+                        written += n;
+                        self.protocol().advance_output(n);
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) if is_timeout(&e) => return Err(Error::Io(e)),
+                    Err(e) => return Err(self.broke(e)),
+                }
+            }
+        }
+        match writer.flush() {
+            Ok(()) => Ok(()),
+            Err(e) if is_timeout(&e) => Err(Error::Io(e)),
+            Err(e) => Err(self.broke(e)),
+        }
+    }
+
+    fn broke(&self, e: io::Error) -> Error {
+        lock(&self.broken).get_or_insert_with(|| (e.kind(), e.to_string()));
+        Error::Io(e)
+    }
+
+    /// Writes everything queued, waiting for the writer lock.
     fn flush(&self) -> Result<(), Error> {
-        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let out = {
-            let mut protocol = self.protocol();
-            let out = protocol.pending_output().to_vec();
-            protocol.advance_output(out.len());
-            out
-        };
-        writer.write_all(&out)?;
-        writer.flush()?;
-        Ok(())
+        let result = self.write_out(&mut lock(&self.writer), |_| true);
+        self.pick_up_replies();
+        result
+    }
+
+    /// Writes the engine's replies (pongs, Close replies) if the writer lock
+    /// is free. If another thread holds it, that thread writes them: it
+    /// calls this after letting go, so a reply queued meanwhile is not missed.
+    fn pick_up_replies(&self) {
+        while self.protocol().wants_reply_write() {
+            let mut writer = match self.writer.try_lock() {
+                Ok(writer) => writer,
+                Err(TryLockError::Poisoned(e)) => e.into_inner(),
+                Err(TryLockError::WouldBlock) => return,
+            };
+            if self
+                .write_out(&mut writer, Protocol::wants_reply_write)
+                .is_err()
+            {
+                // Recorded if it broke the stream; a timeout retries later.
+                return;
+            }
+        }
     }
 
     fn send(&self, message: &Message) -> Result<(), Error> {
+        self.check_broken()?;
         self.protocol().send(message)?;
         self.flush()
     }
+}
+
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
 }
 
 /// The reading half of a split [`WebSocket`].
@@ -79,6 +166,7 @@ impl<S: Read + Write> WebSocket<S> {
         let shared = Arc::new(Shared {
             protocol: Mutex::new(protocol),
             writer: Mutex::new(writer),
+            broken: Mutex::new(None),
         });
         (
             ReadHalf {
@@ -92,24 +180,28 @@ impl<S: Read + Write> WebSocket<S> {
 }
 
 impl<R: Read, W: Write> ReadHalf<R, W> {
-    /// Reads the next message, like [`WebSocket::read`]: pongs and Close
-    /// replies are written (under the writer lock) before it returns.
+    /// Reads the next message, like [`WebSocket::read`]. Pongs and Close
+    /// replies are written before it returns when the writer lock is free,
+    /// and otherwise by the thread that holds it; this never waits for it.
+    ///
+    /// A message that arrived is returned even if writing a reply failed;
+    /// the write error comes with the next call.
     pub fn read(&mut self) -> Result<Message, Error> {
         loop {
             let event = self.shared.protocol().next_message();
             match event {
                 Ok(Some(message)) => {
-                    if self.shared.protocol().wants_write() {
-                        self.shared.flush()?;
-                    }
+                    self.shared.pick_up_replies();
                     return Ok(message);
                 }
                 Ok(None) => {}
                 Err(err) => {
-                    let _ = self.shared.flush();
+                    // A failed connection has a Close queued: send it if we can.
+                    self.shared.pick_up_replies();
                     return Err(err);
                 }
             }
+            self.shared.check_broken()?;
             if self.buf.len() < READ_CHUNK {
                 self.buf.resize(READ_CHUNK, 0);
             }
@@ -131,9 +223,19 @@ impl<R: Read, W: Write> ReadHalf<R, W> {
 }
 
 impl<W: Write> WriteHalf<W> {
-    /// Queues `message` and writes it out.
+    /// Queues `message` and writes it out, together with anything queued
+    /// before it (replies of the read half included).
+    ///
+    /// A timeout of the stream (`WouldBlock`, `TimedOut`) keeps every
+    /// unwritten byte queued: [`flush`](Self::flush) later continues. Any
+    /// other write error breaks the connection for both halves.
     pub fn send(&self, message: Message) -> Result<(), Error> {
         self.shared.send(&message)
+    }
+
+    /// Writes everything queued.
+    pub fn flush(&self) -> Result<(), Error> {
+        self.shared.flush()
     }
 
     /// Starts the closing handshake; keep reading on the read half until

@@ -202,10 +202,6 @@ impl Protocol {
             OpCode::Ping => {
                 // After our Close, nothing but the peer's Close matters (§5.5.1).
                 if !self.close_sent {
-                    if std::mem::take(&mut self.lone_pong) {
-                        // The older pong never left: this one replaces it.
-                        self.tx.clear();
-                    }
                     self.pending_pong = Some(payload.clone());
                 }
                 Ok(Some(Message::Ping(payload)))

@@ -52,9 +52,6 @@ pub struct Protocol {
     /// Queued output holds bytes the application asked for (messages, its
     /// own pings and Close) that it has not flushed yet.
     app_unflushed: bool,
-    /// The queued output is one pong of which nothing was written yet: a
-    /// newer ping replaces it instead of queueing a second one.
-    lone_pong: bool,
     close_sent: bool,
     close_received: bool,
     /// A protocol error failed the connection.
@@ -77,7 +74,6 @@ impl Protocol {
             tx: WriteBuffer::default(),
             pending_pong: None,
             app_unflushed: false,
-            lone_pong: false,
             close_sent: false,
             close_received: false,
             failed: false,
@@ -190,16 +186,14 @@ impl Protocol {
     /// The bytes to write to the stream next. A queued pong becomes bytes
     /// here once everything before it is written.
     pub fn pending_output(&mut self) -> &[u8] {
-        if self.tx.is_empty() && self.pending_pong.is_some() {
+        if self.tx.is_empty() {
             self.serialize_pending_pong();
-            self.lone_pong = true;
         }
         self.tx.pending()
     }
 
     /// Marks `n` bytes of [`pending_output`](Self::pending_output) as written.
     pub fn advance_output(&mut self, n: usize) {
-        self.lone_pong &= n == 0;
         self.tx.advance(n, self.config.write_buffer_size);
         if self.tx.is_empty() {
             self.app_unflushed = false;
@@ -207,9 +201,16 @@ impl Protocol {
     }
 
     /// Writes pending output to `writer` until it is all written, then flushes
-    /// `writer`. On `WouldBlock` what was not written stays queued.
+    /// `writer`. On `WouldBlock` what was not written stays queued; a pong of
+    /// which the stream took nothing goes back to waiting unserialized, so
+    /// that a newer ping replaces it (one pong queued, however many pings).
     pub fn write_to<W: Write + ?Sized>(&mut self, writer: &mut W) -> io::Result<()> {
         loop {
+            let fresh_pong = if self.tx.is_empty() {
+                self.pending_pong.clone()
+            } else {
+                None
+            };
             let out = self.pending_output();
             if out.is_empty() {
                 break;
@@ -218,7 +219,13 @@ impl Protocol {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => self.advance_output(n),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+                Err(e) => {
+                    if fresh_pong.is_some() {
+                        self.tx.clear();
+                        self.pending_pong = fresh_pong;
+                    }
+                    return Err(e);
+                }
             }
         }
         writer.flush()

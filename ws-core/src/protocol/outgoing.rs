@@ -43,7 +43,6 @@ impl Protocol {
             let tx = self.tx.reserve(chunk.len() + MAX_HEADER_LEN, limit);
             write_frame(tx, self.role, fin, Rsv::NONE, OpCode::Continuation, chunk);
         }
-        self.lone_pong = false;
         self.app_unflushed = true;
         Ok(())
     }
@@ -97,7 +96,6 @@ impl Protocol {
         let limit = self.config.max_write_buffer_size;
         let tx = self.tx.reserve(payload.len() + MAX_HEADER_LEN, limit);
         write_frame(tx, self.role, fin, rsv, opcode, payload);
-        self.lone_pong = false;
     }
 }
 

@@ -1,0 +1,204 @@
+//! Split halves under write failures: bytes leave the queue only once
+//! written (timeouts lose nothing), a broken stream is reported on both
+//! halves, a message that arrived is returned before a write error, and the
+//! read half never waits behind the other half's large write.
+
+mod common;
+
+use common::{frame, parse_frames, KEY};
+use std::io::{self, Read, Write};
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::Duration;
+use ws_core::{Error, Message, OpCode, Role, WebSocket, WebSocketConfig};
+
+/// Bytes a writer put on the "wire", shared with the test.
+type Wire = Arc<Mutex<Vec<u8>>>;
+
+/// Peer input for the read half: frames as a client sends them.
+fn client_frames(frames: &[(u8, &[u8])]) -> io::Cursor<Vec<u8>> {
+    let mut bytes = Vec::new();
+    for (opcode, payload) in frames {
+        bytes.extend(frame(true, 0, *opcode, Some(KEY), payload));
+    }
+    io::Cursor::new(bytes)
+}
+
+fn server<R: Read + Write>(input: R) -> WebSocket<R> {
+    WebSocket::from_raw_socket(input, Role::Server, WebSocketConfig::default())
+}
+
+/// A read-only cursor as a `Read + Write` (its writes are never used: the
+/// halves write through the writer given to `split`).
+struct Input(io::Cursor<Vec<u8>>);
+
+impl Read for Input {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl Write for Input {
+    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+        unreachable!("the halves write through their writer")
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Takes at most 7 bytes per call and times out on every third call.
+struct Flaky {
+    wire: Wire,
+    calls: usize,
+}
+
+impl Write for Flaky {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.calls += 1;
+        if self.calls.is_multiple_of(3) {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        let n = buf.len().min(7);
+        self.wire.lock().unwrap().extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn timeouts_lose_no_byte_and_keep_the_order() {
+    let wire = Wire::default();
+    let (_reader, writer) = server(Input(client_frames(&[]))).split(Flaky {
+        wire: wire.clone(),
+        calls: 0,
+    });
+    let messages: Vec<Message> = (0..40)
+        .map(|i| Message::binary(vec![i as u8; i * 13]))
+        .collect();
+    let mut timeouts = 0;
+    for m in &messages {
+        let mut result = writer.send(m.clone());
+        // A timeout leaves the rest queued: flush until it is all out.
+        while let Err(Error::Io(e)) = &result {
+            assert_eq!(e.kind(), io::ErrorKind::TimedOut);
+            timeouts += 1;
+            result = writer.flush();
+        }
+        result.unwrap();
+    }
+    assert!(timeouts > 20, "the writer timed out {timeouts} times");
+    let frames = parse_frames(&wire.lock().unwrap());
+    let got: Vec<Message> = frames
+        .into_iter()
+        .map(|(h, p)| {
+            assert_eq!(h.opcode, OpCode::Binary);
+            Message::Binary(p)
+        })
+        .collect();
+    assert_eq!(got, messages);
+}
+
+/// Accepts `ok_bytes` bytes, then fails every call with a broken pipe.
+struct Breaks {
+    ok_bytes: usize,
+}
+
+impl Write for Breaks {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.ok_bytes == 0 {
+            return Err(io::Error::new(io::ErrorKind::BrokenPipe, "peer gone"));
+        }
+        let n = buf.len().min(self.ok_bytes);
+        self.ok_bytes -= n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn is_broken_pipe(result: Result<impl std::fmt::Debug, Error>) -> bool {
+    matches!(result, Err(Error::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe)
+}
+
+#[test]
+fn a_broken_writer_is_reported_on_both_halves_after_what_arrived() {
+    let input = client_frames(&[(0x9, b"ping"), (0x1, b"one"), (0x1, b"two")]);
+    let (mut reader, writer) = server(Input(input)).split(Breaks { ok_bytes: 3 });
+    // The pong fails after 3 bytes; the ping itself is still delivered, and
+    // so are the messages that had already arrived with it.
+    assert_eq!(reader.read().unwrap(), Message::Ping(b"ping".to_vec()));
+    assert_eq!(reader.read().unwrap(), Message::text("one"));
+    assert_eq!(reader.read().unwrap(), Message::text("two"));
+    // Then the read half reports the broken stream, and so does the writer,
+    // every time.
+    assert!(is_broken_pipe(reader.read()));
+    assert!(is_broken_pipe(writer.send(Message::text("late"))));
+    assert!(is_broken_pipe(writer.flush()));
+    assert!(is_broken_pipe(reader.read()));
+}
+
+/// Blocks inside `write` until the test opens the gate; says when it is in.
+struct Gated {
+    wire: Wire,
+    gate: Arc<(Mutex<bool>, Condvar)>,
+    entered: mpsc::Sender<()>,
+}
+
+impl Write for Gated {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let _ = self.entered.send(());
+        let (open, cv) = &*self.gate;
+        let mut open = open.lock().unwrap();
+        while !*open {
+            open = cv.wait(open).unwrap();
+        }
+        self.wire.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn the_read_half_does_not_wait_behind_a_large_write() {
+    let wire = Wire::default();
+    let gate = Arc::new((Mutex::new(false), Condvar::new()));
+    let (entered_tx, entered) = mpsc::channel();
+    let input = client_frames(&[(0x9, b"hello?"), (0x1, b"after the ping")]);
+    let (mut reader, writer) = server(Input(input)).split(Gated {
+        wire: wire.clone(),
+        gate: gate.clone(),
+        entered: entered_tx,
+    });
+    let big = Message::binary(vec![7; 1 << 20]);
+    let sender = {
+        let big = big.clone();
+        thread::spawn(move || writer.send(big))
+    };
+    // The writer is stuck inside its first write, holding the writer lock.
+    entered
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the writer starts writing");
+    // The read half still delivers both messages: it leaves the pong queued.
+    assert_eq!(reader.read().unwrap(), Message::Ping(b"hello?".to_vec()));
+    assert_eq!(reader.read().unwrap(), Message::text("after the ping"));
+    // Let the writer go: it writes the big message, then the queued pong.
+    *gate.0.lock().unwrap() = true;
+    gate.1.notify_all();
+    sender.join().unwrap().unwrap();
+    let frames = parse_frames(&wire.lock().unwrap());
+    let opcodes: Vec<OpCode> = frames.iter().map(|(h, _)| h.opcode).collect();
+    assert_eq!(opcodes, [OpCode::Binary, OpCode::Pong]);
+    assert_eq!(frames[0].1.len(), 1 << 20);
+    assert_eq!(frames[1].1, b"hello?");
+}
