@@ -15,7 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = thread::spawn(move || -> Result<(), ws_server::WsError> {
         let (stream, _) = listener.accept()?;
         let config = ServerConfig::default().with_extension(DeflateConfig::default());
-        let mut socket = ws_server::accept_with_config(stream, config)
+        let mut socket = ws_server::accept_with_deadline(stream, config)
             .map_err(|e| std::io::Error::other(format!("handshake: {e}")))?;
         loop {
             match socket.read() {

@@ -87,12 +87,10 @@ pub fn connect_with_config(
     })?;
     // Small frames are the common case; don't let Nagle hold them back.
     let _ = stream.set_nodelay(true);
-    client_with_config(request, stream, config).map_err(|e| match e {
-        HandshakeError::Failure(e) => Error::Handshake(e),
-        HandshakeError::Interrupted(_) => Error::Handshake(ws_handshake::Error::Io(
-            std::io::ErrorKind::WouldBlock.into(),
-        )),
-    })
+    // Within `handshake_timeout`, enforced with socket timeouts.
+    ClientHandshake::new(stream, request, config)
+        .and_then(ClientHandshake::complete)
+        .map_err(Error::Handshake)
 }
 
 fn tcp_connect(host: &str, port: u16) -> std::io::Result<TcpStream> {

@@ -1,5 +1,6 @@
 //! The client side: build the upgrade request, validate the response (RFC 6455 §4.1).
 
+use crate::deadline::{self, Deadline, IoTimeouts};
 use crate::headers::{check_parsed, has_token, single, to_header_map, tokens};
 use crate::machine::{HeadReader, HeadWriter, ReadError};
 use crate::{derive_accept_key, generate_key, Error, HandshakeError, HandshakeLimits};
@@ -10,6 +11,7 @@ use http::header::{
 use http::{Request, Response, StatusCode, Uri};
 use std::io::{Read, Write};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use ws_core::{Role, WebSocket, WebSocketConfig};
 use ws_extensions::{client_confirm, client_offer, ExtensionFactory, ExtensionStack};
 
@@ -60,7 +62,7 @@ impl IntoClientRequest for &String {
 }
 
 /// Client handshake settings.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ClientConfig {
     /// Settings of the connection once open.
@@ -71,9 +73,31 @@ pub struct ClientConfig {
     pub subprotocols: Vec<String>,
     /// Extensions to offer, in order of preference (`Sec-WebSocket-Extensions`).
     pub extensions: Vec<Arc<dyn ExtensionFactory>>,
+    /// Time the server has, from [`ClientHandshake::new`], to take our
+    /// request and answer it; past it the handshake fails with
+    /// [`Error::Timeout`]. Default 10 s (as Python `websockets`); `None`: no limit.
+    pub handshake_timeout: Option<Duration>,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            websocket: WebSocketConfig::default(),
+            limits: HandshakeLimits::default(),
+            subprotocols: Vec::new(),
+            extensions: Vec::new(),
+            handshake_timeout: Some(Duration::from_secs(10)),
+        }
+    }
 }
 
 impl ClientConfig {
+    /// Sets [`handshake_timeout`](Self::handshake_timeout).
+    pub fn with_handshake_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.handshake_timeout = timeout;
+        self
+    }
+
     /// Adds an extension to offer, e.g. `ws_deflate::DeflateConfig::default()`.
     pub fn with_extension(mut self, extension: impl ExtensionFactory + 'static) -> Self {
         self.extensions.push(Arc::new(extension));
@@ -95,6 +119,7 @@ pub struct ClientHandshake<S> {
     accept: String,
     offered: Vec<String>,
     config: ClientConfig,
+    deadline: Option<Deadline>,
 }
 
 #[derive(Debug)]
@@ -130,23 +155,41 @@ impl<S: Read + Write> ClientHandshake<S> {
             state: State::Writing(HeadWriter::new(head)),
             accept: derive_accept_key(key.as_bytes()),
             offered,
+            deadline: Deadline::from_now(config.handshake_timeout),
             config,
         })
     }
 
-    /// Drives the handshake. On `WouldBlock` it returns
+    /// When the handshake fails if it is not done: for an event loop's timer.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline.map(|d| d.at())
+    }
+
+    /// The stream.
+    pub fn get_ref(&self) -> &S {
+        &self.stream
+    }
+
+    /// Drives the handshake. On `WouldBlock` (or a stream timeout) it returns
     /// [`HandshakeError::Interrupted`] with itself; call again when ready.
+    /// Called past its deadline it fails with [`Error::Timeout`].
     pub fn handshake(mut self) -> Result<(WebSocket<S>, Response<()>), HandshakeError<Self>> {
+        Deadline::check(self.deadline)?;
         loop {
             match &mut self.state {
                 State::Writing(writer) => {
-                    if !writer.write(&mut self.stream)? {
+                    if !writer.write(&mut self.stream, self.deadline)? {
                         return Err(HandshakeError::Interrupted(self));
                     }
                     self.state = State::Reading(HeadReader::default());
                 }
                 State::Reading(reader) => {
-                    let end = match reader.read(&mut self.stream, &self.config.limits, None) {
+                    let end = match reader.read(
+                        &mut self.stream,
+                        &self.config.limits,
+                        None,
+                        self.deadline,
+                    ) {
                         Ok(end) => end,
                         Err(ReadError::WouldBlock) => {
                             return Err(HandshakeError::Interrupted(self))
@@ -169,6 +212,22 @@ impl<S: Read + Write> ClientHandshake<S> {
                 }
             }
         }
+    }
+}
+
+impl<S: Read + Write + IoTimeouts> ClientHandshake<S> {
+    /// Runs the handshake to its end on a blocking stream (a `TcpStream`),
+    /// within the deadline: the stream's read and write timeouts are set to
+    /// the time left before each step and restored afterwards.
+    pub fn complete(self) -> Result<(WebSocket<S>, Response<()>), Error> {
+        let deadline = self.deadline;
+        deadline::complete(
+            self,
+            deadline,
+            |h| &h.stream,
+            Self::handshake,
+            |(ws, _)| ws.get_ref(),
+        )
     }
 }
 

@@ -77,6 +77,10 @@ pub enum Error {
     /// An `http` type could not be built.
     #[error("invalid HTTP value")]
     Http(#[from] http::Error),
+    /// The handshake was not done within its timeout (the config's
+    /// `handshake_timeout`): the peer is too slow, or stalling on purpose.
+    #[error("opening handshake did not complete within {0:?}")]
+    Timeout(std::time::Duration),
 }
 
 impl Error {

@@ -11,6 +11,12 @@
 //! where they stopped; bytes that follow the HTTP head in the same read are
 //! handed to the connection, never dropped.
 //!
+//! Both have a deadline (`handshake_timeout` in their config, 10 s by
+//! default): resumed past it, they fail with [`Error::Timeout`]. On blocking
+//! streams with socket timeouts ([`IoTimeouts`], e.g. `TcpStream`),
+//! `complete()` enforces it while it waits, so a peer that trickles its head
+//! in one byte at a time cannot hold a thread.
+//!
 //! ```
 //! use std::io::Cursor;
 //! use ws_handshake::{derive_accept_key, ClientConfig, ClientHandshake, ServerConfig, ServerHandshake, NoCallback};
@@ -32,6 +38,7 @@
 
 mod client;
 mod config;
+mod deadline;
 mod error;
 mod headers;
 mod key;
@@ -42,6 +49,7 @@ pub use client::{
     prepare_request, validate_response, ClientConfig, ClientHandshake, IntoClientRequest,
 };
 pub use config::HandshakeLimits;
+pub use deadline::IoTimeouts;
 pub use error::{Error, HandshakeError};
 pub use http;
 pub use key::{derive_accept_key, generate_key, is_valid_key};

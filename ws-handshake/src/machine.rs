@@ -1,7 +1,16 @@
 //! The resumable I/O under both handshakes: read an HTTP head, write one.
 
+use crate::deadline::Deadline;
 use crate::{Error, HandshakeLimits};
 use std::io::{self, Read, Write};
+
+/// `WouldBlock`, or `TimedOut` (a socket timeout on some platforms): try again later.
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
 
 /// Bytes asked for per read of the HTTP head.
 const READ_CHUNK: usize = 4096;
@@ -16,12 +25,15 @@ pub(crate) struct HeadReader {
 
 impl HeadReader {
     /// Reads until a complete head is buffered. Returns the head length;
-    /// bytes after it stay in the buffer (see [`HeadReader::into_buffer`]).
+    /// bytes after it stay in the buffer (see [`HeadReader::buffer`]).
+    /// The deadline is checked before every read: a peer that trickles its
+    /// head in keeps each read short, but not the whole.
     pub(crate) fn read<R: Read>(
         &mut self,
         stream: &mut R,
         limits: &HandshakeLimits,
         max_first_line: Option<usize>,
+        deadline: Option<Deadline>,
     ) -> Result<usize, ReadError> {
         loop {
             if let Some(max) = max_first_line {
@@ -38,6 +50,7 @@ impl HeadReader {
                     max: limits.max_head_size,
                 }));
             }
+            Deadline::check(deadline).map_err(ReadError::Fatal)?;
             let start = self.buf.len();
             let want = READ_CHUNK.min(limits.max_head_size - start);
             self.buf.resize(start + want, 0);
@@ -48,9 +61,8 @@ impl HeadReader {
                 Ok(0) => return Err(ReadError::Fatal(Error::UnexpectedEof)),
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    return Err(ReadError::WouldBlock)
-                }
+                // A blocking stream's read timeout: the caller checks its deadline.
+                Err(e) if is_timeout(&e) => return Err(ReadError::WouldBlock),
                 Err(e) => return Err(ReadError::Fatal(e.into())),
             }
         }
@@ -90,20 +102,26 @@ impl HeadWriter {
         HeadWriter { buf, pos: 0 }
     }
 
-    /// `Ok(true)` when everything is written and flushed, `Ok(false)` on `WouldBlock`.
-    pub(crate) fn write<W: Write>(&mut self, stream: &mut W) -> Result<bool, Error> {
+    /// `Ok(true)` when everything is written and flushed, `Ok(false)` on
+    /// `WouldBlock`. The deadline is checked before every write.
+    pub(crate) fn write<W: Write>(
+        &mut self,
+        stream: &mut W,
+        deadline: Option<Deadline>,
+    ) -> Result<bool, Error> {
         while self.pos < self.buf.len() {
+            Deadline::check(deadline)?;
             match stream.write(&self.buf[self.pos..]) {
                 Ok(0) => return Err(Error::Io(io::ErrorKind::WriteZero.into())),
                 Ok(n) => self.pos += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if is_timeout(&e) => return Ok(false),
                 Err(e) => return Err(e.into()),
             }
         }
         match stream.flush() {
             Ok(()) => Ok(true),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(false),
+            Err(e) if is_timeout(&e) => Ok(false),
             Err(e) => Err(e.into()),
         }
     }

@@ -1,6 +1,7 @@
 //! The server side: validate the upgrade request, answer it (RFC 6455 §4.2).
 
 use crate::client::write_headers;
+use crate::deadline::{self, Deadline, IoTimeouts};
 use crate::headers::{check_parsed, has_token, single, to_header_map, tokens};
 use crate::machine::{HeadReader, HeadWriter, ReadError};
 use crate::{derive_accept_key, is_valid_key, Error, HandshakeError, HandshakeLimits};
@@ -12,6 +13,7 @@ use http::header::{
 use http::{Method, Request, Response, StatusCode, Uri};
 use std::io::{Read, Write};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use ws_core::{Role, WebSocket, WebSocketConfig};
 use ws_extensions::{server_negotiate, ExtensionFactory, ExtensionStack};
 
@@ -61,7 +63,7 @@ impl Callback for NoCallback {
 }
 
 /// Server handshake settings.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ServerConfig {
     /// Settings of the connection once open.
@@ -74,9 +76,32 @@ pub struct ServerConfig {
     /// Extensions this server accepts; each accepts at most one of the
     /// client's offers, in the client's order.
     pub extensions: Vec<Arc<dyn ExtensionFactory>>,
+    /// Time a client has, from [`ServerHandshake::new`], to send its request
+    /// and take our answer; past it the handshake fails with
+    /// [`Error::Timeout`]. Default 10 s (as Python `websockets`); `None`: no limit.
+    /// See [`ServerHandshake::complete`] for blocking streams.
+    pub handshake_timeout: Option<Duration>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            websocket: WebSocketConfig::default(),
+            limits: HandshakeLimits::default(),
+            subprotocols: Vec::new(),
+            extensions: Vec::new(),
+            handshake_timeout: Some(Duration::from_secs(10)),
+        }
+    }
 }
 
 impl ServerConfig {
+    /// Sets [`handshake_timeout`](Self::handshake_timeout).
+    pub fn with_handshake_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.handshake_timeout = timeout;
+        self
+    }
+
     /// Adds an extension to accept, e.g. `ws_deflate::DeflateConfig::default()`.
     pub fn with_extension(mut self, extension: impl ExtensionFactory + 'static) -> Self {
         self.extensions.push(Arc::new(extension));
@@ -96,6 +121,7 @@ pub struct ServerHandshake<S, C> {
     stream: S,
     state: State<C>,
     config: ServerConfig,
+    deadline: Option<Deadline>,
 }
 
 #[derive(Debug)]
@@ -107,46 +133,63 @@ enum State<C> {
 }
 
 impl<S: Read + Write, C: Callback> ServerHandshake<S, C> {
-    /// Starts a handshake on a freshly accepted stream.
+    /// Starts a handshake on a freshly accepted stream; the deadline
+    /// ([`ServerConfig::handshake_timeout`]) counts from here.
     pub fn new(stream: S, callback: C, config: ServerConfig) -> Self {
         ServerHandshake {
             stream,
             state: State::Reading(HeadReader::default(), Some(callback)),
+            deadline: Deadline::from_now(config.handshake_timeout),
             config,
         }
     }
 
-    /// Drives the handshake. On `WouldBlock` it returns
+    /// When the handshake fails if it is not done: for an event loop's timer.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline.map(|d| d.at())
+    }
+
+    /// The stream.
+    pub fn get_ref(&self) -> &S {
+        &self.stream
+    }
+
+    /// Drives the handshake. On `WouldBlock` (or a stream timeout) it returns
     /// [`HandshakeError::Interrupted`] with itself; call again when ready.
+    /// Called past its deadline it fails with [`Error::Timeout`].
     /// A request that is not a valid upgrade is answered with the matching
     /// HTTP status (400, 405, 414, 426, 431, 505 or the callback's) before the
     /// error is returned.
     pub fn handshake(mut self) -> Result<(WebSocket<S>, Request<()>), HandshakeError<Self>> {
+        Deadline::check(self.deadline)?;
         loop {
             match &mut self.state {
                 State::Reading(reader, callback) => {
                     let limits = self.config.limits;
-                    let outcome =
-                        match reader.read(&mut self.stream, &limits, Some(limits.max_request_line))
-                        {
-                            Ok(end) => {
-                                let callback = callback.take();
-                                answer(reader.buffer(), end, callback, &self.config)
+                    let outcome = match reader.read(
+                        &mut self.stream,
+                        &limits,
+                        Some(limits.max_request_line),
+                        self.deadline,
+                    ) {
+                        Ok(end) => {
+                            let callback = callback.take();
+                            answer(reader.buffer(), end, callback, &self.config)
+                        }
+                        Err(ReadError::WouldBlock) => {
+                            return Err(HandshakeError::Interrupted(self))
+                        }
+                        Err(ReadError::Fatal(e)) => {
+                            if e.http_status().is_none() {
+                                return Err(e.into());
                             }
-                            Err(ReadError::WouldBlock) => {
-                                return Err(HandshakeError::Interrupted(self))
-                            }
-                            Err(ReadError::Fatal(e)) => {
-                                if e.http_status().is_none() {
-                                    return Err(e.into());
-                                }
-                                (error_response(&e), Err(e))
-                            }
-                        };
+                            (error_response(&e), Err(e))
+                        }
+                    };
                     self.state = State::Writing(HeadWriter::new(outcome.0), Box::new(outcome.1));
                 }
                 State::Writing(writer, _) => {
-                    if !writer.write(&mut self.stream)? {
+                    if !writer.write(&mut self.stream, self.deadline)? {
                         return Err(HandshakeError::Interrupted(self));
                     }
                     let State::Writing(_, outcome) = self.state else {
@@ -164,6 +207,24 @@ impl<S: Read + Write, C: Callback> ServerHandshake<S, C> {
                 }
             }
         }
+    }
+}
+
+impl<S: Read + Write + IoTimeouts, C: Callback> ServerHandshake<S, C> {
+    /// Runs the handshake to its end on a blocking stream (a `TcpStream`),
+    /// within the deadline: the stream's read and write timeouts are set to
+    /// the time left before each step and restored afterwards, so a client
+    /// that sends its request one byte per second cannot hold this thread
+    /// past [`ServerConfig::handshake_timeout`].
+    pub fn complete(self) -> Result<(WebSocket<S>, Request<()>), Error> {
+        let deadline = self.deadline;
+        deadline::complete(
+            self,
+            deadline,
+            |h| &h.stream,
+            Self::handshake,
+            |(ws, _)| ws.get_ref(),
+        )
     }
 }
 

@@ -275,3 +275,56 @@ fn interrupted_server_resumes_with_its_callback() {
     assert_eq!(head.get("x-seen"), Some("1"));
     assert_eq!(head.get("sec-websocket-accept"), Some(RFC_ACCEPT));
 }
+
+/// A non-blocking handshake resumed after its deadline fails with
+/// `Timeout`, on both sides, however little or much has arrived.
+#[test]
+fn resumed_past_the_deadline_both_sides_time_out() {
+    let short = Some(std::time::Duration::from_millis(20));
+    let (server_end, client_end) = choke_pair();
+    let server = ServerHandshake::new(
+        server_end,
+        NoCallback,
+        ServerConfig::default().with_handshake_timeout(short),
+    );
+    let client = ClientHandshake::new(
+        client_end,
+        "ws://example.com/",
+        ClientConfig::default().with_handshake_timeout(short),
+    )
+    .unwrap();
+    let Err(HandshakeError::Interrupted(server)) = server.handshake() else {
+        panic!("nothing arrived yet: the server waits");
+    };
+    let Err(HandshakeError::Interrupted(client)) = client.handshake() else {
+        panic!("the choking stream blocks the first write");
+    };
+    let deadline = server.deadline().unwrap().max(client.deadline().unwrap());
+    while std::time::Instant::now() < deadline {
+        std::thread::sleep(deadline - std::time::Instant::now());
+    }
+    assert!(matches!(
+        server.handshake(),
+        Err(HandshakeError::Failure(ws_handshake::Error::Timeout(_)))
+    ));
+    assert!(matches!(
+        client.handshake(),
+        Err(HandshakeError::Failure(ws_handshake::Error::Timeout(_)))
+    ));
+}
+
+/// No deadline: a handshake may take as long as it takes.
+#[test]
+fn without_a_timeout_there_is_no_deadline() {
+    let (server_end, _client_end) = choke_pair();
+    let server = ServerHandshake::new(
+        server_end,
+        NoCallback,
+        ServerConfig::default().with_handshake_timeout(None),
+    );
+    assert_eq!(server.deadline(), None);
+    assert_eq!(
+        ServerConfig::default().handshake_timeout,
+        Some(std::time::Duration::from_secs(10))
+    );
+}

@@ -2,11 +2,14 @@
 //!
 //! ```no_run
 //! use std::net::TcpListener;
-//! use ws_server::{accept, Message};
+//! use ws_server::{accept_with_deadline, Message, ServerConfig};
 //!
 //! let listener = TcpListener::bind("127.0.0.1:9001").unwrap();
 //! for stream in listener.incoming() {
-//!     let mut socket = accept(stream.unwrap()).unwrap();
+//!     // A client that has not finished its handshake within 10 s is dropped.
+//!     let Ok(mut socket) = accept_with_deadline(stream.unwrap(), ServerConfig::default()) else {
+//!         continue;
+//!     };
 //!     while let Ok(message) = socket.read() {
 //!         if message.is_data() {
 //!             socket.send(message).unwrap();
@@ -14,6 +17,12 @@
 //!     }
 //! }
 //! ```
+//!
+//! The handshake deadline ([`ServerConfig::handshake_timeout`], 10 s by
+//! default) holds for every entry point when the stream is non-blocking or
+//! times out; on a blocking `TcpStream` the `*_with_deadline` functions
+//! enforce it with socket timeouts, so a client that trickles its request in
+//! one byte at a time cannot hold a thread.
 //!
 //! Compression is off by default; to accept permessage-deflate offers:
 //! `accept_with_config(stream, ServerConfig::default().with_extension(DeflateConfig::default()))`.
@@ -28,7 +37,8 @@ pub use ws_deflate::DeflateConfig;
 pub use ws_handshake::http;
 pub use ws_handshake::ws_extensions;
 pub use ws_handshake::{
-    Callback, Error, ErrorResponse, HandshakeError, NoCallback, ServerConfig, ServerHandshake,
+    Callback, Error, ErrorResponse, HandshakeError, IoTimeouts, NoCallback, ServerConfig,
+    ServerHandshake,
 };
 
 /// Runs the server handshake on `stream` with default settings.
@@ -63,5 +73,28 @@ pub fn accept_hdr_with_config<S: Read + Write, C: Callback>(
 ) -> Result<WebSocket<S>, HandshakeError<ServerHandshake<S, C>>> {
     ServerHandshake::new(stream, callback, config)
         .handshake()
+        .map(|(ws, _request)| ws)
+}
+
+/// Accepts on a blocking stream with socket timeouts (a `TcpStream`) within
+/// [`ServerConfig::handshake_timeout`]: past it this fails with
+/// [`Error::Timeout`] and the stream's timeouts are left set; on success they
+/// are restored. See [`ServerHandshake::complete`].
+pub fn accept_with_deadline<S: Read + Write + IoTimeouts>(
+    stream: S,
+    config: ServerConfig,
+) -> Result<WebSocket<S>, Error> {
+    accept_hdr_with_deadline(stream, NoCallback, config)
+}
+
+/// [`accept_with_deadline`] with a callback that inspects the request and
+/// may alter or refuse the response.
+pub fn accept_hdr_with_deadline<S: Read + Write + IoTimeouts, C: Callback>(
+    stream: S,
+    callback: C,
+    config: ServerConfig,
+) -> Result<WebSocket<S>, Error> {
+    ServerHandshake::new(stream, callback, config)
+        .complete()
         .map(|(ws, _request)| ws)
 }

@@ -17,14 +17,14 @@ fn main() -> std::io::Result<()> {
         // Accept permessage-deflate with whatever parameters the client offers.
         let config = ServerConfig::default().with_extension(DeflateConfig::default());
         thread::spawn(
-            move || match ws_server::accept_with_config(stream, config) {
+            move || match ws_server::accept_with_deadline(stream, config) {
                 Ok(mut socket) => {
                     // Errors end the connection; the engine already sent the Close.
                     if let Err(e) = autobahn::echo(&mut socket) {
                         eprintln!("connection ended: {}", autobahn::error_chain(&e));
                     }
                 }
-                Err(e) => eprintln!("handshake failed: {e:?}"),
+                Err(e) => eprintln!("handshake failed: {}", autobahn::error_chain(&e)),
             },
         );
     }

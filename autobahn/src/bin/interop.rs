@@ -91,7 +91,7 @@ fn server(addr: &str, flags: &[String]) -> Result<(), Box<dyn std::error::Error>
         let config = ServerConfig::default().with_extension(deflate.clone());
         let Ok(stream) = stream else { continue };
         std::thread::spawn(
-            move || match ws_server::accept_with_config(stream, config) {
+            move || match ws_server::accept_with_deadline(stream, config) {
                 Ok(mut ws) => {
                     if let Err(e) = autobahn::echo(&mut ws) {
                         eprintln!("interop server: {}", autobahn::error_chain(&e));
