@@ -291,7 +291,9 @@ pub(crate) fn write_headers(out: &mut Vec<u8>, headers: &http::HeaderMap) {
     out.extend_from_slice(b"\r\n");
 }
 
-fn parse_response(head: &[u8], limits: &HandshakeLimits) -> Result<Response<()>, Error> {
+/// Parses a response head into an `http` response (no validation yet: see
+/// [`validate_response`]).
+pub fn parse_response(head: &[u8], limits: &HandshakeLimits) -> Result<Response<()>, Error> {
     let mut slots = vec![httparse::EMPTY_HEADER; limits.max_headers];
     let mut parsed = httparse::Response::new(&mut slots);
     check_parsed(parsed.parse(head), limits)?;

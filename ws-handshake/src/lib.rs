@@ -46,7 +46,8 @@ mod machine;
 mod server;
 
 pub use client::{
-    prepare_request, validate_response, ClientConfig, ClientHandshake, IntoClientRequest,
+    parse_response, prepare_request, validate_response, ClientConfig, ClientHandshake,
+    IntoClientRequest,
 };
 pub use config::HandshakeLimits;
 pub use deadline::IoTimeouts;
