@@ -4,6 +4,7 @@
 #
 #   autobahn/run.sh server [--update] [CASES...]   # our echo server, wstest -m fuzzingclient
 #   autobahn/run.sh client [--update] [CASES...]   # our client, wstest -m fuzzingserver
+#   autobahn/run.sh server-async | client-async ... # the same for the tokio driver
 #
 # CASES default to "*" (all 517). The verdicts of the cases that ran are compared
 # with the expected ones for those cases; --update records them instead.
@@ -12,8 +13,13 @@
 # /tmp/wstest-venv), `wstest` on PATH, the crossbario/autobahn-testsuite image.
 set -euo pipefail
 
-ROLE="${1:?usage: run.sh server|client [--update] [CASES...]}"
+ROLE="${1:?usage: run.sh server|client|server-async|client-async [--update] [CASES...]}"
 shift
+case "$ROLE" in
+    server|client) TESTEE="autobahn-$ROLE"; MODE="$ROLE" ;;
+    server-async|client-async) TESTEE="autobahn-$ROLE"; MODE="${ROLE%-async}" ;;
+    *) echo "role must be server, client, server-async or client-async" >&2; exit 2 ;;
+esac
 UPDATE=""
 if [ "${1:-}" = "--update" ]; then UPDATE="--update"; shift; fi
 CASES=("$@")
@@ -24,6 +30,7 @@ ROOT="$(dirname "$HERE")"
 WORK="${AUTOBAHN_WORK:-$ROOT/target/autobahn/$ROLE}"
 rm -rf "$WORK"; mkdir -p "$WORK"; WORK="$(cd "$WORK" && pwd)"
 AGENT="ws-rs"
+[ "$MODE" = "$ROLE" ] || AGENT="ws-rs-async"
 case_list=$(printf '"%s",' "${CASES[@]}"); case_list="[${case_list%,}]"
 
 # --- find wstest -----------------------------------------------------------
@@ -67,8 +74,8 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-if [ "$ROLE" = server ]; then
-    "$BIN/autobahn-server" 127.0.0.1:0 >"$WORK/testee.log" 2>&1 &
+if [ "$MODE" = server ]; then
+    "$BIN/$TESTEE" 127.0.0.1:0 >"$WORK/testee.log" 2>&1 &
     PIDS+=($!)
     for _ in $(seq 100); do grep -q "listening on" "$WORK/testee.log" && break; sleep 0.1; done
     ADDR=$(sed -n 's/^listening on //p' "$WORK/testee.log")
@@ -80,7 +87,7 @@ JSON
     wstest_cmd fuzzingclient fuzzingclient.json
     (cd "$WORK" && exec "${CMD[@]}") >"$WORK/wstest.log" 2>&1 \
         || { tail -20 "$WORK/wstest.log"; exit 1; }
-elif [ "$ROLE" = client ]; then
+else
     PORT=$(free_port)
     cat >"$WORK/fuzzingserver.json" <<JSON
 {"url": "ws://127.0.0.1:$PORT", "outdir": "./reports",
@@ -90,10 +97,8 @@ JSON
     (cd "$WORK" && exec "${CMD[@]}") >"$WORK/wstest.log" 2>&1 &
     PIDS+=($!)
     for _ in $(seq 300); do (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
-    timeout 3000 "$BIN/autobahn-client" "ws://127.0.0.1:$PORT" "$AGENT" >"$WORK/testee.log" 2>&1 \
+    timeout 3000 "$BIN/$TESTEE" "ws://127.0.0.1:$PORT" "$AGENT" >"$WORK/testee.log" 2>&1 \
         || { tail -20 "$WORK/testee.log"; exit 1; }
-else
-    echo "role must be server or client" >&2; exit 2
 fi
 
 python3 "$HERE/compare.py" "$ROLE" "$WORK/reports" "$HERE/expected-results.json" $UPDATE \

@@ -1,7 +1,9 @@
 //! Shared pieces of the Autobahn|Testsuite testees.
 
 use std::io::{Read, Write};
+use tokio::io::{AsyncRead, AsyncWrite};
 use ws_core::{Error, WebSocket};
+use ws_tokio::WebSocketStream;
 
 /// Echoes every text and binary message until the connection ends. Pings,
 /// pongs and the closing handshake are the engine's business. Batched: the
@@ -23,6 +25,34 @@ pub fn echo<S: Read + Write>(socket: &mut WebSocket<S>) -> Result<(), Error> {
             next = socket.read_buffered();
         }
         socket.flush()?;
+    }
+}
+
+/// [`echo`] for the async driver: receive, answer all that already arrived
+/// (`try_recv`), flush once.
+pub async fn echo_async<S: AsyncRead + AsyncWrite + Unpin>(
+    socket: &mut WebSocketStream<S>,
+) -> Result<(), Error> {
+    loop {
+        let mut next = socket.recv().await.map(Some);
+        loop {
+            match next {
+                Ok(Some(message)) => {
+                    if message.is_data() {
+                        socket.feed(message)?;
+                        let protocol = socket.protocol();
+                        if protocol.buffered_output() > protocol.config().write_buffer_size {
+                            socket.flush().await?;
+                        }
+                    }
+                }
+                Ok(None) => break,
+                Err(Error::ConnectionClosed) => return Ok(()),
+                Err(e) => return Err(e),
+            }
+            next = socket.try_recv();
+        }
+        socket.flush().await?;
     }
 }
 

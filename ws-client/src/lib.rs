@@ -23,6 +23,10 @@
 //! }
 //! ```
 //!
+//! With the `tokio` feature, [`connect_async`] and [`connect_async_with_config`]
+//! do the same over a tokio `TcpStream` and return a [`WebSocketStream`];
+//! [`client_async`] runs the handshake over any async stream.
+//!
 //! [`client`] runs the handshake over a stream you already have (a TLS
 //! stream, a Unix socket, an in-memory pipe); anything that converts into a
 //! request works: `&str`, [`http::Uri`], or an [`http::Request`] with your own
@@ -36,6 +40,8 @@ pub use ws_deflate::DeflateConfig;
 pub use ws_handshake::http;
 pub use ws_handshake::ws_extensions;
 pub use ws_handshake::{ClientConfig, ClientHandshake, HandshakeError, IntoClientRequest};
+#[cfg(feature = "tokio")]
+pub use ws_tokio::{client_async, client_async_with_config, WebSocketStream, WsReader, WsWriter};
 
 /// The response to the upgrade request.
 pub type Response = http::Response<()>;
@@ -66,12 +72,8 @@ pub fn connect(request: impl IntoClientRequest) -> Result<(WebSocket<TcpStream>,
     connect_with_config(request, ClientConfig::default())
 }
 
-/// [`connect`] with settings.
-pub fn connect_with_config(
-    request: impl IntoClientRequest,
-    config: ClientConfig,
-) -> Result<(WebSocket<TcpStream>, Response), Error> {
-    let request = request.into_client_request().map_err(Error::Handshake)?;
+/// The host and port a `ws://` request goes to.
+fn target(request: &http::Request<()>) -> Result<(&str, u16), Error> {
     let uri = request.uri();
     let port = match uri.scheme_str() {
         Some("ws") => uri.port_u16().unwrap_or(80),
@@ -79,10 +81,18 @@ pub fn connect_with_config(
         _ => return Err(Error::Url("scheme must be ws://")),
     };
     let host = uri.host().ok_or(Error::Url("no host"))?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let target = format!("{host}:{port}");
+    Ok((host.trim_start_matches('[').trim_end_matches(']'), port))
+}
+
+/// [`connect`] with settings.
+pub fn connect_with_config(
+    request: impl IntoClientRequest,
+    config: ClientConfig,
+) -> Result<(WebSocket<TcpStream>, Response), Error> {
+    let request = request.into_client_request().map_err(Error::Handshake)?;
+    let (host, port) = target(&request)?;
     let stream = tcp_connect(host, port).map_err(|source| Error::Connect {
-        host: target,
+        host: format!("{host}:{port}"),
         source,
     })?;
     // Small frames are the common case; don't let Nagle hold them back.
@@ -120,6 +130,41 @@ pub fn client_with_config<S: Read + Write>(
     config: ClientConfig,
 ) -> Result<(WebSocket<S>, Response), HandshakeError<ClientHandshake<S>>> {
     ClientHandshake::new(stream, request, config)?.handshake()
+}
+
+/// Connects over tokio TCP to a `ws://` URL (or request) and runs the
+/// handshake, within [`ClientConfig::handshake_timeout`].
+#[cfg(feature = "tokio")]
+pub async fn connect_async(
+    request: impl IntoClientRequest,
+) -> Result<(WebSocketStream<tokio::net::TcpStream>, Response), Error> {
+    connect_async_with_config(request, ClientConfig::default()).await
+}
+
+/// [`connect_async`] with settings.
+#[cfg(feature = "tokio")]
+pub async fn connect_async_with_config(
+    request: impl IntoClientRequest,
+    config: ClientConfig,
+) -> Result<(WebSocketStream<tokio::net::TcpStream>, Response), Error> {
+    let request = request.into_client_request().map_err(Error::Handshake)?;
+    let (host, port) = target(&request)?;
+    let connecting = tokio::net::TcpStream::connect((host, port));
+    // The handshake timeout bounds the TCP connect too.
+    let stream = match config.handshake_timeout {
+        Some(limit) => tokio::time::timeout(limit, connecting)
+            .await
+            .map_err(|_| Error::Handshake(ws_handshake::Error::Timeout(limit)))?,
+        None => connecting.await,
+    }
+    .map_err(|source| Error::Connect {
+        host: format!("{host}:{port}"),
+        source,
+    })?;
+    let _ = stream.set_nodelay(true);
+    ws_tokio::client_async_with_config(request, stream, config)
+        .await
+        .map_err(Error::Handshake)
 }
 
 /// The README's examples, compiled as doc tests so that they stay true.

@@ -102,8 +102,11 @@ fn both_ends_send_megabytes_both_ways_while_pinging() {
             writer
         });
         let mut reader = reader;
-        let (mut messages, mut last_pong) = (0, false);
-        while messages < COUNT as usize || !last_pong {
+        // Until everything of the peer's arrived (its last ping included, so
+        // that our answer to it goes out before we hang up) and our last
+        // ping was answered.
+        let (mut messages, mut last_pong, mut last_ping) = (0, false, false);
+        while messages < COUNT as usize || !last_pong || !last_ping {
             match reader.read().unwrap() {
                 Message::Binary(data) => {
                     assert_eq!(data.len(), SIZE);
@@ -111,7 +114,7 @@ fn both_ends_send_megabytes_both_ways_while_pinging() {
                     messages += 1;
                 }
                 Message::Pong(p) => last_pong |= p == [COUNT - 1],
-                Message::Ping(_) => {}
+                Message::Ping(p) => last_ping |= p == [COUNT - 1],
                 other => panic!("unexpected {other:?}"),
             }
         }

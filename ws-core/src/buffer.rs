@@ -62,31 +62,47 @@ impl ReadBuffer {
 
     /// One `read` call into the free tail. `Ok(0)` is end of stream.
     pub(crate) fn read_from<R: Read + ?Sized>(&mut self, reader: &mut R) -> io::Result<usize> {
+        match reader.read(self.spare()) {
+            Ok(n) => {
+                self.commit(n);
+                Ok(n)
+            }
+            Err(e) => {
+                if e.kind() == io::ErrorKind::WouldBlock {
+                    self.idle();
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// The free tail to read into (initialized memory), sized by the
+    /// growth policy: larger while reads keep filling it.
+    pub(crate) fn spare(&mut self) -> &mut [u8] {
         let want = if self.last_read_full {
             (self.data.len() * 2).clamp(MIN_READ_CHUNK, MAX_READ_CHUNK)
         } else {
             self.data.len().max(MIN_READ_CHUNK)
         };
         self.make_room(want.saturating_sub(self.tail - self.head).max(1));
-        match reader.read(&mut self.data[self.tail..]) {
-            Ok(n) => {
-                self.last_read_full = self.tail + n == self.data.len();
-                self.tail += n;
-                self.total += n as u64;
-                Ok(n)
-            }
-            Err(e) => {
-                if e.kind() == io::ErrorKind::WouldBlock
-                    && self.is_empty()
-                    && self.data.len() > MIN_READ_CHUNK
-                {
-                    // Idle: give back what heavy traffic grew, keep the base
-                    // chunk (freeing it would cost an 8 KiB memset per wakeup).
-                    self.data = vec![0; MIN_READ_CHUNK];
-                    self.last_read_full = false;
-                }
-                Err(e)
-            }
+        &mut self.data[self.tail..]
+    }
+
+    /// Marks `n` bytes of [`spare`](Self::spare) as read.
+    pub(crate) fn commit(&mut self, n: usize) {
+        let n = n.min(self.data.len() - self.tail);
+        self.last_read_full = self.tail + n == self.data.len();
+        self.tail += n;
+        self.total += n as u64;
+    }
+
+    /// The stream has nothing for now: give back what heavy traffic grew,
+    /// keeping the base chunk (freeing it would cost an 8 KiB memset per
+    /// wakeup).
+    pub(crate) fn idle(&mut self) {
+        if self.is_empty() && self.data.len() > MIN_READ_CHUNK {
+            self.data = vec![0; MIN_READ_CHUNK];
+            self.last_read_full = false;
         }
     }
 

@@ -78,27 +78,62 @@ pub struct WebSocketConfig {
     /// RFC 6455 §5.1 forbids. Default `false`.
     pub accept_unmasked_frames: bool,
     /// Detect a dead peer (sleep, hibernation, a silent network): see
-    /// [`Keepalive`]. Default `None`.
+    /// [`Keepalive`]. Default: on, a ping after 20 s of quiet and 20 s for an
+    /// answer (as Python `websockets`), no idle timeout. `None` turns it off.
     pub keepalive: Option<Keepalive>,
 }
 
 /// Keepalive: when nothing has arrived for `interval`, send a ping; when
 /// still nothing arrives within `timeout` after it, fail the connection with
 /// [`Error::KeepaliveTimeout`](crate::Error::KeepaliveTimeout) (and a Close
-/// with 1011, in case the peer still listens).
+/// with 1011, in case the peer still listens). Optionally, close a
+/// connection on which no data message went either way for `idle_timeout`
+/// ([`Error::IdleTimeout`](crate::Error::IdleTimeout), Close 1001).
 ///
 /// Any incoming byte counts as a sign of life, not only the pong. The engine
-/// is driven by [`Protocol::poll_keepalive`](crate::Protocol::poll_keepalive);
-/// the [`WebSocket`](crate::WebSocket) driver calls it on every `read`, also
-/// when the stream's read times out, so a blocking stream needs a read
-/// timeout (e.g. `TcpStream::set_read_timeout(Some(interval))`) for `read` to
-/// come back and notice a dead peer.
+/// is driven by [`Protocol::poll_keepalive`](crate::Protocol::poll_keepalive).
+/// The async driver runs it on timers. The sync [`WebSocket`](crate::WebSocket)
+/// driver runs it when a read of the stream finds nothing (`WouldBlock`, or a
+/// read timeout), so a blocking stream needs a read timeout (e.g.
+/// `TcpStream::set_read_timeout(Some(interval))`) for `read` to come back
+/// and notice a dead peer.
+///
+/// Defaults: `interval` 20 s, `timeout` 20 s (Python `websockets`' choice:
+/// a dead peer is noticed within 40 s), no idle timeout (closing an idle
+/// but healthy connection is the application's policy; sockudo-ws uses 120 s).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Keepalive {
     /// Quiet time after which a ping is sent.
     pub interval: Duration,
     /// Time after that ping within which something must arrive.
     pub timeout: Duration,
+    /// Time without a data message, sent or received, after which the
+    /// connection is closed. `None`: never.
+    pub idle_timeout: Option<Duration>,
+}
+
+impl Keepalive {
+    /// A ping after `interval` of quiet, answered within `timeout`.
+    pub fn new(interval: Duration, timeout: Duration) -> Self {
+        Keepalive {
+            interval,
+            timeout,
+            idle_timeout: None,
+        }
+    }
+
+    /// Sets [`idle_timeout`](Self::idle_timeout).
+    pub fn with_idle_timeout(mut self, idle: Option<Duration>) -> Self {
+        self.idle_timeout = idle;
+        self
+    }
+}
+
+impl Default for Keepalive {
+    fn default() -> Self {
+        Keepalive::new(Duration::from_secs(20), Duration::from_secs(20))
+    }
 }
 
 impl WebSocketConfig {
@@ -120,9 +155,15 @@ impl WebSocketConfig {
         self
     }
 
-    /// Turns keepalive on: see [`Keepalive`].
+    /// Turns keepalive on with this ping interval and pong timeout: see [`Keepalive`].
     pub fn with_keepalive(mut self, interval: Duration, timeout: Duration) -> Self {
-        self.keepalive = Some(Keepalive { interval, timeout });
+        self.keepalive = Some(Keepalive::new(interval, timeout));
+        self
+    }
+
+    /// Sets the keepalive settings; `None` turns keepalive off.
+    pub fn with_keepalive_config(mut self, keepalive: Option<Keepalive>) -> Self {
+        self.keepalive = keepalive;
         self
     }
 }
@@ -135,7 +176,7 @@ impl Default for WebSocketConfig {
             max_write_buffer_size: 256 << 20,
             max_outgoing_frame_size: None,
             accept_unmasked_frames: false,
-            keepalive: None,
+            keepalive: Some(Keepalive::default()),
         }
     }
 }

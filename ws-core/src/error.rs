@@ -142,6 +142,11 @@ pub enum Error {
     /// ping: it is gone. A Close (1011) was queued in case it is not.
     #[error("peer did not answer within the keepalive timeout")]
     KeepaliveTimeout,
+    /// No data message went either way within the idle timeout
+    /// ([`Keepalive::idle_timeout`](crate::Keepalive::idle_timeout)): a Close
+    /// (1001) was queued and the connection is over.
+    #[error("connection idle for longer than the idle timeout")]
+    IdleTimeout,
     /// A negotiated extension failed to encode an outgoing message.
     #[error("extension failed to encode a message")]
     Extension(#[source] ExtensionError),

@@ -84,7 +84,6 @@ impl<S: Read + Write> WebSocket<S> {
             if let Some(message) = self.read_buffered()? {
                 return Ok(message);
             }
-            self.keepalive_tick()?;
             if !self.protocol.wants_read() {
                 // Backpressure: no more input until the output drains.
                 self.protocol.write_to(&mut self.stream)?;
@@ -95,13 +94,13 @@ impl<S: Read + Write> WebSocket<S> {
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    // A read that timed out is the keepalive's chance to act.
-                    if self.protocol.config().keepalive.is_some()
-                        && matches!(
-                            e.kind(),
-                            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                        )
-                    {
+                    // The stream has nothing now: the keepalive's chance to
+                    // act (after the read, so bytes that were waiting in the
+                    // stream count as a sign of life).
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) {
                         self.keepalive_tick()?;
                     }
                     return Err(Error::Io(e));
@@ -110,8 +109,8 @@ impl<S: Read + Write> WebSocket<S> {
         }
     }
 
-    /// Runs keepalive (when configured) and writes what is queued: control
-    /// replies, a keepalive ping, or the Close of a keepalive failure.
+    /// Runs keepalive (when configured) and writes what it queued: a ping,
+    /// or the Close of a keepalive failure.
     fn keepalive_tick(&mut self) -> Result<(), Error> {
         let keepalive = if self.protocol.config().keepalive.is_some() {
             self.protocol.poll_keepalive(Instant::now())

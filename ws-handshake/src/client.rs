@@ -170,6 +170,12 @@ impl<S: Read + Write> ClientHandshake<S> {
         &self.stream
     }
 
+    /// The stream, mutably (an async driver sets its waker here). Reading
+    /// or writing it directly corrupts the handshake.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.stream
+    }
+
     /// Drives the handshake. On `WouldBlock` (or a stream timeout) it returns
     /// [`HandshakeError::Interrupted`] with itself; call again when ready.
     /// Called past its deadline it fails with [`Error::Timeout`].

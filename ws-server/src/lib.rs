@@ -29,8 +29,18 @@
 //!
 //! [`accept_hdr`] takes a [`Callback`] that sees the request and can add
 //! response headers, choose a subprotocol, or refuse with a status and body.
+//!
+//! With the `tokio` feature, the async entry points of `ws-tokio` are here
+//! too: [`accept_async`], [`accept_async_with_config`], [`accept_hdr_async`],
+//! [`accept_hdr_async_with_config`], returning a [`WebSocketStream`].
 
 use std::io::{Read, Write};
+
+#[cfg(feature = "tokio")]
+pub use ws_tokio::{
+    accept_async, accept_async_with_config, accept_hdr_async, accept_hdr_async_with_config,
+    WebSocketStream, WsReader, WsWriter,
+};
 
 pub use ws_core::{CloseCode, CloseFrame, Error as WsError, Message, WebSocket, WebSocketConfig};
 pub use ws_deflate::DeflateConfig;

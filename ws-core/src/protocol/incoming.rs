@@ -113,6 +113,7 @@ impl Protocol {
                     }
                     self.frame = FrameState::Header;
                     if header.fin {
+                        self.data_messages += 1;
                         return self.assembler.finish().map(Some);
                     }
                 }

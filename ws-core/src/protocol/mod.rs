@@ -59,6 +59,8 @@ pub struct Protocol {
     /// `ConnectionClosed` has been reported once.
     closed_reported: bool,
     keepalive: KeepaliveState,
+    /// Data messages received and queued, for the idle timeout.
+    data_messages: u64,
 }
 
 impl Protocol {
@@ -79,6 +81,7 @@ impl Protocol {
             failed: false,
             closed_reported: false,
             keepalive: KeepaliveState::default(),
+            data_messages: 0,
         }
     }
 
@@ -123,6 +126,25 @@ impl Protocol {
     /// `Ok(0)` means end of stream; see [`Protocol::end_of_stream`].
     pub fn read_from<R: Read + ?Sized>(&mut self, reader: &mut R) -> io::Result<usize> {
         self.rx.read_from(reader)
+    }
+
+    /// Room to read into, straight into the engine's read buffer: for a
+    /// driver that does its own reads (an async one). Report what was read
+    /// with [`commit_read`](Self::commit_read), and call
+    /// [`read_idle`](Self::read_idle) when the stream has nothing for now.
+    pub fn read_space(&mut self) -> &mut [u8] {
+        self.rx.spare()
+    }
+
+    /// Marks `n` bytes of [`read_space`](Self::read_space) as read.
+    pub fn commit_read(&mut self, n: usize) {
+        self.rx.commit(n);
+    }
+
+    /// The stream has no data for now: the read buffer shrinks back if
+    /// heavy traffic grew it and nothing is left in it.
+    pub fn read_idle(&mut self) {
+        self.rx.idle();
     }
 
     /// The error that the end of the stream means now: [`Error::ConnectionClosed`]

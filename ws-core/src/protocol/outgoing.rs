@@ -44,6 +44,7 @@ impl Protocol {
             write_frame(tx, self.role, fin, Rsv::NONE, OpCode::Continuation, chunk);
         }
         self.app_unflushed = true;
+        self.data_messages += 1;
         Ok(())
     }
 

@@ -1,0 +1,91 @@
+//! A chat room: every text message a client sends is broadcast to every
+//! connected client (itself included), through a tokio broadcast channel.
+//! Each connection is split: a reader task feeds the room, a writer task
+//! sends what the room says. Three clients in the same process chat and
+//! check that everyone heard everything.
+//!
+//! `cargo run -p ws-tokio --example chat`
+
+use std::collections::BTreeSet;
+use tokio::net::TcpListener;
+use tokio::sync::broadcast;
+use ws_deflate::DeflateConfig;
+use ws_tokio::{Error, Message, ServerConfig};
+
+async fn serve(listener: TcpListener, room: broadcast::Sender<String>) {
+    loop {
+        let Ok((tcp, _)) = listener.accept().await else {
+            continue;
+        };
+        let room = room.clone();
+        tokio::spawn(async move {
+            let config = ServerConfig::default().with_extension(DeflateConfig::default());
+            let Ok(ws) = ws_tokio::accept_async_with_config(tcp, config).await else {
+                return;
+            };
+            let (mut reader, mut writer) = ws.split();
+            let mut hears = room.subscribe();
+            let speaking = tokio::spawn(async move {
+                while let Ok(line) = hears.recv().await {
+                    if writer.send(Message::text(line)).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            loop {
+                match reader.recv().await {
+                    Ok(Message::Text(line)) => {
+                        let _ = room.send(line);
+                    }
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+            speaking.abort();
+        });
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (room, _) = broadcast::channel(64);
+    tokio::spawn(serve(listener, room));
+
+    let names = ["ann", "bob", "cid"];
+    let mut clients = Vec::new();
+    for _ in names {
+        let (ws, _) = ws_tokio::client_async(
+            format!("ws://{addr}/"),
+            tokio::net::TcpStream::connect(addr).await?,
+        )
+        .await?;
+        clients.push(ws);
+    }
+    // Everyone is connected; now everyone speaks once.
+    for (ws, name) in clients.iter_mut().zip(names) {
+        ws.send(Message::text(format!("{name}: hello"))).await?;
+    }
+    for (ws, name) in clients.iter_mut().zip(names) {
+        let mut heard = BTreeSet::new();
+        while heard.len() < names.len() {
+            match ws.recv().await? {
+                Message::Text(line) => {
+                    heard.insert(line);
+                }
+                _ => continue,
+            }
+        }
+        println!("{name} heard {heard:?}");
+        ws.close(None).await?;
+        loop {
+            match ws.recv().await {
+                Err(Error::ConnectionClosed) => break,
+                Err(e) => return Err(e.into()),
+                Ok(_) => {}
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,65 @@
+//! Split a connection into a reader task and a writer task, then reunite
+//! them. The writer sends a numbered stream while the reader takes the
+//! echoes (and its engine answers the server's pings on its own).
+//!
+//! `cargo run -p ws-tokio --example split`
+
+use tokio::net::TcpListener;
+use ws_tokio::{Error, Message};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await?;
+        let mut ws = ws_tokio::accept_async(tcp).await?;
+        ws.send(Message::Ping(b"hi".to_vec())).await?;
+        loop {
+            match ws.recv().await {
+                Ok(m) if m.is_data() => ws.send(m).await?,
+                Ok(_) => {}
+                Err(Error::ConnectionClosed) => {
+                    return Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    });
+
+    let (ws, _) = ws_tokio::client_async(
+        format!("ws://{addr}/"),
+        tokio::net::TcpStream::connect(addr).await?,
+    )
+    .await?;
+    let (mut reader, mut writer) = ws.split();
+    let sending = tokio::spawn(async move {
+        for i in 0..1000u32 {
+            writer
+                .send(Message::binary(i.to_be_bytes().to_vec()))
+                .await?;
+        }
+        Ok::<_, Error>(writer)
+    });
+    let mut next = 0u32;
+    while next < 1000 {
+        match reader.recv().await? {
+            Message::Binary(b) => {
+                assert_eq!(b, next.to_be_bytes());
+                next += 1;
+            }
+            Message::Ping(p) => println!(
+                "server pinged {:?}; the reader answered",
+                String::from_utf8_lossy(&p)
+            ),
+            _ => {}
+        }
+    }
+    println!("1000 echoes in order");
+    let writer = sending.await??;
+    let mut ws = reader.reunite(writer)?;
+    ws.close(None).await?;
+    while ws.recv().await.is_ok() {}
+    println!("reunited and closed");
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! The poll functions every async handle shares: the sans-IO engine, the
+//! keepalive timer, and a stream to read from and write to. They never
+//! await: each call makes what progress the stream allows, keeps every
+//! piece of state in the engine, and registers the waker when it cannot go
+//! on, so a future built on them can be dropped at any point without loss.
+
+use crate::keepalive::Timer;
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use ws_core::{CloseState, Error, Message, Protocol};
+
+/// The engine of one connection and what its async driver keeps beside it.
+#[derive(Debug)]
+pub(crate) struct Engine {
+    pub(crate) protocol: Protocol,
+    timer: Timer,
+    /// A write error met while a message was being delivered: reported by
+    /// the next call, so that the message is not lost.
+    deferred: Option<io::Error>,
+}
+
+/// Which queued bytes a write pass takes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Take {
+    /// Everything queued.
+    All,
+    /// Only while the engine's own replies are what is queued (pongs,
+    /// Close replies, a keepalive ping): the application's messages wait
+    /// for its flush.
+    Replies,
+}
+
+impl Engine {
+    pub(crate) fn new(protocol: Protocol) -> Self {
+        Engine {
+            protocol,
+            timer: Timer::default(),
+            deferred: None,
+        }
+    }
+
+    /// Writes queued output until it is all out (`Take::All`) or only the
+    /// application's messages are left (`Take::Replies`), then flushes.
+    pub(crate) fn poll_write_out<W: AsyncWrite + Unpin>(
+        &mut self,
+        io: &mut W,
+        cx: &mut Context<'_>,
+        take: Take,
+    ) -> Poll<Result<(), Error>> {
+        if let Some(e) = self.deferred.take() {
+            return Poll::Ready(Err(Error::Io(e)));
+        }
+        let mut wrote = false;
+        loop {
+            if take == Take::Replies && !self.protocol.wants_reply_write() {
+                break;
+            }
+            let out = self.protocol.pending_output();
+            if out.is_empty() {
+                break;
+            }
+            match ready!(Pin::new(&mut *io).poll_write(cx, out)) {
+                Ok(0) => return Poll::Ready(Err(Error::Io(io::ErrorKind::WriteZero.into()))),
+                Ok(n) => {
+                    self.protocol.advance_output(n);
+                    wrote = true;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Poll::Ready(Err(Error::Io(e))),
+            }
+        }
+        if !wrote && take == Take::Replies {
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(io).poll_flush(cx).map_err(Error::Io)
+    }
+
+    /// Writes replies if the stream takes them now; a full stream is not an
+    /// error here (the waker is registered and the bytes stay queued), a
+    /// broken one is reported by the next call.
+    fn try_write_replies<W: AsyncWrite + Unpin>(&mut self, io: &mut W, cx: &mut Context<'_>) {
+        if self.protocol.wants_reply_write() {
+            if let Poll::Ready(Err(Error::Io(e))) = self.poll_write_out(io, cx, Take::Replies) {
+                self.deferred = Some(e);
+            }
+        }
+    }
+
+    /// The next message: from what is buffered, else from the stream.
+    pub(crate) fn poll_message<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        io: &mut S,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Message, Error>> {
+        loop {
+            if let Some(message) = ready!(self.poll_buffered(io, cx))? {
+                return Poll::Ready(Ok(message));
+            }
+            if !self.protocol.wants_read() {
+                // Backpressure: no more input until the output drains.
+                ready!(self.poll_write_out(io, cx, Take::All))?;
+                continue;
+            }
+            let space = self.protocol.read_space();
+            let mut buf = ReadBuf::new(space);
+            match Pin::new(&mut *io).poll_read(cx, &mut buf) {
+                Poll::Ready(Ok(())) => {
+                    let n = buf.filled().len();
+                    if n == 0 {
+                        return Poll::Ready(Err(self.protocol.end_of_stream()));
+                    }
+                    self.protocol.commit_read(n);
+                }
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(Error::Io(e))),
+                Poll::Pending => {
+                    self.protocol.read_idle();
+                    // Nothing to read: the keepalive's turn (a ping to send,
+                    // a deadline passed), with its timer armed to wake us.
+                    if let Err(e) = self.timer.poll(&mut self.protocol, cx) {
+                        // The Close of the failure, as far as the stream takes it.
+                        let _ = self.poll_write_out(io, cx, Take::All);
+                        return Poll::Ready(Err(e));
+                    }
+                    self.try_write_replies(io, cx);
+                    return Poll::Pending;
+                }
+            }
+        }
+    }
+
+    /// A message already buffered, without reading the stream:
+    /// `Ready(Ok(None))` when more input is needed. Pending only while a
+    /// Close reply must still go out before `ConnectionClosed` is reported.
+    pub(crate) fn poll_buffered<W: AsyncWrite + Unpin>(
+        &mut self,
+        io: &mut W,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Option<Message>, Error>> {
+        if let Some(e) = self.deferred.take() {
+            return Poll::Ready(Err(Error::Io(e)));
+        }
+        // A Close (reply) still queued must be out before the caller hears
+        // `ConnectionClosed` and drops the stream.
+        if self.protocol.close_state() == CloseState::Closed && self.protocol.wants_write() {
+            if let Err(Error::Io(e)) = ready!(self.poll_write_out(io, cx, Take::All)) {
+                if self.protocol.wants_write() {
+                    return Poll::Ready(Err(Error::Io(e)));
+                }
+            }
+        }
+        match self.protocol.next_message() {
+            Ok(Some(message)) => {
+                self.try_write_replies(io, cx);
+                Poll::Ready(Ok(Some(message)))
+            }
+            Ok(None) => Poll::Ready(Ok(None)),
+            Err(err) => {
+                // A failed connection has a Close queued: send what we can.
+                let _ = self.poll_write_out(io, cx, Take::All);
+                Poll::Ready(Err(err))
+            }
+        }
+    }
+}

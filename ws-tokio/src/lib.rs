@@ -1,0 +1,70 @@
+//! WebSocket (RFC 6455) for tokio, on the same sans-IO engine as the sync
+//! driver: [`WebSocketStream`] over any `AsyncRead + AsyncWrite` stream.
+//!
+//! The map:
+//! - [`WebSocketStream`]: `recv`/`try_recv`, `feed`/`flush`/`send`, `close`;
+//!   a `futures` [`Stream`](futures_core::Stream) and
+//!   [`Sink`](futures_sink::Sink) of [`Message`]s.
+//! - [`WebSocketStream::split`]: a [`WsReader`] and a [`WsWriter`] for two
+//!   tasks; [`WsReader::reunite`].
+//! - Handshakes on any stream: [`client_async`], [`accept_async`],
+//!   [`accept_hdr_async`] and their `_with_config` forms (the TCP entry
+//!   point `connect_async` is in `ws-client` with its `tokio` feature).
+//! - Keepalive runs on tokio timers ([`Keepalive`]: on by default, a ping
+//!   after 20 s of quiet, 20 s for the answer).
+//!
+//! ```
+//! use ws_tokio::{accept_async, client_async, Message};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let (client_io, server_io) = tokio::io::duplex(64 << 10);
+//! let server = tokio::spawn(async move {
+//!     let mut ws = accept_async(server_io).await?;
+//!     // Echo, batched: answer all that arrived, then write once.
+//!     loop {
+//!         let mut next = Some(ws.recv().await?);
+//!         while let Some(message) = next {
+//!             if message.is_data() {
+//!                 ws.feed(message)?;
+//!             }
+//!             next = ws.try_recv()?;
+//!         }
+//!         ws.flush().await?;
+//!     }
+//!     #[allow(unreachable_code)]
+//!     Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+//! });
+//!
+//! let (mut ws, _response) = client_async("ws://localhost/echo", client_io).await?;
+//! ws.send(Message::text("hello")).await?;
+//! assert_eq!(ws.recv().await?, Message::text("hello"));
+//! ws.close(None).await?;
+//! # drop(server);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Batching and backpressure follow the engine's rules: `recv` writes only
+//! the engine's own replies, `feed` queues, `flush` writes the queue; the
+//! `Sink` flushes when more than `write_buffer_size` is queued (not per
+//! message); while that much is queued, `recv` writes before it reads.
+
+mod engine;
+mod handshake;
+mod keepalive;
+mod split;
+mod stream;
+
+pub use handshake::{
+    accept_async, accept_async_with_config, accept_hdr_async, accept_hdr_async_with_config,
+    client_async, client_async_with_config, HandshakeIo,
+};
+pub use split::{ReuniteError, WsReader, WsWriter};
+pub use stream::WebSocketStream;
+pub use ws_core::{
+    CloseCode, CloseFrame, CloseState, Error, Keepalive, Message, Protocol, Role, WebSocketConfig,
+};
+pub use ws_handshake::{
+    self, Callback, ClientConfig, Error as HandshakeError, NoCallback, ServerConfig,
+};

@@ -1,0 +1,123 @@
+//! Owned split halves from two tasks: both halves of both ends busy at once,
+//! messages in order both ways, pings answered by the readers while the
+//! writers are busy or idle, and `reunite`.
+
+use std::time::Duration;
+use ws_tokio::{accept_async, client_async, Error, Message};
+
+const COUNT: usize = 300;
+
+fn payload(i: usize) -> Message {
+    match i % 4 {
+        0 => Message::binary(vec![i as u8; (i * 211) % (64 << 10)]),
+        1 => Message::text(format!("text {i}")),
+        2 => Message::Ping(format!("{i}").into_bytes()),
+        _ => Message::binary(vec![0xab; 3]),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_halves_busy_from_two_tasks_keep_order_both_ways() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let ws = accept_async(tcp).await.unwrap();
+        let (mut reader, mut writer) = ws.split();
+        // Echo through a channel: the reader task forwards, the writer task sends.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Message>(16);
+        let sending = tokio::spawn(async move {
+            while let Some(m) = rx.recv().await {
+                writer.send(m).await.unwrap();
+            }
+            writer
+        });
+        loop {
+            match reader.recv().await {
+                Ok(m) if m.is_data() => tx.send(m).await.unwrap(),
+                Ok(_) => {}
+                Err(Error::ConnectionClosed) => break,
+                Err(e) => panic!("server: {e}"),
+            }
+        }
+        drop(tx);
+        let writer = sending.await.unwrap();
+        reader.reunite(writer).expect("halves of one connection")
+    });
+
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (ws, _) = client_async(format!("ws://{addr}/"), tcp).await.unwrap();
+    let (mut reader, mut writer) = ws.split();
+    let sending = tokio::spawn(async move {
+        for i in 0..COUNT {
+            writer.send(payload(i)).await.unwrap();
+        }
+        writer
+    });
+    let mut echoed = Vec::new();
+    let mut pongs = 0;
+    while echoed.len() < COUNT / 4 * 3 {
+        match tokio::time::timeout(Duration::from_secs(60), reader.recv()).await {
+            Ok(Ok(Message::Pong(_))) => pongs += 1,
+            Ok(Ok(m)) => echoed.push(m),
+            other => panic!("client: {other:?}"),
+        }
+    }
+    let expected: Vec<Message> = (0..COUNT).map(payload).filter(Message::is_data).collect();
+    assert_eq!(echoed, expected);
+    assert!(pongs >= 1, "the server's reader answers pings");
+
+    let mut writer = sending.await.unwrap();
+    writer.close(None).await.unwrap();
+    loop {
+        match reader.recv().await {
+            Ok(Message::Close(_) | Message::Pong(_)) => {}
+            Err(Error::ConnectionClosed) => break,
+            other => panic!("client: {other:?}"),
+        }
+    }
+    let client = reader.reunite(writer).expect("halves of one connection");
+    let server = server.await.unwrap();
+    assert_eq!(client.close_state(), ws_tokio::CloseState::Closed);
+    assert_eq!(server.close_state(), ws_tokio::CloseState::Closed);
+}
+
+#[tokio::test]
+async fn the_reader_answers_pings_while_the_writer_is_idle() {
+    let (a, b) = tokio::io::duplex(1 << 16);
+    let server = tokio::spawn(async move {
+        let mut ws = accept_async(b).await.unwrap();
+        ws.send(Message::Ping(b"are you there".to_vec()))
+            .await
+            .unwrap();
+        loop {
+            if let Message::Pong(p) = ws.recv().await.unwrap() {
+                return p;
+            }
+        }
+    });
+    let (ws, _) = client_async("ws://localhost/", a).await.unwrap();
+    let (mut reader, _idle_writer) = ws.split();
+    assert_eq!(
+        reader.recv().await.unwrap(),
+        Message::Ping(b"are you there".to_vec())
+    );
+    let pong = tokio::time::timeout(Duration::from_secs(30), server)
+        .await
+        .expect("the pong went out")
+        .unwrap();
+    assert_eq!(pong, b"are you there");
+}
+
+#[tokio::test]
+async fn halves_of_different_connections_do_not_reunite() {
+    let (a, _b) = tokio::io::duplex(64);
+    let (c, _d) = tokio::io::duplex(64);
+    let one =
+        ws_tokio::WebSocketStream::from_raw_socket(a, ws_tokio::Role::Client, Default::default());
+    let two =
+        ws_tokio::WebSocketStream::from_raw_socket(c, ws_tokio::Role::Client, Default::default());
+    let (reader, _) = one.split();
+    let (_, writer) = two.split();
+    assert!(reader.reunite(writer).is_err());
+}
