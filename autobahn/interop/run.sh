@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Interop with Python `websockets` (pinned in requirements.txt), compression on:
 # our client against its server and its client against our server, for each
-# parameter set below. Every message (text and binary, 0 B to 1 MiB) must echo
+# parameter set below, with the sync driver and with the async (tokio) one. Every message (text and binary, 0 B to 1 MiB) must echo
 # byte-exact and the agreed Sec-WebSocket-Extensions must carry the parameters.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -44,8 +44,11 @@ SCENARIOS=(
   "all|--snct --cnct --smwb 9 --cmwb 9|--snct --cnct --smwb 9 --cmwb 9|server_no_context_takeover client_no_context_takeover server_max_window_bits=9 client_max_window_bits=9"
 )
 
+for driver in sync async; do
 for scenario in "${SCENARIOS[@]}"; do
     IFS='|' read -r name ours theirs want <<<"$scenario"
+    [ "$driver" = async ] && ours="$ours --async"
+    name="$driver-$name"
     read -r -a want_list <<<"$want"
 
     # Our client -> websockets server.
@@ -75,5 +78,6 @@ for scenario in "${SCENARIOS[@]}"; do
         || { echo "FAIL: websockets client ($name)"; cat "$WORK/$name-python-client.log" "$log"; exit 1; }
     expect "$WORK/$name-python-client.log" "${want_list[@]}"
     echo "ok  websockets client <-> our server   [$name]: $(grep '^negotiated' "$WORK/$name-python-client.log")"
+done
 done
 echo "interop: all scenarios passed"

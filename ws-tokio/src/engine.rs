@@ -19,6 +19,9 @@ pub(crate) struct Engine {
     /// A write error met while a message was being delivered: reported by
     /// the next call, so that the message is not lost.
     deferred: Option<io::Error>,
+    /// The error that failed the connection, held back until the Close it
+    /// queued is written (the caller drops the stream when it hears it).
+    failure: Option<Error>,
 }
 
 /// Which queued bytes a write pass takes.
@@ -38,6 +41,7 @@ impl Engine {
             protocol,
             timer: Timer::default(),
             deferred: None,
+            failure: None,
         }
     }
 
@@ -120,9 +124,9 @@ impl Engine {
                     // Nothing to read: the keepalive's turn (a ping to send,
                     // a deadline passed), with its timer armed to wake us.
                     if let Err(e) = self.timer.poll(&mut self.protocol, cx) {
-                        // The Close of the failure, as far as the stream takes it.
-                        let _ = self.poll_write_out(io, cx, Take::All);
-                        return Poll::Ready(Err(e));
+                        // Reported once its Close is out (`poll_buffered`).
+                        self.failure = Some(e);
+                        continue;
                     }
                     self.try_write_replies(io, cx);
                     return Poll::Pending;
@@ -133,35 +137,52 @@ impl Engine {
 
     /// A message already buffered, without reading the stream:
     /// `Ready(Ok(None))` when more input is needed. Pending only while a
-    /// Close reply must still go out before `ConnectionClosed` is reported.
+    /// Close (a reply, or the Close of a failure) must still go out before
+    /// the error or `ConnectionClosed` is reported: the caller drops the
+    /// stream when it hears either.
     pub(crate) fn poll_buffered<W: AsyncWrite + Unpin>(
         &mut self,
         io: &mut W,
         cx: &mut Context<'_>,
     ) -> Poll<Result<Option<Message>, Error>> {
-        if let Some(e) = self.deferred.take() {
-            return Poll::Ready(Err(Error::Io(e)));
-        }
-        // A Close (reply) still queued must be out before the caller hears
-        // `ConnectionClosed` and drops the stream.
-        if self.protocol.close_state() == CloseState::Closed && self.protocol.wants_write() {
-            if let Err(Error::Io(e)) = ready!(self.poll_write_out(io, cx, Take::All)) {
-                if self.protocol.wants_write() {
-                    return Poll::Ready(Err(Error::Io(e)));
+        loop {
+            if let Some(e) = self.deferred.take() {
+                return Poll::Ready(Err(Error::Io(e)));
+            }
+            if self.protocol.close_state() == CloseState::Closed && self.protocol.wants_write() {
+                if let Err(e) = ready!(self.poll_write_out(io, cx, Take::All)) {
+                    // The failure says more than the write that could not
+                    // deliver its Close.
+                    return Poll::Ready(Err(self.failure.take().unwrap_or(e)));
                 }
             }
+            if let Some(failure) = self.failure.take() {
+                return Poll::Ready(Err(failure));
+            }
+            match self.protocol.next_message() {
+                Ok(Some(message)) => {
+                    self.try_write_replies(io, cx);
+                    return Poll::Ready(Ok(Some(message)));
+                }
+                Ok(None) => return Poll::Ready(Ok(None)),
+                Err(err) if self.protocol.wants_write() => self.failure = Some(err),
+                Err(err) => return Poll::Ready(Err(err)),
+            }
         }
-        match self.protocol.next_message() {
-            Ok(Some(message)) => {
-                self.try_write_replies(io, cx);
-                Poll::Ready(Ok(Some(message)))
-            }
-            Ok(None) => Poll::Ready(Ok(None)),
-            Err(err) => {
-                // A failed connection has a Close queued: send what we can.
-                let _ = self.poll_write_out(io, cx, Take::All);
-                Poll::Ready(Err(err))
-            }
+    }
+
+    /// [`poll_buffered`](Self::poll_buffered) without a task to wake: a
+    /// message already buffered, and replies written if the stream takes
+    /// them now. What the stream does not take stays queued for the next
+    /// flush or receive.
+    pub(crate) fn try_buffered<W: AsyncWrite + Unpin>(
+        &mut self,
+        io: &mut W,
+    ) -> Result<Option<Message>, Error> {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        match self.poll_buffered(io, &mut cx) {
+            Poll::Ready(result) => result,
+            Poll::Pending => Ok(None),
         }
     }
 }

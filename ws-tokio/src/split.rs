@@ -214,7 +214,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsReader<S> {
 
     /// A message that already arrived, without waiting for the stream.
     pub fn try_recv(&mut self) -> Result<Option<Message>, Error> {
-        self.shared.lock().try_recv()
+        with_core(&self.shared, |engine, io| engine.try_buffered(io))
     }
 }
 

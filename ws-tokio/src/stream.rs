@@ -98,9 +98,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// [`recv`](Self::recv), answer everything `try_recv` still has with
     /// [`feed`](Self::feed), then [`flush`](Self::flush) once.
     ///
-    /// Replies it queues (pongs) go out with the next flush or receive.
+    /// Replies (pongs) are written if the stream takes them at once; the
+    /// rest go out with the next flush or receive.
     pub fn try_recv(&mut self) -> Result<Option<Message>, Error> {
-        self.engine.protocol.next_message()
+        self.engine.try_buffered(&mut self.io)
     }
 
     /// Writes everything queued and flushes the stream. Cancel-safe: what

@@ -3,7 +3,8 @@
 //! `interop server ADDR [FLAGS]`: echo server with permessage-deflate, prints
 //! "listening on ADDR". `interop client URL [FLAGS]`: sends messages of several
 //! sizes, checks every echo byte for byte, prints what was negotiated.
-//! FLAGS: `--snct --cnct --smwb N --cmwb N`, the RFC 7692 parameters.
+//! FLAGS: `--snct --cnct --smwb N --cmwb N`, the RFC 7692 parameters, and
+//! `--async` for the tokio driver instead of the sync one.
 
 use std::net::TcpListener;
 use ws_client::{ClientConfig, DeflateConfig};
@@ -54,23 +55,75 @@ fn payloads() -> Vec<Message> {
     out
 }
 
-fn client(url: &str, flags: &[String]) -> Result<(), Box<dyn std::error::Error>> {
-    let config = ClientConfig::default().with_extension(deflate(flags)?);
-    let (mut ws, _) = ws_client::connect_with_config(url, config)?;
-    let agreed: Vec<String> = ws
-        .protocol()
+/// Checks one echo.
+fn check(sent: &Message, echo: &Message) -> Result<(), Box<dyn std::error::Error>> {
+    if echo != sent {
+        return Err(format!("echo of a message of {} bytes differs", sent.len()).into());
+    }
+    Ok(())
+}
+
+fn negotiated(protocol: &ws_core::Protocol) -> String {
+    let agreed: Vec<String> = protocol
         .extensions()
         .negotiated()
         .map(|e| e.to_string())
         .collect();
-    println!("negotiated: {}", agreed.join(", "));
+    agreed.join(", ")
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn client_async(url: &str, flags: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    let config = ClientConfig::default().with_extension(deflate(flags)?);
+    let (mut ws, _) = ws_client::connect_async_with_config(url, config).await?;
+    println!("negotiated: {}", negotiated(ws.protocol()));
+    let messages = payloads();
+    for message in &messages {
+        ws.send(message.clone()).await?;
+        check(message, &ws.recv().await?)?;
+    }
+    println!("{} messages echoed byte-exact", messages.len());
+    ws.close(None).await?;
+    loop {
+        match ws.recv().await {
+            Ok(_) => {}
+            Err(Error::ConnectionClosed) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+#[tokio::main]
+async fn server_async(addr: &str, flags: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    let deflate = deflate(flags)?;
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    println!("listening on {}", listener.local_addr()?);
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let config = ServerConfig::default().with_extension(deflate.clone());
+        tokio::spawn(async move {
+            match ws_server::accept_async_with_config(stream, config).await {
+                Ok(mut ws) => {
+                    if let Err(e) = autobahn::echo_async(&mut ws).await {
+                        eprintln!("interop server: {}", autobahn::error_chain(&e));
+                    }
+                }
+                Err(e) => eprintln!("interop server: handshake: {e}"),
+            }
+        });
+    }
+}
+
+fn client(url: &str, flags: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    let config = ClientConfig::default().with_extension(deflate(flags)?);
+    let (mut ws, _) = ws_client::connect_with_config(url, config)?;
+    println!("negotiated: {}", negotiated(ws.protocol()));
     let messages = payloads();
     for message in &messages {
         ws.send(message.clone())?;
-        let echo = ws.read()?;
-        if &echo != message {
-            return Err(format!("echo of a message of {} bytes differs", message.len()).into());
-        }
+        check(message, &ws.read()?)?;
     }
     println!("{} messages echoed byte-exact", messages.len());
     ws.close(None)?;
@@ -105,11 +158,18 @@ fn server(addr: &str, flags: &[String]) -> Result<(), Box<dyn std::error::Error>
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("client") if args.len() >= 2 => client(&args[1], &args[2..]),
-        Some("server") if args.len() >= 2 => server(&args[1], &args[2..]),
-        _ => Err("usage: interop client URL [FLAGS] | interop server ADDR [FLAGS]".into()),
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let tokio = args.iter().any(|a| a == "--async");
+    args.retain(|a| a != "--async");
+    let result = match (args.first().map(String::as_str), tokio) {
+        (Some("client"), false) if args.len() >= 2 => client(&args[1], &args[2..]),
+        (Some("server"), false) if args.len() >= 2 => server(&args[1], &args[2..]),
+        (Some("client"), true) if args.len() >= 2 => client_async(&args[1], &args[2..]),
+        (Some("server"), true) if args.len() >= 2 => server_async(&args[1], &args[2..]),
+        _ => Err(
+            "usage: interop client URL [FLAGS] [--async] | interop server ADDR [FLAGS] [--async]"
+                .into(),
+        ),
     };
     if let Err(e) = result {
         eprintln!("interop: {e}");
