@@ -4,7 +4,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use tokio::time::{Instant, Sleep};
 use ws_core::{Error, Protocol};
 
@@ -12,6 +12,9 @@ use ws_core::{Error, Protocol};
 #[derive(Debug, Default)]
 pub(crate) struct Timer {
     sleep: Option<Pin<Box<Sleep>>>,
+    /// The waker the armed timer will wake: polling it again with the same
+    /// one and the same deadline would change nothing (and costs atomics).
+    armed_for: Option<Waker>,
 }
 
 impl Timer {
@@ -27,6 +30,7 @@ impl Timer {
         loop {
             let Some(next) = protocol.poll_keepalive(std::time::Instant::now())? else {
                 self.sleep = None;
+                self.armed_for = None;
                 return Ok(());
             };
             let next = Instant::from_std(next);
@@ -34,7 +38,15 @@ impl Timer {
                 // A later deadline than the armed one: let that one fire
                 // first and re-arm then, instead of moving the timer on
                 // every read (activity pushes the deadline out all the time).
-                Some(sleep) if sleep.deadline() <= next && !sleep.is_elapsed() => {}
+                Some(sleep) if sleep.deadline() <= next && !sleep.is_elapsed() => {
+                    if self
+                        .armed_for
+                        .as_ref()
+                        .is_some_and(|w| w.will_wake(cx.waker()))
+                    {
+                        return Ok(());
+                    }
+                }
                 Some(sleep) => sleep.as_mut().reset(next),
                 None => self.sleep = Some(Box::pin(tokio::time::sleep_until(next))),
             }
@@ -42,9 +54,12 @@ impl Timer {
                 return Ok(());
             };
             match sleep.as_mut().poll(cx) {
-                Poll::Pending => return Ok(()),
+                Poll::Pending => {
+                    self.armed_for = Some(cx.waker().clone());
+                    return Ok(());
+                }
                 // Due already: ask the engine again.
-                Poll::Ready(()) => {}
+                Poll::Ready(()) => self.armed_for = None,
             }
         }
     }
