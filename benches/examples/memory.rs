@@ -30,9 +30,7 @@
 //! The `Protocol` values themselves live in two `Vec`s allocated inside the
 //! measurement, so their inline size is counted too.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use benches::{deflate_pair, deliver, json_payload};
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
@@ -47,67 +45,12 @@ const MESSAGE_SIZE: usize = 1 << 10;
 
 // ---------------------------------------------------------------- allocator
 
-/// Forwards to the system allocator and counts live and peak bytes.
-struct Counting;
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-fn grew(bytes: usize) {
-    let now = CURRENT.fetch_add(bytes, Ordering::Relaxed) + bytes;
-    PEAK.fetch_max(now, Ordering::Relaxed);
-}
-
-fn shrank(bytes: usize) {
-    CURRENT.fetch_sub(bytes, Ordering::Relaxed);
-}
-
-// SAFETY: every call forwards to `System` with the caller's arguments; the
-// counters do not affect the memory handed out.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract.
-        let ptr = unsafe { System.alloc(layout) };
-        if !ptr.is_null() {
-            grew(layout.size());
-        }
-        ptr
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: as for `alloc`.
-        let ptr = unsafe { System.alloc_zeroed(layout) };
-        if !ptr.is_null() {
-            grew(layout.size());
-        }
-        ptr
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` was allocated by `System` (through us) with `layout`.
-        unsafe { System.dealloc(ptr, layout) };
-        shrank(layout.size());
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: as for `dealloc`, and the caller upholds `realloc`'s contract.
-        let new = unsafe { System.realloc(ptr, layout, new_size) };
-        if !new.is_null() {
-            if new_size >= layout.size() {
-                grew(new_size - layout.size());
-            } else {
-                shrank(layout.size() - new_size);
-            }
-        }
-        new
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
+/// The counting allocator shared with the memory tests.
+#[path = "../../ws-core/tests/common/heap.rs"]
+mod counting;
 
 fn heap() -> usize {
-    CURRENT.load(Ordering::Relaxed)
+    counting::live()
 }
 
 /// Resident set size in bytes, from `/proc/self/statm` (Linux), if available.
@@ -246,7 +189,7 @@ fn measure(scenario: Scenario) -> Measured {
     let agreed_bytes = agreed.capacity();
     let fresh = heap() - base - agreed_bytes;
 
-    PEAK.store(heap(), Ordering::Relaxed);
+    counting::reset_peak();
     for (client, server) in clients.iter_mut().zip(&mut servers) {
         let (got, wire) = deliver(client, server, &message);
         assert_eq!(got, message);
@@ -257,7 +200,7 @@ fn measure(scenario: Scenario) -> Measured {
         assert_eq!(back < MESSAGE_SIZE, compressed, "{back} bytes on the wire");
     }
     let idle = heap() - base - agreed_bytes;
-    let peak = PEAK.load(Ordering::Relaxed) - base - agreed_bytes;
+    let peak = counting::peak() - base - agreed_bytes;
     let rss_idle = rss();
 
     drop(servers);

@@ -87,3 +87,13 @@ pub fn exclusive() -> MutexGuard<'static, ()> {
 pub fn live() -> usize {
     LIVE.load(Ordering::SeqCst)
 }
+
+/// Starts a new peak from what is live now.
+pub fn reset_peak() {
+    PEAK.store(LIVE.load(Ordering::SeqCst), Ordering::SeqCst);
+}
+
+/// The most heap held live at once since the last [`reset_peak`].
+pub fn peak() -> usize {
+    PEAK.load(Ordering::SeqCst)
+}
