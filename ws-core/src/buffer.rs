@@ -4,8 +4,9 @@
 //! copy). Zeroed memory is reused across reads, so there is no memset per
 //! read. The engine consumes data payloads as they arrive, so what stays in
 //! here is at most a partial header or a control frame: the buffer grows to
-//! [`MAX_READ_CHUNK`] while reads keep filling it, and shrinks back to 8 KiB when a
-//! non-blocking read finds the stream idle.
+//! [`MAX_READ_CHUNK`] while reads keep filling it, and shrinks back to 8 KiB
+//! when the stream is found idle twice in a row (not once between two
+//! bursts: regrowing, zeroed, for every burst costs more than the bursts).
 
 use std::io::{self, Read};
 
@@ -22,6 +23,8 @@ pub(crate) struct ReadBuffer {
     tail: usize,
     /// The last read filled all the free space: traffic is heavy, grow.
     last_read_full: bool,
+    /// The stream was found idle, and no byte has come since.
+    idle_once: bool,
     /// Bytes received over the connection's life (keepalive's sign of life).
     total: u64,
 }
@@ -91,15 +94,20 @@ impl ReadBuffer {
     /// Marks `n` bytes of [`spare`](Self::spare) as read.
     pub(crate) fn commit(&mut self, n: usize) {
         let n = n.min(self.data.len() - self.tail);
+        self.idle_once &= n == 0;
         self.last_read_full = self.tail + n == self.data.len();
         self.tail += n;
         self.total += n as u64;
     }
 
-    /// The stream has nothing for now: give back what heavy traffic grew,
-    /// keeping the base chunk (freeing it would cost an 8 KiB memset per
-    /// wakeup).
+    /// The stream has nothing for now. The second time in a row (the
+    /// connection went quiet, not just between two bursts), give back what
+    /// heavy traffic grew, keeping the base chunk (freeing it would cost an
+    /// 8 KiB memset per wakeup).
     pub(crate) fn idle(&mut self) {
+        if !std::mem::replace(&mut self.idle_once, true) {
+            return;
+        }
         if self.is_empty() && self.data.len() > MIN_READ_CHUNK {
             self.data = vec![0; MIN_READ_CHUNK];
             self.last_read_full = false;
@@ -174,6 +182,16 @@ mod tests {
             buf.consume(n);
         }
         assert_eq!(buf.data.len(), MAX_READ_CHUNK);
+        // Idle once: between two bursts, perhaps. The memory is kept.
+        assert!(buf.read_from(&mut Idle).is_err());
+        assert_eq!(buf.data.len(), MAX_READ_CHUNK);
+        // Data again: still busy.
+        let mut more: &[u8] = &big[..100];
+        buf.read_from(&mut more).unwrap();
+        buf.consume(100);
+        assert!(buf.read_from(&mut Idle).is_err());
+        assert_eq!(buf.data.len(), MAX_READ_CHUNK);
+        // Idle twice in a row: quiet now, give it back.
         assert!(buf.read_from(&mut Idle).is_err());
         assert_eq!(buf.data.len(), MIN_READ_CHUNK);
     }

@@ -4,13 +4,17 @@
 //! but never past the limit (unless one frame alone needs more), the prefix
 //! the stream already took is dropped once it passes half of the buffer (so
 //! a peer that reads slowly does not pin sent bytes in memory), and after a
-//! burst the buffer shrinks back when it drains.
+//! burst the buffer shrinks back: once it has drained twice in a row having
+//! held under a quarter of its capacity (a stream of large messages keeps its
+//! memory instead of reallocating it for every message).
 
 #[derive(Debug, Default)]
 pub(crate) struct WriteBuffer {
     data: Vec<u8>,
     /// Bytes of `data` already handed to the stream.
     pos: usize,
+    /// The last drain found the buffer mostly unused.
+    drained_small: bool,
 }
 
 impl WriteBuffer {
@@ -41,13 +45,16 @@ impl WriteBuffer {
     }
 
     /// Marks `n` pending bytes as written. Once all are, the buffer shrinks
-    /// to `keep` if a burst grew it past four times that.
+    /// to `keep` if a burst grew it past four times that and the burst is
+    /// over (two drains in a row with under a quarter of it used).
     pub(crate) fn advance(&mut self, n: usize, keep: usize) {
         self.pos = (self.pos + n).min(self.data.len());
         if self.pos == self.data.len() {
+            let small = self.data.len() < self.data.capacity() / 4;
             self.data.clear();
             self.pos = 0;
-            if self.data.capacity() > 4 * keep.max(1 << 16) {
+            let was_small = std::mem::replace(&mut self.drained_small, small);
+            if small && was_small && self.data.capacity() > 4 * keep.max(1 << 16) {
                 self.data.shrink_to(keep);
             }
         } else if self.pos > self.data.len() / 2 {
@@ -108,11 +115,21 @@ mod tests {
     }
 
     #[test]
-    fn a_drained_burst_shrinks_back() {
+    fn a_drained_burst_shrinks_back_once_it_is_over() {
         let mut buf = WriteBuffer::default();
-        buf.reserve(1 << 20, 1 << 30)
-            .extend_from_slice(&vec![0; 1 << 20]);
-        buf.advance(1 << 20, 1 << 10);
+        // A stream of 1 MiB messages keeps its memory from one to the next.
+        for _ in 0..3 {
+            buf.reserve(1 << 20, 1 << 30)
+                .extend_from_slice(&vec![0; 1 << 20]);
+            buf.advance(1 << 20, 1 << 10);
+            assert!(buf.capacity() >= 1 << 20);
+        }
+        // Then small messages: the second small drain gives it back.
+        buf.reserve(10, 1 << 30).extend_from_slice(&[1; 10]);
+        buf.advance(10, 1 << 10);
+        assert!(buf.capacity() >= 1 << 20);
+        buf.reserve(10, 1 << 30).extend_from_slice(&[1; 10]);
+        buf.advance(10, 1 << 10);
         assert!(buf.capacity() <= 1 << 16, "{}", buf.capacity());
     }
 }
