@@ -43,6 +43,7 @@ mod error;
 mod headers;
 mod key;
 mod machine;
+mod request;
 mod server;
 
 pub use client::{
@@ -54,8 +55,6 @@ pub use deadline::IoTimeouts;
 pub use error::{Error, HandshakeError};
 pub use http;
 pub use key::{derive_accept_key, generate_key, is_valid_key};
-pub use server::{
-    build_response, parse_request, Callback, ErrorResponse, NoCallback, ServerConfig,
-    ServerHandshake,
-};
+pub use request::{build_response, parse_request};
+pub use server::{Callback, ErrorResponse, NoCallback, ServerConfig, ServerHandshake};
 pub use ws_extensions;

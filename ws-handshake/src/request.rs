@@ -1,0 +1,174 @@
+//! The upgrade request as data (RFC 6455 §4.2.1): parsing a request head,
+//! validating it and building the 101 answer, and the HTTP answers to
+//! requests that fail. Pure functions, so that any driver (sync, async,
+//! hyper) reuses them; `server.rs` drives them over a stream.
+
+use crate::client::write_headers;
+use crate::headers::{check_parsed, has_token, single, to_header_map, tokens};
+use crate::server::ErrorResponse;
+use crate::{derive_accept_key, is_valid_key, Error, HandshakeLimits};
+use http::header::{
+    HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST, SEC_WEBSOCKET_ACCEPT,
+    SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION,
+    UPGRADE,
+};
+use http::{Method, Request, Response, StatusCode, Uri};
+
+/// Parses a request head into an `http` request (no validation yet).
+pub fn parse_request(head: &[u8], limits: &HandshakeLimits) -> Result<Request<()>, Error> {
+    let mut slots = vec![httparse::EMPTY_HEADER; limits.max_headers];
+    let mut parsed = httparse::Request::new(&mut slots);
+    check_parsed(parsed.parse(head), limits)?;
+    let method = parsed.method.unwrap_or_default();
+    if method != "GET" {
+        return Err(Error::MethodNotAllowed(method.to_owned()));
+    }
+    if parsed.version != Some(1) {
+        return Err(Error::UnsupportedHttpVersion);
+    }
+    let uri: Uri = parsed
+        .path
+        .unwrap_or_default()
+        .parse()
+        .map_err(|_| Error::InvalidHeader {
+            name: "request target",
+            reason: "not a valid URI",
+        })?;
+    let mut request = Request::new(());
+    *request.method_mut() = Method::GET;
+    *request.uri_mut() = uri;
+    *request.version_mut() = http::Version::HTTP_11;
+    *request.headers_mut() = to_header_map(parsed.headers)?;
+    Ok(request)
+}
+
+/// Validates an upgrade request (§4.2.1) and builds the 101 response.
+pub fn build_response(
+    request: &Request<()>,
+    subprotocols: &[String],
+) -> Result<Response<()>, Error> {
+    let headers = request.headers();
+    match single(headers, &HOST) {
+        Ok(Some(_)) => {}
+        Ok(None) => return Err(Error::MissingHeader("Host")),
+        Err(()) => {
+            return Err(Error::InvalidHeader {
+                name: "Host",
+                reason: "appears more than once",
+            })
+        }
+    }
+    if !has_token(headers, &UPGRADE, "websocket") {
+        return Err(Error::InvalidHeader {
+            name: "Upgrade",
+            reason: "must contain \"websocket\"",
+        });
+    }
+    if !has_token(headers, &CONNECTION, "upgrade") {
+        return Err(Error::InvalidHeader {
+            name: "Connection",
+            reason: "must contain \"Upgrade\"",
+        });
+    }
+    let version = single(headers, &SEC_WEBSOCKET_VERSION)
+        .map_err(|()| Error::UnsupportedVersion("(several)".to_owned()))?
+        .ok_or(Error::MissingHeader("Sec-WebSocket-Version"))?;
+    if version.as_bytes() != b"13" {
+        return Err(Error::UnsupportedVersion(
+            String::from_utf8_lossy(version.as_bytes()).into_owned(),
+        ));
+    }
+    let key = single(headers, &SEC_WEBSOCKET_KEY)
+        .map_err(|()| Error::InvalidHeader {
+            name: "Sec-WebSocket-Key",
+            reason: "appears more than once",
+        })?
+        .ok_or(Error::MissingHeader("Sec-WebSocket-Key"))?;
+    if !is_valid_key(key.as_bytes()) {
+        return Err(Error::InvalidHeader {
+            name: "Sec-WebSocket-Key",
+            reason: "must be 16 bytes in base64",
+        });
+    }
+    let mut response = Response::new(());
+    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let h = response.headers_mut();
+    h.insert(UPGRADE, HeaderValue::from_static("websocket"));
+    h.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+    h.insert(
+        SEC_WEBSOCKET_ACCEPT,
+        HeaderValue::from_str(&derive_accept_key(key.as_bytes())).map_err(http::Error::from)?,
+    );
+    if let Some(chosen) =
+        tokens(headers, &SEC_WEBSOCKET_PROTOCOL).find(|p| subprotocols.iter().any(|s| s == p))
+    {
+        h.insert(
+            SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_str(chosen).map_err(http::Error::from)?,
+        );
+    }
+    Ok(response)
+}
+
+pub(crate) fn required_headers(response: &Response<()>) -> Vec<(HeaderName, HeaderValue)> {
+    // The extensions answer must match the stack built for it.
+    [
+        UPGRADE,
+        CONNECTION,
+        SEC_WEBSOCKET_ACCEPT,
+        SEC_WEBSOCKET_EXTENSIONS,
+    ]
+    .into_iter()
+    .filter_map(|name| {
+        let value = response.headers().get(&name)?.clone();
+        Some((name, value))
+    })
+    .collect()
+}
+
+/// The HTTP answer to a request that failed validation.
+pub(crate) fn error_response(error: &Error) -> Vec<u8> {
+    let status = error.http_status().unwrap_or(StatusCode::BAD_REQUEST);
+    let mut response = Response::new(Some(format!("{error}\n")));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    if status == StatusCode::UPGRADE_REQUIRED {
+        headers.insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+        // RFC 9110 §15.5.22: a 426 MUST name the protocol in Upgrade.
+        headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
+    }
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        // RFC 9110 §15.5.6: a 405 MUST list the allowed methods.
+        headers.insert(http::header::ALLOW, HeaderValue::from_static("GET"));
+    }
+    serialize_error(&response)
+}
+
+pub(crate) fn serialize_error(response: &ErrorResponse) -> Vec<u8> {
+    let status = response.status();
+    let body = response.body().as_deref().unwrap_or_default();
+    let mut headers = response.headers().clone();
+    // RFC 9110 §7.8: whoever sends Upgrade sends the "upgrade" option too.
+    let connection = if headers.contains_key(UPGRADE) {
+        "Upgrade, close"
+    } else {
+        "close"
+    };
+    headers.insert(CONNECTION, HeaderValue::from_static(connection));
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+    if !body.is_empty() && !headers.contains_key(CONTENT_TYPE) {
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+    }
+    let mut out = format!(
+        "HTTP/1.1 {} {}\r\n",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("Error")
+    )
+    .into_bytes();
+    write_headers(&mut out, &headers);
+    out.extend_from_slice(body.as_bytes());
+    out
+}
