@@ -117,6 +117,10 @@ fn a_ping_flood_queues_one_pong_not_one_per_ping() {
     };
     let mut ws = WebSocket::from_raw_socket(stream, Role::Server, config(4 * MIB));
     let (tally, peak) = peak_during(|| run(&mut ws, false));
+    eprintln!(
+        "ping flood, no echo: {tally:?}, {} bytes queued, heap peak {peak} bytes",
+        ws.protocol().buffered_output()
+    );
     // Nothing was echoed, so nothing held the input back: all of it was read.
     assert_eq!(tally.pings, PINGS);
     assert_eq!(tally.messages, MESSAGES);
@@ -137,6 +141,12 @@ fn a_peer_that_never_reads_meets_backpressure() {
     };
     let mut ws = WebSocket::from_raw_socket(stream, Role::Server, config(max_write));
     let (tally, peak) = peak_during(|| run(&mut ws, true));
+    eprintln!(
+        "ping flood, echoing: {tally:?}, {} of {} input bytes read, {} bytes queued, heap peak {peak} bytes",
+        ws.get_ref().pos,
+        ws.get_ref().input.len(),
+        ws.protocol().buffered_output()
+    );
     // The first echo filled the queue past `write_buffer_size`: reading stopped
     // there, so most of the flood is still with the peer.
     assert_eq!(tally.messages, 1, "{tally:?}");

@@ -61,6 +61,7 @@ async fn a_cancelled_recv_loses_nothing() {
             () = tokio::task::yield_now() => cancelled += 1,
         }
     }
+    eprintln!("{COUNT} messages received whole and in order; recv cancelled {cancelled} times");
     let expected: Vec<Message> = (0..COUNT).map(message).collect();
     assert_eq!(received, expected);
     assert!(

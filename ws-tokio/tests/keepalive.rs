@@ -25,6 +25,7 @@ async fn a_silent_peer_is_detected_within_interval_plus_timeout() {
         .await
         .expect("keepalive fired");
     let took = started.elapsed();
+    eprintln!("silent peer detected after {took:?} (interval {interval:?} + timeout {timeout:?})");
     assert!(
         matches!(outcome, Err(Error::KeepaliveTimeout)),
         "{outcome:?}"
