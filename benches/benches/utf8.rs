@@ -1,0 +1,52 @@
+//! UTF-8 validation of text payloads (RFC 6455 §8.1): what the engine uses
+//! (`std::str::from_utf8`) against `simdutf8` on whole buffers, for ASCII
+//! JSON and for text with many multi-byte characters, at 1 KiB, 64 KiB and
+//! 1 MiB.
+//!
+//! Group `utf8/<text>`: ids `std/<size>` and `simdutf8/<size>`, throughput
+//! in bytes validated.
+
+// `criterion_group!` defines undocumented `pub fn`s.
+#![allow(missing_docs)]
+
+use benches::{json_payload, size_label};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use std::hint::black_box;
+
+/// Mixed scripts: two-, three- and four-byte sequences between ASCII.
+fn multibyte(size: usize) -> Vec<u8> {
+    let unit = "Grüße, мир, 世界, 🌍! ";
+    let mut text = unit.repeat(size / unit.len() + 1);
+    while text.len() > size {
+        text.pop();
+    }
+    text.into_bytes()
+}
+
+fn utf8(c: &mut Criterion) {
+    fn ascii_json(size: usize) -> Vec<u8> {
+        json_payload(size, 7).into_bytes()
+    }
+    for (name, make) in [
+        ("ascii_json", ascii_json as fn(usize) -> Vec<u8>),
+        ("multibyte", multibyte),
+    ] {
+        let mut group = c.benchmark_group(format!("utf8/{name}"));
+        for size in [1 << 10, 64 << 10, 1 << 20] {
+            let text = make(size);
+            assert!(std::str::from_utf8(&text).is_ok());
+            let label = size_label(size);
+            group.throughput(Throughput::Bytes(text.len() as u64));
+            group.bench_function(BenchmarkId::new("std", &label), |b| {
+                b.iter(|| std::str::from_utf8(black_box(&text)).is_ok())
+            });
+            group.bench_function(BenchmarkId::new("simdutf8", &label), |b| {
+                b.iter(|| simdutf8::basic::from_utf8(black_box(&text)).is_ok())
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, utf8);
+criterion_main!(benches);
