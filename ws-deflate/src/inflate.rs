@@ -109,17 +109,17 @@ impl Inflater {
                 .zlib
                 .get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
             let before_in = zlib.total_in();
-            let status = zlib
-                .decompress_vec(&input[consumed..], out, FlushDecompress::Sync)
-                .map_err(invalid)?;
+            let result = zlib.decompress_vec(&input[consumed..], out, FlushDecompress::Sync);
             consumed += (zlib.total_in() - before_in) as usize;
+            // Checked before the result: corrupt data can fill the output
+            // up to the byte past the limit and only then fail.
             if out.len() > max_len {
                 // The byte past the limit only told us so: `out` never
                 // passes `max_len` (the `Extension::decode` contract).
                 out.truncate(max_len);
                 return Err(ExtensionError::MessageTooLarge { limit: max_len });
             }
-            match status {
+            match result.map_err(invalid)? {
                 Status::StreamEnd => self.ended = true,
                 Status::Ok | Status::BufError => {
                     if consumed == input.len() && out.len() < out.capacity() {

@@ -53,3 +53,55 @@ fn random_compressed_payloads_fail_cleanly() {
     }
     assert!(failed > 0 && ok > 0, "ok {ok}, failed {failed}");
 }
+
+/// Regression (fuzz target `deflate_decode`, crash-9ae6a5b0): corrupt data
+/// that first inflates up to one byte past the limit and only then fails
+/// left that byte in the output: the limit must hold on the error path too.
+#[test]
+fn output_never_passes_the_limit_when_the_data_fails_after_it() {
+    const INPUT: &str = "7MExAQAAAMKgrOtfwhoeQAAAAQYAAAAAAAAAAAAAAAAAAAAAAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA1ampqampqAAAAAAAACAAAAAAAAAAAAAAAAAAA";
+    let wire = base64_decode(INPUT);
+    let client = vec![DeflateConfig::default()
+        .client_no_context_takeover(true)
+        .server_no_context_takeover(true)
+        .into_factory()];
+    let server = vec![DeflateConfig::default()
+        .client_no_context_takeover(true)
+        .server_no_context_takeover(true)
+        .into_factory()];
+    let offer = ws_extensions::client_offer(&client).unwrap();
+    let (_, mut stack) = ws_extensions::server_negotiate(&server, [offer.as_bytes()]).unwrap();
+    const LIMIT: usize = 64 << 10;
+    stack.begin_message(ws_extensions::Rsv::RSV1).unwrap();
+    let mut out = Vec::new();
+    let chunks: Vec<&[u8]> = wire.chunks(64).collect();
+    let mut failed = false;
+    for (i, chunk) in chunks.iter().enumerate() {
+        let result = stack.decode(chunk, i + 1 == chunks.len(), &mut out, LIMIT);
+        assert!(out.len() <= LIMIT, "{} bytes decoded", out.len());
+        if let Err(e) = result {
+            assert!(matches!(e.close_code(), 1007 | 1009), "{e:?}");
+            failed = true;
+            break;
+        }
+    }
+    assert!(failed, "the data is corrupt");
+}
+
+/// Standard base64 (the fuzzer's artifact encoding), for the regression input.
+fn base64_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for c in text.bytes().filter(|&c| c != b'=') {
+        let v = ALPHABET.iter().position(|&a| a == c).expect("base64") as u32;
+        bits = (bits << 6) | v;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+        }
+    }
+    out
+}
