@@ -175,10 +175,14 @@ impl History {
         }
         let fits = (window - self.bytes.len()).min(new.len());
         self.bytes.extend_from_slice(&new[..fits]);
-        for &b in &new[fits..] {
-            // Full: overwrite the oldest.
-            self.bytes[self.oldest] = b;
-            self.oldest = (self.oldest + 1) % window;
+        let mut rest = &new[fits..];
+        // Full: overwrite from the oldest byte on, wrapping at most once
+        // (`rest` is shorter than the window).
+        while !rest.is_empty() {
+            let n = rest.len().min(window - self.oldest);
+            self.bytes[self.oldest..self.oldest + n].copy_from_slice(&rest[..n]);
+            self.oldest = (self.oldest + n) % window;
+            rest = &rest[n..];
         }
     }
 
