@@ -8,6 +8,11 @@ use ws_extensions::{ExtensionStack, MessageKind};
 /// a peer that announces 16 MiB and sends nothing gets no 16 MiB allocation.
 const MAX_PREALLOCATION: usize = 1 << 20;
 
+/// Room beyond the previous decoded size reserved for a message that passes
+/// through extensions, so that one of the same size ends with spare room
+/// instead of one more (doubling) reallocation.
+const HINT_SLACK: usize = 4 << 10;
+
 #[derive(Debug, Default)]
 pub(crate) struct Assembler {
     kind: Option<MessageKind>,
@@ -18,6 +23,11 @@ pub(crate) struct Assembler {
     via_extensions: bool,
     /// Chunks pushed so far for the current message.
     chunks: usize,
+    /// Decoded size of the last message that passed through extensions: a
+    /// compressed frame does not announce its decoded size, and messages on
+    /// one connection tend to resemble each other, so the next one starts
+    /// with that much room instead of growing (and copying) by doubling.
+    decoded_hint: usize,
 }
 
 impl Assembler {
@@ -41,6 +51,13 @@ impl Assembler {
         max_message: usize,
     ) -> Result<(), ProtocolError> {
         if self.via_extensions {
+            if self.buf.capacity() == 0 && self.decoded_hint > 0 {
+                // Bounded by the limit: the hint is a size this peer made us
+                // decode, which the limit allowed.
+                let room = (self.decoded_hint.saturating_add(HINT_SLACK))
+                    .min(max_message.saturating_add(1));
+                self.buf.reserve_exact(room);
+            }
             return Ok(());
         }
         let total = (self.buf.len() as u64).saturating_add(len);
@@ -93,6 +110,9 @@ impl Assembler {
     pub(crate) fn finish(&mut self) -> Result<Message, ProtocolError> {
         let kind = self.kind.take();
         let mut data = std::mem::take(&mut self.buf);
+        if self.via_extensions {
+            self.decoded_hint = data.len();
+        }
         // Inflating and fragment assembly grow the buffer by doubling; don't
         // hand the application a message that holds twice its size.
         if data.capacity() - data.len() > data.len() / 4 + 4096 {
