@@ -74,7 +74,7 @@ pub use error::{Error, ProtocolError, SendError};
 pub use header::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
 pub use message::Message;
 pub use opcode::OpCode;
-pub use protocol::{CloseState, Protocol};
+pub use protocol::{CloseState, Protocol, MAX_IO_SLICES};
 pub use socket::WebSocket;
 pub use split::{ReadHalf, WriteHalf};
 pub use ws_extensions;

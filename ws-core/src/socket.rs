@@ -137,17 +137,16 @@ impl<S: Read + Write> WebSocket<S> {
     /// writes out what is queued first; if the stream does not take enough
     /// of it, the message is not queued and [`Error::WriteBufferFull`] says so.
     pub fn write(&mut self, message: Message) -> Result<(), Error> {
-        match self.protocol.send(&message) {
-            Err(Error::WriteBufferFull { .. }) if self.protocol.wants_write() => {
+        if let Err(Error::WriteBufferFull { .. }) = self.protocol.check_send(&message) {
+            if self.protocol.wants_write() {
                 match self.protocol.write_to(&mut self.stream) {
                     Ok(()) => {}
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                     Err(e) => return Err(Error::Io(e)),
                 }
-                self.protocol.send(&message)?;
             }
-            other => other?,
         }
+        self.protocol.send_owned(message)?;
         if self.protocol.buffered_output() > self.protocol.config().write_buffer_size {
             match self.protocol.write_to(&mut self.stream) {
                 Ok(()) => {}

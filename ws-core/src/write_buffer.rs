@@ -7,35 +7,119 @@
 //! burst the buffer shrinks back: once it has drained twice in a row having
 //! held under a quarter of its capacity (a stream of large messages keeps its
 //! memory instead of reallocating it for every message).
+//!
+//! A large payload the application handed over by value is not copied: it
+//! waits in the queue as its own piece ([`push_owned`](WriteBuffer::push_owned)),
+//! after the frame header written into the buffer, and goes out with the
+//! bytes around it in one vectored write.
+
+use std::collections::VecDeque;
+use std::io::IoSlice;
 
 #[derive(Debug, Default)]
 pub(crate) struct WriteBuffer {
     data: Vec<u8>,
     /// Bytes of `data` already handed to the stream.
     pos: usize,
+    /// Payloads queued by value, in order, each after the first `at` bytes
+    /// of `data` (`pos <= at` for each).
+    owned: VecDeque<Owned>,
+    /// Unwritten bytes in `owned`.
+    owned_len: usize,
     /// The last drain found the buffer mostly unused.
     drained_small: bool,
 }
 
+#[derive(Debug)]
+struct Owned {
+    at: usize,
+    bytes: Vec<u8>,
+    /// Bytes of `bytes` already handed to the stream.
+    pos: usize,
+}
+
 impl WriteBuffer {
-    /// The bytes to write next.
+    /// The bytes to write next (the first contiguous piece).
     pub(crate) fn pending(&self) -> &[u8] {
-        &self.data[self.pos..]
+        match self.owned.front() {
+            Some(o) if o.at == self.pos => &o.bytes[o.pos..],
+            Some(o) => &self.data[self.pos..o.at],
+            None => &self.data[self.pos..],
+        }
+    }
+
+    /// Fills `out` with the pieces to write next, in order; returns how many.
+    pub(crate) fn pending_vectored<'a>(&'a self, out: &mut [IoSlice<'a>]) -> usize {
+        let mut n = 0;
+        let mut pos = self.pos;
+        let mut owned = self.owned.iter();
+        let mut next = owned.next();
+        while n < out.len() {
+            let piece: &[u8] = match next {
+                Some(o) if o.at == pos => {
+                    let piece = &o.bytes[o.pos..];
+                    next = owned.next();
+                    piece
+                }
+                Some(o) => {
+                    let piece = &self.data[pos..o.at];
+                    pos = o.at;
+                    piece
+                }
+                None if pos < self.data.len() => {
+                    let piece = &self.data[pos..];
+                    pos = self.data.len();
+                    piece
+                }
+                None => break,
+            };
+            if !piece.is_empty() {
+                out[n] = IoSlice::new(piece);
+                n += 1;
+            }
+        }
+        n
     }
 
     /// Bytes queued and not yet written.
     pub(crate) fn len(&self) -> usize {
-        self.data.len() - self.pos
+        self.data.len() - self.pos + self.owned_len
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.pos == self.data.len()
+        self.pos == self.data.len() && self.owned.is_empty()
     }
 
     /// Drops everything queued (nothing of it may have been written).
     pub(crate) fn clear(&mut self) {
         self.data.clear();
         self.pos = 0;
+        self.owned.clear();
+        self.owned_len = 0;
+    }
+
+    /// Queues `bytes` as they are, after what is in the buffer now.
+    pub(crate) fn push_owned(&mut self, bytes: Vec<u8>) {
+        if bytes.is_empty() {
+            return;
+        }
+        self.owned_len += bytes.len();
+        self.owned.push_back(Owned {
+            at: self.data.len(),
+            bytes,
+            pos: 0,
+        });
+    }
+
+    /// Drops the first `n` bytes of `data` (all written), keeping the
+    /// owned pieces where they were.
+    fn compact(&mut self) {
+        let n = self.pos;
+        self.data.drain(..n);
+        self.pos = 0;
+        for o in &mut self.owned {
+            o.at -= n;
+        }
     }
 
     /// Memory held, in bytes.
@@ -47,9 +131,35 @@ impl WriteBuffer {
     /// Marks `n` pending bytes as written. Once all are, the buffer shrinks
     /// to `keep` if a burst grew it past four times that and the burst is
     /// over (two drains in a row with under a quarter of it used).
-    pub(crate) fn advance(&mut self, n: usize, keep: usize) {
-        self.pos = (self.pos + n).min(self.data.len());
-        if self.pos == self.data.len() {
+    pub(crate) fn advance(&mut self, mut n: usize, keep: usize) {
+        while n > 0 {
+            let took = match self.owned.front_mut() {
+                Some(o) if o.at == self.pos => {
+                    let took = n.min(o.bytes.len() - o.pos);
+                    o.pos += took;
+                    self.owned_len -= took;
+                    if o.pos == o.bytes.len() {
+                        self.owned.pop_front();
+                    }
+                    took
+                }
+                Some(o) => {
+                    let took = n.min(o.at - self.pos);
+                    self.pos += took;
+                    took
+                }
+                None => {
+                    let took = n.min(self.data.len() - self.pos);
+                    self.pos += took;
+                    took
+                }
+            };
+            if took == 0 {
+                break;
+            }
+            n -= took;
+        }
+        if self.is_empty() {
             let small = self.data.len() < self.data.capacity() / 4;
             self.data.clear();
             self.pos = 0;
@@ -59,8 +169,7 @@ impl WriteBuffer {
             }
         } else if self.pos > self.data.len() / 2 {
             // Moves less than what is dropped: amortized O(1) per byte.
-            self.data.drain(..self.pos);
-            self.pos = 0;
+            self.compact();
         }
     }
 
@@ -69,8 +178,7 @@ impl WriteBuffer {
     pub(crate) fn reserve(&mut self, extra: usize, limit: usize) -> &mut Vec<u8> {
         if self.data.capacity() - self.data.len() < extra {
             if self.pos > 0 {
-                self.data.drain(..self.pos);
-                self.pos = 0;
+                self.compact();
             }
             let needed = self.data.len().saturating_add(extra);
             if self.data.capacity() < needed {
@@ -112,6 +220,69 @@ mod tests {
         );
         buf.advance(40, 1 << 16);
         assert!(buf.is_empty());
+    }
+
+    /// Writes everything through `pending_vectored` in steps of `step`
+    /// bytes (cutting pieces anywhere), returning what came out.
+    fn drain_vectored(buf: &mut WriteBuffer, step: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        while !buf.is_empty() {
+            let mut slices = [std::io::IoSlice::new(&[]); 3];
+            let n = buf.pending_vectored(&mut slices);
+            assert!(n > 0);
+            let mut left = step;
+            for s in &slices[..n] {
+                let take = s.len().min(left);
+                out.extend_from_slice(&s[..take]);
+                left -= take;
+            }
+            let wrote = step - left;
+            let before = buf.len();
+            buf.advance(wrote, 16);
+            assert_eq!(buf.len(), before - wrote);
+        }
+        out
+    }
+
+    #[test]
+    fn owned_pieces_go_out_in_order_however_writes_cut_them() {
+        for step in [1, 2, 3, 5, 7, 64, 1000] {
+            let mut buf = WriteBuffer::default();
+            let mut expect = Vec::new();
+            for i in 0..20u8 {
+                let inline = vec![i; (i as usize * 7) % 5];
+                buf.reserve(inline.len(), 1 << 20)
+                    .extend_from_slice(&inline);
+                expect.extend_from_slice(&inline);
+                let owned = vec![100 + i; (i as usize * 13) % 11];
+                expect.extend_from_slice(&owned);
+                buf.push_owned(owned);
+                // Pushing while part is written moves the inline bytes.
+                if i % 4 == 3 {
+                    let got = drain_vectored(&mut buf, step);
+                    assert_eq!(got, expect, "step {step}");
+                    expect.clear();
+                }
+            }
+            assert_eq!(drain_vectored(&mut buf, step), expect, "step {step}");
+        }
+    }
+
+    #[test]
+    fn compaction_keeps_owned_pieces_in_place() {
+        let mut buf = WriteBuffer::default();
+        buf.reserve(10, 1 << 20).extend_from_slice(&[1; 10]);
+        buf.push_owned(vec![2; 5]);
+        buf.reserve(4, 1 << 20).extend_from_slice(&[3; 4]);
+        buf.advance(8, 16);
+        // Room for more than what is left forces a compaction of `data`.
+        buf.reserve(1000, 1 << 20).extend_from_slice(&[4; 1000]);
+        let mut expect = vec![1; 2];
+        expect.extend_from_slice(&[2; 5]);
+        expect.extend_from_slice(&[3; 4]);
+        expect.extend_from_slice(&[4; 1000]);
+        assert_eq!(buf.len(), expect.len());
+        assert_eq!(drain_vectored(&mut buf, 3), expect);
     }
 
     #[test]

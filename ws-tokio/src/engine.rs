@@ -61,11 +61,17 @@ impl Engine {
             if take == Take::Replies && !self.protocol.wants_reply_write() {
                 break;
             }
-            let out = self.protocol.pending_output();
-            if out.is_empty() {
-                break;
-            }
-            match ready!(Pin::new(&mut *io).poll_write(cx, out)) {
+            let mut slices = [io::IoSlice::new(&[]); ws_core::MAX_IO_SLICES];
+            let n = self.protocol.pending_output_vectored(&mut slices);
+            let written = match n {
+                0 => break,
+                1 => Pin::new(&mut *io).poll_write(cx, &slices[0]),
+                _ if io.is_write_vectored() => {
+                    Pin::new(&mut *io).poll_write_vectored(cx, &slices[..n])
+                }
+                _ => Pin::new(&mut *io).poll_write(cx, &slices[0]),
+            };
+            match ready!(written) {
                 Ok(0) => return Poll::Ready(Err(Error::Io(io::ErrorKind::WriteZero.into()))),
                 Ok(n) => {
                     self.protocol.advance_output(n);

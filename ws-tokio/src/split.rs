@@ -245,14 +245,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsWriter<S> {
     /// Queues `message` and flushes; when the queue has no room for it,
     /// what is queued is written out first.
     pub async fn send(&mut self, message: Message) -> Result<(), Error> {
-        let queued = self.shared.lock().engine.protocol.send(&message);
-        match queued {
-            Err(Error::WriteBufferFull { .. }) => {
-                self.flush().await?;
-                self.shared.lock().engine.protocol.send(&message)?;
-            }
-            other => other?,
+        let room = self.shared.lock().engine.protocol.check_send(&message);
+        if let Err(Error::WriteBufferFull { .. }) = room {
+            self.flush().await?;
         }
+        self.shared.lock().engine.protocol.send_owned(message)?;
         self.flush().await
     }
 

@@ -73,7 +73,7 @@ impl<S> WebSocketStream<S> {
     /// Fails with [`Error::WriteBufferFull`] if it would take the queue past
     /// [`WebSocketConfig::max_write_buffer_size`].
     pub fn feed(&mut self, message: Message) -> Result<(), Error> {
-        self.engine.protocol.send(&message)
+        self.engine.protocol.send_owned(message)
     }
 }
 
@@ -113,13 +113,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// Queues `message` and flushes. When the queue has no room for it, what
     /// is queued is written out first.
     pub async fn send(&mut self, message: Message) -> Result<(), Error> {
-        match self.engine.protocol.send(&message) {
-            Err(Error::WriteBufferFull { .. }) => {
-                self.flush().await?;
-                self.engine.protocol.send(&message)?;
-            }
-            other => other?,
+        if let Err(Error::WriteBufferFull { .. }) = self.engine.protocol.check_send(&message) {
+            self.flush().await?;
         }
+        self.engine.protocol.send_owned(message)?;
         self.flush().await
     }
 

@@ -17,8 +17,12 @@ use crate::write_buffer::WriteBuffer;
 use crate::{CloseFrame, Error, Message, Role, WebSocketConfig};
 use assembler::Assembler;
 use keepalive::KeepaliveState;
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
 use ws_extensions::ExtensionStack;
+
+/// Most pieces handed to one vectored write (`IOV_MAX` is 1024 on Linux;
+/// a batch of large messages needs two per message).
+pub const MAX_IO_SLICES: usize = 64;
 
 pub(crate) use incoming::FrameState;
 
@@ -183,6 +187,45 @@ impl Protocol {
         }
     }
 
+    /// [`send`](Self::send) for a message given by value: a large text or
+    /// binary payload that goes out unchanged as one frame is queued
+    /// without being copied (it is written with the frame header in one
+    /// vectored write: see [`pending_output_vectored`](Self::pending_output_vectored)).
+    /// On an error the message is dropped; [`check_send`](Self::check_send)
+    /// tells beforehand whether it would be refused for space.
+    pub fn send_owned(&mut self, message: Message) -> Result<(), Error> {
+        match message {
+            Message::Text(text) => self.queue_data(
+                ws_extensions::MessageKind::Text,
+                outgoing::Payload::Owned(text.into_bytes()),
+            ),
+            Message::Binary(data) => self.queue_data(
+                ws_extensions::MessageKind::Binary,
+                outgoing::Payload::Owned(data),
+            ),
+            other => self.send(&other),
+        }
+    }
+
+    /// The checks [`send`](Self::send) makes before it queues anything: the
+    /// connection is open for sending, and the message fits in
+    /// [`WebSocketConfig::max_write_buffer_size`] beside what is queued
+    /// ([`Error::WriteBufferFull`] otherwise: write some out and retry).
+    pub fn check_send(&self, message: &Message) -> Result<(), Error> {
+        let len = match message {
+            Message::Text(t) => t.len(),
+            Message::Binary(b) | Message::Ping(b) | Message::Pong(b) => b.len(),
+            Message::Close(_) => return Ok(()),
+        };
+        let frame_size = self
+            .config
+            .max_outgoing_frame_size
+            .unwrap_or(usize::MAX)
+            .max(1);
+        let frames = 1 + len / frame_size;
+        self.check_can_send(len.saturating_add(frames * crate::header::MAX_HEADER_LEN))
+    }
+
     /// True if there are bytes to write (including a queued pong).
     pub fn wants_write(&self) -> bool {
         !self.tx.is_empty() || self.pending_pong.is_some()
@@ -214,6 +257,18 @@ impl Protocol {
         self.tx.pending()
     }
 
+    /// The pieces to write next, in order, into `out`; returns how many
+    /// (0 when nothing is queued). Written with one vectored write, they
+    /// save copying large payloads given by value
+    /// ([`send_owned`](Self::send_owned)) next to their frame headers. A
+    /// queued pong becomes bytes here once everything before it is written.
+    pub fn pending_output_vectored<'a>(&'a mut self, out: &mut [IoSlice<'a>]) -> usize {
+        if self.tx.is_empty() {
+            self.serialize_pending_pong();
+        }
+        self.tx.pending_vectored(out)
+    }
+
     /// Marks `n` bytes of [`pending_output`](Self::pending_output) as written.
     pub fn advance_output(&mut self, n: usize) {
         self.tx.advance(n, self.config.write_buffer_size);
@@ -233,11 +288,14 @@ impl Protocol {
             } else {
                 None
             };
-            let out = self.pending_output();
-            if out.is_empty() {
-                break;
-            }
-            match writer.write(out) {
+            let mut slices = [IoSlice::new(&[]); MAX_IO_SLICES];
+            let n = self.pending_output_vectored(&mut slices);
+            let written = match n {
+                0 => break,
+                1 => writer.write(&slices[0]),
+                _ => writer.write_vectored(&slices[..n]),
+            };
+            match written {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => self.advance_output(n),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -2,9 +2,28 @@
 
 use super::Protocol;
 use crate::header::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
-use crate::mask::extend_masked;
+use crate::mask::{apply_mask, extend_masked};
 use crate::{Error, OpCode, Role, SendError};
 use ws_extensions::{MessageKind, Rsv};
+
+/// Payloads from this size on, given by value, are queued without a copy
+/// (below it, copying costs less than one more piece in a vectored write).
+const OWNED_MIN: usize = 16 << 10;
+
+/// A message payload, borrowed or given by value.
+pub(super) enum Payload<'a> {
+    Borrowed(&'a [u8]),
+    Owned(Vec<u8>),
+}
+
+impl Payload<'_> {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Payload::Borrowed(b) => b,
+            Payload::Owned(v) => v,
+        }
+    }
+}
 
 impl Protocol {
     /// Queues a text or binary message.
@@ -14,32 +33,67 @@ impl Protocol {
     /// (checked with the size before compression, so that a refused message
     /// leaves the compressor's window untouched).
     pub fn send_data(&mut self, kind: MessageKind, payload: &[u8]) -> Result<(), Error> {
+        self.queue_data(kind, Payload::Borrowed(payload))
+    }
+
+    /// Queues the frames of a text or binary message given by value.
+    pub(super) fn queue_data(
+        &mut self,
+        kind: MessageKind,
+        payload: Payload<'_>,
+    ) -> Result<(), Error> {
+        let len = payload.as_slice().len();
         let frame_size = self
             .config
             .max_outgoing_frame_size
             .unwrap_or(usize::MAX)
             .max(1);
-        let frames = 1 + payload.len() / frame_size;
-        self.check_can_send(payload.len().saturating_add(frames * MAX_HEADER_LEN))?;
+        let frames = 1 + len / frame_size;
+        self.check_can_send(len.saturating_add(frames * MAX_HEADER_LEN))?;
         self.serialize_pending_pong();
-        let (payload, rsv) = self
+        let (encoded, rsv) = self
             .extensions
-            .encode(kind, payload)
+            .encode(kind, payload.as_slice())
             .map_err(Error::Extension)?;
         let opcode = match kind {
             MessageKind::Text => OpCode::Text,
             MessageKind::Binary => OpCode::Binary,
         };
         let limit = self.config.max_write_buffer_size;
-        let mut chunks = payload.chunks(frame_size);
+        // A large payload that the extensions left as it was and that goes
+        // out as one frame: queued as it is, not copied.
+        let as_is = encoded.len() >= OWNED_MIN
+            && encoded.len() <= frame_size
+            && std::ptr::eq(encoded, payload.as_slice());
+        if as_is {
+            if let Payload::Owned(mut bytes) = payload {
+                let mask = self.role.mask_key();
+                let header = FrameHeader {
+                    fin: true,
+                    rsv,
+                    opcode,
+                    mask,
+                    payload_len: bytes.len() as u64,
+                };
+                header.write_to(self.tx.reserve(MAX_HEADER_LEN, limit));
+                if let Some(key) = mask {
+                    apply_mask(&mut bytes, key, 0);
+                }
+                self.tx.push_owned(bytes);
+                self.app_unflushed = true;
+                self.data_messages += 1;
+                return Ok(());
+            }
+        }
+        let mut chunks = encoded.chunks(frame_size);
         let first = chunks.next().unwrap_or(&[]);
-        let mut fin = first.len() == payload.len();
+        let mut fin = first.len() == encoded.len();
         let tx = self.tx.reserve(first.len() + MAX_HEADER_LEN, limit);
         write_frame(tx, self.role, fin, rsv, opcode, first);
         let mut sent = first.len();
         for chunk in chunks {
             sent += chunk.len();
-            fin = sent == payload.len();
+            fin = sent == encoded.len();
             let tx = self.tx.reserve(chunk.len() + MAX_HEADER_LEN, limit);
             write_frame(tx, self.role, fin, Rsv::NONE, OpCode::Continuation, chunk);
         }
@@ -75,7 +129,7 @@ impl Protocol {
     }
 
     /// May the application queue `bytes` more?
-    fn check_can_send(&self, bytes: usize) -> Result<(), Error> {
+    pub(super) fn check_can_send(&self, bytes: usize) -> Result<(), Error> {
         if self.close_sent || self.failed {
             return Err(Error::AlreadyClosed);
         }
@@ -100,13 +154,21 @@ impl Protocol {
     }
 }
 
+impl Role {
+    /// A fresh random masking key for a client's frame (§5.3), none for a
+    /// server's.
+    fn mask_key(self) -> Option<[u8; 4]> {
+        match self {
+            Role::Client => Some(rand::random::<[u8; 4]>()),
+            Role::Server => None,
+        }
+    }
+}
+
 /// Encodes one frame into `tx` (room already reserved); clients mask with a
 /// fresh random key (§5.3).
 fn write_frame(tx: &mut Vec<u8>, role: Role, fin: bool, rsv: Rsv, opcode: OpCode, payload: &[u8]) {
-    let mask = match role {
-        Role::Client => Some(rand::random::<[u8; 4]>()),
-        Role::Server => None,
-    };
+    let mask = role.mask_key();
     let header = FrameHeader {
         fin,
         rsv,
