@@ -259,14 +259,9 @@ async fn fastwebsockets_echo(mut tcp: tokio::net::TcpStream) {
     }
     let mut ws = FragmentCollector::new(WebSocket::after_handshake(tcp, Role::Server));
     while let Ok(frame) = ws.read_frame().await {
-        match frame.opcode {
-            OpCode::Text | OpCode::Binary => {
-                if ws.write_frame(frame).await.is_err() {
-                    return;
-                }
-            }
-            OpCode::Close => return,
-            _ => {}
+        let data = matches!(frame.opcode, OpCode::Text | OpCode::Binary);
+        if frame.opcode == OpCode::Close || (data && ws.write_frame(frame).await.is_err()) {
+            return;
         }
     }
 }

@@ -22,9 +22,34 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
 
 /// Appends `src` masked with `key` (starting at payload offset 0) to `dst`.
 pub fn extend_masked(dst: &mut Vec<u8>, src: &[u8], key: [u8; 4]) {
-    let start = dst.len();
-    dst.extend_from_slice(src);
-    apply_mask(&mut dst[start..], key, 0);
+    extend_masked_at(dst, src, key, 0);
+}
+
+/// Appends `src` XORed with `key` to `dst`, as if `src` started `offset`
+/// bytes into the payload: copy and mask in one pass over the bytes
+/// (masking is its own inverse, so this unmasks too).
+pub fn extend_masked_at(dst: &mut Vec<u8>, src: &[u8], key: [u8; 4], offset: usize) {
+    let key = rotate(key, offset);
+    let word = u64::from_ne_bytes([
+        key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
+    ]);
+    dst.reserve(src.len());
+    let spare = &mut dst.spare_capacity_mut()[..src.len()];
+    let (dst_words, dst_tail) = spare.as_chunks_mut::<8>();
+    let (src_words, src_tail) = src.as_chunks::<8>();
+    for (d, s) in dst_words.iter_mut().zip(src_words) {
+        let masked = (u64::from_ne_bytes(*s) ^ word).to_ne_bytes();
+        for (d, m) in d.iter_mut().zip(masked) {
+            d.write(m);
+        }
+    }
+    for ((d, s), k) in dst_tail.iter_mut().zip(src_tail).zip(key.iter().cycle()) {
+        d.write(s ^ k);
+    }
+    let len = dst.len() + src.len();
+    // SAFETY: the loops above initialized all `src.len()` bytes of the spare
+    // capacity (whole words, then the tail), which `reserve` guaranteed.
+    unsafe { dst.set_len(len) };
 }
 
 fn rotate(key: [u8; 4], offset: usize) -> [u8; 4] {
@@ -55,6 +80,28 @@ mod tests {
                     apply_mask(&mut fast[align..align + len], key, offset);
                     reference(&mut slow[align..align + len], key, offset);
                     assert_eq!(fast, slow, "align {align} len {len} offset {offset}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn extend_masked_at_matches_the_reference() {
+        let key = [0x37, 0xfa, 0x21, 0x3d];
+        let data: Vec<u8> = (0..200u32).map(|i| (i * 7 + 3) as u8).collect();
+        for align in 0..9 {
+            for len in 0..(data.len() - align) {
+                for offset in 0..4 {
+                    let mut slow = data[align..align + len].to_vec();
+                    reference(&mut slow, key, offset);
+                    let mut fast = vec![9u8; align % 3];
+                    extend_masked_at(&mut fast, &data[align..align + len], key, offset);
+                    assert_eq!(&fast[..align % 3], &vec![9u8; align % 3][..]);
+                    assert_eq!(
+                        &fast[align % 3..],
+                        &slow[..],
+                        "align {align} len {len} offset {offset}"
+                    );
                 }
             }
         }

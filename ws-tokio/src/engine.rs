@@ -61,15 +61,18 @@ impl Engine {
             if take == Take::Replies && !self.protocol.wants_reply_write() {
                 break;
             }
-            let mut slices = [io::IoSlice::new(&[]); ws_core::MAX_IO_SLICES];
-            let n = self.protocol.pending_output_vectored(&mut slices);
-            let written = match n {
-                0 => break,
-                1 => Pin::new(&mut *io).poll_write(cx, &slices[0]),
-                _ if io.is_write_vectored() => {
-                    Pin::new(&mut *io).poll_write_vectored(cx, &slices[..n])
-                }
-                _ => Pin::new(&mut *io).poll_write(cx, &slices[0]),
+            let queued = self.protocol.buffered_output();
+            let out = self.protocol.pending_output();
+            let written = if out.is_empty() {
+                break;
+            } else if out.len() == queued || !io.is_write_vectored() {
+                // All in one piece (the usual case), or a stream without
+                // vectored writes.
+                Pin::new(&mut *io).poll_write(cx, out)
+            } else {
+                let mut slices = [io::IoSlice::new(&[]); ws_core::MAX_IO_SLICES];
+                let n = self.protocol.pending_output_vectored(&mut slices);
+                Pin::new(&mut *io).poll_write_vectored(cx, &slices[..n])
             };
             match ready!(written) {
                 Ok(0) => return Poll::Ready(Err(Error::Io(io::ErrorKind::WriteZero.into()))),

@@ -1,6 +1,7 @@
 //! Message assembly: fragments -> one message, with size limits on the
 //! decoded size and UTF-8 checked as the bytes arrive (RFC 6455 §5.4, §8.1).
 
+use crate::mask::{apply_mask, extend_masked_at};
 use crate::{Message, ProtocolError};
 use ws_extensions::{ExtensionStack, MessageKind};
 
@@ -70,20 +71,30 @@ impl Assembler {
 
     /// Adds a piece of (unmasked) frame payload. `last` is set on the final
     /// piece of the message's final frame.
+    /// `mask` is the frame's key and the chunk's offset in the frame's
+    /// payload, if the chunk is still masked: it is unmasked here, in place
+    /// for the extensions or while it is copied into the message.
     pub(crate) fn push(
         &mut self,
-        chunk: &[u8],
+        chunk: &mut [u8],
+        mask: Option<([u8; 4], usize)>,
         last: bool,
         extensions: &mut ExtensionStack,
         max_message: usize,
     ) -> Result<(), ProtocolError> {
         if self.via_extensions {
+            if let Some((key, offset)) = mask {
+                apply_mask(chunk, key, offset);
+            }
             extensions.decode(chunk, last, &mut self.buf, max_message)?;
         } else {
             if self.buf.len().saturating_add(chunk.len()) > max_message {
                 return Err(ProtocolError::MessageTooLarge { max: max_message });
             }
-            self.buf.extend_from_slice(chunk);
+            match mask {
+                Some((key, offset)) => extend_masked_at(&mut self.buf, chunk, key, offset),
+                None => self.buf.extend_from_slice(chunk),
+            }
         }
         self.chunks += 1;
         // The last piece is checked with the whole message in `finish`; a

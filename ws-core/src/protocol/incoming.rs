@@ -91,13 +91,11 @@ impl Protocol {
                     }
                     let take = remaining.min(available as u64) as usize;
                     let chunk = &mut self.rx.filled_mut()[..take];
-                    if let Some(key) = header.mask {
-                        apply_mask(chunk, key, consumed);
-                    }
                     let remaining = remaining - take as u64;
                     let last = header.fin && remaining == 0;
                     self.assembler.push(
                         chunk,
+                        header.mask.map(|key| (key, consumed)),
                         last,
                         &mut self.extensions,
                         self.config.limits.max_message_size,

@@ -288,12 +288,17 @@ impl Protocol {
             } else {
                 None
             };
-            let mut slices = [IoSlice::new(&[]); MAX_IO_SLICES];
-            let n = self.pending_output_vectored(&mut slices);
-            let written = match n {
-                0 => break,
-                1 => writer.write(&slices[0]),
-                _ => writer.write_vectored(&slices[..n]),
+            let queued = self.buffered_output();
+            let out = self.pending_output();
+            let written = if out.is_empty() {
+                break;
+            } else if out.len() == queued {
+                // All in one piece: the usual case.
+                writer.write(out)
+            } else {
+                let mut slices = [IoSlice::new(&[]); MAX_IO_SLICES];
+                let n = self.pending_output_vectored(&mut slices);
+                writer.write_vectored(&slices[..n])
             };
             match written {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),

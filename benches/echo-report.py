@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Turns the JSON lines of `echo_load --json FILE` into the README's table
+(Markdown, on stdout) and a bar chart (SVG).
+
+    python3 benches/echo-report.py results.jsonl --svg benches/echo-load.svg
+
+Each figure is the median over the run's rounds. The table gives the
+server's CPU time per echoed message (lower is better) and, in brackets,
+messages per second; then the ratios the speed issue asks about.
+"""
+
+import argparse
+import json
+import statistics
+from collections import OrderedDict
+
+ORDER = ["ours-async", "ours-sync", "fastwebsockets", "sockudo-ws", "tokio-tungstenite", "tungstenite"]
+COLORS = {
+    "ours-async": "#1f77b4",
+    "ours-sync": "#6baed6",
+    "fastwebsockets": "#ff7f0e",
+    "sockudo-ws": "#2ca02c",
+    "tokio-tungstenite": "#9467bd",
+    "tungstenite": "#8c564b",
+}
+
+
+def load(path):
+    cases = OrderedDict()
+    for line in open(path):
+        line = line.strip()
+        if not line:
+            continue
+        r = json.loads(line)
+        cases.setdefault(r["case"], OrderedDict()).setdefault(r["impl"], []).append(r)
+    medians = OrderedDict()
+    for case, impls in cases.items():
+        medians[case] = OrderedDict()
+        for imp in sorted(impls, key=lambda i: ORDER.index(i) if i in ORDER else 99):
+            rs = impls[imp]
+            medians[case][imp] = {
+                "us": statistics.median(r["server_us_per_msg"] for r in rs),
+                "rate": statistics.median(r["msgs_per_s"] for r in rs),
+                "rounds": len(rs),
+            }
+    return medians
+
+
+def table(medians):
+    impls = [i for i in ORDER if any(i in m for m in medians.values())]
+    out = ["| case | " + " | ".join(impls) + " |", "|---|" + "---:|" * len(impls)]
+    for case, m in medians.items():
+        cells = []
+        for imp in impls:
+            if imp in m:
+                cells.append(f"{m[imp]['us']:.2f} ({m[imp]['rate'] / 1000:.1f}k/s)")
+            else:
+                cells.append("–")
+        out.append(f"| {case} | " + " | ".join(cells) + " |")
+    rounds = max(v["rounds"] for m in medians.values() for v in m.values())
+    out.append("")
+    out.append(f"Server CPU µs per echoed message, median of {rounds} interleaved rounds (messages per second in brackets).")
+    return "\n".join(out)
+
+
+def ratios(medians):
+    lines = []
+
+    def ratio(case, ours, refs, target, what):
+        m = medians.get(case)
+        if not m or ours not in m:
+            return
+        present = [r for r in refs if r in m]
+        if not present:
+            return
+        best = min(present, key=lambda r: m[r]["us"])
+        x = m[ours]["us"] / m[best]["us"]
+        verdict = "meets" if x <= target else "misses"
+        lines.append(f"- {case}: {ours} / {best} = {x:.2f} ({what} ≤ {target}: {verdict})")
+
+    for case in ["100x20B", "500x20B", "100x1KiB"]:
+        ratio(case, "ours-async", ["fastwebsockets", "sockudo-ws"], 1.1, "target")
+    ratio("100x20B-8", "ours-async", ["sockudo-ws", "tokio-tungstenite", "fastwebsockets"], 1.5, "target")
+    ratio("10x1MiB", "ours-async", ["fastwebsockets"], 1.0, "target")
+    for case in medians:
+        if not case.startswith("deflate"):
+            ratio(case, "ours-sync", ["tungstenite"], 0.8, "target")
+        else:
+            ratio(case, "ours-async", ["sockudo-ws"], 1.0, "target")
+    return "\n".join(lines)
+
+
+def svg(medians, path):
+    bar_h, gap, label_w, plot_w = 14, 10, 150, 520
+    impls = [i for i in ORDER if any(i in m for m in medians.values())]
+    rows = sum(len(m) for m in medians.values())
+    height = 40 + rows * bar_h + len(medians) * (gap + 18) + 30 + 20 * ((len(impls) + 2) // 3)
+    width = label_w + plot_w + 150
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="11">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        f'<text x="10" y="20" font-size="14" font-weight="bold">Echo load: server CPU per message (lower is better; bars relative to the slowest in each case)</text>',
+    ]
+    y = 40
+    for case, m in medians.items():
+        parts.append(f'<text x="10" y="{y + 12}" font-weight="bold">{case}</text>')
+        y += 18
+        worst = max(v["us"] for v in m.values())
+        for imp, v in m.items():
+            w = max(1, plot_w * v["us"] / worst)
+            parts.append(f'<text x="{label_w - 6}" y="{y + 11}" text-anchor="end">{imp}</text>')
+            parts.append(f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h - 2}" fill="{COLORS.get(imp, "#777")}"/>')
+            parts.append(f'<text x="{label_w + w + 4:.1f}" y="{y + 11}">{v["us"]:.2f} µs</text>')
+            y += bar_h
+        y += gap
+    parts.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(parts) + "\n")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("results")
+    p.add_argument("--svg")
+    a = p.parse_args()
+    medians = load(a.results)
+    print(table(medians))
+    print()
+    print(ratios(medians))
+    if a.svg:
+        svg(medians, a.svg)
+
+
+if __name__ == "__main__":
+    main()
