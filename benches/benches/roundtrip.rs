@@ -46,7 +46,7 @@ use criterion::{
 };
 use std::hint::black_box;
 use tungstenite::protocol::{Role as TRole, WebSocket as TWebSocket};
-use tungstenite::{Bytes, Message as TMessage};
+use tungstenite::Message as TMessage;
 use ws_core::{Message, Protocol, Role, WebSocket, WebSocketConfig};
 
 /// The piece size fed to `Protocol::receive` on the read side.
@@ -96,8 +96,8 @@ impl Workload {
 
     fn theirs_one(&self) -> TMessage {
         match &self.ours {
-            Message::Text(t) => TMessage::text(t.clone()),
-            Message::Binary(b) => TMessage::binary(Bytes::from(b.clone())),
+            Message::Text(t) => TMessage::text(t.as_str()),
+            Message::Binary(b) => TMessage::binary(b.clone()),
             _ => unreachable!("data messages only"),
         }
     }

@@ -197,8 +197,8 @@ impl Kind {
     /// A `ws_core` message of this kind and `size` bytes.
     pub fn ws_message(self, size: usize) -> Message {
         match self {
-            Kind::Text => Message::Text(text_payload(size)),
-            Kind::Binary => Message::Binary(binary_payload(size)),
+            Kind::Text => Message::Text(text_payload(size).into()),
+            Kind::Binary => Message::Binary(binary_payload(size).into()),
         }
     }
 }

@@ -53,7 +53,10 @@ fn both_negotiated_in_order_and_both_rsv_bits_on_the_wire() {
         wire.len()
     );
     server.receive(&wire);
-    assert_eq!(server.next_message().unwrap(), Some(Message::Text(text)));
+    assert_eq!(
+        server.next_message().unwrap(),
+        Some(Message::Text(text.into()))
+    );
 }
 
 #[test]

@@ -122,7 +122,7 @@ pub fn drive_engine(role: Role, data: &[u8]) {
         engine.advance_output(n);
         assert!(engine.buffered_output() <= 4 * LIMIT + 256);
     }
-    let _ = engine.send(&Message::Ping(b"still here".to_vec()));
+    let _ = engine.send(&Message::ping(&b"still here"[..]));
 }
 
 /// A stream that reads from fixed input and keeps what is written.

@@ -15,7 +15,7 @@ fn server() -> (std::net::SocketAddr, thread::JoinHandle<()>) {
         loop {
             match ws.read() {
                 Ok(Message::Text(t)) if t == "ping-me" => {
-                    ws.send(Message::Ping(b"p".to_vec())).unwrap();
+                    ws.send(Message::Ping(b"p".to_vec().into())).unwrap();
                     let reply = loop {
                         match ws.read().unwrap() {
                             Message::Pong(p) => {
@@ -60,7 +60,7 @@ fn one_thread_writes_while_another_reads() {
 
     // The read half answers the server's ping without the write half.
     writer.send(Message::text("ping-me")).unwrap();
-    assert_eq!(reader.read().unwrap(), Message::Ping(b"p".to_vec()));
+    assert_eq!(reader.read().unwrap(), Message::Ping(b"p".to_vec().into()));
     assert_eq!(reader.read().unwrap(), Message::text("pong p"));
 
     writer.close(None).unwrap();
@@ -97,7 +97,7 @@ fn both_ends_send_megabytes_both_ways_while_pinging() {
         let sending = thread::spawn(move || {
             for i in 0..COUNT {
                 writer.send(Message::binary(vec![i; SIZE])).unwrap();
-                writer.send(Message::Ping(vec![i])).unwrap();
+                writer.send(Message::Ping(vec![i].into())).unwrap();
             }
             writer
         });
@@ -113,8 +113,8 @@ fn both_ends_send_megabytes_both_ways_while_pinging() {
                     assert!(data.iter().all(|&b| b == messages as u8));
                     messages += 1;
                 }
-                Message::Pong(p) => last_pong |= p == [COUNT - 1],
-                Message::Ping(p) => last_ping |= p == [COUNT - 1],
+                Message::Pong(p) => last_pong |= p[..] == [COUNT - 1],
+                Message::Ping(p) => last_ping |= p[..] == [COUNT - 1],
                 other => panic!("unexpected {other:?}"),
             }
         }

@@ -66,8 +66,10 @@ mod opcode;
 mod protocol;
 mod socket;
 mod split;
+mod utf8_bytes;
 mod write_buffer;
 
+pub use bytes::{self, Bytes};
 pub use close::{CloseCode, CloseFrame};
 pub use config::{Keepalive, Limits, Role, WebSocketConfig};
 pub use error::{Error, ProtocolError, SendError};
@@ -77,4 +79,5 @@ pub use opcode::OpCode;
 pub use protocol::{CloseState, Protocol, MAX_IO_SLICES};
 pub use socket::WebSocket;
 pub use split::{ReadHalf, WriteHalf};
+pub use utf8_bytes::Utf8Bytes;
 pub use ws_extensions;

@@ -1,35 +1,51 @@
 //! Messages as the application sees them.
 
-use crate::CloseFrame;
+use crate::{CloseFrame, Utf8Bytes};
+use bytes::Bytes;
 
 /// A WebSocket message, or a control frame the application may want to see.
 ///
 /// Reading yields pings and pongs too (the engine has already queued the
 /// answer to a ping), and the peer's Close (the engine has already queued the
 /// reply), so an application can observe every event without handling any.
+///
+/// Payloads are reference-counted ([`Bytes`], [`Utf8Bytes`]): a message
+/// received is handed over without a copy, and cloning one to send it to
+/// many connections copies nothing (a server queues a large payload as it
+/// is, without copying it into its write buffer).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Message {
     /// A text message: valid UTF-8, checked as it arrives.
-    Text(String),
+    Text(Utf8Bytes),
     /// A binary message.
-    Binary(Vec<u8>),
+    Binary(Bytes),
     /// A ping with its payload (at most 125 bytes).
-    Ping(Vec<u8>),
+    Ping(Bytes),
     /// A pong with its payload (at most 125 bytes).
-    Pong(Vec<u8>),
+    Pong(Bytes),
     /// A Close frame; `None` when it carried no status code.
     Close(Option<CloseFrame>),
 }
 
 impl Message {
-    /// A text message.
-    pub fn text(text: impl Into<String>) -> Message {
+    /// A text message (from a `String`, a `&str`, or [`Utf8Bytes`]).
+    pub fn text(text: impl Into<Utf8Bytes>) -> Message {
         Message::Text(text.into())
     }
 
-    /// A binary message.
-    pub fn binary(data: impl Into<Vec<u8>>) -> Message {
+    /// A binary message (from a `Vec<u8>`, a `&'static [u8]`, or [`Bytes`]).
+    pub fn binary(data: impl Into<Bytes>) -> Message {
         Message::Binary(data.into())
+    }
+
+    /// A ping with `data` as its payload.
+    pub fn ping(data: impl Into<Bytes>) -> Message {
+        Message::Ping(data.into())
+    }
+
+    /// A pong with `data` as its payload.
+    pub fn pong(data: impl Into<Bytes>) -> Message {
+        Message::Pong(data.into())
     }
 
     /// True for text and binary messages.
@@ -57,16 +73,17 @@ impl Message {
         self.len() == 0
     }
 
-    /// The payload bytes, consuming the message.
-    pub fn into_data(self) -> Vec<u8> {
+    /// The payload bytes, consuming the message (no copy, except for a
+    /// Close, whose payload is encoded).
+    pub fn into_data(self) -> Bytes {
         match self {
             Message::Text(t) => t.into_bytes(),
             Message::Binary(d) | Message::Ping(d) | Message::Pong(d) => d,
-            Message::Close(None) => Vec::new(),
+            Message::Close(None) => Bytes::new(),
             Message::Close(Some(f)) => {
                 let mut out = Vec::with_capacity(2 + f.reason.len());
                 f.write_payload(&mut out);
-                out
+                out.into()
             }
         }
     }
@@ -82,24 +99,36 @@ impl Message {
 
 impl From<String> for Message {
     fn from(text: String) -> Self {
-        Message::Text(text)
+        Message::Text(text.into())
     }
 }
 
 impl From<&str> for Message {
     fn from(text: &str) -> Self {
-        Message::Text(text.to_owned())
+        Message::Text(text.into())
+    }
+}
+
+impl From<Utf8Bytes> for Message {
+    fn from(text: Utf8Bytes) -> Self {
+        Message::Text(text)
     }
 }
 
 impl From<Vec<u8>> for Message {
     fn from(data: Vec<u8>) -> Self {
-        Message::Binary(data)
+        Message::Binary(data.into())
     }
 }
 
 impl From<&[u8]> for Message {
     fn from(data: &[u8]) -> Self {
-        Message::Binary(data.to_vec())
+        Message::Binary(Bytes::copy_from_slice(data))
+    }
+}
+
+impl From<Bytes> for Message {
+    fn from(data: Bytes) -> Self {
+        Message::Binary(data)
     }
 }

@@ -13,6 +13,7 @@
 //! after the frame header written into the buffer, and goes out with the
 //! bytes around it in one vectored write.
 
+use bytes::Bytes;
 use std::collections::VecDeque;
 use std::io::IoSlice;
 
@@ -33,7 +34,7 @@ pub(crate) struct WriteBuffer {
 #[derive(Debug)]
 struct Owned {
     at: usize,
-    bytes: Vec<u8>,
+    bytes: Bytes,
     /// Bytes of `bytes` already handed to the stream.
     pos: usize,
 }
@@ -99,7 +100,7 @@ impl WriteBuffer {
     }
 
     /// Queues `bytes` as they are, after what is in the buffer now.
-    pub(crate) fn push_owned(&mut self, bytes: Vec<u8>) {
+    pub(crate) fn push_owned(&mut self, bytes: Bytes) {
         if bytes.is_empty() {
             return;
         }
@@ -256,7 +257,7 @@ mod tests {
                 expect.extend_from_slice(&inline);
                 let owned = vec![100 + i; (i as usize * 13) % 11];
                 expect.extend_from_slice(&owned);
-                buf.push_owned(owned);
+                buf.push_owned(owned.into());
                 // Pushing while part is written moves the inline bytes.
                 if i % 4 == 3 {
                     let got = drain_vectored(&mut buf, step);
@@ -272,7 +273,7 @@ mod tests {
     fn compaction_keeps_owned_pieces_in_place() {
         let mut buf = WriteBuffer::default();
         buf.reserve(10, 1 << 20).extend_from_slice(&[1; 10]);
-        buf.push_owned(vec![2; 5]);
+        buf.push_owned(vec![2; 5].into());
         buf.reserve(4, 1 << 20).extend_from_slice(&[3; 4]);
         buf.advance(8, 16);
         // Room for more than what is left forces a compaction of `data`.

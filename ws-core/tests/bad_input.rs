@@ -168,7 +168,10 @@ fn control_frames_over_125_bytes_fail_with_1002() {
         // 125 bytes is fine.
         let mut p = Protocol::new(role, WebSocketConfig::default());
         p.receive(&frame(true, 0, PING, m, &[7; 125]));
-        assert_eq!(p.next_message().unwrap(), Some(Message::Ping(vec![7; 125])));
+        assert_eq!(
+            p.next_message().unwrap(),
+            Some(Message::Ping((vec![7; 125]).into()))
+        );
     }
 }
 
@@ -221,7 +224,7 @@ fn new_data_frame_during_fragmented_message_fails_with_1002() {
             p.receive(&frame(true, 0, PING, m, b"p"));
             assert_eq!(
                 p.next_message().unwrap(),
-                Some(Message::Ping(b"p".to_vec()))
+                Some(Message::Ping(b"p".to_vec().into()))
             );
             p.receive(&frame(true, 0, op, m, b"cd"));
             let err = expect_failure(&mut p, 1002);
@@ -410,7 +413,10 @@ fn message_over_max_message_size_fails_with_1009() {
         p.receive(&frame(false, 0, BINARY, m, &[1; 60]));
         p.receive(&frame(true, 0, CONT, m, &[2; 40]));
         let expected: Vec<u8> = [[1u8; 60].as_slice(), &[2; 40]].concat();
-        assert_eq!(p.next_message().unwrap(), Some(Message::Binary(expected)));
+        assert_eq!(
+            p.next_message().unwrap(),
+            Some(Message::Binary(expected.into()))
+        );
         // A single frame over the message limit but within the frame limit.
         let err = fail_with(role, config.clone(), &header(true, 0, TEXT, m, 101), 1009);
         assert!(

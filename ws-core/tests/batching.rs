@@ -22,11 +22,11 @@ fn read_leaves_queued_messages_for_the_flush() {
         server.write(Message::text(format!("echo {i}"))).unwrap();
     }
     client
-        .send(Message::Ping(b"are you there".to_vec()))
+        .send(Message::Ping(b"are you there".to_vec().into()))
         .unwrap();
     assert_eq!(
         server.read().unwrap(),
-        Message::Ping(b"are you there".to_vec())
+        Message::Ping(b"are you there".to_vec().into())
     );
     // Neither the queued echoes nor the pong were written by read().
     assert!(arrived(&client).is_empty());
@@ -43,11 +43,11 @@ fn read_leaves_queued_messages_for_the_flush() {
 #[test]
 fn read_answers_a_ping_at_once_when_nothing_else_is_queued() {
     let (mut client, mut server) = ws_pair(WebSocketConfig::default(), WebSocketConfig::default());
-    client.send(Message::Ping(b"1".to_vec())).unwrap();
-    client.send(Message::Ping(b"2".to_vec())).unwrap();
-    assert_eq!(server.read().unwrap(), Message::Ping(b"1".to_vec()));
+    client.send(Message::Ping(b"1".to_vec().into())).unwrap();
+    client.send(Message::Ping(b"2".to_vec().into())).unwrap();
+    assert_eq!(server.read().unwrap(), Message::Ping(b"1".to_vec().into()));
     assert_eq!(arrived(&client), [(OpCode::Pong, b"1".to_vec())]);
-    assert_eq!(server.read().unwrap(), Message::Ping(b"2".to_vec()));
+    assert_eq!(server.read().unwrap(), Message::Ping(b"2".to_vec().into()));
     assert_eq!(arrived(&client), [(OpCode::Pong, b"2".to_vec())]);
 }
 

@@ -162,7 +162,7 @@ fn a_peer_that_never_reads_meets_backpressure() {
 #[test]
 fn a_full_write_buffer_refuses_what_does_not_fit() {
     let mut p = Protocol::new(Role::Server, config(3 * MIB));
-    let big = Message::Binary(vec![1; MIB]);
+    let big = Message::Binary((vec![1; MIB]).into());
     p.send(&big).unwrap();
     p.send(&big).unwrap();
     // 2 MiB + headers queued: a third MiB does not fit under 3 MiB.

@@ -36,11 +36,11 @@ fn assert_cannot_send(ws: &mut WebSocket<MemStream>) {
         Err(Error::AlreadyClosed)
     ));
     assert!(matches!(
-        ws.send(Message::Ping(vec![])),
+        ws.send(Message::Ping(vec![].into())),
         Err(Error::AlreadyClosed)
     ));
     assert!(matches!(
-        ws.send(Message::Pong(vec![])),
+        ws.send(Message::Pong(vec![].into())),
         Err(Error::AlreadyClosed)
     ));
     // Nothing reached the wire.
@@ -86,7 +86,7 @@ fn data_then_close_then_connection_closed_then_already_closed() {
         .close(Some(CloseFrame::new(CloseCode::from(4000), "done")))
         .unwrap();
     server.send(Message::text("still here")).unwrap();
-    server.send(Message::Ping(b"p".to_vec())).unwrap();
+    server.send(Message::Ping(b"p".to_vec().into())).unwrap();
     assert_eq!(
         server.read().unwrap(),
         close_msg(CloseCode::from(4000), "done")
@@ -104,7 +104,7 @@ fn data_then_close_then_connection_closed_then_already_closed() {
         events,
         [
             Message::text("still here"),
-            Message::Ping(b"p".to_vec()),
+            Message::Ping(b"p".to_vec().into()),
             close_msg(CloseCode::from(4000), ""),
         ]
     );

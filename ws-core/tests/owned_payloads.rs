@@ -57,7 +57,7 @@ fn messages(rng: &mut Rng) -> Vec<Message> {
             _ => (1 << 20) + 3,
         };
         if i % 2 == 0 {
-            out.push(Message::Binary(rng.bytes(size)));
+            out.push(Message::Binary(rng.bytes(size).into()));
         } else {
             out.push(Message::text("é".repeat(size / 2)));
         }
@@ -150,8 +150,8 @@ fn the_sync_driver_writes_large_messages_with_their_headers_in_one_vectored_writ
     // Room for both before a write is due.
     let config = WebSocketConfig::default().with_write_buffer_size(4 << 20);
     let mut ws = WebSocket::from_raw_socket(sink, Role::Server, config);
-    ws.write(Message::Binary(payload.clone())).unwrap();
-    ws.write(Message::Binary(payload.clone())).unwrap();
+    ws.write(Message::Binary(payload.clone().into())).unwrap();
+    ws.write(Message::Binary(payload.clone().into())).unwrap();
     ws.flush().unwrap();
     let sink = ws.get_ref();
     assert_eq!(sink.vectored_calls, 1, "one write for both messages");
@@ -160,4 +160,27 @@ fn the_sync_driver_writes_large_messages_with_their_headers_in_one_vectored_writ
     assert_eq!(&sink.data[..2], &[0x82, 127]);
     assert_eq!(&sink.data[10..10 + payload.len()], &payload[..]);
     assert_eq!(&sink.data[20 + payload.len()..], &payload[..]);
+}
+
+#[test]
+fn a_shared_payload_is_sent_without_a_copy_by_a_server_and_left_intact_by_a_client() {
+    let payload = ws_core::Bytes::from(Rng(7).bytes(100_000));
+    // Server: three connections, one payload; each queues it as it is.
+    for _ in 0..3 {
+        let mut server = Protocol::new(Role::Server, WebSocketConfig::default());
+        server.send_owned(Message::Binary(payload.clone())).unwrap();
+        let mut slices = [IoSlice::new(&[]); MAX_IO_SLICES];
+        let n = server.pending_output_vectored(&mut slices);
+        assert_eq!(n, 2, "header, then the payload itself");
+        assert_eq!(slices[1].as_ptr(), payload.as_ptr(), "not copied");
+    }
+    // Client: the payload is masked on the wire, never in the caller's copy.
+    let mut client = Protocol::new(Role::Client, WebSocketConfig::default());
+    let mut server = Protocol::new(Role::Server, WebSocketConfig::default());
+    let kept = payload.clone();
+    client.send_owned(Message::Binary(payload)).unwrap();
+    let mut rng = Rng(3);
+    pump(&mut client, &mut server, &mut rng, 5000);
+    assert_eq!(kept, ws_core::Bytes::from(Rng(7).bytes(100_000)));
+    assert_eq!(server.next_message().unwrap(), Some(Message::Binary(kept)));
 }

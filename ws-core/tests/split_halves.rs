@@ -98,7 +98,7 @@ fn timeouts_lose_no_byte_and_keep_the_order() {
         .into_iter()
         .map(|(h, p)| {
             assert_eq!(h.opcode, OpCode::Binary);
-            Message::Binary(p)
+            Message::Binary(p.into())
         })
         .collect();
     assert_eq!(got, messages);
@@ -134,7 +134,10 @@ fn a_broken_writer_is_reported_on_both_halves_after_what_arrived() {
     let (mut reader, writer) = server(Input(input)).split(Breaks { ok_bytes: 3 });
     // The pong fails after 3 bytes; the ping itself is still delivered, and
     // so are the messages that had already arrived with it.
-    assert_eq!(reader.read().unwrap(), Message::Ping(b"ping".to_vec()));
+    assert_eq!(
+        reader.read().unwrap(),
+        Message::Ping(b"ping".to_vec().into())
+    );
     assert_eq!(reader.read().unwrap(), Message::text("one"));
     assert_eq!(reader.read().unwrap(), Message::text("two"));
     // Then the read half reports the broken stream, and so does the writer,
@@ -190,7 +193,10 @@ fn the_read_half_does_not_wait_behind_a_large_write() {
         .recv_timeout(Duration::from_secs(30))
         .expect("the writer starts writing");
     // The read half still delivers both messages: it leaves the pong queued.
-    assert_eq!(reader.read().unwrap(), Message::Ping(b"hello?".to_vec()));
+    assert_eq!(
+        reader.read().unwrap(),
+        Message::Ping(b"hello?".to_vec().into())
+    );
     assert_eq!(reader.read().unwrap(), Message::text("after the ping"));
     // Let the writer go: it writes the big message, then the queued pong.
     *gate.0.lock().unwrap() = true;

@@ -28,16 +28,16 @@ fn messages(big: bool) -> Vec<Message> {
     };
     let mut msgs: Vec<Message> = sizes
         .iter()
-        .map(|&n| Message::Text(text_of_len(n)))
+        .map(|&n| Message::Text(text_of_len(n).into()))
         .collect();
-    msgs.insert(1, Message::Ping(b"first".to_vec()));
+    msgs.insert(1, Message::Ping(b"first".to_vec().into()));
     msgs.insert(
         3,
         Message::binary((0..3000u32).map(|i| (i * 31) as u8).collect::<Vec<_>>()),
     );
-    msgs.insert(5, Message::Ping(vec![]));
+    msgs.insert(5, Message::Ping(vec![].into()));
     msgs.insert(6, Message::binary(Vec::new()));
-    msgs.push(Message::Ping(vec![0xab; 125]));
+    msgs.push(Message::Ping((vec![0xab; 125]).into()));
     msgs.push(Message::binary(&b"\xff\x00tail"[..]));
     msgs
 }
@@ -253,7 +253,10 @@ fn ping_is_answered_before_read_returns() {
         let mut ws = WebSocket::from_raw_socket(a, role, WebSocketConfig::default());
         let m = common::mask_for(role);
         io::Write::write_all(&mut peer, &frame(true, 0, 0x9, m, b"are you there")).unwrap();
-        assert_eq!(ws.read().unwrap(), Message::Ping(b"are you there".to_vec()));
+        assert_eq!(
+            ws.read().unwrap(),
+            Message::Ping(b"are you there".to_vec().into())
+        );
         // Already on the wire, without any flush by the application.
         let frames = parse_frames(&peer.take_incoming());
         assert_eq!(frames.len(), 1);
@@ -310,7 +313,7 @@ fn pong_and_close_reply_survive_a_choking_writer() {
             matches!(end, Some(ws_core::Error::ConnectionClosed)),
             "{end:?}"
         );
-        assert_eq!(got[0], Message::Ping(b"ping!".to_vec()));
+        assert_eq!(got[0], Message::Ping(b"ping!".to_vec().into()));
         assert!(matches!(&got[1], Message::Close(Some(f)) if f.code == CloseCode::NORMAL));
         // Both answers, whole and in order, byte by byte through the choke.
         let frames = parse_frames(&peer.take_incoming());

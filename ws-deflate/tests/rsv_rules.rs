@@ -72,6 +72,6 @@ fn the_compressed_flag_is_per_message() {
     server.receive(&frame(0x80 | 0x2, &compressed));
     assert_eq!(
         server.next_message().unwrap(),
-        Some(Message::Binary(compressed.to_vec()))
+        Some(Message::Binary(compressed.to_vec().into()))
     );
 }

@@ -215,7 +215,7 @@ fn client_keeps_frames_that_came_with_the_response() {
     client_side.push_input(&chunk);
     let (mut ws, _) = hs.handshake().expect("valid 101");
     assert_eq!(client_side.unread(), 0);
-    assert_eq!(ws.read().unwrap(), Message::Ping(b"ping!".to_vec()));
+    assert_eq!(ws.read().unwrap(), Message::Ping(b"ping!".to_vec().into()));
     assert_eq!(ws.read().unwrap(), Message::text("hello client"));
     // The ping was answered with a masked pong.
     let out = client_side.take_output();

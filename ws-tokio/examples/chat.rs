@@ -35,7 +35,7 @@ async fn serve(listener: TcpListener, room: broadcast::Sender<String>) {
             loop {
                 match reader.recv().await {
                     Ok(Message::Text(line)) => {
-                        let _ = room.send(line);
+                        let _ = room.send(line.to_string());
                     }
                     Ok(_) => {}
                     Err(_) => break,

@@ -14,7 +14,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tokio::spawn(async move {
         let (tcp, _) = listener.accept().await?;
         let mut ws = ws_tokio::accept_async(tcp).await?;
-        ws.send(Message::Ping(b"hi".to_vec())).await?;
+        ws.send(Message::Ping(b"hi".to_vec().into())).await?;
         loop {
             match ws.recv().await {
                 Ok(m) if m.is_data() => ws.send(m).await?,
@@ -45,7 +45,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     while next < 1000 {
         match reader.recv().await? {
             Message::Binary(b) => {
-                assert_eq!(b, next.to_be_bytes());
+                assert_eq!(b[..], next.to_be_bytes());
                 next += 1;
             }
             Message::Ping(p) => println!(

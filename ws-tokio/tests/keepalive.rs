@@ -61,7 +61,7 @@ async fn a_peer_that_answers_stays_connected() {
     let quiet = tokio::time::timeout(Duration::from_millis(500), async {
         loop {
             match client.recv().await {
-                Ok(Message::Pong(p)) => assert_eq!(p, b"keepalive"),
+                Ok(Message::Pong(p)) => assert_eq!(&p[..], b"keepalive"),
                 other => return other,
             }
         }

@@ -2,7 +2,7 @@
 //! decoded size and UTF-8 checked as the bytes arrive (RFC 6455 §5.4, §8.1).
 
 use crate::mask::{apply_mask, extend_masked_at};
-use crate::{Message, ProtocolError};
+use crate::{Message, ProtocolError, Utf8Bytes};
 use ws_extensions::{ExtensionStack, MessageKind};
 
 /// Most bytes reserved up front for a frame whose length the peer announced:
@@ -137,20 +137,12 @@ impl Assembler {
                 if simdutf8::basic::from_utf8(&data[checked..]).is_err() {
                     return Err(ProtocolError::InvalidUtf8);
                 }
-                Ok(Message::Text(validated_text(data)))
+                // Every byte is validated now: the prefix up to
+                // `utf8_checked` piece by piece as it arrived (each check
+                // ending at a character boundary), the rest just above.
+                Ok(Message::Text(Utf8Bytes::from_validated(data.into())))
             }
-            _ => Ok(Message::Binary(data)),
+            _ => Ok(Message::Binary(data.into())),
         }
     }
-}
-
-/// Turns bytes already validated as UTF-8 into a `String` without
-/// validating them a second time (std's check costs 3-14x simdutf8's:
-/// `cargo bench -p benches --bench utf8`).
-fn validated_text(bytes: Vec<u8>) -> String {
-    debug_assert!(std::str::from_utf8(&bytes).is_ok());
-    // SAFETY: the only caller, `Assembler::finish`, has validated every byte:
-    // the prefix up to `utf8_checked` piece by piece as it arrived (each
-    // check ends at a character boundary), the rest just before the call.
-    unsafe { String::from_utf8_unchecked(bytes) }
 }

@@ -199,13 +199,14 @@ impl Protocol {
     ) -> Result<Option<Message>, ProtocolError> {
         match opcode {
             OpCode::Ping => {
+                let payload = bytes::Bytes::from(payload);
                 // After our Close, nothing but the peer's Close matters (§5.5.1).
                 if !self.close_sent {
                     self.pending_pong = Some(payload.clone());
                 }
                 Ok(Some(Message::Ping(payload)))
             }
-            OpCode::Pong => Ok(Some(Message::Pong(payload))),
+            OpCode::Pong => Ok(Some(Message::Pong(payload.into()))),
             OpCode::Close => {
                 let frame = CloseFrame::parse(&payload)?;
                 self.close_received = true;

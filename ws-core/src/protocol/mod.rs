@@ -52,7 +52,7 @@ pub struct Protocol {
     /// it (RFC 6455 §5.5.3 asks for an answer to the most recent one only).
     /// It becomes bytes when the stream has taken everything queued before
     /// it, or ahead of the next frame the application queues.
-    pending_pong: Option<Vec<u8>>,
+    pending_pong: Option<bytes::Bytes>,
     /// Queued output holds bytes the application asked for (messages, its
     /// own pings and Close) that it has not flushed yet.
     app_unflushed: bool,

@@ -4,6 +4,7 @@ use super::Protocol;
 use crate::header::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
 use crate::mask::{apply_mask, extend_masked};
 use crate::{Error, OpCode, Role, SendError};
+use bytes::Bytes;
 use ws_extensions::{MessageKind, Rsv};
 
 /// Payloads from this size on, given by value, are queued without a copy
@@ -13,7 +14,7 @@ const OWNED_MIN: usize = 16 << 10;
 /// A message payload, borrowed or given by value.
 pub(super) enum Payload<'a> {
     Borrowed(&'a [u8]),
-    Owned(Vec<u8>),
+    Owned(Bytes),
 }
 
 impl Payload<'_> {
@@ -66,7 +67,7 @@ impl Protocol {
             && encoded.len() <= frame_size
             && std::ptr::eq(encoded, payload.as_slice());
         if as_is {
-            if let Payload::Owned(mut bytes) = payload {
+            if let Payload::Owned(bytes) = payload {
                 let mask = self.role.mask_key();
                 let header = FrameHeader {
                     fin: true,
@@ -76,9 +77,22 @@ impl Protocol {
                     payload_len: bytes.len() as u64,
                 };
                 header.write_to(self.tx.reserve(MAX_HEADER_LEN, limit));
-                if let Some(key) = mask {
-                    apply_mask(&mut bytes, key, 0);
-                }
+                let bytes = match mask {
+                    // A server sends the payload as it is: shared, not copied.
+                    None => bytes,
+                    // A client masks it: in place if nobody else holds it.
+                    Some(key) => match bytes.try_into_mut() {
+                        Ok(mut unique) => {
+                            apply_mask(&mut unique, key, 0);
+                            unique.freeze()
+                        }
+                        Err(shared) => {
+                            let mut masked = Vec::with_capacity(shared.len());
+                            extend_masked(&mut masked, &shared, key);
+                            masked.into()
+                        }
+                    },
+                };
                 self.tx.push_owned(bytes);
                 self.app_unflushed = true;
                 self.data_messages += 1;

@@ -24,13 +24,13 @@ fn ping_is_answered_and_surfaced() {
     pump(&mut client, &mut server);
     assert_eq!(
         server.next_message().unwrap(),
-        Some(Message::Ping(b"hi".to_vec()))
+        Some(Message::Ping(b"hi".to_vec().into()))
     );
     assert!(server.wants_write());
     pump(&mut server, &mut client);
     assert_eq!(
         client.next_message().unwrap(),
-        Some(Message::Pong(b"hi".to_vec()))
+        Some(Message::Pong(b"hi".to_vec().into()))
     );
 }
 
@@ -45,7 +45,7 @@ fn only_the_latest_unsent_ping_is_answered() {
     pump(&mut server, &mut client);
     assert_eq!(
         client.next_message().unwrap(),
-        Some(Message::Pong(b"2".to_vec()))
+        Some(Message::Pong(b"2".to_vec().into()))
     );
     assert_eq!(client.next_message().unwrap(), None);
 }
