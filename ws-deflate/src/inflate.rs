@@ -8,11 +8,12 @@
 //! Peers send both forms, with and without that octet. Bytes after the end
 //! of a DEFLATE stream start a new stream; with context takeover, the new
 //! stream refers back to the same window as if the stream had not ended.
-//! zlib forgets its window when a stream is restarted, so the decoder keeps
-//! its own copy of the last window-size bytes it produced ([`History`]).
+//! zlib forgets its window when a stream is restarted, so the decoder reads
+//! it out first and hands it back as the new stream's dictionary
+//! ([`RawInflate::window`]).
 
 use crate::params::NAME;
-use flate2::{Decompress, FlushDecompress, Status};
+use crate::raw_inflate::{Progress, RawInflate};
 use ws_extensions::ExtensionError;
 
 /// The empty stored block that ends a sync flush; removed by the sender and
@@ -30,11 +31,9 @@ pub(crate) struct Inflater {
     /// The window carries over from one message to the next.
     takeover: bool,
     /// Allocated on the first compressed message.
-    zlib: Option<Decompress>,
+    zlib: Option<RawInflate>,
     /// The current DEFLATE stream ended (BFINAL) and nothing followed yet.
     ended: bool,
-    /// The last `1 << bits` bytes produced: the window to restart with.
-    history: History,
 }
 
 impl Inflater {
@@ -44,7 +43,6 @@ impl Inflater {
             takeover,
             zlib: None,
             ended: false,
-            history: History::default(),
         }
     }
 
@@ -57,23 +55,18 @@ impl Inflater {
         out: &mut Vec<u8>,
         max_len: usize,
     ) -> Result<(), ExtensionError> {
-        let start = out.len();
-        self.inflate(input, out, start, max_len)?;
+        self.inflate(input, out, max_len)?;
         if fin && !self.ended {
             // §7.2.2: append the tail the sender removed. A stream that ended
             // with BFINAL and nothing after it needs no tail: it is complete.
-            self.inflate(&TAIL, out, start, max_len)?;
+            self.inflate(&TAIL, out, max_len)?;
         }
-        let window = 1usize << self.bits;
         if fin && !self.takeover {
             // §7.2.3.2 (no context takeover): the next message starts afresh.
             if let Some(zlib) = &mut self.zlib {
-                zlib.reset(false);
+                zlib.reset();
             }
             self.ended = false;
-            self.history = History::default();
-        } else {
-            self.history.push(&out[start..], window);
         }
         Ok(())
     }
@@ -82,7 +75,6 @@ impl Inflater {
         &mut self,
         input: &[u8],
         out: &mut Vec<u8>,
-        start: usize,
         max_len: usize,
     ) -> Result<(), ExtensionError> {
         let mut consumed = 0;
@@ -91,7 +83,7 @@ impl Inflater {
                 if consumed == input.len() {
                     return Ok(());
                 }
-                self.restart(&out[start..])?;
+                self.restart()?;
             }
             if out.len() == out.capacity() {
                 if out.len() >= max_len.saturating_add(1) {
@@ -104,13 +96,13 @@ impl Inflater {
                     .min(max_len.saturating_add(1));
                 out.reserve_exact(target - out.len());
             }
-            let bits = self.bits;
-            let zlib = self
-                .zlib
-                .get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
-            let before_in = zlib.total_in();
-            let result = zlib.decompress_vec(&input[consumed..], out, FlushDecompress::Sync);
-            consumed += (zlib.total_in() - before_in) as usize;
+            let zlib = match &mut self.zlib {
+                Some(zlib) => zlib,
+                None => self
+                    .zlib
+                    .insert(RawInflate::new(self.bits).map_err(invalid)?),
+            };
+            let result = zlib.inflate(&input[consumed..], out);
             // Checked before the result: corrupt data can fill the output
             // up to the byte past the limit and only then fail.
             if out.len() > max_len {
@@ -119,9 +111,11 @@ impl Inflater {
                 out.truncate(max_len);
                 return Err(ExtensionError::MessageTooLarge { limit: max_len });
             }
-            match result.map_err(invalid)? {
-                Status::StreamEnd => self.ended = true,
-                Status::Ok | Status::BufError => {
+            let (n, progress) = result.map_err(invalid)?;
+            consumed += n;
+            match progress {
+                Progress::StreamEnd => self.ended = true,
+                Progress::Ok => {
                     if consumed == input.len() && out.len() < out.capacity() {
                         return Ok(());
                     }
@@ -131,19 +125,16 @@ impl Inflater {
     }
 
     /// Starts a new DEFLATE stream after one that ended with BFINAL, with the
-    /// window as it stood: the bytes kept from earlier pieces, then `recent`
-    /// (what this piece produced so far).
-    fn restart(&mut self, recent: &[u8]) -> Result<(), ExtensionError> {
+    /// window as it stood.
+    fn restart(&mut self) -> Result<(), ExtensionError> {
         self.ended = false;
-        let bits = self.bits;
-        let zlib = self
-            .zlib
-            .get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
-        zlib.reset(false);
-        let window = 1usize << self.bits;
-        let dictionary = self.history.window_with(recent, window);
-        if !dictionary.is_empty() {
-            zlib.set_dictionary(&dictionary).map_err(invalid)?;
+        let Some(zlib) = &mut self.zlib else {
+            return Ok(());
+        };
+        let window = zlib.window();
+        zlib.reset();
+        if !window.is_empty() {
+            zlib.set_dictionary(&window).map_err(invalid)?;
         }
         Ok(())
     }
@@ -153,69 +144,5 @@ fn invalid(e: impl std::error::Error + Send + Sync + 'static) -> ExtensionError 
     ExtensionError::InvalidPayload {
         extension: NAME.to_owned(),
         source: Box::new(e),
-    }
-}
-
-/// The last bytes a decoder produced, at most one window: a ring that fills
-/// up, then overwrites its oldest byte. Nothing is zeroed or moved per push.
-#[derive(Default)]
-struct History {
-    bytes: Vec<u8>,
-    /// Once full, where the oldest byte is (the next one to overwrite).
-    oldest: usize,
-}
-
-impl History {
-    fn push(&mut self, new: &[u8], window: usize) {
-        if new.len() >= window {
-            self.bytes.clear();
-            self.bytes.extend_from_slice(&new[new.len() - window..]);
-            self.oldest = 0;
-            return;
-        }
-        let fits = (window - self.bytes.len()).min(new.len());
-        self.bytes.extend_from_slice(&new[..fits]);
-        let mut rest = &new[fits..];
-        // Full: overwrite from the oldest byte on, wrapping at most once
-        // (`rest` is shorter than the window).
-        while !rest.is_empty() {
-            let n = rest.len().min(window - self.oldest);
-            self.bytes[self.oldest..self.oldest + n].copy_from_slice(&rest[..n]);
-            self.oldest = (self.oldest + n) % window;
-            rest = &rest[n..];
-        }
-    }
-
-    /// The last `window` bytes of this history followed by `recent`, in order.
-    fn window_with(&self, recent: &[u8], window: usize) -> Vec<u8> {
-        let (newer, older) = self.bytes.split_at(self.oldest);
-        let mut all = Vec::with_capacity(self.bytes.len() + recent.len());
-        all.extend_from_slice(older);
-        all.extend_from_slice(newer);
-        all.extend_from_slice(recent);
-        let keep = all.len().min(window);
-        all.drain(..all.len() - keep);
-        all
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::History;
-
-    #[test]
-    fn history_keeps_the_last_window_in_order() {
-        let mut h = History::default();
-        let mut all = Vec::new();
-        for (i, n) in [3usize, 5, 1, 7, 0, 16, 2, 9].into_iter().enumerate() {
-            let piece: Vec<u8> = (0..n).map(|j| (i * 31 + j) as u8).collect();
-            h.push(&piece, 8);
-            all.extend_from_slice(&piece);
-            let expect = &all[all.len().saturating_sub(8)..];
-            assert_eq!(h.window_with(&[], 8), expect, "after piece {i}");
-        }
-        let mut expect = all[all.len() - 5..].to_vec();
-        expect.extend_from_slice(b"abc");
-        assert_eq!(h.window_with(b"abc", 8), expect);
     }
 }

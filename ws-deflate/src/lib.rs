@@ -40,6 +40,7 @@ mod codec;
 mod config;
 mod inflate;
 mod params;
+mod raw_inflate;
 
 pub use codec::PerMessageDeflate;
 pub use config::DeflateConfig;
