@@ -6,8 +6,11 @@
 //!
 //! - `<payload>`: `json` ([`json_payload`]: records with the same keys and
 //!   varying ids, timestamps, amounts and hex tokens; compresses to 16–20%
-//!   with context takeover, 16–40% without) or `random` ([`random_payload`]:
-//!   incompressible xorshift bytes).
+//!   with context takeover, 16–40% without), `random` ([`random_payload`]:
+//!   incompressible xorshift bytes) or `repeating` (text of a short
+//!   repeating pattern that compresses about 1000:1: the case where the
+//!   decoded message is 1000 times what arrived, so the cost of growing
+//!   the message buffer, not zlib, is what shows).
 //! - `<takeover>`: `takeover` (the default: both compressors keep their
 //!   window from one message to the next) or `no_takeover`
 //!   (`server_no_context_takeover` and `client_no_context_takeover` on both
@@ -68,15 +71,17 @@ const POOL_BYTES: usize = 256 << 10;
 enum Payload {
     Json,
     Random,
+    Repeating,
 }
 
 impl Payload {
-    const ALL: [Payload; 2] = [Payload::Json, Payload::Random];
+    const ALL: [Payload; 3] = [Payload::Json, Payload::Random, Payload::Repeating];
 
     fn name(self) -> &'static str {
         match self {
             Payload::Json => "json",
             Payload::Random => "random",
+            Payload::Repeating => "repeating",
         }
     }
 
@@ -87,6 +92,14 @@ impl Payload {
             .map(|seed| match self {
                 Payload::Json => Message::text(json_payload(size, seed)),
                 Payload::Random => Message::binary(random_payload(size, seed)),
+                Payload::Repeating => Message::text(
+                    format!("websocket echo {seed} 0123456789 ")
+                        .bytes()
+                        .cycle()
+                        .take(size)
+                        .map(char::from)
+                        .collect::<String>(),
+                ),
             })
             .collect()
     }

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The echo load run behind the README's table: builds the echo servers and
+# the load generator (release), runs every case ROUNDS times (interleaved),
+# and writes benches/echo-load.{jsonl,md,svg}.
+#
+#   benches/echo-load.sh [ROUNDS] [SECONDS]     # default: 7 rounds of 1 s
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS="${1:-7}"
+SECS="${2:-1}"
+cargo build --release -p benches --example echo_server --example echo_load
+target/release/examples/echo_load --rounds "$ROUNDS" --secs "$SECS" \
+    --json benches/echo-load.jsonl
+python3 benches/echo-report.py benches/echo-load.jsonl --svg benches/echo-load.svg \
+    | tee benches/echo-load.md
