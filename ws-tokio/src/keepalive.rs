@@ -8,6 +8,10 @@ use std::task::{Context, Poll, Waker};
 use tokio::time::{Instant, Sleep};
 use ws_core::{Error, Protocol};
 
+/// How often, in parts of the keepalive interval, the timer looks at the
+/// engine while traffic flows (between two looks nothing reads the clock).
+const CHECK_FRACTION: u32 = 4;
+
 /// One timer per connection, allocated the first time keepalive needs it.
 #[derive(Debug, Default)]
 pub(crate) struct Timer {
@@ -27,13 +31,37 @@ impl Timer {
         protocol: &mut Protocol,
         cx: &mut Context<'_>,
     ) -> Result<(), Error> {
+        // Armed, not due, and it will wake this task: the engine has nothing
+        // to do before it fires (activity only moves its deadlines later),
+        // so neither it nor the clock is consulted. Activity is then noted
+        // when the timer fires, which `CHECK_FRACTION` keeps close enough.
+        if let Some(sleep) = &self.sleep {
+            if !sleep.is_elapsed()
+                && self
+                    .armed_for
+                    .as_ref()
+                    .is_some_and(|w| w.will_wake(cx.waker()))
+            {
+                return Ok(());
+            }
+        }
         loop {
-            let Some(next) = protocol.poll_keepalive(std::time::Instant::now())? else {
+            let now = std::time::Instant::now();
+            let Some(next) = protocol.poll_keepalive(now)? else {
                 self.sleep = None;
                 self.armed_for = None;
                 return Ok(());
             };
-            let next = Instant::from_std(next);
+            // Look again a fraction of the interval from now at the latest:
+            // activity between two looks is dated to the second one, so a
+            // ping goes out at most interval / CHECK_FRACTION late.
+            let check = protocol
+                .config()
+                .keepalive
+                .map(|k| k.interval / CHECK_FRACTION)
+                .filter(|step| !step.is_zero())
+                .map(|step| now + step);
+            let next = Instant::from_std(check.map_or(next, |c| next.min(c)));
             match &mut self.sleep {
                 // A later deadline than the armed one: let that one fire
                 // first and re-arm then, instead of moving the timer on
