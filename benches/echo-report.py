@@ -4,9 +4,10 @@
 
     python3 benches/echo-report.py results.jsonl --svg benches/echo-load.svg
 
-Each figure is the median over the run's rounds. The table gives the
-server's CPU time per echoed message (lower is better) and, in brackets,
-messages per second; then the ratios the speed issue asks about.
+Three tables: the server's CPU time per echoed message (lower is better),
+as the median over the run's rounds and as the best round (the least
+disturbed by a shared machine), and messages per second; then the ratios
+the speed issue asks about, on both statistics. The chart shows medians.
 """
 
 import argparse
@@ -40,6 +41,7 @@ def load(path):
             rs = impls[imp]
             medians[case][imp] = {
                 "us": statistics.median(r["server_us_per_msg"] for r in rs),
+                "best": min(r["server_us_per_msg"] for r in rs),
                 "rate": statistics.median(r["msgs_per_s"] for r in rs),
                 "rounds": len(rs),
             }
@@ -48,19 +50,23 @@ def load(path):
 
 def table(medians):
     impls = [i for i in ORDER if any(i in m for m in medians.values())]
-    out = ["| case | " + " | ".join(impls) + " |", "|---|" + "---:|" * len(impls)]
-    for case, m in medians.items():
-        cells = []
-        for imp in impls:
-            if imp in m:
-                cells.append(f"{m[imp]['us']:.2f} ({m[imp]['rate'] / 1000:.1f}k/s)")
-            else:
-                cells.append("–")
-        out.append(f"| {case} | " + " | ".join(cells) + " |")
     rounds = max(v["rounds"] for m in medians.values() for v in m.values())
-    out.append("")
-    out.append(f"Server CPU µs per echoed message, median of {rounds} interleaved rounds (messages per second in brackets).")
-    return "\n".join(out)
+
+    def one(title, cell):
+        out = [title, "", "| case | " + " | ".join(impls) + " |", "|---|" + "---:|" * len(impls)]
+        for case, m in medians.items():
+            cells = [cell(m[imp]) if imp in m else "–" for imp in impls]
+            out.append(f"| {case} | " + " | ".join(cells) + " |")
+        return "\n".join(out)
+
+    return "\n\n".join([
+        one(f"Server CPU µs per echoed message, median of {rounds} interleaved rounds (lower is better):",
+            lambda v: f"{v['us']:.2f}"),
+        one(f"Server CPU µs per echoed message, best of the {rounds} rounds (the least disturbed):",
+            lambda v: f"{v['best']:.2f}"),
+        one(f"Echoed messages per second, median of {rounds} rounds:",
+            lambda v: f"{v['rate'] / 1000:.1f}k"),
+    ])
 
 
 def ratios(medians):
@@ -75,8 +81,13 @@ def ratios(medians):
             return
         best = min(present, key=lambda r: m[r]["us"])
         x = m[ours]["us"] / m[best]["us"]
-        verdict = "meets" if x <= target else "misses"
-        lines.append(f"- {case}: {ours} / {best} = {x:.2f} ({what} ≤ {target}: {verdict})")
+        best_b = min(present, key=lambda r: m[r]["best"])
+        y = m[ours]["best"] / m[best_b]["best"]
+        verdict = lambda v: "meets" if v <= target else "misses"
+        lines.append(
+            f"- {case}: {ours} / {best} = {x:.2f} on medians ({verdict(x)}), "
+            f"{ours} / {best_b} = {y:.2f} on best rounds ({verdict(y)}); {what} ≤ {target}"
+        )
 
     for case in ["100x20B", "500x20B", "100x1KiB"]:
         ratio(case, "ours-async", ["fastwebsockets", "sockudo-ws"], 1.1, "target")
@@ -99,7 +110,7 @@ def svg(medians, path):
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="11">',
         f'<rect width="{width}" height="{height}" fill="white"/>',
-        f'<text x="10" y="20" font-size="14" font-weight="bold">Echo load: server CPU per message (lower is better; bars relative to the slowest in each case)</text>',
+        f'<text x="10" y="20" font-size="14" font-weight="bold">Echo load: server CPU per message, median of the rounds (lower is better; bars relative to the slowest in each case)</text>',
     ]
     y = 40
     for case, m in medians.items():
