@@ -228,16 +228,25 @@ fn tungstenite_echo(mut tcp: TcpStream) {
 }
 
 async fn tokio_tungstenite_echo(mut tcp: tokio::net::TcpStream) {
-    use futures_util::{FutureExt, SinkExt, StreamExt};
     use tokio_tungstenite::tungstenite::protocol::Role;
     if upgrade_async(&mut tcp, |_| String::new()).await.is_none() {
         return;
     }
-    let mut ws = tokio_tungstenite::WebSocketStream::from_raw_socket(tcp, Role::Server, None).await;
+    let ws = tokio_tungstenite::WebSocketStream::from_raw_socket(tcp, Role::Server, None).await;
+    batch_echo(ws, |m| m.is_text() || m.is_binary()).await;
+}
+
+/// The batching echo of a `Stream + Sink` library: answer what arrived,
+/// then everything already buffered (`now_or_never`), then flush once.
+async fn batch_echo<W, M, E>(mut ws: W, is_data: fn(&M) -> bool)
+where
+    W: futures_util::Stream<Item = Result<M, E>> + futures_util::Sink<M> + Unpin,
+{
+    use futures_util::{FutureExt, SinkExt, StreamExt};
     while let Some(Ok(m)) = ws.next().await {
         let mut next = Some(m);
         while let Some(m) = next {
-            if (m.is_text() || m.is_binary()) && ws.feed(m).await.is_err() {
+            if is_data(&m) && ws.feed(m).await.is_err() {
                 return;
             }
             next = match ws.next().now_or_never() {
@@ -267,7 +276,6 @@ async fn fastwebsockets_echo(mut tcp: tokio::net::TcpStream) {
 }
 
 async fn sockudo_echo(mut tcp: tokio::net::TcpStream, deflate: bool) {
-    use futures_util::{FutureExt, SinkExt, StreamExt};
     use sockudo_ws::deflate::{negotiate_server_deflate, DeflateConfig};
     use sockudo_ws::{Config, Message};
     let mut agreed = None;
@@ -292,34 +300,13 @@ async fn sockudo_echo(mut tcp: tokio::net::TcpStream, deflate: bool) {
     if answered.is_none() {
         return;
     }
-    macro_rules! echo {
-        ($ws:expr) => {{
-            let mut ws = $ws;
-            while let Some(Ok(m)) = ws.next().await {
-                let mut next = Some(m);
-                while let Some(m) = next {
-                    if matches!(m, Message::Text(_) | Message::Binary(_))
-                        && ws.feed(m).await.is_err()
-                    {
-                        return;
-                    }
-                    next = match ws.next().now_or_never() {
-                        Some(Some(Ok(m))) => Some(m),
-                        Some(_) => return,
-                        None => None,
-                    };
-                }
-                if ws.flush().await.is_err() {
-                    return;
-                }
-            }
-        }};
-    }
+    let is_data: fn(&Message) -> bool = |m| matches!(m, Message::Text(_) | Message::Binary(_));
     let config = Config::builder().max_payload_length(64 << 20).build();
     match agreed {
-        Some(deflate) => echo!(sockudo_ws::CompressedWebSocketStream::server(
-            tcp, config, deflate
-        )),
-        None => echo!(sockudo_ws::WebSocketStream::server(tcp, config)),
+        Some(deflate) => {
+            let ws = sockudo_ws::CompressedWebSocketStream::server(tcp, config, deflate);
+            batch_echo(ws, is_data).await
+        }
+        None => batch_echo(sockudo_ws::WebSocketStream::server(tcp, config), is_data).await,
     }
 }

@@ -217,13 +217,7 @@ impl Protocol {
             Message::Binary(b) | Message::Ping(b) | Message::Pong(b) => b.len(),
             Message::Close(_) => return Ok(()),
         };
-        let frame_size = self
-            .config
-            .max_outgoing_frame_size
-            .unwrap_or(usize::MAX)
-            .max(1);
-        let frames = 1 + len / frame_size;
-        self.check_can_send(len.saturating_add(frames * crate::header::MAX_HEADER_LEN))
+        self.check_data_room(len)
     }
 
     /// True if there are bytes to write (including a queued pong).

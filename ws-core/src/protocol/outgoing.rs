@@ -43,14 +43,8 @@ impl Protocol {
         kind: MessageKind,
         payload: Payload<'_>,
     ) -> Result<(), Error> {
-        let len = payload.as_slice().len();
-        let frame_size = self
-            .config
-            .max_outgoing_frame_size
-            .unwrap_or(usize::MAX)
-            .max(1);
-        let frames = 1 + len / frame_size;
-        self.check_can_send(len.saturating_add(frames * MAX_HEADER_LEN))?;
+        self.check_data_room(payload.as_slice().len())?;
+        let frame_size = self.outgoing_frame_size();
         self.serialize_pending_pong();
         let (encoded, rsv) = self
             .extensions
@@ -140,6 +134,21 @@ impl Protocol {
             return Err(SendError::ControlPayloadTooLong(payload.len()).into());
         }
         self.check_can_send(payload.len() + MAX_HEADER_LEN)
+    }
+
+    /// The largest frame payload to send (`max_outgoing_frame_size`).
+    fn outgoing_frame_size(&self) -> usize {
+        self.config
+            .max_outgoing_frame_size
+            .unwrap_or(usize::MAX)
+            .max(1)
+    }
+
+    /// May the application queue a data message of `len` payload bytes
+    /// (its frames' headers included)?
+    pub(super) fn check_data_room(&self, len: usize) -> Result<(), Error> {
+        let frames = 1 + len / self.outgoing_frame_size();
+        self.check_can_send(len.saturating_add(frames * MAX_HEADER_LEN))
     }
 
     /// May the application queue `bytes` more?
