@@ -24,7 +24,7 @@ fn main() {
     let deflate = args.iter().any(|a| a == "--deflate");
     if let Some(i) = args.iter().position(|a| a == "--cpu") {
         let cpu: usize = args[i + 1].parse().expect("--cpu N");
-        pin_to_cpu(cpu);
+        benches::pin_to_cpu(cpu);
     }
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     println!("listening on {}", listener.local_addr().unwrap());
@@ -43,22 +43,6 @@ fn main() {
         _ => {
             eprintln!("usage: echo_server IMPL [--deflate] [--cpu N] (IMPL {imp:?} unknown or without compression)");
             std::process::exit(2);
-        }
-    }
-}
-
-/// Pins this process (and the threads it will start) to one CPU.
-fn pin_to_cpu(cpu: usize) {
-    // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET and
-    // sched_setaffinity only read and write that local set.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(cpu, &mut set);
-        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
-            eprintln!(
-                "sched_setaffinity({cpu}) failed: {}",
-                std::io::Error::last_os_error()
-            );
         }
     }
 }
