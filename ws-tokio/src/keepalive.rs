@@ -65,16 +65,10 @@ impl Timer {
             match &mut self.sleep {
                 // A later deadline than the armed one: let that one fire
                 // first and re-arm then, instead of moving the timer on
-                // every read (activity pushes the deadline out all the time).
-                Some(sleep) if sleep.deadline() <= next && !sleep.is_elapsed() => {
-                    if self
-                        .armed_for
-                        .as_ref()
-                        .is_some_and(|w| w.will_wake(cx.waker()))
-                    {
-                        return Ok(());
-                    }
-                }
+                // every read (activity pushes the deadline out all the time);
+                // it is polled below with this task's waker (the same waker
+                // returned at the top).
+                Some(sleep) if sleep.deadline() <= next && !sleep.is_elapsed() => {}
                 Some(sleep) => sleep.as_mut().reset(next),
                 None => self.sleep = Some(Box::pin(tokio::time::sleep_until(next))),
             }
