@@ -9,11 +9,15 @@ FLAGS set permessage-deflate parameters (RFC 7692 §7.1) on this side:
   --snct (server_no_context_takeover)  --cnct (client_no_context_takeover)
   --smwb N (server_max_window_bits)    --cmwb N (client_max_window_bits; as a
   client, 0 offers the parameter without a value)
+
+TLS: the server with --tls CERT_PEM KEY_PEM serves wss://; the client
+trusts the CA in --ca CA_PEM for a wss:// URL.
 """
 import argparse
 import asyncio
 import os
 import random
+import ssl
 import sys
 
 from websockets.asyncio.server import serve
@@ -43,6 +47,8 @@ def args():
     p.add_argument("--cnct", action="store_true")
     p.add_argument("--smwb", type=int)
     p.add_argument("--cmwb", type=int)
+    p.add_argument("--tls", nargs=2, metavar=("CERT_PEM", "KEY_PEM"))
+    p.add_argument("--ca", metavar="CA_PEM")
     return p.parse_args()
 
 
@@ -58,7 +64,12 @@ async def run_server(a):
         async for message in ws:
             await ws.send(message)
 
-    async with serve(echo, "127.0.0.1", 0, extensions=[factory], compression=None, max_size=None) as server:
+    tls = None
+    if a.tls:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(*a.tls)
+
+    async with serve(echo, "127.0.0.1", 0, extensions=[factory], compression=None, max_size=None, ssl=tls) as server:
         port = server.sockets[0].getsockname()[1]
         print(f"port {port}", flush=True)
         await asyncio.get_running_loop().create_future()
@@ -72,8 +83,11 @@ def run_client(a):
         server_max_window_bits=a.smwb,
         client_max_window_bits=cmwb,
     )
-    with connect(a.url, extensions=[factory], compression=None, max_size=None) as ws:
+    tls = ssl.create_default_context(cafile=a.ca) if a.ca else None
+    with connect(a.url, extensions=[factory], compression=None, max_size=None, ssl=tls) as ws:
         print("negotiated:", ws.response.headers.get("Sec-WebSocket-Extensions"))
+        if tls is not None:
+            print("tls:", ws.socket.version())
         count = 0
         for message in payloads():
             ws.send(message)

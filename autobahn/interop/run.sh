@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Interop with Python `websockets` (pinned in requirements.txt), compression on:
 # our client against its server and its client against our server, for each
-# parameter set below, with the sync driver and with the async (tokio) one. Every message (text and binary, 0 B to 1 MiB) must echo
-# byte-exact and the agreed Sec-WebSocket-Extensions must carry the parameters.
+# parameter set below, with the sync driver and with the async (tokio) one,
+# over ws:// and (two of the sets) over wss://. Every message (text and
+# binary, 0 B to 1 MiB) must echo byte-exact and the agreed
+# Sec-WebSocket-Extensions must carry the parameters.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -44,22 +46,29 @@ SCENARIOS=(
   "all|--snct --cnct --smwb 9 --cmwb 9|--snct --cnct --smwb 9 --cmwb 9|server_no_context_takeover client_no_context_takeover server_max_window_bits=9 client_max_window_bits=9"
 )
 
-for driver in sync async; do
-for scenario in "${SCENARIOS[@]}"; do
-    IFS='|' read -r name ours theirs want <<<"$scenario"
-    [ "$driver" = async ] && ours="$ours --async"
-    name="$driver-$name"
+# One scenario in both directions: our client against a websockets server,
+# a websockets client against our server. With TLS=1, over wss:// with the
+# certificate made for this run.
+run_pair() { # name | our flags | python flags | wanted substrings
+    local name="$1" ours="$2" theirs="$3" want="$4" scheme=ws our_tls="" py_tls=""
     read -r -a want_list <<<"$want"
+    if [ "${TLS:-0}" = 1 ]; then
+        scheme=wss
+        our_tls="--ca $PKI/ca.pem"; our_server_tls="--tls $PKI/cert.pem $PKI/key.pem"
+        py_tls="--ca $PKI/ca.pem"; py_server_tls="--tls $PKI/cert.pem $PKI/key.pem"
+    else
+        our_server_tls=""; py_server_tls=""
+    fi
 
     # Our client -> websockets server.
-    log="$WORK/$name-python-server.log"
+    local log="$WORK/$name-python-server.log"
     # shellcheck disable=SC2086
-    "$PY" "$HERE/peer.py" server $theirs >"$log" 2>&1 &
+    "$PY" "$HERE/peer.py" server $theirs $py_server_tls >"$log" 2>&1 &
     PIDS+=($!)
     wait_for "$log" "^port "
-    port=$(sed -n 's/^port //p' "$log")
+    local port; port=$(sed -n 's/^port //p' "$log")
     # shellcheck disable=SC2086
-    timeout 120 "$BIN" client "ws://127.0.0.1:$port/" $ours >"$WORK/$name-our-client.log" 2>&1 \
+    timeout 120 "$BIN" client "$scheme://localhost:$port/" $ours $our_tls >"$WORK/$name-our-client.log" 2>&1 \
         || { echo "FAIL: our client ($name)"; cat "$WORK/$name-our-client.log" "$log"; exit 1; }
     expect "$WORK/$name-our-client.log" "${want_list[@]}"
     echo "ok  our client  <-> websockets server  [$name]: $(grep '^negotiated' "$WORK/$name-our-client.log")"
@@ -67,17 +76,40 @@ for scenario in "${SCENARIOS[@]}"; do
     # websockets client -> our server.
     log="$WORK/$name-our-server.log"
     # shellcheck disable=SC2086
-    "$BIN" server 127.0.0.1:0 $ours >"$log" 2>&1 &
+    "$BIN" server 127.0.0.1:0 $ours $our_server_tls >"$log" 2>&1 &
     PIDS+=($!)
     wait_for "$log" "^listening on "
-    addr=$(sed -n 's/^listening on //p' "$log")
+    port=$(sed -n 's/^listening on .*://p' "$log")
     # Python's client asks for client_max_window_bits without a value by default (0 here).
-    theirs_client="$theirs"; [[ "$theirs" == *--cmwb* ]] || theirs_client="$theirs --cmwb 0"
+    local theirs_client="$theirs"; [[ "$theirs" == *--cmwb* ]] || theirs_client="$theirs --cmwb 0"
     # shellcheck disable=SC2086
-    timeout 120 "$PY" "$HERE/peer.py" client "ws://$addr/" $theirs_client >"$WORK/$name-python-client.log" 2>&1 \
+    timeout 120 "$PY" "$HERE/peer.py" client "$scheme://localhost:$port/" $theirs_client $py_tls >"$WORK/$name-python-client.log" 2>&1 \
         || { echo "FAIL: websockets client ($name)"; cat "$WORK/$name-python-client.log" "$log"; exit 1; }
     expect "$WORK/$name-python-client.log" "${want_list[@]}"
     echo "ok  websockets client <-> our server   [$name]: $(grep '^negotiated' "$WORK/$name-python-client.log")"
+    if [ "${TLS:-0}" = 1 ]; then
+        grep -q "^tls: on" "$WORK/$name-our-client.log" || { echo "FAIL: our client did not use TLS"; exit 1; }
+        grep -q "^tls: TLS" "$WORK/$name-python-client.log" || { echo "FAIL: websockets client did not use TLS"; exit 1; }
+    fi
+}
+
+for driver in sync async; do
+    for scenario in "${SCENARIOS[@]}"; do
+        IFS='|' read -r name ours theirs want <<<"$scenario"
+        [ "$driver" = async ] && ours="$ours --async"
+        run_pair "$driver-$name" "$ours" "$theirs" "$want"
+    done
 done
+
+# wss://: a CA and a certificate for localhost made for this run, then the
+# default and the all-parameters scenario over TLS, both drivers.
+PKI="$WORK/pki"
+"$BIN" cert "$PKI" >/dev/null
+for driver in sync async; do
+    for scenario in "${SCENARIOS[0]}" "${SCENARIOS[4]}"; do
+        IFS='|' read -r name ours theirs want <<<"$scenario"
+        [ "$driver" = async ] && ours="$ours --async"
+        TLS=1 run_pair "wss-$driver-$name" "$ours" "$theirs" "$want"
+    done
 done
 echo "interop: all scenarios passed"

@@ -27,6 +27,10 @@
 //! do the same over a tokio `TcpStream` and return a [`WebSocketStream`];
 //! [`client_async`] runs the handshake over any async stream.
 //!
+//! `wss://` URLs work with the `rustls` or the `native-tls` feature on, in
+//! both drivers; a [`Connector`] brings your own TLS configuration (see
+//! [`tls`]).
+//!
 //! [`client`] runs the handshake over a stream you already have (a TLS
 //! stream, a Unix socket, an in-memory pipe); anything that converts into a
 //! request works: `&str`, [`http::Uri`], or an [`http::Request`] with your own
@@ -34,12 +38,22 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
+use std::time::{Duration, Instant};
 
+pub mod tls;
+#[cfg(feature = "tokio")]
+mod tls_tokio;
+
+pub use tls::{Connector, MaybeTlsStream};
+#[cfg(feature = "tokio")]
+pub use tls_tokio::AsyncMaybeTlsStream;
 pub use ws_core::{CloseCode, CloseFrame, Error as WsError, Message, WebSocket, WebSocketConfig};
 pub use ws_deflate::DeflateConfig;
 pub use ws_handshake::http;
 pub use ws_handshake::ws_extensions;
 pub use ws_handshake::{ClientConfig, ClientHandshake, HandshakeError, IntoClientRequest};
+/// Why the opening handshake failed: the source of [`Error::Handshake`].
+pub use ws_handshake::Error as UpgradeError;
 #[cfg(feature = "tokio")]
 pub use ws_tokio::{client_async, client_async_with_config, WebSocketStream, WsReader, WsWriter};
 
@@ -62,51 +76,114 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The TLS handshake failed: a certificate that did not verify, a name
+    /// the certificate does not carry, an alert from the server.
+    #[error("TLS handshake with {host} failed")]
+    Tls {
+        /// The host the certificate was checked against.
+        host: String,
+        /// The TLS library's error (`rustls::Error`, `native_tls::Error`;
+        /// downcast to inspect it), or the I/O error that cut the
+        /// handshake short.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The opening handshake failed.
     #[error("WebSocket handshake failed")]
-    Handshake(#[source] ws_handshake::Error),
+    Handshake(#[source] UpgradeError),
 }
 
-/// Connects over TCP to a `ws://` URL (or request) and runs the handshake.
-pub fn connect(request: impl IntoClientRequest) -> Result<(WebSocket<TcpStream>, Response), Error> {
-    connect_with_config(request, ClientConfig::default())
+/// Connects over TCP to a `ws://` or `wss://` URL (or request) and runs
+/// the handshake; `wss://` needs the `rustls` or the `native-tls` feature
+/// (see [`tls`]).
+pub fn connect(
+    request: impl IntoClientRequest,
+) -> Result<(WebSocket<MaybeTlsStream<TcpStream>>, Response), Error> {
+    connect_tls_with_config(request, ClientConfig::default(), None)
 }
 
-/// The host and port a `ws://` request goes to.
-fn target(request: &http::Request<()>) -> Result<(&str, u16), Error> {
+/// Where a request goes: host, port, and whether TLS is on.
+fn target(request: &http::Request<()>) -> Result<(&str, u16, bool), Error> {
     let uri = request.uri();
-    let port = match uri.scheme_str() {
-        Some("ws") => uri.port_u16().unwrap_or(80),
-        Some("wss") => return Err(Error::Url("wss:// needs TLS, which this build has not")),
-        _ => return Err(Error::Url("scheme must be ws://")),
+    let (port, tls) = match uri.scheme_str() {
+        Some("ws") => (uri.port_u16().unwrap_or(80), false),
+        Some("wss") => (uri.port_u16().unwrap_or(443), true),
+        _ => return Err(Error::Url("scheme must be ws:// or wss://")),
     };
     let host = uri.host().ok_or(Error::Url("no host"))?;
-    Ok((host.trim_start_matches('[').trim_end_matches(']'), port))
+    Ok((host.trim_start_matches('[').trim_end_matches(']'), port, tls))
 }
 
 /// [`connect`] with settings.
 pub fn connect_with_config(
     request: impl IntoClientRequest,
     config: ClientConfig,
-) -> Result<(WebSocket<TcpStream>, Response), Error> {
+) -> Result<(WebSocket<MaybeTlsStream<TcpStream>>, Response), Error> {
+    connect_tls_with_config(request, config, None)
+}
+
+/// [`connect`] with settings and a [`Connector`] for `wss://` URLs (`None`:
+/// the default of the TLS feature that is on). [`ClientConfig::handshake_timeout`]
+/// bounds the TCP connect, the TLS handshake and the WebSocket handshake
+/// together.
+pub fn connect_tls_with_config(
+    request: impl IntoClientRequest,
+    mut config: ClientConfig,
+    connector: Option<Connector>,
+) -> Result<(WebSocket<MaybeTlsStream<TcpStream>>, Response), Error> {
+    let started = Instant::now();
     let request = request.into_client_request().map_err(Error::Handshake)?;
-    let (host, port) = target(&request)?;
-    let stream = tcp_connect(host, port).map_err(|source| Error::Connect {
+    let (host, port, tls) = target(&request)?;
+    let connector = Connector::for_url(host, tls, connector)?;
+    let limit = config.handshake_timeout;
+    let stream = tcp_connect(host, port, limit).map_err(|source| Error::Connect {
         host: format!("{host}:{port}"),
         source,
     })?;
     // Small frames are the common case; don't let Nagle hold them back.
     let _ = stream.set_nodelay(true);
+    let stream = if tls {
+        // The TLS handshake within the time left, by socket timeouts; the
+        // WebSocket handshake below sets its own and puts these back.
+        let left = time_left(started, limit)?;
+        let _ = stream.set_read_timeout(left);
+        let _ = stream.set_write_timeout(left);
+        let stream = tls::wrap_stream(stream, host, connector, limit)?;
+        let _ = stream.get_ref().set_read_timeout(None);
+        let _ = stream.get_ref().set_write_timeout(None);
+        stream
+    } else {
+        MaybeTlsStream::Plain(stream)
+    };
+    config.handshake_timeout = time_left(started, limit)?;
     // Within `handshake_timeout`, enforced with socket timeouts.
     ClientHandshake::new(stream, request, config)
         .and_then(ClientHandshake::complete)
         .map_err(Error::Handshake)
 }
 
-fn tcp_connect(host: &str, port: u16) -> std::io::Result<TcpStream> {
+/// What is left of the handshake timeout `limit` started at `started`;
+/// the timeout error once nothing is.
+fn time_left(started: Instant, limit: Option<Duration>) -> Result<Option<Duration>, Error> {
+    match limit {
+        None => Ok(None),
+        Some(limit) => match limit.checked_sub(started.elapsed()) {
+            Some(left) if !left.is_zero() => Ok(Some(left)),
+            _ => Err(Error::Handshake(ws_handshake::Error::Timeout(limit))),
+        },
+    }
+}
+
+/// The first address of `host` that accepts a connection, each attempt
+/// bounded by `limit`.
+fn tcp_connect(host: &str, port: u16, limit: Option<Duration>) -> std::io::Result<TcpStream> {
     let mut last = std::io::Error::new(std::io::ErrorKind::NotFound, "host has no address");
     for addr in (host, port).to_socket_addrs()? {
-        match TcpStream::connect(addr) {
+        let attempt = match limit {
+            Some(limit) => TcpStream::connect_timeout(&addr, limit),
+            None => TcpStream::connect(addr),
+        };
+        match attempt {
             Ok(stream) => return Ok(stream),
             Err(e) => last = e,
         }
@@ -132,13 +209,39 @@ pub fn client_with_config<S: Read + Write>(
     ClientHandshake::new(stream, request, config)?.handshake()
 }
 
-/// Connects over tokio TCP to a `ws://` URL (or request) and runs the
-/// handshake, within [`ClientConfig::handshake_timeout`].
+/// Runs TLS (for a `wss://` request, with `connector` or the default one)
+/// and then the client handshake over a blocking `stream` you connected
+/// yourself (through a proxy, say). Bounded in time only by the stream's
+/// own timeouts: set them first. For a non-blocking stream, set up TLS
+/// yourself and call [`client`].
+pub fn client_tls_with_config<S: Read + Write>(
+    request: impl IntoClientRequest,
+    stream: S,
+    config: ClientConfig,
+    connector: Option<Connector>,
+) -> Result<(WebSocket<MaybeTlsStream<S>>, Response), Error> {
+    let request = request.into_client_request().map_err(Error::Handshake)?;
+    let (host, _, tls) = target(&request)?;
+    let connector = Connector::for_url(host, tls, connector)?;
+    let stream = tls::wrap_stream(stream, host, connector, None)?;
+    let handshake = ClientHandshake::new(stream, request, config).map_err(Error::Handshake)?;
+    match handshake.handshake() {
+        Ok(done) => Ok(done),
+        Err(HandshakeError::Failure(e)) => Err(Error::Handshake(e)),
+        Err(HandshakeError::Interrupted(_)) => Err(Error::Handshake(ws_handshake::Error::Io(
+            std::io::ErrorKind::WouldBlock.into(),
+        ))),
+    }
+}
+
+/// Connects over tokio TCP to a `ws://` or `wss://` URL (or request) and
+/// runs the handshake, within [`ClientConfig::handshake_timeout`]; `wss://`
+/// needs the `rustls` or the `native-tls` feature (see [`tls`]).
 #[cfg(feature = "tokio")]
 pub async fn connect_async(
     request: impl IntoClientRequest,
-) -> Result<(WebSocketStream<tokio::net::TcpStream>, Response), Error> {
-    connect_async_with_config(request, ClientConfig::default()).await
+) -> Result<(WebSocketStream<AsyncMaybeTlsStream<tokio::net::TcpStream>>, Response), Error> {
+    connect_async_tls_with_config(request, ClientConfig::default(), None).await
 }
 
 /// [`connect_async`] with settings.
@@ -146,22 +249,73 @@ pub async fn connect_async(
 pub async fn connect_async_with_config(
     request: impl IntoClientRequest,
     config: ClientConfig,
-) -> Result<(WebSocketStream<tokio::net::TcpStream>, Response), Error> {
+) -> Result<(WebSocketStream<AsyncMaybeTlsStream<tokio::net::TcpStream>>, Response), Error> {
+    connect_async_tls_with_config(request, config, None).await
+}
+
+/// [`connect_async`] with settings and a [`Connector`] for `wss://` URLs
+/// (`None`: the default of the TLS feature that is on).
+/// [`ClientConfig::handshake_timeout`] bounds the TCP connect, the TLS
+/// handshake and the WebSocket handshake together.
+#[cfg(feature = "tokio")]
+pub async fn connect_async_tls_with_config(
+    request: impl IntoClientRequest,
+    mut config: ClientConfig,
+    connector: Option<Connector>,
+) -> Result<(WebSocketStream<AsyncMaybeTlsStream<tokio::net::TcpStream>>, Response), Error> {
+    let started = Instant::now();
     let request = request.into_client_request().map_err(Error::Handshake)?;
-    let (host, port) = target(&request)?;
-    let connecting = tokio::net::TcpStream::connect((host, port));
-    // The handshake timeout bounds the TCP connect too.
-    let stream = match config.handshake_timeout {
+    let (host, port, tls) = target(&request)?;
+    let connector = Connector::for_url(host, tls, connector)?;
+    let limit = config.handshake_timeout;
+    let connecting = async {
+        let stream = tokio::net::TcpStream::connect((host, port))
+            .await
+            .map_err(|source| Error::Connect {
+                host: format!("{host}:{port}"),
+                source,
+            })?;
+        let _ = stream.set_nodelay(true);
+        tls_tokio::wrap_stream(stream, host, connector).await
+    };
+    let stream = match limit {
         Some(limit) => tokio::time::timeout(limit, connecting)
             .await
-            .map_err(|_| Error::Handshake(ws_handshake::Error::Timeout(limit)))?,
-        None => connecting.await,
-    }
-    .map_err(|source| Error::Connect {
-        host: format!("{host}:{port}"),
-        source,
-    })?;
-    let _ = stream.set_nodelay(true);
+            .map_err(|_| Error::Handshake(ws_handshake::Error::Timeout(limit)))??,
+        None => connecting.await?,
+    };
+    config.handshake_timeout = time_left(started, limit)?;
+    ws_tokio::client_async_with_config(request, stream, config)
+        .await
+        .map_err(Error::Handshake)
+}
+
+/// Runs TLS (for a `wss://` request, with `connector` or the default one)
+/// and then the client handshake over an async `stream` you connected
+/// yourself, within [`ClientConfig::handshake_timeout`].
+#[cfg(feature = "tokio")]
+pub async fn client_async_tls_with_config<S>(
+    request: impl IntoClientRequest,
+    stream: S,
+    mut config: ClientConfig,
+    connector: Option<Connector>,
+) -> Result<(WebSocketStream<AsyncMaybeTlsStream<S>>, Response), Error>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let started = Instant::now();
+    let request = request.into_client_request().map_err(Error::Handshake)?;
+    let (host, _, tls) = target(&request)?;
+    let connector = Connector::for_url(host, tls, connector)?;
+    let limit = config.handshake_timeout;
+    let wrapping = tls_tokio::wrap_stream(stream, host, connector);
+    let stream = match limit {
+        Some(limit) => tokio::time::timeout(limit, wrapping)
+            .await
+            .map_err(|_| Error::Handshake(ws_handshake::Error::Timeout(limit)))??,
+        None => wrapping.await?,
+    };
+    config.handshake_timeout = time_left(started, limit)?;
     ws_tokio::client_async_with_config(request, stream, config)
         .await
         .map_err(Error::Handshake)

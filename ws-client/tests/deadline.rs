@@ -163,8 +163,8 @@ trait ReadTimeout {
     fn read_timeout_restored(&self) -> Option<Duration>;
 }
 
-impl ReadTimeout for ws_client::WebSocket<TcpStream> {
+impl ReadTimeout for ws_client::WebSocket<ws_client::MaybeTlsStream<TcpStream>> {
     fn read_timeout_restored(&self) -> Option<Duration> {
-        self.get_ref().read_timeout().unwrap()
+        self.get_ref().get_ref().read_timeout().unwrap()
     }
 }

@@ -41,7 +41,7 @@ fn server() -> (std::net::SocketAddr, thread::JoinHandle<()>) {
 fn one_thread_writes_while_another_reads() {
     let (addr, server) = server();
     let (ws, _) = ws_client::connect(format!("ws://{addr}/")).unwrap();
-    let writer_stream = ws.get_ref().try_clone().unwrap();
+    let writer_stream = ws.get_ref().get_ref().try_clone().unwrap();
     let (mut reader, writer) = ws.split(writer_stream);
 
     let sender = thread::spawn(move || {
@@ -132,7 +132,7 @@ fn both_ends_send_megabytes_both_ways_while_pinging() {
         pump(reader, writer)
     });
     let (ws, _) = ws_client::connect(format!("ws://{addr}/")).unwrap();
-    let writer = ws.get_ref().try_clone().unwrap();
+    let writer = ws.get_ref().get_ref().try_clone().unwrap();
     let (reader, writer) = ws.split(writer);
     let client = pump(reader, writer);
     assert_eq!(client, (COUNT as usize, true));

@@ -5,11 +5,81 @@
 //! sizes, checks every echo byte for byte, prints what was negotiated.
 //! FLAGS: `--snct --cnct --smwb N --cmwb N`, the RFC 7692 parameters, and
 //! `--async` for the tokio driver instead of the sync one.
+//!
+//! `wss://`: `interop server ADDR --tls CERT_PEM KEY_PEM` serves over TLS
+//! (rustls; CERT_PEM may hold the whole chain), and `interop client
+//! wss://… --ca CA_PEM` trusts that CA instead of the public roots.
+//! `interop cert DIR` writes a CA (`ca.pem`) and a certificate for
+//! localhost and 127.0.0.1 signed by it (`cert.pem`, `key.pem`) for such runs.
 
-use std::net::TcpListener;
-use ws_client::{ClientConfig, DeflateConfig};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::time::Duration;
+use ws_client::{ClientConfig, Connector, DeflateConfig};
 use ws_core::{Error, Message};
-use ws_server::ServerConfig;
+use ws_server::{HandshakeError, ServerConfig};
+
+type BoxError = Box<dyn std::error::Error>;
+
+/// Takes `--NAME VALUE…` (`count` values) out of `args`.
+fn take_option(args: &mut Vec<String>, name: &str, count: usize) -> Result<Option<Vec<String>>, String> {
+    let Some(at) = args.iter().position(|a| a == name) else {
+        return Ok(None);
+    };
+    if args.len() < at + 1 + count {
+        return Err(format!("{name} needs {count} value(s)"));
+    }
+    let values = args.drain(at..at + 1 + count).skip(1).collect();
+    Ok(Some(values))
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// The server's TLS configuration from a PEM chain and key.
+fn server_tls(cert: &str, key: &str) -> Result<Arc<rustls::ServerConfig>, BoxError> {
+    let chain = CertificateDer::pem_file_iter(cert)?.collect::<Result<Vec<_>, _>>()?;
+    let key = PrivateKeyDer::from_pem_file(key)?;
+    let config = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)?;
+    Ok(Arc::new(config))
+}
+
+/// A client connector trusting the CA certificates in `ca` (PEM).
+fn client_tls(ca: &str) -> Result<Connector, BoxError> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(ca)? {
+        roots.add(cert?)?;
+    }
+    let config = rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Connector::Rustls(Arc::new(config)))
+}
+
+/// `interop cert DIR`: a CA and a certificate it signs for localhost.
+fn cert(dir: &str) -> Result<(), BoxError> {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate()?)?;
+    let key = KeyPair::generate()?;
+    let names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
+    let leaf = CertificateParams::new(names)?.signed_by(&key, &ca)?;
+    std::fs::create_dir_all(dir)?;
+    let dir = std::path::Path::new(dir);
+    std::fs::write(dir.join("ca.pem"), ca.pem())?;
+    std::fs::write(dir.join("cert.pem"), leaf.pem())?;
+    std::fs::write(dir.join("key.pem"), key.serialize_pem())?;
+    println!("wrote {}", dir.join("{ca,cert,key}.pem").display());
+    Ok(())
+}
 
 const SIZES: [usize; 9] = [0, 1, 125, 126, 1000, 65535, 65536, 200_000, 1 << 20];
 
@@ -73,10 +143,15 @@ fn negotiated(protocol: &ws_core::Protocol) -> String {
 }
 
 #[tokio::main(flavor = "current_thread")]
-async fn client_async(url: &str, flags: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+async fn client_async(
+    url: &str,
+    flags: &[String],
+    connector: Option<Connector>,
+) -> Result<(), Box<dyn std::error::Error>> {
     let config = ClientConfig::default().with_extension(deflate(flags)?);
-    let (mut ws, _) = ws_client::connect_async_with_config(url, config).await?;
+    let (mut ws, _) = ws_client::connect_async_tls_with_config(url, config, connector).await?;
     println!("negotiated: {}", negotiated(ws.protocol()));
+    println!("tls: {}", if ws.get_ref().is_tls() { "on" } else { "off" });
     let messages = payloads();
     for message in &messages {
         ws.send(message.clone()).await?;
@@ -94,32 +169,57 @@ async fn client_async(url: &str, flags: &[String]) -> Result<(), Box<dyn std::er
 }
 
 #[tokio::main]
-async fn server_async(addr: &str, flags: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+async fn server_async(
+    addr: &str,
+    flags: &[String],
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> Result<(), Box<dyn std::error::Error>> {
     let deflate = deflate(flags)?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("listening on {}", listener.local_addr()?);
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
         let config = ServerConfig::default().with_extension(deflate.clone());
+        let acceptor = acceptor.clone();
         tokio::spawn(async move {
-            match ws_server::accept_async_with_config(stream, config).await {
-                Ok(mut ws) => {
-                    if let Err(e) = autobahn::echo_async(&mut ws).await {
-                        eprintln!("interop server: {}", autobahn::error_chain(&e));
-                    }
-                }
-                Err(e) => eprintln!("interop server: handshake: {e}"),
+            let result = match acceptor {
+                None => serve_async(stream, config).await,
+                Some(acceptor) => match acceptor.accept(stream).await {
+                    Ok(tls) => serve_async(tls, config).await,
+                    Err(e) => Err(format!("TLS handshake: {e}")),
+                },
+            };
+            if let Err(e) = result {
+                eprintln!("interop server: {e}");
             }
         });
     }
 }
 
-fn client(url: &str, flags: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+async fn serve_async<S>(stream: S, config: ServerConfig) -> Result<(), String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let mut ws = ws_server::accept_async_with_config(stream, config)
+        .await
+        .map_err(|e| format!("handshake: {e}"))?;
+    autobahn::echo_async(&mut ws)
+        .await
+        .map_err(|e| autobahn::error_chain(&e))
+}
+
+fn client(
+    url: &str,
+    flags: &[String],
+    connector: Option<Connector>,
+) -> Result<(), Box<dyn std::error::Error>> {
     let config = ClientConfig::default().with_extension(deflate(flags)?);
-    let (mut ws, _) = ws_client::connect_with_config(url, config)?;
+    let (mut ws, _) = ws_client::connect_tls_with_config(url, config, connector)?;
     println!("negotiated: {}", negotiated(ws.protocol()));
+    println!("tls: {}", if ws.get_ref().is_tls() { "on" } else { "off" });
     let messages = payloads();
     for message in &messages {
         ws.send(message.clone())?;
@@ -136,42 +236,84 @@ fn client(url: &str, flags: &[String]) -> Result<(), Box<dyn std::error::Error>>
     }
 }
 
-fn server(addr: &str, flags: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+fn server(
+    addr: &str,
+    flags: &[String],
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> Result<(), Box<dyn std::error::Error>> {
     let deflate = deflate(flags)?;
     let listener = TcpListener::bind(addr)?;
     println!("listening on {}", listener.local_addr()?);
     for stream in listener.incoming() {
         let config = ServerConfig::default().with_extension(deflate.clone());
         let Ok(stream) = stream else { continue };
-        std::thread::spawn(
-            move || match ws_server::accept_with_deadline(stream, config) {
-                Ok(mut ws) => {
-                    if let Err(e) = autobahn::echo(&mut ws) {
-                        eprintln!("interop server: {}", autobahn::error_chain(&e));
-                    }
-                }
-                Err(e) => eprintln!("interop server: handshake: {e}"),
-            },
-        );
+        let tls = tls.clone();
+        std::thread::spawn(move || {
+            let result = match tls {
+                None => ws_server::accept_with_deadline(stream, config)
+                    .map_err(|e| format!("handshake: {e}"))
+                    .and_then(|mut ws| autobahn::echo(&mut ws).map_err(|e| autobahn::error_chain(&e))),
+                Some(tls) => serve_tls(stream, tls, config),
+            };
+            if let Err(e) = result {
+                eprintln!("interop server: {e}");
+            }
+        });
     }
     Ok(())
 }
 
-fn main() {
-    let mut args: Vec<String> = std::env::args().skip(1).collect();
+/// The sync echo over rustls: short socket timeouts during the handshakes
+/// let the WebSocket handshake check its deadline between reads.
+fn serve_tls(
+    tcp: TcpStream,
+    tls: Arc<rustls::ServerConfig>,
+    config: ServerConfig,
+) -> Result<(), String> {
+    let tick = Some(Duration::from_millis(250));
+    tcp.set_read_timeout(tick).map_err(|e| e.to_string())?;
+    tcp.set_write_timeout(tick).map_err(|e| e.to_string())?;
+    let conn = rustls::ServerConnection::new(tls).map_err(|e| e.to_string())?;
+    let mut attempt = ws_server::accept_with_config(rustls::StreamOwned::new(conn, tcp), config);
+    let mut ws = loop {
+        match attempt {
+            Ok(ws) => break ws,
+            Err(HandshakeError::Interrupted(mid)) => attempt = mid.handshake().map(|(ws, _)| ws),
+            Err(HandshakeError::Failure(e)) => return Err(format!("handshake: {}", autobahn::error_chain(&e))),
+        }
+    };
+    let sock = &ws.get_ref().sock;
+    sock.set_read_timeout(None).map_err(|e| e.to_string())?;
+    sock.set_write_timeout(None).map_err(|e| e.to_string())?;
+    autobahn::echo(&mut ws).map_err(|e| autobahn::error_chain(&e))
+}
+
+fn run(mut args: Vec<String>) -> Result<(), Box<dyn std::error::Error>> {
     let tokio = args.iter().any(|a| a == "--async");
     args.retain(|a| a != "--async");
-    let result = match (args.first().map(String::as_str), tokio) {
-        (Some("client"), false) if args.len() >= 2 => client(&args[1], &args[2..]),
-        (Some("server"), false) if args.len() >= 2 => server(&args[1], &args[2..]),
-        (Some("client"), true) if args.len() >= 2 => client_async(&args[1], &args[2..]),
-        (Some("server"), true) if args.len() >= 2 => server_async(&args[1], &args[2..]),
-        _ => Err(
-            "usage: interop client URL [FLAGS] [--async] | interop server ADDR [FLAGS] [--async]"
-                .into(),
-        ),
+    let tls = match take_option(&mut args, "--tls", 2)? {
+        Some(files) => Some(server_tls(&files[0], &files[1])?),
+        None => None,
     };
-    if let Err(e) = result {
+    let connector = match take_option(&mut args, "--ca", 1)? {
+        Some(files) => Some(client_tls(&files[0])?),
+        None => None,
+    };
+    match (args.first().map(String::as_str), tokio) {
+        (Some("cert"), _) if args.len() == 2 => Ok(cert(&args[1])?),
+        (Some("client"), false) if args.len() >= 2 => client(&args[1], &args[2..], connector),
+        (Some("server"), false) if args.len() >= 2 => server(&args[1], &args[2..], tls),
+        (Some("client"), true) if args.len() >= 2 => client_async(&args[1], &args[2..], connector),
+        (Some("server"), true) if args.len() >= 2 => server_async(&args[1], &args[2..], tls),
+        _ => Err("usage: interop client URL [--ca CA_PEM] [FLAGS] [--async] \
+                  | interop server ADDR [--tls CERT_PEM KEY_PEM] [FLAGS] [--async] \
+                  | interop cert DIR"
+            .into()),
+    }
+}
+
+fn main() {
+    if let Err(e) = run(std::env::args().skip(1).collect()) {
         eprintln!("interop: {e}");
         std::process::exit(1);
     }
