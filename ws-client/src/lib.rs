@@ -51,9 +51,9 @@ pub use ws_core::{CloseCode, CloseFrame, Error as WsError, Message, WebSocket, W
 pub use ws_deflate::DeflateConfig;
 pub use ws_handshake::http;
 pub use ws_handshake::ws_extensions;
-pub use ws_handshake::{ClientConfig, ClientHandshake, HandshakeError, IntoClientRequest};
 /// Why the opening handshake failed: the source of [`Error::Handshake`].
 pub use ws_handshake::Error as UpgradeError;
+pub use ws_handshake::{ClientConfig, ClientHandshake, HandshakeError, IntoClientRequest};
 #[cfg(feature = "tokio")]
 pub use ws_tokio::{client_async, client_async_with_config, WebSocketStream, WsReader, WsWriter};
 
@@ -111,7 +111,11 @@ fn target(request: &http::Request<()>) -> Result<(&str, u16, bool), Error> {
         _ => return Err(Error::Url("scheme must be ws:// or wss://")),
     };
     let host = uri.host().ok_or(Error::Url("no host"))?;
-    Ok((host.trim_start_matches('[').trim_end_matches(']'), port, tls))
+    Ok((
+        host.trim_start_matches('[').trim_end_matches(']'),
+        port,
+        tls,
+    ))
 }
 
 /// [`connect`] with settings.
@@ -240,7 +244,13 @@ pub fn client_tls_with_config<S: Read + Write>(
 #[cfg(feature = "tokio")]
 pub async fn connect_async(
     request: impl IntoClientRequest,
-) -> Result<(WebSocketStream<AsyncMaybeTlsStream<tokio::net::TcpStream>>, Response), Error> {
+) -> Result<
+    (
+        WebSocketStream<AsyncMaybeTlsStream<tokio::net::TcpStream>>,
+        Response,
+    ),
+    Error,
+> {
     connect_async_tls_with_config(request, ClientConfig::default(), None).await
 }
 
@@ -249,7 +259,13 @@ pub async fn connect_async(
 pub async fn connect_async_with_config(
     request: impl IntoClientRequest,
     config: ClientConfig,
-) -> Result<(WebSocketStream<AsyncMaybeTlsStream<tokio::net::TcpStream>>, Response), Error> {
+) -> Result<
+    (
+        WebSocketStream<AsyncMaybeTlsStream<tokio::net::TcpStream>>,
+        Response,
+    ),
+    Error,
+> {
     connect_async_tls_with_config(request, config, None).await
 }
 
@@ -262,7 +278,13 @@ pub async fn connect_async_tls_with_config(
     request: impl IntoClientRequest,
     mut config: ClientConfig,
     connector: Option<Connector>,
-) -> Result<(WebSocketStream<AsyncMaybeTlsStream<tokio::net::TcpStream>>, Response), Error> {
+) -> Result<
+    (
+        WebSocketStream<AsyncMaybeTlsStream<tokio::net::TcpStream>>,
+        Response,
+    ),
+    Error,
+> {
     let started = Instant::now();
     let request = request.into_client_request().map_err(Error::Handshake)?;
     let (host, port, tls) = target(&request)?;

@@ -1,7 +1,7 @@
 //! `wss://`: TLS under the WebSocket, with rustls or native-tls.
 //!
 //! With the `rustls` or the `native-tls` feature on, [`connect`](crate::connect)
-//! (and, with `tokio`, [`connect_async`](crate::connect_async)) takes
+//! (and, with `tokio`, `connect_async`) takes
 //! `wss://` URLs: the TLS handshake runs first, with the URL's host as the
 //! server name (SNI) and as the name the certificate must carry, then the
 //! WebSocket handshake runs over the encrypted stream. Port 443 unless the
@@ -14,12 +14,12 @@
 //!   keeps a fresh build quick; compiled-in roots behave the same in a
 //!   container without a CA bundle as on a desktop. For the platform's
 //!   verifier, another provider, client certificates or custom roots, give
-//!   your own `ClientConfig` as [`Connector::Rustls`].
+//!   your own `ClientConfig` as `Connector::Rustls`.
 //! - feature `native-tls` alone: the platform's TLS library (OpenSSL on
 //!   Linux, Secure Transport on macOS, SChannel on Windows) with the
 //!   platform's roots.
 //!
-//! A failed TLS handshake is [`Error::Tls`](crate::Error::Tls): its
+//! A failed TLS handshake is [`Error::Tls`]: its
 //! `source()` is the TLS library's own error (`rustls::Error`,
 //! `native_tls::Error`), or the I/O error that cut the handshake short.
 

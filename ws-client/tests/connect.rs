@@ -91,7 +91,10 @@ fn wss_without_tls_and_other_schemes_are_url_errors() {
         assert!(matches!(err, Error::Connect { .. }), "{err:?}");
     } else {
         assert!(matches!(err, Error::Url(_)), "{err:?}");
-        assert!(err.to_string().contains("rustls or the native-tls feature"), "{err}");
+        assert!(
+            err.to_string().contains("rustls or the native-tls feature"),
+            "{err}"
+        );
     }
     for url in ["http://127.0.0.1:1/", "ftp://127.0.0.1:1/"] {
         let err = connect(url).expect_err("not a ws:// URL");

@@ -73,7 +73,10 @@ fn server_tls(leaf: &Leaf) -> Arc<rustls::ServerConfig> {
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_no_client_auth()
-        .with_single_cert(vec![leaf.cert.clone()], PrivateKeyDer::Pkcs8(leaf.key.clone_key()))
+        .with_single_cert(
+            vec![leaf.cert.clone()],
+            PrivateKeyDer::Pkcs8(leaf.key.clone_key()),
+        )
         .unwrap();
     Arc::new(config)
 }
@@ -160,7 +163,11 @@ fn native_tls_server(leaf: &Leaf) -> Server {
 fn messages() -> Vec<Message> {
     let text: String = "{\"id\": 1, \"name\": \"item\"}, ".repeat(PAYLOAD / 26);
     let binary: Vec<u8> = (0..PAYLOAD).map(|i| (i * 7 % 251) as u8).collect();
-    vec![Message::text("hello over TLS"), Message::text(text), Message::binary(binary)]
+    vec![
+        Message::text("hello over TLS"),
+        Message::text(text),
+        Message::binary(binary),
+    ]
 }
 
 /// Connects, checks that TLS and compression are on, echoes, closes.
@@ -170,7 +177,12 @@ fn sync_round_trip(port: u16, connector: Connector) {
         ws_client::connect_tls_with_config(url, deflate(), Some(connector)).expect("connect");
     assert_eq!(response.status(), 101);
     assert!(ws.get_ref().is_tls());
-    let agreed: Vec<String> = ws.protocol().extensions().negotiated().map(|e| e.to_string()).collect();
+    let agreed: Vec<String> = ws
+        .protocol()
+        .extensions()
+        .negotiated()
+        .map(|e| e.to_string())
+        .collect();
     assert!(agreed[0].starts_with("permessage-deflate"), "{agreed:?}");
     for m in messages() {
         ws.send(m.clone()).unwrap();
@@ -193,7 +205,12 @@ async fn async_round_trip(port: u16, connector: Connector) {
         .await
         .expect("connect");
     assert!(ws.get_ref().is_tls());
-    let agreed: Vec<String> = ws.protocol().extensions().negotiated().map(|e| e.to_string()).collect();
+    let agreed: Vec<String> = ws
+        .protocol()
+        .extensions()
+        .negotiated()
+        .map(|e| e.to_string())
+        .collect();
     assert!(agreed[0].starts_with("permessage-deflate"), "{agreed:?}");
     for m in messages() {
         ws.send(m.clone()).await.unwrap();
@@ -211,14 +228,21 @@ async fn async_round_trip(port: u16, connector: Connector) {
 
 /// One async connection over tokio-rustls; the number of messages echoed.
 #[cfg(feature = "tokio")]
-async fn tokio_rustls_server(config: Arc<rustls::ServerConfig>) -> (u16, tokio::task::JoinHandle<usize>) {
+async fn tokio_rustls_server(
+    config: Arc<rustls::ServerConfig>,
+) -> (u16, tokio::task::JoinHandle<usize>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let handle = tokio::spawn(async move {
         let (tcp, _) = listener.accept().await.unwrap();
-        let tls = tokio_rustls::TlsAcceptor::from(config).accept(tcp).await.unwrap();
+        let tls = tokio_rustls::TlsAcceptor::from(config)
+            .accept(tcp)
+            .await
+            .unwrap();
         let server = ws_tokio::ServerConfig::default().with_extension(DeflateConfig::default());
-        let mut ws = ws_tokio::accept_async_with_config(tls, server).await.unwrap();
+        let mut ws = ws_tokio::accept_async_with_config(tls, server)
+            .await
+            .unwrap();
         let mut echoed = 0;
         loop {
             match ws.recv().await {
@@ -392,7 +416,10 @@ fn rustls_reports_the_alert_the_server_sent() {
         .with_protocol_versions(&[&rustls::version::TLS12])
         .unwrap()
         .with_no_client_auth()
-        .with_single_cert(vec![server_leaf.cert.clone()], PrivateKeyDer::Pkcs8(server_leaf.key.clone_key()))
+        .with_single_cert(
+            vec![server_leaf.cert.clone()],
+            PrivateKeyDer::Pkcs8(server_leaf.key.clone_key()),
+        )
         .unwrap();
     let (addr, handle) = rustls_server(Arc::new(server));
     let client = rustls::ClientConfig::builder_with_provider(provider())
@@ -401,9 +428,12 @@ fn rustls_reports_the_alert_the_server_sent() {
         .with_root_certificates(roots(&ca))
         .with_no_client_auth();
     let url = format!("wss://localhost:{}/", addr.port());
-    let err =
-        ws_client::connect_tls_with_config(url, deflate(), Some(Connector::Rustls(Arc::new(client))))
-            .unwrap_err();
+    let err = ws_client::connect_tls_with_config(
+        url,
+        deflate(),
+        Some(Connector::Rustls(Arc::new(client))),
+    )
+    .unwrap_err();
     let source: &rustls::Error = tls_source(&err);
     assert_eq!(
         source,
@@ -419,8 +449,9 @@ fn native_tls_refuses_a_certificate_from_an_unknown_issuer() {
     let (addr, server) = rustls_server(server_tls(&leaf(&ca, &["localhost"])));
     let platform = ws_client::tls::native_tls::TlsConnector::new().unwrap();
     let url = format!("wss://localhost:{}/", addr.port());
-    let err = ws_client::connect_tls_with_config(url, deflate(), Some(Connector::NativeTls(platform)))
-        .unwrap_err();
+    let err =
+        ws_client::connect_tls_with_config(url, deflate(), Some(Connector::NativeTls(platform)))
+            .unwrap_err();
     let _: &ws_client::tls::native_tls::Error = tls_source(&err);
     assert!(server.join().unwrap().is_err());
 }
@@ -434,13 +465,19 @@ async fn async_refuses_a_certificate_from_an_unknown_issuer() {
     let port = listener.local_addr().unwrap().port();
     let server = tokio::spawn(async move {
         let (tcp, _) = listener.accept().await.unwrap();
-        tokio_rustls::TlsAcceptor::from(config).accept(tcp).await.is_err()
+        tokio_rustls::TlsAcceptor::from(config)
+            .accept(tcp)
+            .await
+            .is_err()
     });
     let err = ws_client::connect_async(format!("wss://localhost:{port}/"))
         .await
         .unwrap_err();
     let source: &rustls::Error = tls_source(&err);
-    assert!(matches!(source, rustls::Error::InvalidCertificate(_)), "{source:?}");
+    assert!(
+        matches!(source, rustls::Error::InvalidCertificate(_)),
+        "{source:?}"
+    );
     assert!(server.await.unwrap(), "the server saw the handshake fail");
 }
 
@@ -454,8 +491,8 @@ fn a_server_that_never_answers_the_client_hello_times_out() {
     let config = ClientConfig::default().with_handshake_timeout(Some(limit));
     let url = format!("wss://127.0.0.1:{port}/");
     let ca = ca();
-    let err = ws_client::connect_tls_with_config(url, config, Some(rustls_connector(&ca)))
-        .unwrap_err();
+    let err =
+        ws_client::connect_tls_with_config(url, config, Some(rustls_connector(&ca))).unwrap_err();
     assert!(
         matches!(err, Error::Handshake(ws_client::UpgradeError::Timeout(d)) if d == limit),
         "{err:?}"

@@ -11,7 +11,7 @@
 //!
 //! `cargo run -p ws-server --example wss`
 
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
@@ -52,6 +52,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A CA and a certificate for localhost signed by it.
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    // Distinct names: OpenSSL takes a leaf whose issuer name equals its own
+    // subject name for a self-signed certificate.
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "ws example CA");
     let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate()?)?;
     let key = KeyPair::generate()?;
     let cert = CertificateParams::new(vec!["localhost".to_string()])?.signed_by(&key, &ca)?;

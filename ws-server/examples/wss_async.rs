@@ -10,7 +10,7 @@
 //!
 //! `cargo run -p ws-server --features tokio --example wss_async`
 
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,6 +47,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A CA and a certificate for localhost signed by it.
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    // Distinct names: OpenSSL takes a leaf whose issuer name equals its own
+    // subject name for a self-signed certificate.
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "ws example CA");
     let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate()?)?;
     let key = KeyPair::generate()?;
     let cert = CertificateParams::new(vec!["localhost".to_string()])?.signed_by(&key, &ca)?;
@@ -81,7 +86,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let connector = ws_client::Connector::Rustls(Arc::new(client_tls));
     let config = ws_client::ClientConfig::default().with_extension(DeflateConfig::default());
     let url = format!("wss://localhost:{port}/");
-    let (mut ws, _) = ws_client::connect_async_tls_with_config(url, config, Some(connector)).await?;
+    let (mut ws, _) =
+        ws_client::connect_async_tls_with_config(url, config, Some(connector)).await?;
     for agreed in ws.protocol().extensions().negotiated() {
         println!("negotiated extensions: {agreed}");
     }

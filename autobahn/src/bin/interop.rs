@@ -24,7 +24,11 @@ use ws_server::{HandshakeError, ServerConfig};
 type BoxError = Box<dyn std::error::Error>;
 
 /// Takes `--NAME VALUE…` (`count` values) out of `args`.
-fn take_option(args: &mut Vec<String>, name: &str, count: usize) -> Result<Option<Vec<String>>, String> {
+fn take_option(
+    args: &mut Vec<String>,
+    name: &str,
+    count: usize,
+) -> Result<Option<Vec<String>>, String> {
     let Some(at) = args.iter().position(|a| a == name) else {
         return Ok(None);
     };
@@ -65,9 +69,14 @@ fn client_tls(ca: &str) -> Result<Connector, BoxError> {
 
 /// `interop cert DIR`: a CA and a certificate it signs for localhost.
 fn cert(dir: &str) -> Result<(), BoxError> {
-    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    // Distinct names: OpenSSL takes a leaf whose issuer name equals its own
+    // subject name for a self-signed certificate.
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "ws example CA");
     let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate()?)?;
     let key = KeyPair::generate()?;
     let names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
@@ -252,7 +261,9 @@ fn server(
             let result = match tls {
                 None => ws_server::accept_with_deadline(stream, config)
                     .map_err(|e| format!("handshake: {e}"))
-                    .and_then(|mut ws| autobahn::echo(&mut ws).map_err(|e| autobahn::error_chain(&e))),
+                    .and_then(|mut ws| {
+                        autobahn::echo(&mut ws).map_err(|e| autobahn::error_chain(&e))
+                    }),
                 Some(tls) => serve_tls(stream, tls, config),
             };
             if let Err(e) = result {
@@ -279,7 +290,9 @@ fn serve_tls(
         match attempt {
             Ok(ws) => break ws,
             Err(HandshakeError::Interrupted(mid)) => attempt = mid.handshake().map(|(ws, _)| ws),
-            Err(HandshakeError::Failure(e)) => return Err(format!("handshake: {}", autobahn::error_chain(&e))),
+            Err(HandshakeError::Failure(e)) => {
+                return Err(format!("handshake: {}", autobahn::error_chain(&e)))
+            }
         }
     };
     let sock = &ws.get_ref().sock;
