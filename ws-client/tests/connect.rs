@@ -169,3 +169,68 @@ fn keepalive_turns_a_silent_peer_into_an_error() {
     done_tx.send(()).unwrap();
     server.join().unwrap();
 }
+
+/// A request for `ws://{addr}/` carrying `Origin: {origin}`.
+fn with_origin(addr: std::net::SocketAddr, origin: &str) -> Request<()> {
+    use ws_client::IntoClientRequest;
+    let mut request = format!("ws://{addr}/").into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("origin", origin.parse().unwrap());
+    request
+}
+
+#[test]
+fn a_foreign_origin_is_refused_with_403_and_an_allowed_one_connects() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = thread::spawn(move || {
+        let config = ws_server::ServerConfig::default()
+            .with_origins(ws_server::OriginPolicy::allowed(["https://app.example"]));
+        let mut outcomes = Vec::new();
+        for _ in 0..2 {
+            let (stream, _) = listener.accept().unwrap();
+            outcomes.push(ws_server::accept_with_deadline(stream, config.clone()).map(|_| ()));
+        }
+        outcomes
+    });
+    let err = connect(with_origin(addr, "https://evil.example")).unwrap_err();
+    let Error::Handshake(ws_server::Error::UnexpectedStatus(response)) = err else {
+        panic!("expected a refusal, got {err:?}");
+    };
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    connect(with_origin(addr, "https://app.example")).expect("allowed origin");
+    let outcomes = server.join().unwrap();
+    assert!(
+        matches!(&outcomes[0], Err(ws_server::Error::ForbiddenOrigin(Some(o))) if o == "https://evil.example"),
+        "{outcomes:?}"
+    );
+    assert!(outcomes[1].is_ok());
+}
+
+#[cfg(feature = "tokio")]
+#[tokio::test]
+async fn the_async_server_refuses_a_foreign_origin_with_403() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let config = ws_tokio::ServerConfig::default()
+            .with_origins(ws_tokio::OriginPolicy::allowed(["https://app.example"]));
+        let (stream, _) = listener.accept().await.unwrap();
+        ws_tokio::accept_async_with_config(stream, config)
+            .await
+            .map(|_| ())
+    });
+    let err = ws_client::connect_async(with_origin(addr, "https://evil.example"))
+        .await
+        .unwrap_err();
+    let Error::Handshake(ws_server::Error::UnexpectedStatus(response)) = err else {
+        panic!("expected a refusal, got {err:?}");
+    };
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let outcome = server.await.unwrap();
+    assert!(
+        matches!(outcome, Err(ws_server::Error::ForbiddenOrigin(_))),
+        "{outcome:?}"
+    );
+}

@@ -55,6 +55,11 @@ pub enum Error {
     /// `Sec-WebSocket-Version` is not 13; the server answers 426 (§4.4).
     #[error("unsupported WebSocket version {0:?}")]
     UnsupportedVersion(String),
+    /// The request's `Origin` is not one the server's
+    /// [`OriginPolicy`](crate::OriginPolicy) allows (`None`: the request had
+    /// none); the server answers 403.
+    #[error("origin {} is not allowed", .0.as_deref().map_or("(none)".to_owned(), |o| format!("{o:?}")))]
+    ForbiddenOrigin(Option<String>),
     /// The server's callback refused the request with this response.
     #[error("request rejected with status {}", .0.status())]
     Rejected(Box<http::Response<Option<String>>>),
@@ -98,6 +103,7 @@ impl Error {
             Error::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Error::UnsupportedHttpVersion => StatusCode::HTTP_VERSION_NOT_SUPPORTED,
             Error::UnsupportedVersion(_) => StatusCode::UPGRADE_REQUIRED,
+            Error::ForbiddenOrigin(_) => StatusCode::FORBIDDEN,
             Error::Rejected(r) => r.status(),
             _ => return None,
         })

@@ -43,6 +43,7 @@ mod error;
 mod headers;
 mod key;
 mod machine;
+mod origin;
 mod request;
 mod server;
 
@@ -55,6 +56,7 @@ pub use deadline::IoTimeouts;
 pub use error::{Error, HandshakeError};
 pub use http;
 pub use key::{derive_accept_key, generate_key, is_valid_key};
-pub use request::{build_response, parse_request};
+pub use origin::{OriginCheck, OriginPolicy};
+pub use request::{build_response, check_origin, parse_request};
 pub use server::{Callback, ErrorResponse, NoCallback, ServerConfig, ServerHandshake};
 pub use ws_extensions;

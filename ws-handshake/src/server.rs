@@ -4,9 +4,9 @@ use crate::client::write_headers;
 use crate::deadline::{self, Deadline, IoTimeouts};
 use crate::machine::{HeadReader, HeadWriter, ReadError};
 use crate::request::{
-    build_response, error_response, parse_request, required_headers, serialize_error,
+    build_response, check_origin, error_response, parse_request, required_headers, serialize_error,
 };
-use crate::{Error, HandshakeError, HandshakeLimits};
+use crate::{Error, HandshakeError, HandshakeLimits, OriginPolicy};
 use http::header::{HeaderValue, SEC_WEBSOCKET_EXTENSIONS};
 use http::{Request, Response, StatusCode};
 use std::io::{Read, Write};
@@ -79,6 +79,10 @@ pub struct ServerConfig {
     /// [`Error::Timeout`]. Default 10 s (as Python `websockets`); `None`: no limit.
     /// See [`ServerHandshake::complete`] for blocking streams.
     pub handshake_timeout: Option<Duration>,
+    /// Which `Origin`s may open a WebSocket; others are answered 403.
+    /// Default [`OriginPolicy::Any`]. A server that authenticates by cookie
+    /// needs a list: see [`OriginPolicy`] for the attack it stops.
+    pub origins: OriginPolicy,
 }
 
 impl Default for ServerConfig {
@@ -89,6 +93,7 @@ impl Default for ServerConfig {
             subprotocols: Vec::new(),
             extensions: Vec::new(),
             handshake_timeout: Some(Duration::from_secs(10)),
+            origins: OriginPolicy::Any,
         }
     }
 }
@@ -97,6 +102,13 @@ impl ServerConfig {
     /// Sets [`handshake_timeout`](Self::handshake_timeout).
     pub fn with_handshake_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.handshake_timeout = timeout;
+        self
+    }
+
+    /// Sets [`origins`](Self::origins), e.g.
+    /// `OriginPolicy::allowed(["https://app.example"])`.
+    pub fn with_origins(mut self, origins: OriginPolicy) -> Self {
+        self.origins = origins;
         self
     }
 
@@ -246,6 +258,7 @@ fn answer<C: Callback>(
 ) -> Answer {
     let result = parse_request(&buf[..end], &config.limits).and_then(|request| {
         let mut response = build_response(&request, &config.subprotocols)?;
+        check_origin(&request, &config.origins)?;
         let offers = request
             .headers()
             .get_all(SEC_WEBSOCKET_EXTENSIONS)

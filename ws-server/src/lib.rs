@@ -47,8 +47,8 @@ pub use ws_deflate::DeflateConfig;
 pub use ws_handshake::http;
 pub use ws_handshake::ws_extensions;
 pub use ws_handshake::{
-    Callback, Error, ErrorResponse, HandshakeError, IoTimeouts, NoCallback, ServerConfig,
-    ServerHandshake,
+    Callback, Error, ErrorResponse, HandshakeError, IoTimeouts, NoCallback, OriginPolicy,
+    ServerConfig, ServerHandshake,
 };
 
 /// Runs the server handshake on `stream` with default settings.

@@ -66,5 +66,5 @@ pub use ws_core::{
     CloseCode, CloseFrame, CloseState, Error, Keepalive, Message, Protocol, Role, WebSocketConfig,
 };
 pub use ws_handshake::{
-    self, Callback, ClientConfig, Error as HandshakeError, NoCallback, ServerConfig,
+    self, Callback, ClientConfig, Error as HandshakeError, NoCallback, OriginPolicy, ServerConfig,
 };

@@ -196,10 +196,16 @@ async fn server_async(
         tokio::spawn(async move {
             let result = match acceptor {
                 None => serve_async(stream, config).await,
-                Some(acceptor) => match acceptor.accept(stream).await {
-                    Ok(tls) => serve_async(tls, config).await,
-                    Err(e) => Err(format!("TLS handshake: {e}")),
-                },
+                // A client that stalls in the TLS handshake is dropped
+                // after the handshake timeout too.
+                Some(acceptor) => {
+                    let limit = config.handshake_timeout.unwrap_or(Duration::MAX);
+                    match tokio::time::timeout(limit, acceptor.accept(stream)).await {
+                        Ok(Ok(tls)) => serve_async(tls, config).await,
+                        Ok(Err(e)) => Err(format!("TLS handshake: {e}")),
+                        Err(_) => Err("TLS handshake: timed out".to_string()),
+                    }
+                }
             };
             if let Err(e) = result {
                 eprintln!("interop server: {e}");
