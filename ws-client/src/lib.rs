@@ -40,6 +40,8 @@ use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "h2")]
+pub mod h2;
 pub mod tls;
 #[cfg(feature = "tokio")]
 mod tls_tokio;
@@ -91,6 +93,22 @@ pub enum Error {
     /// The opening handshake failed.
     #[error("WebSocket handshake failed")]
     Handshake(#[source] UpgradeError),
+    /// The HTTP/2 connection or the stream of a WebSocket on it failed.
+    #[cfg(feature = "h2")]
+    #[error("HTTP/2 failed")]
+    Http2(#[source] ::h2::Error),
+    /// The server's HTTP/2 settings do not allow WebSockets: it did not
+    /// send `SETTINGS_ENABLE_CONNECT_PROTOCOL` (RFC 8441 §3).
+    #[cfg(feature = "h2")]
+    #[error(
+        "the server does not accept WebSockets over HTTP/2 (no SETTINGS_ENABLE_CONNECT_PROTOCOL)"
+    )]
+    ExtendedConnectDisabled,
+    /// TLS was agreed without ALPN `h2`: the server does not speak HTTP/2
+    /// on this port.
+    #[cfg(feature = "h2")]
+    #[error("the server did not agree to HTTP/2 (ALPN h2)")]
+    NoHttp2,
 }
 
 /// Connects over TCP to a `ws://` or `wss://` URL (or request) and runs

@@ -349,6 +349,14 @@ pub fn validate_response(
     if accept.as_bytes() != expected_accept.as_bytes() {
         return Err(Error::AcceptMismatch);
     }
+    check_subprotocol(headers, offered_subprotocols)
+}
+
+/// At most one subprotocol chosen, and one that was offered.
+fn check_subprotocol(
+    headers: &http::HeaderMap,
+    offered_subprotocols: &[String],
+) -> Result<(), Error> {
     let mut chosen = tokens(headers, &SEC_WEBSOCKET_PROTOCOL);
     if let Some(protocol) = chosen.next() {
         if chosen.next().is_some() {
@@ -362,6 +370,79 @@ pub fn validate_response(
         }
     }
     Ok(())
+}
+
+/// Turns a WebSocket request into its HTTP/2 form (RFC 8441 §4-5): method
+/// `CONNECT`, version `HTTP/2`, the URL's scheme as `https` (`wss`) or
+/// `http` (`ws`), `Sec-WebSocket-Version: 13`, the subprotocols and the
+/// extension offers of `config`; the caller's other headers are kept. The
+/// `:protocol` pseudo-header (`websocket`) is not a header in `http`'s
+/// types: the HTTP/2 client adds it (`h2::ext::Protocol`). There is no
+/// `Sec-WebSocket-Key` over HTTP/2, nor `Upgrade`, `Connection` or `Host`
+/// (`:authority` says it). Returns the subprotocols offered, for
+/// [`validate_connect_response`].
+pub fn prepare_connect_request(
+    request: &mut Request<()>,
+    config: &ClientConfig,
+) -> Result<Vec<String>, Error> {
+    let uri = request.uri().clone();
+    let scheme = match uri.scheme_str() {
+        Some("wss" | "https") => "https",
+        Some("ws" | "http") => "http",
+        _ => return Err(Error::InvalidRequest("URL scheme must be ws or wss")),
+    };
+    let authority = uri
+        .authority()
+        .ok_or(Error::InvalidRequest("URL has no host"))?
+        .clone();
+    let path = uri
+        .path_and_query()
+        .cloned()
+        .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/"));
+    *request.uri_mut() = http::Uri::builder()
+        .scheme(scheme)
+        .authority(authority)
+        .path_and_query(path)
+        .build()?;
+    *request.method_mut() = http::Method::CONNECT;
+    *request.version_mut() = http::Version::HTTP_2;
+    let headers = request.headers_mut();
+    for name in [HOST, CONNECTION, UPGRADE, SEC_WEBSOCKET_KEY] {
+        headers.remove(name);
+    }
+    headers.insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+    if !config.subprotocols.is_empty() {
+        let list = config.subprotocols.join(", ");
+        headers.append(
+            SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_str(&list).map_err(http::Error::from)?,
+        );
+    }
+    if let Some(offer) = client_offer(&config.extensions) {
+        headers.append(
+            SEC_WEBSOCKET_EXTENSIONS,
+            HeaderValue::from_str(&offer).map_err(http::Error::from)?,
+        );
+    }
+    Ok(tokens(headers, &SEC_WEBSOCKET_PROTOCOL)
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Checks the answer to an extended CONNECT (RFC 8441 §5): a 2xx status
+/// (any other is [`Error::UnexpectedStatus`]) and at most one subprotocol,
+/// one that was offered. [`confirm_extensions`] checks the extensions.
+pub fn validate_connect_response(
+    response: &Response<()>,
+    offered_subprotocols: &[String],
+) -> Result<(), Error> {
+    if !response.status().is_success() {
+        let mut copy = Response::new(());
+        *copy.status_mut() = response.status();
+        *copy.headers_mut() = response.headers().clone();
+        return Err(Error::UnexpectedStatus(Box::new(copy)));
+    }
+    check_subprotocol(response.headers(), offered_subprotocols)
 }
 
 /// Checks the server's `Sec-WebSocket-Extensions` against what was offered

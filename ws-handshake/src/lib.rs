@@ -48,8 +48,8 @@ mod request;
 mod server;
 
 pub use client::{
-    parse_response, prepare_request, validate_response, ClientConfig, ClientHandshake,
-    IntoClientRequest,
+    confirm_extensions, parse_response, prepare_connect_request, prepare_request,
+    validate_connect_response, validate_response, ClientConfig, ClientHandshake, IntoClientRequest,
 };
 pub use config::HandshakeLimits;
 pub use deadline::IoTimeouts;
@@ -57,6 +57,10 @@ pub use error::{Error, HandshakeError};
 pub use http;
 pub use key::{derive_accept_key, generate_key, is_valid_key};
 pub use origin::{OriginCheck, OriginPolicy};
-pub use request::{build_response, check_origin, parse_request};
-pub use server::{Callback, ErrorResponse, NoCallback, ServerConfig, ServerHandshake};
+pub use request::{
+    build_connect_response, build_response, check_origin, error_response_for, parse_request,
+};
+pub use server::{
+    accept_request, Callback, ErrorResponse, NoCallback, ServerConfig, ServerHandshake,
+};
 pub use ws_extensions;

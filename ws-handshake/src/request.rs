@@ -125,15 +125,97 @@ pub fn build_response(
         SEC_WEBSOCKET_ACCEPT,
         HeaderValue::from_str(&derive_accept_key(key.as_bytes())).map_err(http::Error::from)?,
     );
+    choose_subprotocol(headers, subprotocols, &mut response)?;
+    Ok(response)
+}
+
+/// Picks the client's first offered subprotocol the server supports.
+fn choose_subprotocol(
+    headers: &http::HeaderMap,
+    subprotocols: &[String],
+    response: &mut Response<()>,
+) -> Result<(), Error> {
     if let Some(chosen) =
         tokens(headers, &SEC_WEBSOCKET_PROTOCOL).find(|p| subprotocols.iter().any(|s| s == p))
     {
-        h.insert(
+        response.headers_mut().insert(
             SEC_WEBSOCKET_PROTOCOL,
             HeaderValue::from_str(chosen).map_err(http::Error::from)?,
         );
     }
+    Ok(())
+}
+
+/// Validates a WebSocket request over HTTP/2 (RFC 8441 §4-5: an extended
+/// `CONNECT` whose `:protocol` is `websocket`) and builds its 200 response.
+///
+/// `protocol` is the request's `:protocol` pseudo-header, which `http`
+/// types keep outside the headers (hyper: the `hyper::ext::Protocol`
+/// extension). There is no `Sec-WebSocket-Key` or `-Accept` over HTTP/2;
+/// `Sec-WebSocket-Version`, `-Protocol` and `-Extensions` mean what they
+/// mean over HTTP/1.1 (RFC 8441 §5).
+pub fn build_connect_response(
+    request: &Request<()>,
+    protocol: Option<&str>,
+    subprotocols: &[String],
+) -> Result<Response<()>, Error> {
+    if request.method() != Method::CONNECT {
+        return Err(Error::MethodNotAllowed(request.method().to_string()));
+    }
+    match protocol {
+        Some(p) if p.eq_ignore_ascii_case("websocket") => {}
+        _ => {
+            return Err(Error::InvalidHeader {
+                name: ":protocol",
+                reason: "must be \"websocket\" (RFC 8441 extended CONNECT)",
+            })
+        }
+    }
+    let headers = request.headers();
+    let version = single(headers, &SEC_WEBSOCKET_VERSION)
+        .map_err(|()| Error::UnsupportedVersion("(several)".to_owned()))?
+        .ok_or(Error::MissingHeader("Sec-WebSocket-Version"))?;
+    if version.as_bytes() != b"13" {
+        return Err(Error::UnsupportedVersion(
+            String::from_utf8_lossy(version.as_bytes()).into_owned(),
+        ));
+    }
+    let mut response = Response::new(());
+    *response.status_mut() = StatusCode::OK;
+    *response.version_mut() = http::Version::HTTP_2;
+    choose_subprotocol(headers, subprotocols, &mut response)?;
     Ok(response)
+}
+
+/// The response that refuses a request for `error` (its status, a short
+/// text body, and the headers RFC 9110 asks for: `Allow` with a 405,
+/// `Sec-WebSocket-Version` with a 426). `http2`: the request came over
+/// HTTP/2, where the only upgrade is `CONNECT` and `Upgrade` is not sent.
+/// A rejection by the server's callback is answered as the callback said.
+pub fn error_response_for(error: &Error, http2: bool) -> ErrorResponse {
+    if let Error::Rejected(response) = error {
+        let mut copy = Response::new(response.body().clone());
+        *copy.status_mut() = response.status();
+        *copy.headers_mut() = response.headers().clone();
+        return copy;
+    }
+    let status = error.http_status().unwrap_or(StatusCode::BAD_REQUEST);
+    let mut response = Response::new(Some(format!("{error}\n")));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    if status == StatusCode::UPGRADE_REQUIRED {
+        headers.insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+        if !http2 {
+            // RFC 9110 §15.5.22: a 426 MUST name the protocol in Upgrade.
+            headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
+        }
+    }
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        // RFC 9110 §15.5.6: a 405 MUST list the allowed methods.
+        let allow = if http2 { "CONNECT" } else { "GET" };
+        headers.insert(http::header::ALLOW, HeaderValue::from_static(allow));
+    }
+    response
 }
 
 pub(crate) fn required_headers(response: &Response<()>) -> Vec<(HeaderName, HeaderValue)> {
@@ -154,20 +236,7 @@ pub(crate) fn required_headers(response: &Response<()>) -> Vec<(HeaderName, Head
 
 /// The HTTP answer to a request that failed validation.
 pub(crate) fn error_response(error: &Error) -> Vec<u8> {
-    let status = error.http_status().unwrap_or(StatusCode::BAD_REQUEST);
-    let mut response = Response::new(Some(format!("{error}\n")));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    if status == StatusCode::UPGRADE_REQUIRED {
-        headers.insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
-        // RFC 9110 §15.5.22: a 426 MUST name the protocol in Upgrade.
-        headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
-    }
-    if status == StatusCode::METHOD_NOT_ALLOWED {
-        // RFC 9110 §15.5.6: a 405 MUST list the allowed methods.
-        headers.insert(http::header::ALLOW, HeaderValue::from_static("GET"));
-    }
-    serialize_error(&response)
+    serialize_error(&error_response_for(error, false))
 }
 
 pub(crate) fn serialize_error(response: &ErrorResponse) -> Vec<u8> {

@@ -4,11 +4,12 @@ use crate::client::write_headers;
 use crate::deadline::{self, Deadline, IoTimeouts};
 use crate::machine::{HeadReader, HeadWriter, ReadError};
 use crate::request::{
-    build_response, check_origin, error_response, parse_request, required_headers, serialize_error,
+    build_connect_response, build_response, check_origin, error_response, error_response_for,
+    parse_request, required_headers, serialize_error,
 };
 use crate::{Error, HandshakeError, HandshakeLimits, OriginPolicy};
 use http::header::{HeaderValue, SEC_WEBSOCKET_EXTENSIONS};
-use http::{Request, Response, StatusCode};
+use http::{Request, Response};
 use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -257,47 +258,80 @@ fn answer<C: Callback>(
     config: &ServerConfig,
 ) -> Answer {
     let result = parse_request(&buf[..end], &config.limits).and_then(|request| {
-        let mut response = build_response(&request, &config.subprotocols)?;
-        check_origin(&request, &config.origins)?;
-        let offers = request
-            .headers()
-            .get_all(SEC_WEBSOCKET_EXTENSIONS)
-            .iter()
-            .map(|v| v.as_bytes());
-        let (answer, extensions) =
-            server_negotiate(&config.extensions, offers).map_err(Error::Extension)?;
-        if let Some(answer) = answer {
-            response.headers_mut().insert(
-                SEC_WEBSOCKET_EXTENSIONS,
-                HeaderValue::from_str(&answer).map_err(http::Error::from)?,
-            );
-        }
-        Ok((request, response, extensions))
+        let answered = match callback {
+            Some(cb) => accept_request(&request, None, config, cb),
+            None => accept_request(&request, None, config, NoCallback),
+        };
+        answered.map(|(response, extensions)| (request, response, extensions))
     });
-    let (request, response, extensions) = match result {
-        Ok(ok) => ok,
-        Err(e) => return (error_response(&e), Err(e)),
-    };
-    let required = required_headers(&response);
-    let response = match callback {
-        Some(cb) => cb.on_request(&request, response),
-        None => Ok(response),
-    };
-    match response {
-        Ok(mut response) => {
-            *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
-            // Only the negotiation may name extensions: the stack is built for it.
-            response.headers_mut().remove(SEC_WEBSOCKET_EXTENSIONS);
-            for (name, value) in required {
-                response.headers_mut().insert(name, value);
-            }
+    match result {
+        Ok((request, response, extensions)) => {
             let mut out = b"HTTP/1.1 101 Switching Protocols\r\n".to_vec();
             write_headers(&mut out, response.headers());
             (out, Ok((buf[end..].to_vec(), request, extensions)))
         }
-        Err(rejection) => {
-            let out = serialize_error(&rejection);
-            (out, Err(Error::Rejected(Box::new(rejection))))
-        }
+        Err(e) => (serialize_error(&error_response_for(&e, false)), Err(e)),
     }
+}
+
+/// The server's answer to a WebSocket request already parsed into `http`
+/// types, by this crate or by any HTTP server (hyper, h2): the response to
+/// send and the extension stack it agreed to, or why the request is
+/// refused ([`error_response_for`] builds that answer).
+///
+/// - HTTP/1.1 `GET` with `Upgrade: websocket` (RFC 6455 §4.2.1): a 101.
+/// - HTTP/2 extended `CONNECT` (RFC 8441 §4-5), `request.version()` being
+///   `HTTP_2` and `protocol` its `:protocol` (`http` types keep it outside
+///   the headers; hyper hands it over as `hyper::ext::Protocol`): a 200.
+///
+/// In that order: the request is validated (400, 405, 426, 505), its
+/// `Origin` checked against [`ServerConfig::origins`] (403), a subprotocol
+/// picked from [`ServerConfig::subprotocols`], the extensions negotiated,
+/// and then `callback` sees the request and the response. Whatever the
+/// callback does, the status and the headers the protocol requires are
+/// set again afterwards, and only the negotiation names extensions.
+pub fn accept_request<C: Callback>(
+    request: &Request<()>,
+    protocol: Option<&str>,
+    config: &ServerConfig,
+    callback: C,
+) -> Result<(Response<()>, ExtensionStack), Error> {
+    let http2 = request.version() == http::Version::HTTP_2;
+    let mut response = if http2 {
+        build_connect_response(request, protocol, &config.subprotocols)?
+    } else {
+        if request.method() != http::Method::GET {
+            return Err(Error::MethodNotAllowed(request.method().to_string()));
+        }
+        if request.version() != http::Version::HTTP_11 {
+            return Err(Error::UnsupportedHttpVersion);
+        }
+        build_response(request, &config.subprotocols)?
+    };
+    check_origin(request, &config.origins)?;
+    let offers = request
+        .headers()
+        .get_all(SEC_WEBSOCKET_EXTENSIONS)
+        .iter()
+        .map(|v| v.as_bytes());
+    let (answer, extensions) =
+        server_negotiate(&config.extensions, offers).map_err(Error::Extension)?;
+    if let Some(answer) = answer {
+        response.headers_mut().insert(
+            SEC_WEBSOCKET_EXTENSIONS,
+            HeaderValue::from_str(&answer).map_err(http::Error::from)?,
+        );
+    }
+    let status = response.status();
+    let required = required_headers(&response);
+    let mut response = callback
+        .on_request(request, response)
+        .map_err(|rejection| Error::Rejected(Box::new(rejection)))?;
+    *response.status_mut() = status;
+    // Only the negotiation may name extensions: the stack is built for it.
+    response.headers_mut().remove(SEC_WEBSOCKET_EXTENSIONS);
+    for (name, value) in required {
+        response.headers_mut().insert(name, value);
+    }
+    Ok((response, extensions))
 }

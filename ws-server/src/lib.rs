@@ -36,6 +36,11 @@
 
 use std::io::{Read, Write};
 
+#[cfg(feature = "axum")]
+pub mod axum;
+#[cfg(feature = "hyper")]
+pub mod hyper;
+
 #[cfg(feature = "tokio")]
 pub use ws_tokio::{
     accept_async, accept_async_with_config, accept_hdr_async, accept_hdr_async_with_config,

@@ -1,0 +1,349 @@
+//! WebSockets over HTTP/2 (feature `h2`, RFC 8441): each WebSocket is one
+//! stream of an HTTP/2 connection, opened by an extended `CONNECT`, and
+//! several share the connection.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use ws_client::h2::H2Connection;
+//! use ws_client::{ClientConfig, DeflateConfig, Message};
+//!
+//! // wss:// negotiates h2 by ALPN (needs a TLS feature); ws:// speaks
+//! // HTTP/2 at once ("prior knowledge").
+//! let connection = H2Connection::connect("wss://example.com", None).await?;
+//! let config = ClientConfig::default().with_extension(DeflateConfig::default());
+//! let (mut chat, _) = connection.open("wss://example.com/chat", config.clone()).await?;
+//! let (mut feed, _) = connection.open("wss://example.com/feed", config).await?;
+//! chat.send(Message::text("hello")).await?;
+//! println!("{:?} {:?}", chat.recv().await?, feed.recv().await?);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The WebSocket itself is unchanged (RFC 8441 §5): the same frames, masked
+//! by the client, over a [`H2Stream`] instead of a TCP connection.
+//! Before any `CONNECT`, the client waits for the server's settings (a
+//! PING round trip: the server's SETTINGS frame comes first) and refuses
+//! with [`Error::ExtendedConnectDisabled`] unless the server sent
+//! `SETTINGS_ENABLE_CONNECT_PROTOCOL` (RFC 8441 §3).
+
+use crate::tls::Connector;
+use crate::{target, Error, Response};
+use bytes::{Buf, Bytes};
+use h2::client::SendRequest;
+use h2::{Ping, RecvStream, SendStream};
+use std::fmt;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use ws_core::{Protocol, Role};
+use ws_handshake::{
+    confirm_extensions, prepare_connect_request, validate_connect_response, ClientConfig,
+    IntoClientRequest,
+};
+use ws_tokio::WebSocketStream;
+
+/// The timeout for [`H2Connection::connect`]'s TCP, TLS and HTTP/2
+/// handshakes, as [`ClientConfig::handshake_timeout`]'s default.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// An HTTP/2 connection that carries WebSockets. Cheap to clone: clones
+/// share the connection, which a task of its own drives until every clone
+/// and every WebSocket on it is gone.
+#[derive(Clone)]
+pub struct H2Connection {
+    send: SendRequest<Bytes>,
+}
+
+impl fmt::Debug for H2Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("H2Connection").finish_non_exhaustive()
+    }
+}
+
+impl H2Connection {
+    /// Connects to the host of a `ws://` or `wss://` URL and starts HTTP/2:
+    /// over TLS with ALPN `h2` for `wss://` (with `connector`, or the
+    /// default of the TLS feature that is on), in cleartext with prior
+    /// knowledge for `ws://`. TCP, TLS and HTTP/2 handshakes together are
+    /// bounded by 10 s.
+    pub async fn connect(url: &str, connector: Option<Connector>) -> Result<Self, Error> {
+        let request = url.into_client_request().map_err(Error::Handshake)?;
+        let (host, port, tls) = target(&request)?;
+        // native-tls asks for ALPN only when told to when it is built.
+        #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+        let connector = match connector {
+            None if tls => Some(Connector::NativeTls(
+                native_tls::TlsConnector::builder()
+                    .request_alpns(&["h2"])
+                    .build()
+                    .map_err(|e| crate::tls::tls_error(host, Box::new(e)))?,
+            )),
+            given => given,
+        };
+        let connector = Connector::for_url(host, tls, connector)?;
+        let connecting = async {
+            let tcp = tokio::net::TcpStream::connect((host, port))
+                .await
+                .map_err(|source| Error::Connect {
+                    host: format!("{host}:{port}"),
+                    source,
+                })?;
+            let _ = tcp.set_nodelay(true);
+            match connector {
+                Connector::Plain => Self::handshake(tcp).await,
+                #[cfg(feature = "rustls")]
+                Connector::Rustls(config) => {
+                    let mut config = (*config).clone();
+                    config.alpn_protocols = vec![b"h2".to_vec()];
+                    let name = crate::tls::server_name(host)?;
+                    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+                        .connect(name, tcp)
+                        .await
+                        .map_err(|e| crate::tls::handshake_io_error(host, e, None))?;
+                    if tls.get_ref().1.alpn_protocol() != Some(b"h2") {
+                        return Err(Error::NoHttp2);
+                    }
+                    Self::handshake(tls).await
+                }
+                #[cfg(feature = "native-tls")]
+                Connector::NativeTls(connector) => {
+                    let tls = tokio_native_tls::TlsConnector::from(connector)
+                        .connect(host, tcp)
+                        .await
+                        .map_err(|e| crate::tls::tls_error(host, Box::new(e)))?;
+                    match tls.get_ref().negotiated_alpn() {
+                        Ok(Some(alpn)) if alpn == b"h2" => {}
+                        _ => return Err(Error::NoHttp2),
+                    }
+                    Self::handshake(tls).await
+                }
+            }
+        };
+        tokio::time::timeout(CONNECT_TIMEOUT, connecting)
+            .await
+            .map_err(|_| Error::Handshake(ws_handshake::Error::Timeout(CONNECT_TIMEOUT)))?
+    }
+
+    /// Starts HTTP/2 over a stream you connected yourself (TLS already
+    /// agreed on `h2`, or cleartext prior knowledge), and waits for the
+    /// server's settings: fails with [`Error::ExtendedConnectDisabled`] if
+    /// they do not allow WebSockets. Needs a tokio runtime (the connection
+    /// runs in a task of its own).
+    pub async fn handshake<S>(io: S) -> Result<Self, Error>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let (send, mut connection) = h2::client::handshake(io).await.map_err(Error::Http2)?;
+        let mut ping_pong = connection
+            .ping_pong()
+            .expect("a new connection's ping_pong is there to take");
+        tokio::spawn(async move {
+            // Errors reach the streams and the requests on it.
+            let _ = connection.await;
+        });
+        // The server's first frame is its SETTINGS (RFC 9113 §3.4): once
+        // our PING comes back, they are known.
+        ping_pong.ping(Ping::opaque()).await.map_err(Error::Http2)?;
+        if !send.is_extended_connect_protocol_enabled() {
+            return Err(Error::ExtendedConnectDisabled);
+        }
+        Ok(H2Connection { send })
+    }
+
+    /// Opens a WebSocket on this connection: an extended `CONNECT` to the
+    /// request's path, with the subprotocols and extension offers of
+    /// `config` (its limits and keepalive apply to the WebSocket), within
+    /// [`ClientConfig::handshake_timeout`]. The URL's scheme and host go
+    /// into `:scheme` and `:authority`; your other headers are sent too.
+    pub async fn open(
+        &self,
+        request: impl IntoClientRequest,
+        config: ClientConfig,
+    ) -> Result<(WebSocketStream<H2Stream>, Response), Error> {
+        let mut request = request.into_client_request().map_err(Error::Handshake)?;
+        let offered = prepare_connect_request(&mut request, &config).map_err(Error::Handshake)?;
+        request
+            .extensions_mut()
+            .insert(h2::ext::Protocol::from_static("websocket"));
+        let limit = config.handshake_timeout;
+        let send = self.send.clone();
+        let opening = async move {
+            let mut send = send.ready().await.map_err(Error::Http2)?;
+            let (response, send_stream) =
+                send.send_request(request, false).map_err(Error::Http2)?;
+            let response = response.await.map_err(Error::Http2)?;
+            let (parts, recv) = response.into_parts();
+            Ok::<_, Error>((Response::from_parts(parts, ()), send_stream, recv))
+        };
+        let (response, send_stream, recv) = match limit {
+            Some(limit) => tokio::time::timeout(limit, opening)
+                .await
+                .map_err(|_| Error::Handshake(ws_handshake::Error::Timeout(limit)))??,
+            None => opening.await?,
+        };
+        validate_connect_response(&response, &offered).map_err(Error::Handshake)?;
+        let extensions =
+            confirm_extensions(&config.extensions, &response).map_err(Error::Handshake)?;
+        let engine = Protocol::new(Role::Client, config.websocket).with_extensions(extensions);
+        let stream = H2Stream {
+            send: send_stream,
+            recv,
+            received: Bytes::new(),
+            ended: false,
+        };
+        Ok((WebSocketStream::from_protocol(stream, engine), response))
+    }
+}
+
+/// Connects to a `ws://` or `wss://` URL over HTTP/2 and opens one
+/// WebSocket on it: [`H2Connection::connect`] then [`H2Connection::open`].
+/// Keep the [`H2Connection`] (the first item) to open more on the same
+/// connection.
+pub async fn connect_h2(
+    request: impl IntoClientRequest,
+    config: ClientConfig,
+    connector: Option<Connector>,
+) -> Result<(H2Connection, WebSocketStream<H2Stream>, Response), Error> {
+    let request = request.into_client_request().map_err(Error::Handshake)?;
+    let url = request.uri().to_string();
+    let connection = H2Connection::connect(&url, connector).await?;
+    let (ws, response) = connection.open(request, config).await?;
+    Ok((connection, ws, response))
+}
+
+/// One HTTP/2 stream as a byte stream: what a WebSocket over HTTP/2 reads
+/// and writes. Received data is handed on as it is read, and the flow
+/// control window reopens as it is (so a reader that stops reading stops
+/// the peer, with at most one window buffered); writes wait for send
+/// capacity, so nothing queues past the window either.
+pub struct H2Stream {
+    send: SendStream<Bytes>,
+    recv: RecvStream,
+    /// What the last DATA frame brought that was not read yet.
+    received: Bytes,
+    /// Whether our side of the stream is ended (shut down).
+    ended: bool,
+}
+
+impl fmt::Debug for H2Stream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("H2Stream")
+            .field("stream_id", &self.send.stream_id())
+            .finish_non_exhaustive()
+    }
+}
+
+fn io_error(e: h2::Error) -> io::Error {
+    let kind = if e.is_reset() || e.is_go_away() {
+        io::ErrorKind::ConnectionReset
+    } else if e.is_io() {
+        return e
+            .into_io()
+            .unwrap_or_else(|| io::Error::other("HTTP/2 I/O error"));
+    } else {
+        io::ErrorKind::Other
+    };
+    io::Error::new(kind, e)
+}
+
+impl AsyncRead for H2Stream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        while this.received.is_empty() {
+            match this.recv.poll_data(cx) {
+                Poll::Pending => return Poll::Pending,
+                // The peer ended its side: end of stream.
+                Poll::Ready(None) => return Poll::Ready(Ok(())),
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(io_error(e))),
+                Poll::Ready(Some(Ok(data))) => this.received = data,
+            }
+        }
+        let n = this.received.len().min(buf.remaining());
+        buf.put_slice(&this.received[..n]);
+        this.received.advance(n);
+        // Handed on: the peer may send that much more.
+        this.recv
+            .flow_control()
+            .release_capacity(n)
+            .map_err(io_error)?;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncWrite for H2Stream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let this = &mut *self;
+        this.send.reserve_capacity(buf.len());
+        // capacity() is what is assigned now; poll_capacity only reports
+        // increases, so it is asked only when nothing is assigned.
+        let mut capacity = this.send.capacity();
+        while capacity == 0 {
+            match this.send.poll_capacity(cx) {
+                Poll::Ready(Some(Ok(n))) => capacity = n,
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(io_error(e))),
+                Poll::Ready(None) => return Poll::Ready(Err(this.closed(cx))),
+                Poll::Pending => {
+                    // A reset stream never gets capacity: say so now.
+                    if let Poll::Ready(reset) = this.send.poll_reset(cx) {
+                        return Poll::Ready(Err(match reset {
+                            Ok(reason) => io::Error::new(
+                                io::ErrorKind::ConnectionReset,
+                                format!("HTTP/2 stream reset by the server: {reason}"),
+                            ),
+                            Err(e) => io_error(e),
+                        }));
+                    }
+                    return Poll::Pending;
+                }
+            }
+        }
+        let n = capacity.min(buf.len());
+        this.send
+            .send_data(Bytes::copy_from_slice(&buf[..n]), false)
+            .map_err(io_error)?;
+        Poll::Ready(Ok(n))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // The connection's task writes what the streams queued.
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if !self.ended {
+            self.ended = true;
+            self.send.send_data(Bytes::new(), true).map_err(io_error)?;
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl H2Stream {
+    /// The error for writing to a stream that can no longer send.
+    fn closed(&mut self, cx: &mut Context<'_>) -> io::Error {
+        match self.send.poll_reset(cx) {
+            Poll::Ready(Ok(reason)) => io::Error::new(
+                io::ErrorKind::ConnectionReset,
+                format!("HTTP/2 stream reset by the server: {reason}"),
+            ),
+            Poll::Ready(Err(e)) => io_error(e),
+            Poll::Pending => io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "HTTP/2 stream is closed for sending",
+            ),
+        }
+    }
+}
