@@ -5,6 +5,7 @@
 #   autobahn/run.sh server [--update] [CASES...]   # our echo server, wstest -m fuzzingclient
 #   autobahn/run.sh client [--update] [CASES...]   # our client, wstest -m fuzzingserver
 #   autobahn/run.sh server-async | client-async ... # the same for the tokio driver
+#   autobahn/run.sh server-axum [--update] [CASES...] # the axum example (ws-server/examples/axum.rs) over HTTP/1.1
 #
 # CASES default to "*" (all 517). The verdicts of the cases that ran are compared
 # with the expected ones for those cases; --update records them instead.
@@ -13,12 +14,14 @@
 # /tmp/wstest-venv), `wstest` on PATH, the crossbario/autobahn-testsuite image.
 set -euo pipefail
 
-ROLE="${1:?usage: run.sh server|client|server-async|client-async [--update] [CASES...]}"
+ROLE="${1:?usage: run.sh server|client|server-async|client-async|server-axum [--update] [CASES...]}"
 shift
+URL_PATH=""
 case "$ROLE" in
     server|client) TESTEE="autobahn-$ROLE"; MODE="$ROLE" ;;
     server-async|client-async) TESTEE="autobahn-$ROLE"; MODE="${ROLE%-async}" ;;
-    *) echo "role must be server, client, server-async or client-async" >&2; exit 2 ;;
+    server-axum) TESTEE="examples/axum"; MODE="server"; URL_PATH="/ws" ;;
+    *) echo "role must be server, client, server-async, client-async or server-axum" >&2; exit 2 ;;
 esac
 UPDATE=""
 if [ "${1:-}" = "--update" ]; then UPDATE="--update"; shift; fi
@@ -31,6 +34,7 @@ WORK="${AUTOBAHN_WORK:-$ROOT/target/autobahn/$ROLE}"
 rm -rf "$WORK"; mkdir -p "$WORK"; WORK="$(cd "$WORK" && pwd)"
 AGENT="ws-rs"
 [ "$MODE" = "$ROLE" ] || AGENT="ws-rs-async"
+[ "$ROLE" != server-axum ] || AGENT="ws-rs-axum"
 case_list=$(printf '"%s",' "${CASES[@]}"); case_list="[${case_list%,}]"
 
 # --- find wstest -----------------------------------------------------------
@@ -68,20 +72,28 @@ free_port() {
 }
 
 # --- build the testees -------------------------------------------------------
-(cd "$ROOT" && cargo build --release -q -p autobahn)
+if [ "$ROLE" = server-axum ]; then
+    (cd "$ROOT" && cargo build --release -q -p ws-server --features axum --example axum)
+else
+    (cd "$ROOT" && cargo build --release -q -p autobahn)
+fi
 BIN="$ROOT/target/release"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
 if [ "$MODE" = server ]; then
-    "$BIN/$TESTEE" 127.0.0.1:0 >"$WORK/testee.log" 2>&1 &
+    if [ "$ROLE" = server-axum ]; then
+        "$BIN/$TESTEE" --listen 127.0.0.1:0 >"$WORK/testee.log" 2>&1 &
+    else
+        "$BIN/$TESTEE" 127.0.0.1:0 >"$WORK/testee.log" 2>&1 &
+    fi
     PIDS+=($!)
     for _ in $(seq 100); do grep -q "listening on" "$WORK/testee.log" && break; sleep 0.1; done
     ADDR=$(sed -n 's/^listening on //p' "$WORK/testee.log")
     [ -n "$ADDR" ] || { echo "server did not start"; cat "$WORK/testee.log"; exit 1; }
     cat >"$WORK/fuzzingclient.json" <<JSON
-{"outdir": "./reports", "servers": [{"agent": "$AGENT", "url": "ws://$ADDR"}],
+{"outdir": "./reports", "servers": [{"agent": "$AGENT", "url": "ws://$ADDR$URL_PATH"}],
  "cases": $case_list, "exclude-cases": [], "exclude-agent-cases": {}}
 JSON
     wstest_cmd fuzzingclient fuzzingclient.json

@@ -2,7 +2,8 @@
 # Interop with Python `websockets` (pinned in requirements.txt), compression on:
 # our client against its server and its client against our server, for each
 # parameter set below, with the sync driver and with the async (tokio) one,
-# over ws:// and (two of the sets) over wss://. Every message (text and
+# over ws:// and (two of the sets) over wss://, and (two sets) through the
+# axum extractor over HTTP/1.1 and HTTP/2. Every message (text and
 # binary, 0 B to 1 MiB) must echo byte-exact and the agreed
 # Sec-WebSocket-Extensions must carry the parameters.
 set -euo pipefail
@@ -110,6 +111,50 @@ for driver in sync async; do
         IFS='|' read -r name ours theirs want <<<"$scenario"
         [ "$driver" = async ] && ours="$ours --async"
         TLS=1 run_pair "wss-$driver-$name" "$ours" "$theirs" "$want"
+    done
+done
+
+# The web glue: our server through the axum extractor (`server --axum`:
+# HTTP/1.1 and HTTP/2 on one port), met by the websockets client over
+# HTTP/1.1 and by our HTTP/2 client (`client --h2`, RFC 8441 extended
+# CONNECT), over ws:// (HTTP/2 with prior knowledge) and wss:// (ALPN).
+run_axum() { # name | our flags | python flags | wanted substrings | tls (0/1)
+    local name="$1" ours="$2" theirs="$3" want="$4" tls="$5" scheme=ws
+    local server_tls="" our_tls="" py_tls=""
+    read -r -a want_list <<<"$want"
+    if [ "$tls" = 1 ]; then
+        scheme=wss
+        server_tls="--tls $PKI/cert.pem $PKI/key.pem"
+        our_tls="--ca $PKI/ca.pem"; py_tls="--ca $PKI/ca.pem"
+    fi
+    local log="$WORK/$name-axum-server.log"
+    # shellcheck disable=SC2086
+    "$BIN" server 127.0.0.1:0 --axum $ours $server_tls >"$log" 2>&1 &
+    PIDS+=($!)
+    wait_for "$log" "^listening on "
+    local port; port=$(sed -n 's/^listening on .*://p' "$log")
+
+    local theirs_client="$theirs"; [[ "$theirs" == *--cmwb* ]] || theirs_client="$theirs --cmwb 0"
+    # shellcheck disable=SC2086
+    timeout 120 "$PY" "$HERE/peer.py" client "$scheme://localhost:$port/echo" $theirs_client $py_tls \
+        >"$WORK/$name-python-client.log" 2>&1 \
+        || { echo "FAIL: websockets client ($name)"; cat "$WORK/$name-python-client.log" "$log"; exit 1; }
+    expect "$WORK/$name-python-client.log" "${want_list[@]}"
+    echo "ok  websockets client <-> our axum server, HTTP/1.1 [$name]: $(grep '^negotiated' "$WORK/$name-python-client.log")"
+
+    # shellcheck disable=SC2086
+    timeout 120 "$BIN" client "$scheme://localhost:$port/echo" --h2 $ours $our_tls \
+        >"$WORK/$name-h2-client.log" 2>&1 \
+        || { echo "FAIL: our HTTP/2 client ($name)"; cat "$WORK/$name-h2-client.log" "$log"; exit 1; }
+    expect "$WORK/$name-h2-client.log" "${want_list[@]}"
+    grep -q "^http2: on" "$WORK/$name-h2-client.log" || { echo "FAIL: not over HTTP/2"; exit 1; }
+    echo "ok  our HTTP/2 client <-> our axum server, RFC 8441 [$name]: $(grep '^negotiated' "$WORK/$name-h2-client.log")"
+}
+
+for tls in 0 1; do
+    for scenario in "${SCENARIOS[0]}" "${SCENARIOS[4]}"; do
+        IFS='|' read -r name ours theirs want <<<"$scenario"
+        run_axum "axum-tls$tls-$name" "$ours" "$theirs" "$want" "$tls"
     done
 done
 echo "interop: all scenarios passed"

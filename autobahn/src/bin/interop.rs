@@ -11,6 +11,12 @@
 //! wss://… --ca CA_PEM` trusts that CA instead of the public roots.
 //! `interop cert DIR` writes a CA (`ca.pem`) and a certificate for
 //! localhost and 127.0.0.1 signed by it (`cert.pem`, `key.pem`) for such runs.
+//!
+//! The web glue: `interop server ADDR --axum` serves the echo on every path
+//! through the axum extractor (`ws_server::axum`), HTTP/1.1 and HTTP/2 with
+//! prior knowledge on one port, and with `--tls` ALPN `h2` and `http/1.1`;
+//! `interop client URL --h2` runs its messages over an HTTP/2 extended
+//! CONNECT (RFC 8441) instead of an HTTP/1.1 upgrade.
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -251,6 +257,105 @@ fn client(
     }
 }
 
+#[tokio::main(flavor = "current_thread")]
+async fn client_h2(
+    url: &str,
+    flags: &[String],
+    connector: Option<Connector>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let config = ClientConfig::default().with_extension(deflate(flags)?);
+    let (_connection, mut ws, response) = ws_client::h2::connect_h2(url, config, connector).await?;
+    println!("negotiated: {}", negotiated(ws.protocol()));
+    println!("http2: on (status {})", response.status().as_u16());
+    println!(
+        "tls: {}",
+        if url.starts_with("wss:") { "on" } else { "off" }
+    );
+    let messages = payloads();
+    for message in &messages {
+        ws.send(message.clone()).await?;
+        check(message, &ws.recv().await?)?;
+    }
+    println!("{} messages echoed byte-exact", messages.len());
+    ws.close(None).await?;
+    loop {
+        match ws.recv().await {
+            Ok(_) => {}
+            Err(Error::ConnectionClosed) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// `server ADDR --axum`: the echo through the axum extractor, on hyper's
+/// auto connection builder (HTTP/1.1, and HTTP/2 with the extended CONNECT
+/// setting; over TLS with ALPN when `tls` is given).
+#[tokio::main]
+async fn server_axum(
+    addr: &str,
+    flags: &[String],
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use axum::routing::any;
+    use ws_server::axum::WebSocketUpgrade;
+    let config = ServerConfig::default().with_extension(deflate(flags)?);
+    let handler = move |upgrade: WebSocketUpgrade| {
+        let config = config.clone();
+        let version = if upgrade.is_http2() {
+            "HTTP/2"
+        } else {
+            "HTTP/1.1"
+        };
+        async move {
+            upgrade.config(config).on_upgrade(move |mut ws| async move {
+                if let Err(e) = autobahn::echo_async(&mut ws).await {
+                    eprintln!("interop server ({version}): {}", autobahn::error_chain(&e));
+                }
+            })
+        }
+    };
+    let app = axum::Router::new().fallback(any(handler));
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    println!("listening on {}", listener.local_addr()?);
+    let acceptor = tls.map(|tls| {
+        let mut tls = (*tls).clone();
+        tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        tokio_rustls::TlsAcceptor::from(Arc::new(tls))
+    });
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let (acceptor, app) = (acceptor.clone(), app.clone());
+        tokio::spawn(async move {
+            let mut builder =
+                hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+            builder.http2().enable_connect_protocol();
+            let service = hyper_util::service::TowerToHyperService::new(app);
+            let served = match acceptor {
+                None => {
+                    let io = hyper_util::rt::TokioIo::new(stream);
+                    builder.serve_connection_with_upgrades(io, service).await
+                }
+                Some(acceptor) => {
+                    let limit = Duration::from_secs(10);
+                    let tls = match tokio::time::timeout(limit, acceptor.accept(stream)).await {
+                        Ok(Ok(tls)) => tls,
+                        Ok(Err(e)) => return eprintln!("interop server: TLS handshake: {e}"),
+                        Err(_) => return eprintln!("interop server: TLS handshake: timed out"),
+                    };
+                    let io = hyper_util::rt::TokioIo::new(tls);
+                    builder.serve_connection_with_upgrades(io, service).await
+                }
+            };
+            if let Err(e) = served {
+                eprintln!("interop server: HTTP: {e}");
+            }
+        });
+    }
+}
+
 fn server(
     addr: &str,
     flags: &[String],
@@ -309,7 +414,8 @@ fn serve_tls(
 
 fn run(mut args: Vec<String>) -> Result<(), Box<dyn std::error::Error>> {
     let tokio = args.iter().any(|a| a == "--async");
-    args.retain(|a| a != "--async");
+    let web = args.iter().any(|a| a == "--axum" || a == "--h2");
+    args.retain(|a| a != "--async" && a != "--axum" && a != "--h2");
     let tls = match take_option(&mut args, "--tls", 2)? {
         Some(files) => Some(server_tls(&files[0], &files[1])?),
         None => None,
@@ -318,16 +424,25 @@ fn run(mut args: Vec<String>) -> Result<(), Box<dyn std::error::Error>> {
         Some(files) => Some(client_tls(&files[0])?),
         None => None,
     };
+    if web {
+        return match args.first().map(String::as_str) {
+            Some("client") if args.len() >= 2 => client_h2(&args[1], &args[2..], connector),
+            Some("server") if args.len() >= 2 => server_axum(&args[1], &args[2..], tls),
+            _ => Err("--h2 goes with client, --axum with server".into()),
+        };
+    }
     match (args.first().map(String::as_str), tokio) {
         (Some("cert"), _) if args.len() == 2 => Ok(cert(&args[1])?),
         (Some("client"), false) if args.len() >= 2 => client(&args[1], &args[2..], connector),
         (Some("server"), false) if args.len() >= 2 => server(&args[1], &args[2..], tls),
         (Some("client"), true) if args.len() >= 2 => client_async(&args[1], &args[2..], connector),
         (Some("server"), true) if args.len() >= 2 => server_async(&args[1], &args[2..], tls),
-        _ => Err("usage: interop client URL [--ca CA_PEM] [FLAGS] [--async] \
-                  | interop server ADDR [--tls CERT_PEM KEY_PEM] [FLAGS] [--async] \
+        _ => Err(
+            "usage: interop client URL [--ca CA_PEM] [FLAGS] [--async | --h2] \
+                  | interop server ADDR [--tls CERT_PEM KEY_PEM] [FLAGS] [--async | --axum] \
                   | interop cert DIR"
-            .into()),
+                .into(),
+        ),
     }
 }
 
