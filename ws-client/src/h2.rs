@@ -48,6 +48,11 @@ use ws_tokio::WebSocketStream;
 /// handshakes, as [`ClientConfig::handshake_timeout`]'s default.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How much each WebSocket may receive before it reads (HTTP/2 flow control).
+const STREAM_WINDOW: u32 = 1 << 20;
+/// How much all the WebSockets of a connection may receive before they read.
+const CONNECTION_WINDOW: u32 = 2 << 20;
+
 /// An HTTP/2 connection that carries WebSockets. Cheap to clone: clones
 /// share the connection, which a task of its own drives until every clone
 /// and every WebSocket on it is gone.
@@ -130,12 +135,22 @@ impl H2Connection {
     /// agreed on `h2`, or cleartext prior knowledge), and waits for the
     /// server's settings: fails with [`Error::ExtendedConnectDisabled`] if
     /// they do not allow WebSockets. Needs a tokio runtime (the connection
-    /// runs in a task of its own).
+    /// runs in a task of its own). Flow control lets the server send 1 MiB
+    /// per WebSocket and 2 MiB per connection ahead of our reads: the most
+    /// it can make us buffer.
     pub async fn handshake<S>(io: S) -> Result<Self, Error>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let (send, mut connection) = h2::client::handshake(io).await.map_err(Error::Http2)?;
+        // Flow control bounds what the server can make us buffer: 1 MiB
+        // per WebSocket, 2 MiB for the connection (HTTP/2's 64 KiB
+        // defaults would cost a round trip per 64 KiB of a large message).
+        let (send, mut connection) = h2::client::Builder::new()
+            .initial_window_size(STREAM_WINDOW)
+            .initial_connection_window_size(CONNECTION_WINDOW)
+            .handshake(io)
+            .await
+            .map_err(Error::Http2)?;
         let mut ping_pong = connection
             .ping_pong()
             .expect("a new connection's ping_pong is there to take");

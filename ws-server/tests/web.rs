@@ -56,9 +56,23 @@ async fn axum_ws(upgrade: WebSocketUpgrade) -> axum::response::Response {
         .on_upgrade(move |ws| echo(ws, http2))
 }
 
+async fn axum_chat(upgrade: WebSocketUpgrade) -> axum::response::Response {
+    let http2 = upgrade.is_http2();
+    upgrade
+        .config(server_config())
+        .protocols(["superchat", "chat"])
+        .on_upgrade(move |ws| echo(ws, http2))
+}
+
+fn router() -> Router {
+    Router::new()
+        .route("/ws", any(axum_ws))
+        .route("/chat", any(axum_chat))
+}
+
 /// axum::serve: HTTP/1.1 and cleartext HTTP/2 on one port.
 async fn serve_axum() -> SocketAddr {
-    let app = Router::new().route("/ws", any(axum_ws));
+    let app = router();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -110,6 +124,32 @@ async fn serve_hyper(tls: Option<tokio_rustls::TlsAcceptor>) -> SocketAddr {
                             .await
                     }
                 };
+            });
+        }
+    });
+    addr
+}
+
+/// The axum router on hyper_util's auto builder over TLS (ALPN `h2`,
+/// `http/1.1`), as an app serving HTTPS does it.
+async fn serve_axum_tls(acceptor: tokio_rustls::TlsAcceptor) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = router();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, app) = (acceptor.clone(), app.clone());
+            tokio::spawn(async move {
+                let Ok(stream) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut builder =
+                    hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                builder.http2().enable_connect_protocol();
+                let service = hyper_util::service::TowerToHyperService::new(app);
+                let _ = builder
+                    .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                    .await;
             });
         }
     });
@@ -485,4 +525,96 @@ async fn a_server_without_extended_connect_is_refused_clearly() {
         "{err:?}"
     );
     assert!(err.to_string().contains("SETTINGS_ENABLE_CONNECT_PROTOCOL"));
+}
+
+#[tokio::test]
+async fn axum_over_tls_http2_and_http1() {
+    let (acceptor, connector) = tls_pair();
+    let port = serve_axum_tls(acceptor).await.port();
+    let run = async {
+        let connection =
+            H2Connection::connect(&format!("wss://localhost:{port}"), Some(connector.clone()))
+                .await
+                .unwrap();
+        let (mut ws, response) = connection
+            .open(
+                format!("wss://localhost:{port}/ws").as_str(),
+                client_config(),
+            )
+            .await
+            .unwrap();
+        assert!(agreed_deflate(&response), "{response:?}");
+        check_echo(&mut ws, "http2").await;
+        let (mut ws, response) = ws_client::connect_async_tls_with_config(
+            format!("wss://localhost:{port}/ws").as_str(),
+            client_config(),
+            Some(connector),
+        )
+        .await
+        .unwrap();
+        assert!(agreed_deflate(&response), "{response:?}");
+        check_echo(&mut ws, "http1.1").await;
+    };
+    tokio::time::timeout(LIMIT, run).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_extractor_picks_a_subprotocol_on_both_versions() {
+    let addr = serve_axum().await;
+    let mut config = client_config();
+    config.subprotocols = vec!["mqtt".into(), "chat".into()];
+    let run = async {
+        let (mut ws, response) = ws_client::connect_async_with_config(
+            format!("ws://{addr}/chat").as_str(),
+            config.clone(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(response.headers()["sec-websocket-protocol"], "chat");
+        check_echo(&mut ws, "http1.1").await;
+        let (_connection, mut ws, response) =
+            ws_client::h2::connect_h2(format!("ws://{addr}/chat").as_str(), config, None)
+                .await
+                .unwrap();
+        assert_eq!(response.headers()["sec-websocket-protocol"], "chat");
+        check_echo(&mut ws, "http2").await;
+        // No common subprotocol: the upgrade goes on without one.
+        let (_, response) = ws_client::connect_async_with_config(
+            format!("ws://{addr}/ws").as_str(),
+            client_config(),
+        )
+        .await
+        .unwrap();
+        assert!(response.headers().get("sec-websocket-protocol").is_none());
+    };
+    tokio::time::timeout(LIMIT, run).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_http2_client_reports_a_refusal_with_its_status() {
+    let addr = serve_axum().await;
+    let run = async {
+        let connection = H2Connection::connect(&format!("ws://{addr}"), None)
+            .await
+            .unwrap();
+        let request = hyper::Request::builder()
+            .uri(format!("ws://{addr}/ws"))
+            .header("origin", "https://evil.example")
+            .body(())
+            .unwrap();
+        let err = connection.open(request, client_config()).await.unwrap_err();
+        match &err {
+            ws_client::Error::Handshake(ws_client::UpgradeError::UnexpectedStatus(response)) => {
+                assert_eq!(response.status(), 403)
+            }
+            other => panic!("{other:?}"),
+        }
+        // The connection stays usable for the next WebSocket.
+        let (mut ws, _) = connection
+            .open(format!("ws://{addr}/ws").as_str(), client_config())
+            .await
+            .unwrap();
+        check_echo(&mut ws, "http2").await;
+    };
+    tokio::time::timeout(LIMIT, run).await.unwrap();
 }

@@ -20,6 +20,7 @@
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use std::io::ErrorKind;
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
@@ -385,24 +386,46 @@ fn server(
     Ok(())
 }
 
-/// The sync echo over rustls: short socket timeouts during the handshakes
-/// let the WebSocket handshake check its deadline between reads.
+/// The sync echo over rustls. The TLS handshake is driven to completion
+/// first, under the same deadline as the WebSocket handshake, so a stall
+/// names the layer it happened in; short socket timeouts during both
+/// handshakes let the deadline be checked between reads.
 fn serve_tls(
-    tcp: TcpStream,
+    mut tcp: TcpStream,
     tls: Arc<rustls::ServerConfig>,
     config: ServerConfig,
 ) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let limit = config.handshake_timeout.unwrap_or(Duration::from_secs(10));
     let tick = Some(Duration::from_millis(250));
     tcp.set_read_timeout(tick).map_err(|e| e.to_string())?;
     tcp.set_write_timeout(tick).map_err(|e| e.to_string())?;
-    let conn = rustls::ServerConnection::new(tls).map_err(|e| e.to_string())?;
+    let mut conn = rustls::ServerConnection::new(tls).map_err(|e| e.to_string())?;
+    let (mut read, mut written) = (0, 0);
+    while conn.is_handshaking() {
+        if started.elapsed() > limit {
+            return Err(format!(
+                "TLS handshake: not complete after {:?} ({read} bytes read, {written} written)",
+                started.elapsed()
+            ));
+        }
+        match conn.complete_io(&mut tcp) {
+            Ok((r, w)) => (read, written) = (read + r, written + w),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(e) => return Err(format!("TLS handshake: {e}")),
+        }
+    }
+    let tls_done = started.elapsed();
     let mut attempt = ws_server::accept_with_config(rustls::StreamOwned::new(conn, tcp), config);
     let mut ws = loop {
         match attempt {
             Ok(ws) => break ws,
             Err(HandshakeError::Interrupted(mid)) => attempt = mid.handshake().map(|(ws, _)| ws),
             Err(HandshakeError::Failure(e)) => {
-                return Err(format!("handshake: {}", autobahn::error_chain(&e)))
+                return Err(format!(
+                    "WebSocket handshake after TLS (TLS took {tls_done:?}): {}",
+                    autobahn::error_chain(&e)
+                ))
             }
         }
     };
