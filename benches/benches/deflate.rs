@@ -11,10 +11,11 @@
 //!   repeating pattern that compresses about 1000:1: the case where the
 //!   decoded message is 1000 times what arrived, so the cost of growing
 //!   the message buffer, not zlib, is what shows).
-//! - `<takeover>`: `takeover` (the default: both compressors keep their
-//!   window from one message to the next) or `no_takeover`
+//! - `<takeover>`: `takeover` (`context_takeover()`: both compressors keep
+//!   their window from one message to the next) or `no_takeover`
 //!   (`server_no_context_takeover` and `client_no_context_takeover` on both
-//!   sides: every message is compressed, and inflated, from a fresh state).
+//!   sides, what a server answers by default: every message is compressed,
+//!   and inflated, from a fresh state, with zlib state from the shared pool).
 //!
 //! Each group runs messages of 1 KiB, 64 KiB and 1 MiB; one iteration moves
 //! one message, and throughput is its payload size.
@@ -124,7 +125,7 @@ impl Takeover {
     /// The config both sides use.
     fn config(self) -> DeflateConfig {
         match self {
-            Takeover::On => DeflateConfig::default(),
+            Takeover::On => DeflateConfig::default().context_takeover(),
             Takeover::Off => DeflateConfig::default()
                 .server_no_context_takeover(true)
                 .client_no_context_takeover(true),

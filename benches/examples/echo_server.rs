@@ -84,7 +84,11 @@ fn ours_sync(tcp: TcpStream, deflate: bool) {
     use ws_core::{Error, Message};
     let mut config = ws_server::ServerConfig::default();
     if deflate {
-        config = config.with_extension(ws_deflate::DeflateConfig::default().level(1));
+        config = config.with_extension(
+            ws_deflate::DeflateConfig::default()
+                .level(1)
+                .context_takeover(),
+        );
     }
     let Ok(mut ws) = ws_server::accept_with_deadline(tcp, config) else {
         return;
@@ -113,7 +117,11 @@ fn ours_sync(tcp: TcpStream, deflate: bool) {
 async fn ours_async(tcp: tokio::net::TcpStream, deflate: bool) {
     let mut config = ws_tokio::ServerConfig::default();
     if deflate {
-        config = config.with_extension(ws_deflate::DeflateConfig::default().level(1));
+        config = config.with_extension(
+            ws_deflate::DeflateConfig::default()
+                .level(1)
+                .context_takeover(),
+        );
     }
     let Ok(mut ws) = ws_tokio::accept_async_with_config(tcp, config).await else {
         return;

@@ -22,8 +22,15 @@
 //!   (then client) `Protocol`s gives back;
 //! - `peak`: the highest heap use while the messages went through, over the
 //!   starting point;
+//! - `pool`: the heap the process's shared pool of idle zlib contexts
+//!   still holds once every connection is gone (whole, not per pair; its
+//!   share is in `idle`);
 //! - `RSS`: resident memory growth of the process at `idle` (pages actually
-//!   touched: zlib's tables are allocated whole but only partly written).
+//!   touched: zlib's tables are allocated whole but only partly written);
+//! - `ratio` and `µs/msg`: on one connection, 2000 1 KiB messages from the
+//!   client to the server (JSON records that differ per message, then the
+//!   benches' text), payload bytes over wire bytes and the time each took
+//!   through compress, frame, unframe and inflate.
 //!
 //! Each scenario runs in a child process of its own, so that freed memory of
 //! one scenario does not serve another's allocations (that would hide RSS).
@@ -32,8 +39,9 @@
 
 use std::process::Command;
 
-use benches::{deflate_pair, deliver, json_payload};
+use benches::{deflate_pair, deliver, json_payload, text_payload};
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
+use std::time::Instant;
 use ws_core::{Message, Protocol, Role, WebSocketConfig};
 use ws_deflate::DeflateConfig;
 
@@ -66,32 +74,37 @@ fn rss() -> Option<usize> {
 enum Scenario {
     /// No extension negotiated.
     Plain,
-    /// `DeflateConfig::default()`: window 15, context takeover.
+    /// `DeflateConfig::default()` on both sides: the server answers both
+    /// `*_no_context_takeover`, and zlib state comes from the shared pool.
     Default,
-    /// No context takeover in either direction.
-    NoTakeover,
-    /// `server_max_window_bits=10`, `client_max_window_bits=10`.
-    Window10,
-    /// The same with 9.
-    Window9,
+    /// Both contexts kept (`context_takeover()`), window 15.
+    Takeover,
+    /// Both contexts kept, windows of 12 bits.
+    Takeover12,
+    /// Both contexts kept, windows of 10 bits.
+    Takeover10,
+    /// Both contexts kept, windows of 9 bits.
+    Takeover9,
 }
 
 impl Scenario {
-    const ALL: [Scenario; 5] = [
+    const ALL: [Scenario; 6] = [
         Scenario::Plain,
         Scenario::Default,
-        Scenario::NoTakeover,
-        Scenario::Window10,
-        Scenario::Window9,
+        Scenario::Takeover,
+        Scenario::Takeover12,
+        Scenario::Takeover10,
+        Scenario::Takeover9,
     ];
 
     fn name(self) -> &'static str {
         match self {
             Scenario::Plain => "none",
             Scenario::Default => "default",
-            Scenario::NoTakeover => "no_takeover",
-            Scenario::Window10 => "window10",
-            Scenario::Window9 => "window9",
+            Scenario::Takeover => "takeover",
+            Scenario::Takeover12 => "takeover_w12",
+            Scenario::Takeover10 => "takeover_w10",
+            Scenario::Takeover9 => "takeover_w9",
         }
     }
 
@@ -99,19 +112,17 @@ impl Scenario {
     fn config(self) -> Option<DeflateConfig> {
         let windows = |bits| {
             DeflateConfig::default()
+                .context_takeover()
                 .server_max_window_bits(bits)
                 .client_max_window_bits(bits)
         };
         match self {
             Scenario::Plain => None,
             Scenario::Default => Some(DeflateConfig::default()),
-            Scenario::NoTakeover => Some(
-                DeflateConfig::default()
-                    .server_no_context_takeover(true)
-                    .client_no_context_takeover(true),
-            ),
-            Scenario::Window10 => Some(windows(10)),
-            Scenario::Window9 => Some(windows(9)),
+            Scenario::Takeover => Some(DeflateConfig::default().context_takeover()),
+            Scenario::Takeover12 => Some(windows(12)),
+            Scenario::Takeover10 => Some(windows(10)),
+            Scenario::Takeover9 => Some(windows(9)),
         }
     }
 
@@ -128,6 +139,32 @@ impl Scenario {
     }
 }
 
+/// Messages per ratio and CPU run.
+const STREAM: usize = 2000;
+
+/// Compression ratio (payload bytes over wire bytes) and time per message
+/// (encode and decode, one way, one thread) over [`STREAM`] 1 KiB messages
+/// from the client to the server on one connection: JSON records that
+/// differ from message to message, then the benches' English-like text.
+fn ratio_and_cpu(scenario: Scenario) -> [(f64, f64); 2] {
+    let json: Vec<Message> = (0..STREAM as u64)
+        .map(|seed| Message::text(json_payload(MESSAGE_SIZE, seed)))
+        .collect();
+    let text = vec![Message::text(text_payload(MESSAGE_SIZE)); STREAM];
+    [json, text].map(|messages| {
+        let (mut client, mut server, _) = scenario.pair();
+        let started = Instant::now();
+        let (mut payload, mut wire) = (0, 0);
+        for message in &messages {
+            let (got, bytes) = deliver(&mut client, &mut server, message);
+            payload += got.len();
+            wire += bytes;
+        }
+        let micros = started.elapsed().as_secs_f64() * 1e6 / STREAM as f64;
+        (payload as f64 / wire as f64, micros)
+    })
+}
+
 /// Per-pair figures of one scenario, in bytes.
 #[derive(Debug)]
 struct Measured {
@@ -137,6 +174,8 @@ struct Measured {
     server: f64,
     client: f64,
     peak: f64,
+    /// Heap held by the shared pool after every connection is gone (whole).
+    pool: f64,
     rss: Option<f64>,
 }
 
@@ -144,13 +183,14 @@ impl Measured {
     /// One line for the parent process: tab-separated.
     fn to_line(&self) -> String {
         format!(
-            "RESULT\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "RESULT\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             self.agreed,
             self.fresh,
             self.idle,
             self.server,
             self.client,
             self.peak,
+            self.pool,
             self.rss.map_or("-".to_owned(), |r| r.to_string()),
         )
     }
@@ -166,6 +206,7 @@ impl Measured {
             server: number()?,
             client: number()?,
             peak: number()?,
+            pool: number()?,
             rss: number(),
         })
     }
@@ -206,8 +247,15 @@ fn measure(scenario: Scenario) -> Measured {
     drop(servers);
     let without_servers = heap() - base - agreed_bytes;
     drop(clients);
+    // What stays is the process's pool of idle zlib contexts (connections
+    // without context takeover borrow from it per message); included in
+    // `idle` above, shared by all the connections.
     let leftover = heap() - base - agreed_bytes;
-    assert!(leftover < 1024, "{leftover} bytes still allocated");
+    let (compressors, inflaters) = DeflateConfig::pooled();
+    assert!(
+        leftover < 1024 || compressors + inflaters > 0,
+        "{leftover} bytes still allocated"
+    );
 
     Measured {
         agreed,
@@ -216,6 +264,7 @@ fn measure(scenario: Scenario) -> Measured {
         server: per_pair(idle - without_servers),
         client: per_pair(without_servers - leftover),
         peak: per_pair(peak),
+        pool: leftover as f64,
         rss: rss_base
             .zip(rss_idle)
             .map(|(before, after)| per_pair(after.saturating_sub(before))),
@@ -290,13 +339,16 @@ fn main() {
         std::mem::size_of::<Protocol>()
     );
     println!(
-        "| scenario | agreed (response header) | fresh | idle | server | client | peak | RSS |"
+        "| scenario | agreed (response header) | fresh | idle | server | client | peak | RSS \
+         | pool | ratio JSON | ratio text | µs/msg JSON | µs/msg text |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---:|---:|---:|---:|");
     for scenario in Scenario::ALL {
         let m = measure_isolated(scenario);
+        let [(json_ratio, json_us), (text_ratio, text_us)] = ratio_and_cpu(scenario);
         println!(
-            "| {} | `{}` | {} | {} | {} | {} | {} | {} |",
+            "| {} | `{}` | {} | {} | {} | {} | {} | {} | {} | {json_ratio:.2} | {text_ratio:.2} \
+             | {json_us:.2} | {text_us:.2} |",
             scenario.name(),
             m.agreed,
             kib(m.fresh),
@@ -305,8 +357,14 @@ fn main() {
             kib(m.client),
             kib(m.peak),
             m.rss.map_or("-".to_owned(), kib),
+            kib(m.pool),
         );
     }
+    println!(
+        "\nratio: payload bytes over wire bytes (frame headers included), {STREAM} \
+         {MESSAGE_SIZE}-byte messages client to server on one connection; µs/msg: \
+         compress, frame, unframe and inflate, one thread."
+    );
 
     println!(
         "\nzlib state alone (flate2 on zlib-rs, level 6, raw deflate), after one \

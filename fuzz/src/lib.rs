@@ -14,13 +14,18 @@ pub const LIMIT: usize = 256 << 10;
 /// The deflate parameter sets a stack can be negotiated with, picked by a byte.
 pub fn deflate_config(pick: u8) -> DeflateConfig {
     let config = DeflateConfig::default();
-    match pick % 4 {
-        0 => config,
+    match pick % 5 {
+        0 => config.context_takeover(),
         1 => config
             .client_no_context_takeover(true)
             .server_no_context_takeover(true),
-        2 => config.client_max_window_bits(9).server_max_window_bits(10),
-        _ => config.server_max_window_bits(8).client_max_window_bits(8),
+        2 => config
+            .context_takeover()
+            .client_max_window_bits(9)
+            .server_max_window_bits(10),
+        3 => config.server_max_window_bits(8).client_max_window_bits(8),
+        // The defaults of each role (a server keeps no context).
+        _ => config,
     }
 }
 

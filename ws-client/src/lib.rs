@@ -49,7 +49,9 @@ mod tls_tokio;
 pub use tls::{Connector, MaybeTlsStream};
 #[cfg(feature = "tokio")]
 pub use tls_tokio::AsyncMaybeTlsStream;
-pub use ws_core::{CloseCode, CloseFrame, Error as WsError, Message, WebSocket, WebSocketConfig};
+pub use ws_core::{
+    CloseCode, CloseFrame, Error as WsError, Message, PreparedMessage, WebSocket, WebSocketConfig,
+};
 pub use ws_deflate::DeflateConfig;
 pub use ws_handshake::http;
 pub use ws_handshake::ws_extensions;

@@ -55,8 +55,18 @@ impl ReadBuffer {
         }
     }
 
-    /// Appends bytes the caller read elsewhere (sans-IO input).
+    /// Appends bytes the caller read elsewhere (sans-IO input). A
+    /// released buffer comes back at exactly their size (no zeroed chunk
+    /// for a small message).
     pub(crate) fn extend_from_slice(&mut self, bytes: &[u8]) {
+        self.idle_once &= bytes.is_empty();
+        if self.data.is_empty() {
+            self.data = bytes.to_vec();
+            self.head = 0;
+            self.tail = bytes.len();
+            self.total += bytes.len() as u64;
+            return;
+        }
         self.make_room(bytes.len());
         self.data[self.tail..self.tail + bytes.len()].copy_from_slice(bytes);
         self.tail += bytes.len();
@@ -112,6 +122,29 @@ impl ReadBuffer {
             self.data = vec![0; MIN_READ_CHUNK];
             self.last_read_full = false;
         }
+    }
+
+    /// The stream has nothing for now, and the caller can read into
+    /// scratch space of its own (an async driver's stack): with nothing
+    /// buffered, storage of at most the base chunk is freed (a quiet
+    /// connection holds none; the next bytes come back through
+    /// [`extend_from_slice`](Self::extend_from_slice) at their size), and
+    /// a larger one follows [`idle`](Self::idle)'s policy, so bursts of
+    /// large messages keep their room between bursts.
+    pub(crate) fn release_if_idle(&mut self) {
+        if self.is_empty() && self.data.len() <= MIN_READ_CHUNK {
+            self.data = Vec::new();
+            self.head = 0;
+            self.tail = 0;
+            self.last_read_full = false;
+        } else {
+            self.idle();
+        }
+    }
+
+    /// No storage: released by [`release_if_idle`](Self::release_if_idle).
+    pub(crate) fn is_released(&self) -> bool {
+        self.data.is_empty()
     }
 
     /// Ensures at least `extra` free bytes after `tail`, compacting first.
@@ -194,5 +227,46 @@ mod tests {
         // Idle twice in a row: quiet now, give it back.
         assert!(buf.read_from(&mut Idle).is_err());
         assert_eq!(buf.data.len(), MIN_READ_CHUNK);
+    }
+
+    #[test]
+    fn a_quiet_connection_releases_a_small_buffer_and_keeps_a_grown_one() {
+        let mut buf = ReadBuffer::default();
+        let mut src: &[u8] = b"a small message";
+        buf.read_from(&mut src).unwrap();
+        // Something left unconsumed: kept.
+        buf.release_if_idle();
+        assert!(!buf.is_released());
+        assert_eq!(buf.filled(), b"a small message");
+        buf.consume(15);
+        buf.release_if_idle();
+        assert!(buf.is_released());
+        assert_eq!(buf.data.capacity(), 0);
+        // The next bytes come back at their size, then reads grow as before.
+        buf.extend_from_slice(b"next");
+        assert_eq!(buf.filled(), b"next");
+        assert_eq!(buf.data.len(), 4);
+        let mut more: &[u8] = b" and more";
+        buf.read_from(&mut more).unwrap();
+        assert_eq!(buf.filled(), b"next and more");
+        assert_eq!(buf.total_received(), 28);
+        buf.consume(13);
+
+        // A buffer grown by heavy traffic is kept between bursts.
+        let big = vec![1u8; 1 << 20];
+        let mut src: &[u8] = &big;
+        for _ in 0..6 {
+            buf.read_from(&mut src).unwrap();
+            let n = buf.filled().len();
+            buf.consume(n);
+        }
+        assert_eq!(buf.data.len(), MAX_READ_CHUNK);
+        buf.release_if_idle();
+        assert_eq!(buf.data.len(), MAX_READ_CHUNK);
+        // Quiet twice in a row: back to the base chunk, then released.
+        buf.release_if_idle();
+        assert_eq!(buf.data.len(), MIN_READ_CHUNK);
+        buf.release_if_idle();
+        assert!(buf.is_released());
     }
 }

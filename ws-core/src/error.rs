@@ -107,6 +107,10 @@ pub enum SendError {
     /// The close code may not be sent (§7.4).
     #[error("close code {0} may not be sent")]
     InvalidCloseCode(u16),
+    /// Only text and binary messages can be prepared for many connections
+    /// ([`PreparedMessage`](crate::PreparedMessage)).
+    #[error("only a text or binary message can be prepared")]
+    NotData,
 }
 
 /// An error of a WebSocket connection.

@@ -137,7 +137,25 @@ impl<S: Read + Write> WebSocket<S> {
     /// writes out what is queued first; if the stream does not take enough
     /// of it, the message is not queued and [`Error::WriteBufferFull`] says so.
     pub fn write(&mut self, message: Message) -> Result<(), Error> {
-        if let Err(Error::WriteBufferFull { .. }) = self.protocol.check_send(&message) {
+        let room = self.protocol.check_send(&message);
+        self.queue(room, |protocol| protocol.send_owned(message))
+    }
+
+    /// [`write`](Self::write) for a message prepared once for many
+    /// connections (a broadcast): see [`PreparedMessage`](crate::PreparedMessage).
+    pub fn write_prepared(&mut self, prepared: &crate::PreparedMessage) -> Result<(), Error> {
+        let room = self.protocol.check_send_prepared(prepared);
+        self.queue(room, |protocol| protocol.send_prepared(prepared))
+    }
+
+    /// [`write`](Self::write)'s policy around `send`: room made first if
+    /// `room` says the queue is full, a write once it passes the buffer size.
+    fn queue(
+        &mut self,
+        room: Result<(), Error>,
+        send: impl FnOnce(&mut Protocol) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        if let Err(Error::WriteBufferFull { .. }) = room {
             if self.protocol.wants_write() {
                 match self.protocol.write_to(&mut self.stream) {
                     Ok(()) => {}
@@ -146,7 +164,7 @@ impl<S: Read + Write> WebSocket<S> {
                 }
             }
         }
-        self.protocol.send_owned(message)?;
+        send(&mut self.protocol)?;
         if self.protocol.buffered_output() > self.protocol.config().write_buffer_size {
             match self.protocol.write_to(&mut self.stream) {
                 Ok(()) => {}
@@ -166,6 +184,12 @@ impl<S: Read + Write> WebSocket<S> {
     /// Queues `message` and flushes.
     pub fn send(&mut self, message: Message) -> Result<(), Error> {
         self.write(message)?;
+        self.flush()
+    }
+
+    /// Queues a prepared message and flushes.
+    pub fn send_prepared(&mut self, prepared: &crate::PreparedMessage) -> Result<(), Error> {
+        self.write_prepared(prepared)?;
         self.flush()
     }
 

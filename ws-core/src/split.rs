@@ -125,6 +125,12 @@ impl<W: Write> Shared<W> {
         self.protocol().send(message)?;
         self.flush()
     }
+
+    fn send_prepared(&self, prepared: &crate::PreparedMessage) -> Result<(), Error> {
+        self.check_broken()?;
+        self.protocol().send_prepared(prepared)?;
+        self.flush()
+    }
 }
 
 fn is_timeout(e: &io::Error) -> bool {
@@ -231,6 +237,12 @@ impl<W: Write> WriteHalf<W> {
     /// other write error breaks the connection for both halves.
     pub fn send(&self, message: Message) -> Result<(), Error> {
         self.shared.send(&message)
+    }
+
+    /// [`send`](Self::send) for a message prepared once for many
+    /// connections (a broadcast): see [`PreparedMessage`](crate::PreparedMessage).
+    pub fn send_prepared(&self, prepared: &crate::PreparedMessage) -> Result<(), Error> {
+        self.shared.send_prepared(prepared)
     }
 
     /// Writes everything queued.

@@ -91,6 +91,23 @@ impl WriteBuffer {
         self.pos == self.data.len() && self.owned.is_empty()
     }
 
+    /// With nothing queued, frees storage of at most `small` bytes (a
+    /// quiet connection holds no write buffer; a larger one is kept for the
+    /// next burst, under [`advance`](Self::advance)'s policy).
+    pub(crate) fn release_if_empty(&mut self, small: usize) {
+        if !self.is_empty() {
+            return;
+        }
+        if self.data.capacity() <= small {
+            self.data = Vec::new();
+            self.pos = 0;
+            self.drained_small = false;
+        }
+        if self.owned.capacity() > 0 {
+            self.owned = VecDeque::new();
+        }
+    }
+
     /// Drops everything queued (nothing of it may have been written).
     pub(crate) fn clear(&mut self) {
         self.data.clear();

@@ -3,6 +3,7 @@
 use crate::config::DeflateConfig;
 use crate::inflate::{Inflater, TAIL};
 use crate::params::{Params, NAME};
+use crate::pool::POOL;
 use flate2::{Compress, Compression, FlushCompress};
 use ws_extensions::{Extension, ExtensionError, MessageKind, Rsv};
 
@@ -16,19 +17,22 @@ pub(crate) struct Direction {
 /// permessage-deflate on one connection: compresses what we send, inflates
 /// what the peer compressed (messages whose first frame has RSV1).
 ///
-/// zlib state is allocated on the first message that needs it, and reset,
-/// not reallocated, after each message when there is no context takeover.
-/// Incoming messages may end their DEFLATE data with a final block (BFINAL,
-/// §7.2.3.4); with context takeover the decoder then keeps a copy of its
-/// window (up to `1 << window_bits` bytes) to continue from.
+/// With context takeover, a direction's zlib state is the connection's own,
+/// allocated on the first message that needs it. Without, the connection
+/// holds none between messages: it borrows a context from a pool shared by
+/// the process's connections and gives it back, reset, when the message is
+/// done (see [`DeflateConfig`]).
 pub struct PerMessageDeflate {
     agreed: Params,
     level: Compression,
     min_compress_size: usize,
     outgoing: Direction,
     incoming: Direction,
+    /// Our own compressor (context takeover only).
     compressor: Option<Compress>,
     inflater: Inflater,
+    /// Idle contexts the pool keeps.
+    keep: usize,
 }
 
 impl std::fmt::Debug for PerMessageDeflate {
@@ -48,6 +52,7 @@ impl PerMessageDeflate {
         outgoing: Direction,
         incoming: Direction,
     ) -> Self {
+        let keep = config.pooled_contexts;
         PerMessageDeflate {
             agreed,
             level: Compression::new(config.level.min(9)),
@@ -55,7 +60,8 @@ impl PerMessageDeflate {
             outgoing,
             incoming,
             compressor: None,
-            inflater: Inflater::new(incoming.window_bits, !incoming.no_context_takeover),
+            inflater: Inflater::new(incoming.window_bits, !incoming.no_context_takeover, keep),
+            keep,
         }
     }
 
@@ -65,11 +71,66 @@ impl PerMessageDeflate {
         self.outgoing.window_bits >= 9
     }
 
+    /// Messages sent as they are, decided before compressing: skipping a
+    /// message after compressing it with context takeover would leave our
+    /// window ahead of the peer's. An empty message is smallest as it is;
+    /// zlib would also refuse a second sync flush in a row with no input in
+    /// between.
+    fn skips(&self, payload: &[u8]) -> bool {
+        !self.compresses() || payload.is_empty() || payload.len() < self.min_compress_size
+    }
+
+    /// Compresses one message without context takeover, with a compressor
+    /// borrowed from the shared pool (§7.2.3.2: each message starts afresh).
+    fn encode_pooled(
+        &self,
+        payload: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<Option<Rsv>, ExtensionError> {
+        let (level, bits) = (self.level, self.outgoing.window_bits);
+        let mut c = POOL.compressor(level, bits);
+        let result = compress(&mut c, payload, out);
+        c.reset();
+        POOL.return_compressor(level, bits, c, self.keep);
+        result?;
+        // Nothing of this message stays in a window, so sending it as it
+        // is cannot put the peer out of step.
+        if out.len() >= payload.len() {
+            return Ok(None);
+        }
+        Ok(Some(Rsv::RSV1))
+    }
+
     fn internal(e: impl std::error::Error + Send + Sync + 'static) -> ExtensionError {
         ExtensionError::Internal {
             extension: NAME.to_owned(),
             source: Box::new(e),
         }
+    }
+}
+
+/// Compresses a whole message with a sync flush and removes the flush's
+/// `0x00 0x00 0xff 0xff` (§7.2.1).
+fn compress(c: &mut Compress, payload: &[u8], out: &mut Vec<u8>) -> Result<(), ExtensionError> {
+    out.reserve(payload.len() / 2 + 64);
+    let start_in = c.total_in();
+    loop {
+        let done = (c.total_in() - start_in) as usize;
+        c.compress_vec(&payload[done..], out, FlushCompress::Sync)
+            .map_err(PerMessageDeflate::internal)?;
+        let done = (c.total_in() - start_in) as usize;
+        if done == payload.len() && out.len() < out.capacity() {
+            break;
+        }
+        out.reserve(out.capacity().max(64));
+    }
+    if out.ends_with(&TAIL) {
+        out.truncate(out.len() - TAIL.len());
+        Ok(())
+    } else {
+        Err(PerMessageDeflate::internal(std::io::Error::other(
+            "deflate output does not end with a sync flush",
+        )))
     }
 }
 
@@ -88,46 +149,53 @@ impl Extension for PerMessageDeflate {
         payload: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<Option<Rsv>, ExtensionError> {
-        // Decided before compressing: skipping a message after compressing it
-        // with context takeover would leave our window ahead of the peer's.
-        // An empty message is smallest as it is; zlib would also refuse a
-        // second sync flush in a row with no input in between.
-        if !self.compresses() || payload.is_empty() || payload.len() < self.min_compress_size {
+        if self.skips(payload) {
             return Ok(None);
+        }
+        if self.outgoing.no_context_takeover {
+            return self.encode_pooled(payload, out);
         }
         let (level, bits) = (self.level, self.outgoing.window_bits);
         let c = self
             .compressor
             .get_or_insert_with(|| Compress::new_with_window_bits(level, false, bits));
-        out.reserve(payload.len() / 2 + 64);
-        let start_in = c.total_in();
-        loop {
-            let done = (c.total_in() - start_in) as usize;
-            c.compress_vec(&payload[done..], out, FlushCompress::Sync)
-                .map_err(Self::internal)?;
-            let done = (c.total_in() - start_in) as usize;
-            if done == payload.len() && out.len() < out.capacity() {
-                break;
-            }
-            out.reserve(out.capacity().max(64));
-        }
-        // §7.2.1: remove the 0x00 0x00 0xff 0xff that ends the sync flush.
-        if out.ends_with(&TAIL) {
-            out.truncate(out.len() - TAIL.len());
-        } else {
+        compress(c, payload, out)?;
+        Ok(Some(Rsv::RSV1))
+    }
+
+    /// Without context takeover each message is compressed on its own, the
+    /// same way on every connection with the same level, window and
+    /// threshold: a broadcast compresses it once for all of them.
+    fn shared_encoding(&self) -> Option<String> {
+        self.outgoing.no_context_takeover.then(|| {
+            format!(
+                "{NAME}; level={}; window_bits={}; min_compress_size={}",
+                self.level.level(),
+                if self.compresses() {
+                    self.outgoing.window_bits
+                } else {
+                    0
+                },
+                self.min_compress_size
+            )
+        })
+    }
+
+    fn encode_shared(
+        &self,
+        _kind: MessageKind,
+        payload: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<Option<Rsv>, ExtensionError> {
+        if !self.outgoing.no_context_takeover {
             return Err(Self::internal(std::io::Error::other(
-                "deflate output does not end with a sync flush",
+                "a shared encoding needs server_no_context_takeover",
             )));
         }
-        if self.outgoing.no_context_takeover {
-            c.reset();
-            // Without context takeover nothing of this message stays in the
-            // window, so sending it as it is cannot put the peer out of step.
-            if out.len() >= payload.len() {
-                return Ok(None);
-            }
+        if self.skips(payload) {
+            return Ok(None);
         }
-        Ok(Some(Rsv::RSV1))
+        self.encode_pooled(payload, out)
     }
 
     fn decodes(&self, rsv: Rsv) -> bool {

@@ -13,6 +13,7 @@
 //! ([`RawInflate::window`]).
 
 use crate::params::NAME;
+use crate::pool::POOL;
 use crate::raw_inflate::{Progress, RawInflate};
 use ws_extensions::ExtensionError;
 
@@ -30,19 +31,23 @@ pub(crate) struct Inflater {
     bits: u8,
     /// The window carries over from one message to the next.
     takeover: bool,
-    /// Allocated on the first compressed message.
+    /// With takeover, allocated on the first compressed message and kept;
+    /// without, borrowed from the pool for one message.
     zlib: Option<RawInflate>,
     /// The current DEFLATE stream ended (BFINAL) and nothing followed yet.
     ended: bool,
+    /// Idle decompressors the pool keeps.
+    keep: usize,
 }
 
 impl Inflater {
-    pub(crate) fn new(window_bits: u8, takeover: bool) -> Self {
+    pub(crate) fn new(window_bits: u8, takeover: bool, keep: usize) -> Self {
         Inflater {
             bits: window_bits.clamp(9, 15),
             takeover,
             zlib: None,
             ended: false,
+            keep,
         }
     }
 
@@ -62,9 +67,11 @@ impl Inflater {
             self.inflate(&TAIL, out, max_len)?;
         }
         if fin && !self.takeover {
-            // §7.2.3.2 (no context takeover): the next message starts afresh.
-            if let Some(zlib) = &mut self.zlib {
+            // §7.2.3.2 (no context takeover): the next message starts
+            // afresh, with whichever decompressor the pool hands out.
+            if let Some(mut zlib) = self.zlib.take() {
                 zlib.reset();
+                POOL.return_inflater(self.bits, zlib, self.keep);
             }
             self.ended = false;
         }
@@ -98,9 +105,10 @@ impl Inflater {
             }
             let zlib = match &mut self.zlib {
                 Some(zlib) => zlib,
-                None => self
+                None if self.takeover => self
                     .zlib
                     .insert(RawInflate::new(self.bits).map_err(invalid)?),
+                None => self.zlib.insert(POOL.inflater(self.bits).map_err(invalid)?),
             };
             let result = zlib.inflate(&input[consumed..], out);
             // Checked before the result: corrupt data can fill the output

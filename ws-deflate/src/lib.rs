@@ -14,14 +14,20 @@
 //! use ws_deflate::DeflateConfig;
 //! use ws_extensions::{client_confirm, client_offer, server_negotiate, MessageKind, Rsv};
 //!
-//! let client_cfg = vec![DeflateConfig::default().client_no_context_takeover(true).into_factory()];
+//! let client_cfg = vec![DeflateConfig::default().into_factory()];
 //! let server_cfg = vec![DeflateConfig::default().server_max_window_bits(10).into_factory()];
 //!
 //! let offer = client_offer(&client_cfg).unwrap();
+//! assert_eq!(offer, "permessage-deflate; client_max_window_bits");
 //! let (answer, mut server) = server_negotiate(&server_cfg, [offer.as_bytes()]).unwrap();
 //! let answer = answer.unwrap();
-//! // The client's no-context-takeover is a promise, not a question: not echoed.
-//! assert_eq!(answer, "permessage-deflate; server_max_window_bits=10");
+//! // By default a server keeps no context between messages, in either
+//! // direction: an idle connection holds no zlib state.
+//! assert_eq!(
+//!     answer,
+//!     "permessage-deflate; server_no_context_takeover; client_no_context_takeover; \
+//!      server_max_window_bits=10"
+//! );
 //! let mut client = client_confirm(&client_cfg, [answer.as_bytes()]).unwrap();
 //!
 //! let text = "a message that repeats, a message that repeats, a message that repeats";
@@ -40,6 +46,7 @@ mod codec;
 mod config;
 mod inflate;
 mod params;
+mod pool;
 mod raw_inflate;
 
 pub use codec::PerMessageDeflate;

@@ -21,9 +21,10 @@ const HELLO_FINAL_RFC: [u8; 8] = [0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00
 /// without client context takeover.
 fn server_stack(client_takeover: bool) -> ExtensionStack {
     let client = vec![DeflateConfig::default()
+        .context_takeover()
         .client_no_context_takeover(!client_takeover)
         .into_factory()];
-    let server = vec![DeflateConfig::default().into_factory()];
+    let server = vec![DeflateConfig::default().context_takeover().into_factory()];
     let offer = client_offer(&client).unwrap();
     let (answer, stack) = server_negotiate(&server, [offer.as_bytes()]).unwrap();
     client_confirm(&client, [answer.unwrap().as_bytes()]).unwrap();

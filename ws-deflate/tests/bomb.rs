@@ -83,8 +83,8 @@ fn bomb() -> &'static [u8] {
 
 /// A server stack negotiated with a default client.
 fn server_stack() -> ExtensionStack {
-    let client = vec![DeflateConfig::default().into_factory()];
-    let server = vec![DeflateConfig::default().into_factory()];
+    let client = vec![DeflateConfig::default().context_takeover().into_factory()];
+    let server = vec![DeflateConfig::default().context_takeover().into_factory()];
     let offer = client_offer(&client).unwrap();
     let (answer, stack) = server_negotiate(&server, [offer.as_bytes()]).unwrap();
     assert_eq!(answer.as_deref(), Some("permessage-deflate"));

@@ -27,12 +27,13 @@ fn assert_invalid_response(client: &DeflateConfig, response: &str) {
 fn client_offers() {
     let offer = |c: DeflateConfig| client_offer(&[c.into_factory()]).unwrap();
     assert_eq!(
-        offer(DeflateConfig::default()),
+        offer(DeflateConfig::default().context_takeover()),
         "permessage-deflate; client_max_window_bits"
     );
     assert_eq!(
         offer(
             DeflateConfig::default()
+                .context_takeover()
                 .server_no_context_takeover(true)
                 .client_no_context_takeover(true)
                 .server_max_window_bits(10)
@@ -45,6 +46,7 @@ fn client_offers() {
     assert_eq!(
         offer(
             DeflateConfig::default()
+                .context_takeover()
                 .server_max_window_bits(3)
                 .client_max_window_bits(200)
         ),
@@ -56,7 +58,7 @@ fn client_offers() {
 
 #[test]
 fn client_accepts_valid_responses() {
-    let client = DeflateConfig::default();
+    let client = DeflateConfig::default().context_takeover();
     for response in [
         "permessage-deflate",
         "permessage-deflate; server_no_context_takeover",
@@ -71,7 +73,7 @@ fn client_accepts_valid_responses() {
 
 #[test]
 fn client_refuses_unknown_parameters() {
-    let client = DeflateConfig::default();
+    let client = DeflateConfig::default().context_takeover();
     assert_invalid_response(&client, "permessage-deflate; foo");
     assert_invalid_response(
         &client,
@@ -81,7 +83,7 @@ fn client_refuses_unknown_parameters() {
 
 #[test]
 fn client_refuses_duplicate_parameters() {
-    let client = DeflateConfig::default();
+    let client = DeflateConfig::default().context_takeover();
     assert_invalid_response(
         &client,
         "permessage-deflate; server_no_context_takeover; server_no_context_takeover",
@@ -98,7 +100,7 @@ fn client_refuses_duplicate_parameters() {
 
 #[test]
 fn client_refuses_invalid_values() {
-    let client = DeflateConfig::default();
+    let client = DeflateConfig::default().context_takeover();
     for response in [
         "permessage-deflate; server_max_window_bits=16",
         "permessage-deflate; server_max_window_bits=7",
@@ -112,7 +114,9 @@ fn client_refuses_invalid_values() {
 
 #[test]
 fn client_requires_the_requested_server_max_window_bits_echoed() {
-    let client = DeflateConfig::default().server_max_window_bits(10);
+    let client = DeflateConfig::default()
+        .context_takeover()
+        .server_max_window_bits(10);
     assert_invalid_response(&client, "permessage-deflate");
     assert_invalid_response(&client, "permessage-deflate; client_max_window_bits=10");
     // Larger than requested.
@@ -127,18 +131,22 @@ fn client_requires_the_requested_server_max_window_bits_echoed() {
 #[test]
 fn client_requires_a_value_for_client_max_window_bits() {
     assert_invalid_response(
-        &DeflateConfig::default(),
+        &DeflateConfig::default().context_takeover(),
         "permessage-deflate; client_max_window_bits",
     );
     assert_invalid_response(
-        &DeflateConfig::default().client_max_window_bits(10),
+        &DeflateConfig::default()
+            .context_takeover()
+            .client_max_window_bits(10),
         "permessage-deflate; client_max_window_bits",
     );
 }
 
 #[test]
 fn client_refuses_a_client_window_above_its_offer() {
-    let client = DeflateConfig::default().client_max_window_bits(10);
+    let client = DeflateConfig::default()
+        .context_takeover()
+        .client_max_window_bits(10);
     assert_invalid_response(&client, "permessage-deflate; client_max_window_bits=12");
     assert_invalid_response(&client, "permessage-deflate; client_max_window_bits=11");
     confirm(&client, "permessage-deflate; client_max_window_bits=10").unwrap();
@@ -149,7 +157,9 @@ fn client_refuses_a_client_window_above_its_offer() {
 
 #[test]
 fn client_requires_server_no_context_takeover_acknowledged() {
-    let client = DeflateConfig::default().server_no_context_takeover(true);
+    let client = DeflateConfig::default()
+        .context_takeover()
+        .server_no_context_takeover(true);
     assert_invalid_response(&client, "permessage-deflate");
     assert_invalid_response(&client, "permessage-deflate; client_no_context_takeover");
     confirm(&client, "permessage-deflate; server_no_context_takeover").unwrap();
@@ -157,7 +167,7 @@ fn client_requires_server_no_context_takeover_acknowledged() {
 
 #[test]
 fn client_confirm_errors_surface_through_the_negotiation() {
-    let client = vec![DeflateConfig::default().into_factory()];
+    let client = vec![DeflateConfig::default().context_takeover().into_factory()];
     assert!(matches!(
         client_confirm(&client, [&b"permessage-deflate; foo"[..]]),
         Err(NegotiationError::InvalidResponse { .. })
@@ -179,9 +189,11 @@ fn client_confirm_errors_surface_through_the_negotiation() {
 #[test]
 fn negotiated_params_are_what_the_response_said() {
     let client = vec![DeflateConfig::default()
+        .context_takeover()
         .server_max_window_bits(10)
         .into_factory()];
     let server = vec![DeflateConfig::default()
+        .context_takeover()
         .client_max_window_bits(11)
         .into_factory()];
     let offer = client_offer(&client).unwrap();

@@ -17,7 +17,7 @@ impl XorShift {
 
 #[test]
 fn random_compressed_payloads_fail_cleanly() {
-    let factories = vec![DeflateConfig::default().into_factory()];
+    let factories = vec![DeflateConfig::default().context_takeover().into_factory()];
     let offer = client_offer(&factories).unwrap();
     let (answer, _) = server_negotiate(&factories, [offer.as_bytes()]).unwrap();
     let answer = answer.unwrap();
@@ -62,10 +62,12 @@ fn output_never_passes_the_limit_when_the_data_fails_after_it() {
     const INPUT: &str = "7MExAQAAAMKgrOtfwhoeQAAAAQYAAAAAAAAAAAAAAAAAAAAAAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA1ampqampqAAAAAAAACAAAAAAAAAAAAAAAAAAA";
     let wire = base64_decode(INPUT);
     let client = vec![DeflateConfig::default()
+        .context_takeover()
         .client_no_context_takeover(true)
         .server_no_context_takeover(true)
         .into_factory()];
     let server = vec![DeflateConfig::default()
+        .context_takeover()
         .client_no_context_takeover(true)
         .server_no_context_takeover(true)
         .into_factory()];

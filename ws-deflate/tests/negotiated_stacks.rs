@@ -60,7 +60,7 @@ fn window8_messages() -> Vec<Vec<u8>> {
 
 #[test]
 fn server_with_window_8_sends_uncompressed_and_still_inflates() {
-    let server = vec![DeflateConfig::default().into_factory()];
+    let server = vec![DeflateConfig::default().context_takeover().into_factory()];
     let (answer, mut stack) = server_negotiate(
         &server,
         [&b"permessage-deflate; server_max_window_bits=8; client_max_window_bits=8"[..]],
@@ -78,6 +78,7 @@ fn server_with_window_8_sends_uncompressed_and_still_inflates() {
     assert!(std::ptr::eq(wire, payload.as_slice()), "not even copied");
     // The extension itself says so: Ok(None), nothing written.
     let accepted = DeflateConfig::default()
+        .context_takeover()
         .accept(&item("permessage-deflate; server_max_window_bits=8"))
         .unwrap();
     assert_eq!(
@@ -113,8 +114,9 @@ fn server_with_window_8_sends_uncompressed_and_still_inflates() {
 
 #[test]
 fn server_cap_of_8_is_announced_and_honoured() {
-    let client = vec![DeflateConfig::default().into_factory()];
+    let client = vec![DeflateConfig::default().context_takeover().into_factory()];
     let server = vec![DeflateConfig::default()
+        .context_takeover()
         .server_max_window_bits(8)
         .into_factory()];
     let offer = client_offer(&client).unwrap();
@@ -139,10 +141,11 @@ fn server_cap_of_8_is_announced_and_honoured() {
 #[test]
 fn client_with_window_8_sends_uncompressed_and_still_inflates() {
     let client = vec![DeflateConfig::default()
+        .context_takeover()
         .server_max_window_bits(8)
         .client_max_window_bits(8)
         .into_factory()];
-    let server = vec![DeflateConfig::default().into_factory()];
+    let server = vec![DeflateConfig::default().context_takeover().into_factory()];
     let offer = client_offer(&client).unwrap();
     assert_eq!(
         offer,
@@ -180,9 +183,11 @@ fn pump(from: &mut Protocol, to: &mut Protocol) -> Vec<u8> {
 #[test]
 fn negotiated_stacks_drive_the_engine_both_ways() {
     let client_cfg = vec![DeflateConfig::default()
+        .context_takeover()
         .client_no_context_takeover(true)
         .into_factory()];
     let server_cfg = vec![DeflateConfig::default()
+        .context_takeover()
         .server_max_window_bits(10)
         .into_factory()];
     let offer = client_offer(&client_cfg).unwrap();

@@ -73,12 +73,15 @@ fn every_parameter_combination_round_trips_both_ways() {
         for snct in [false, true] {
             for cnct in [false, true] {
                 let client = DeflateConfig::default()
+                    .context_takeover()
                     .server_no_context_takeover(snct)
                     .client_no_context_takeover(cnct)
                     .server_max_window_bits(bits)
                     .client_max_window_bits(bits)
                     .min_compress_size(0);
-                let server = DeflateConfig::default().min_compress_size(0);
+                let server = DeflateConfig::default()
+                    .context_takeover()
+                    .min_compress_size(0);
                 let (mut c, mut s, answer) = negotiate(client, server);
                 for frame in [1, 7, 1000, usize::MAX] {
                     transfer(&mut c, &mut s, &messages(), frame);
@@ -97,8 +100,10 @@ fn every_parameter_combination_round_trips_both_ways() {
 fn incompressible_messages_go_as_they_are_only_without_context_takeover() {
     let noise = noise(4096, 0x9e37_79b9);
     for no_takeover in [false, true] {
-        let client = DeflateConfig::default().client_no_context_takeover(no_takeover);
-        let (mut c, mut s, _) = negotiate(client, DeflateConfig::default());
+        let client = DeflateConfig::default()
+            .context_takeover()
+            .client_no_context_takeover(no_takeover);
+        let (mut c, mut s, _) = negotiate(client, DeflateConfig::default().context_takeover());
         let (wire, rsv) = c.encode(MessageKind::Binary, &noise).unwrap();
         // With takeover the choice must come before compressing: it is compressed
         // even though it grew. Without, the smaller original goes out.

@@ -9,7 +9,7 @@ use ws_extensions::{client_confirm, client_offer, server_negotiate};
 
 /// A server engine with permessage-deflate negotiated, and the client stack.
 fn server() -> Protocol {
-    let factories = vec![DeflateConfig::default().into_factory()];
+    let factories = vec![DeflateConfig::default().context_takeover().into_factory()];
     let offer = client_offer(&factories).unwrap();
     let (answer, stack) = server_negotiate(&factories, [offer.as_bytes()]).unwrap();
     client_confirm(&factories, [answer.unwrap().as_bytes()]).unwrap();

@@ -14,11 +14,63 @@ fn accept(server: &DeflateConfig, offer: &str) -> Option<String> {
         .map(|accepted| accepted.response.to_string())
 }
 
+/// A server that keeps its context and lets the client keep its own, so
+/// that each answer names only what the offer and the caps ask for.
+fn keeping() -> DeflateConfig {
+    DeflateConfig::default().context_takeover()
+}
+
 // ---------------------------------------------------------------- server side
 
 #[test]
-fn server_declines_duplicate_parameters() {
+fn a_default_server_keeps_no_context_in_either_direction() {
     let server = DeflateConfig::default();
+    assert_eq!(
+        accept(&server, "permessage-deflate").as_deref(),
+        Some("permessage-deflate; server_no_context_takeover; client_no_context_takeover")
+    );
+    assert_eq!(
+        accept(
+            &server,
+            "permessage-deflate; client_max_window_bits; server_max_window_bits=10"
+        )
+        .as_deref(),
+        Some(
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover; \
+             server_max_window_bits=10"
+        )
+    );
+    // Either may be turned back on alone.
+    assert_eq!(
+        accept(
+            &server.clone().server_no_context_takeover(false),
+            "permessage-deflate"
+        )
+        .as_deref(),
+        Some("permessage-deflate; client_no_context_takeover")
+    );
+    assert_eq!(
+        accept(
+            &server.clone().client_no_context_takeover(false),
+            "permessage-deflate"
+        )
+        .as_deref(),
+        Some("permessage-deflate; server_no_context_takeover")
+    );
+    // A client asking for server_no_context_takeover always gets it.
+    assert_eq!(
+        accept(
+            &server.server_no_context_takeover(false),
+            "permessage-deflate; server_no_context_takeover"
+        )
+        .as_deref(),
+        Some("permessage-deflate; server_no_context_takeover; client_no_context_takeover")
+    );
+}
+
+#[test]
+fn server_declines_duplicate_parameters() {
+    let server = keeping();
     for offer in [
         "permessage-deflate; server_no_context_takeover; server_no_context_takeover",
         "permessage-deflate; client_no_context_takeover; client_no_context_takeover",
@@ -34,7 +86,7 @@ fn server_declines_duplicate_parameters() {
 
 #[test]
 fn server_declines_invalid_values() {
-    let server = DeflateConfig::default();
+    let server = keeping();
     for offer in [
         "permessage-deflate; server_max_window_bits=7",
         "permessage-deflate; server_max_window_bits=16",
@@ -56,7 +108,7 @@ fn server_declines_invalid_values() {
 
 #[test]
 fn server_declines_unknown_parameters() {
-    let server = DeflateConfig::default();
+    let server = keeping();
     for offer in [
         "permessage-deflate; foo",
         "permessage-deflate; x=1",
@@ -69,7 +121,7 @@ fn server_declines_unknown_parameters() {
 
 #[test]
 fn a_declined_offer_falls_through_to_the_next_deflate_offer() {
-    let server = vec![DeflateConfig::default().into_factory()];
+    let server = vec![keeping().into_factory()];
     let (answer, stack) = server_negotiate(
         &server,
         [
@@ -96,7 +148,7 @@ fn a_declined_offer_falls_through_to_the_next_deflate_offer() {
 
 #[test]
 fn server_answers_a_plain_offer_plainly() {
-    let server = DeflateConfig::default();
+    let server = keeping();
     assert_eq!(
         accept(&server, "permessage-deflate").as_deref(),
         Some("permessage-deflate")
@@ -116,17 +168,13 @@ fn server_answers_a_plain_offer_plainly() {
 #[test]
 fn server_echoes_server_max_window_bits() {
     assert_eq!(
-        accept(
-            &DeflateConfig::default(),
-            "permessage-deflate; server_max_window_bits=10"
-        )
-        .as_deref(),
+        accept(&keeping(), "permessage-deflate; server_max_window_bits=10").as_deref(),
         Some("permessage-deflate; server_max_window_bits=10")
     );
     // The server's own cap wins when it is lower...
     assert_eq!(
         accept(
-            &DeflateConfig::default().server_max_window_bits(9),
+            &keeping().server_max_window_bits(9),
             "permessage-deflate; server_max_window_bits=10"
         )
         .as_deref(),
@@ -135,7 +183,7 @@ fn server_echoes_server_max_window_bits() {
     // ...and the client's request when it is.
     assert_eq!(
         accept(
-            &DeflateConfig::default().server_max_window_bits(12),
+            &keeping().server_max_window_bits(12),
             "permessage-deflate; server_max_window_bits=10"
         )
         .as_deref(),
@@ -143,18 +191,14 @@ fn server_echoes_server_max_window_bits() {
     );
     // A server cap is announced even when the client asked for nothing.
     assert_eq!(
-        accept(
-            &DeflateConfig::default().server_max_window_bits(11),
-            "permessage-deflate"
-        )
-        .as_deref(),
+        accept(&keeping().server_max_window_bits(11), "permessage-deflate").as_deref(),
         Some("permessage-deflate; server_max_window_bits=11")
     );
 }
 
 #[test]
 fn server_limits_the_client_window_only_when_the_client_allows_it() {
-    let server = DeflateConfig::default().client_max_window_bits(10);
+    let server = keeping().client_max_window_bits(10);
     // No client_max_window_bits in the offer: the client may not be able to
     // limit its window, so the response must not name it (§7.1.2.2).
     let answer = accept(&server, "permessage-deflate").unwrap();
@@ -179,11 +223,7 @@ fn server_limits_the_client_window_only_when_the_client_allows_it() {
     );
     // Without a server cap, a client value is echoed as given.
     assert_eq!(
-        accept(
-            &DeflateConfig::default(),
-            "permessage-deflate; client_max_window_bits=11"
-        )
-        .as_deref(),
+        accept(&keeping(), "permessage-deflate; client_max_window_bits=11").as_deref(),
         Some("permessage-deflate; client_max_window_bits=11")
     );
 }
@@ -191,17 +231,13 @@ fn server_limits_the_client_window_only_when_the_client_allows_it() {
 #[test]
 fn server_no_context_takeover_is_acknowledged() {
     assert_eq!(
-        accept(
-            &DeflateConfig::default(),
-            "permessage-deflate; server_no_context_takeover"
-        )
-        .as_deref(),
+        accept(&keeping(), "permessage-deflate; server_no_context_takeover").as_deref(),
         Some("permessage-deflate; server_no_context_takeover")
     );
     // Also when the server decides it on its own.
     assert_eq!(
         accept(
-            &DeflateConfig::default().server_no_context_takeover(true),
+            &keeping().server_no_context_takeover(true),
             "permessage-deflate"
         )
         .as_deref(),
@@ -210,7 +246,7 @@ fn server_no_context_takeover_is_acknowledged() {
     // The server may demand that the client reset its context.
     assert_eq!(
         accept(
-            &DeflateConfig::default().client_no_context_takeover(true),
+            &keeping().client_no_context_takeover(true),
             "permessage-deflate"
         )
         .as_deref(),
@@ -218,18 +254,14 @@ fn server_no_context_takeover_is_acknowledged() {
     );
     // A client's own client_no_context_takeover is a hint, not echoed.
     assert_eq!(
-        accept(
-            &DeflateConfig::default(),
-            "permessage-deflate; client_no_context_takeover"
-        )
-        .as_deref(),
+        accept(&keeping(), "permessage-deflate; client_no_context_takeover").as_deref(),
         Some("permessage-deflate")
     );
 }
 
 #[test]
 fn server_answers_every_parameter_together() {
-    let server = DeflateConfig::default().client_max_window_bits(12);
+    let server = keeping().client_max_window_bits(12);
     let answer = accept(
         &server,
         "permessage-deflate; server_no_context_takeover; client_no_context_takeover; \
@@ -242,7 +274,7 @@ fn server_answers_every_parameter_together() {
          client_max_window_bits=12"
     );
     // A client offering that config accepts this answer.
-    let client = DeflateConfig::default()
+    let client = keeping()
         .server_no_context_takeover(true)
         .client_no_context_takeover(true)
         .server_max_window_bits(10);

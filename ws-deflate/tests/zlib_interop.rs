@@ -13,8 +13,8 @@ fn hex(s: &str) -> Vec<u8> {
 
 #[test]
 fn inflates_python_zlib_messages_with_context_takeover() {
-    let client = vec![DeflateConfig::default().into_factory()];
-    let server = vec![DeflateConfig::default().into_factory()];
+    let client = vec![DeflateConfig::default().context_takeover().into_factory()];
+    let server = vec![DeflateConfig::default().context_takeover().into_factory()];
     let offer = client_offer(&client).unwrap();
     let (answer, mut stack) = server_negotiate(&server, [offer.as_bytes()]).unwrap();
     client_confirm(&client, [answer.unwrap().as_bytes()]).unwrap();

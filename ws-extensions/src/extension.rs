@@ -64,4 +64,38 @@ pub trait Extension: Send + fmt::Debug {
         out: &mut Vec<u8>,
         max_len: usize,
     ) -> Result<(), ExtensionError>;
+
+    /// For broadcasts (a message prepared once for many connections):
+    /// `Some(key)` when this connection encodes every outgoing message as a
+    /// function of the message alone, with no state carried from one
+    /// message to the next, and every connection whose extension gives the
+    /// same key encodes it the same way. Such connections share one
+    /// encoding of a prepared message, made by
+    /// [`encode_shared`](Extension::encode_shared). The key must stay the
+    /// same for the connection's life.
+    ///
+    /// The default, `None`, has the connection encode each message itself
+    /// (a broadcast then costs one [`encode`](Extension::encode) per
+    /// receiver, which is always correct).
+    fn shared_encoding(&self) -> Option<String> {
+        None
+    }
+
+    /// Encodes like [`encode`](Extension::encode), for every connection
+    /// whose [`shared_encoding`](Extension::shared_encoding) is this one's;
+    /// called only when that is `Some`, and must neither depend on nor
+    /// change this connection's state. The default fails: an extension that
+    /// gives a key implements this too.
+    fn encode_shared(
+        &self,
+        kind: MessageKind,
+        payload: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<Option<Rsv>, ExtensionError> {
+        let _ = (kind, payload, out);
+        Err(ExtensionError::Internal {
+            extension: self.name().to_owned(),
+            source: "shared_encoding gave a key but encode_shared is not implemented".into(),
+        })
+    }
 }

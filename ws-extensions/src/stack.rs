@@ -7,7 +7,7 @@ use crate::{Extension, ExtensionError, ExtensionOffer, MessageKind, Rsv, RsvConf
 /// Outgoing messages pass through them in that order, incoming ones in
 /// reverse (RFC 6455 §9.1: "the order of extensions ... is the order in which
 /// they are applied"). An empty stack costs one branch per message.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ExtensionStack {
     extensions: Vec<Box<dyn Extension>>,
     /// What was agreed for each extension, as the response header said it.
@@ -16,6 +16,22 @@ pub struct ExtensionStack {
     /// Which extensions decode the message being received (bit i = extension i).
     active: u64,
     scratch: [Vec<u8>; 2],
+    /// The stack's [`shared_encoding`](Self::shared_encoding) key: `Some("")`
+    /// for an empty stack, `None` once an extension has no key.
+    shared: Option<String>,
+}
+
+impl Default for ExtensionStack {
+    fn default() -> Self {
+        ExtensionStack {
+            extensions: Vec::new(),
+            negotiated: Vec::new(),
+            owned: Rsv::NONE,
+            active: 0,
+            scratch: Default::default(),
+            shared: Some(String::new()),
+        }
+    }
 }
 
 impl ExtensionStack {
@@ -59,6 +75,16 @@ impl ExtensionStack {
             });
         }
         self.owned = self.owned.union(bits);
+        self.shared = match (self.shared.take(), extension.shared_encoding()) {
+            (Some(mut key), Some(own)) => {
+                if !key.is_empty() {
+                    key.push_str(" | ");
+                }
+                key.push_str(&own);
+                Some(key)
+            }
+            _ => None,
+        };
         self.extensions.push(extension);
         self.negotiated.push(agreed);
         Ok(())
@@ -83,6 +109,38 @@ impl ExtensionStack {
     /// The RSV bits that some extension owns.
     pub fn reserved_bits(&self) -> Rsv {
         self.owned
+    }
+
+    /// For broadcasts: a key that is the same for every connection whose
+    /// stack turns a message into the same bytes, with no state carried
+    /// between messages (see [`Extension::shared_encoding`]); `Some("")`
+    /// for an empty stack, `None` if some extension has no key.
+    pub fn shared_encoding(&self) -> Option<&str> {
+        self.shared.as_deref()
+    }
+
+    /// [`encode`](Self::encode) for a message shared by every connection
+    /// with this stack's [`shared_encoding`](Self::shared_encoding) (which
+    /// must be `Some`): each extension's
+    /// [`encode_shared`](Extension::encode_shared), in negotiation order,
+    /// leaving this connection's state alone. Returns `None` when no
+    /// extension changed the payload.
+    pub fn encode_shared(
+        &self,
+        kind: MessageKind,
+        payload: &[u8],
+    ) -> Result<(Option<Vec<u8>>, Rsv), ExtensionError> {
+        let mut rsv = Rsv::NONE;
+        let mut current: Option<Vec<u8>> = None;
+        for ext in &self.extensions {
+            let mut out = Vec::new();
+            let input = current.as_deref().unwrap_or(payload);
+            if let Some(bits) = ext.encode_shared(kind, input, &mut out)? {
+                rsv = rsv.union(bits);
+                current = Some(out);
+            }
+        }
+        Ok((current, rsv))
     }
 
     /// Runs an outgoing message through every extension, in negotiation order.

@@ -47,7 +47,9 @@ pub use ws_tokio::{
     WebSocketStream, WsReader, WsWriter,
 };
 
-pub use ws_core::{CloseCode, CloseFrame, Error as WsError, Message, WebSocket, WebSocketConfig};
+pub use ws_core::{
+    CloseCode, CloseFrame, Error as WsError, Message, PreparedMessage, WebSocket, WebSocketConfig,
+};
 pub use ws_deflate::DeflateConfig;
 pub use ws_handshake::http;
 pub use ws_handshake::ws_extensions;

@@ -1,8 +1,11 @@
 //! A chat room: every text message a client sends is broadcast to every
-//! connected client (itself included), through a tokio broadcast channel.
-//! Each connection is split: a reader task feeds the room, a writer task
-//! sends what the room says. Three clients in the same process chat and
-//! check that everyone heard everything.
+//! connected client (itself included), through a tokio broadcast channel,
+//! with permessage-deflate on. Each line is prepared once
+//! (`PreparedMessage`): with the server's default compression (no context
+//! kept between messages) it is compressed once for the whole room, not
+//! once per listener. Each connection is split: a reader task feeds the
+//! room, a writer task sends what the room says. Three clients in the same
+//! process chat and check that everyone heard everything.
 //!
 //! `cargo run -p ws-tokio --example chat`
 
@@ -10,16 +13,16 @@ use std::collections::BTreeSet;
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 use ws_deflate::DeflateConfig;
-use ws_tokio::{Error, Message, ServerConfig};
+use ws_tokio::{ClientConfig, Error, Message, PreparedMessage, ServerConfig};
 
-async fn serve(listener: TcpListener, room: broadcast::Sender<String>) {
+async fn serve(listener: TcpListener, room: broadcast::Sender<PreparedMessage>) {
+    let config = ServerConfig::default().with_extension(DeflateConfig::default());
     loop {
         let Ok((tcp, _)) = listener.accept().await else {
             continue;
         };
-        let room = room.clone();
+        let (room, config) = (room.clone(), config.clone());
         tokio::spawn(async move {
-            let config = ServerConfig::default().with_extension(DeflateConfig::default());
             let Ok(ws) = ws_tokio::accept_async_with_config(tcp, config).await else {
                 return;
             };
@@ -27,15 +30,20 @@ async fn serve(listener: TcpListener, room: broadcast::Sender<String>) {
             let mut hears = room.subscribe();
             let speaking = tokio::spawn(async move {
                 while let Ok(line) = hears.recv().await {
-                    if writer.send(Message::text(line)).await.is_err() {
+                    if writer.send_prepared(&line).await.is_err() {
                         break;
+                    }
+                    if line.encodings() > 1 {
+                        eprintln!("a line was compressed more than once");
                     }
                 }
             });
             loop {
                 match reader.recv().await {
                     Ok(Message::Text(line)) => {
-                        let _ = room.send(line.to_string());
+                        // Prepared once: compressed by the first writer
+                        // that sends it, shared by the others.
+                        let _ = room.send(PreparedMessage::text(line));
                     }
                     Ok(_) => {}
                     Err(_) => break,
@@ -56,11 +64,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let names = ["ann", "bob", "cid"];
     let mut clients = Vec::new();
     for _ in names {
-        let (ws, _) = ws_tokio::client_async(
+        let config = ClientConfig::default().with_extension(DeflateConfig::default());
+        let (ws, response) = ws_tokio::client_async_with_config(
             format!("ws://{addr}/"),
             tokio::net::TcpStream::connect(addr).await?,
+            config,
         )
         .await?;
+        if clients.is_empty() {
+            let agreed = response.headers().get("sec-websocket-extensions");
+            println!("negotiated: {agreed:?}");
+        }
         clients.push(ws);
     }
     // Everyone is connected; now everyone speaks once.

@@ -6,10 +6,14 @@
 
 use crate::keepalive::Timer;
 use std::io;
+use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use ws_core::{CloseState, Error, Message, Protocol};
+
+/// Stack space a read goes to while the engine holds no read buffer.
+const SCRATCH: usize = 8 << 10;
 
 /// The engine of one connection and what its async driver keeps beside it.
 #[derive(Debug)]
@@ -116,20 +120,35 @@ impl Engine {
                 ready!(self.poll_write_out(io, cx, Take::All))?;
                 continue;
             }
-            let space = self.protocol.read_space();
-            let mut buf = ReadBuf::new(space);
-            match Pin::new(&mut *io).poll_read(cx, &mut buf) {
+            let (result, n) = if self.protocol.read_buffer_released() {
+                // A quiet connection holds no read buffer: read onto the
+                // stack (uninitialized, so no memset) and hand the engine
+                // what came, in storage of its size.
+                let mut scratch = [MaybeUninit::<u8>::uninit(); SCRATCH];
+                let mut buf = ReadBuf::uninit(&mut scratch);
+                let result = Pin::new(&mut *io).poll_read(cx, &mut buf);
+                if let Poll::Ready(Ok(())) = result {
+                    self.protocol.receive(buf.filled());
+                }
+                (result, buf.filled().len())
+            } else {
+                let mut buf = ReadBuf::new(self.protocol.read_space());
+                let result = Pin::new(&mut *io).poll_read(cx, &mut buf);
+                let n = buf.filled().len();
+                if let Poll::Ready(Ok(())) = result {
+                    self.protocol.commit_read(n);
+                }
+                (result, n)
+            };
+            match result {
                 Poll::Ready(Ok(())) => {
-                    let n = buf.filled().len();
                     if n == 0 {
                         return Poll::Ready(Err(self.protocol.end_of_stream()));
                     }
-                    self.protocol.commit_read(n);
                 }
                 Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(Error::Io(e))),
                 Poll::Pending => {
-                    self.protocol.read_idle();
                     // Nothing to read: the keepalive's turn (a ping to send,
                     // a deadline passed), with its timer armed to wake us.
                     if let Err(e) = self.timer.poll(&mut self.protocol, cx) {
@@ -138,6 +157,9 @@ impl Engine {
                         continue;
                     }
                     self.try_write_replies(io, cx);
+                    // Parked until the stream is ready: a quiet connection
+                    // keeps no buffer it does not need.
+                    self.protocol.release_idle_buffers();
                     return Poll::Pending;
                 }
             }

@@ -19,7 +19,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{ready, Context, Poll, Wake, Waker};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use ws_core::{CloseFrame, CloseState, Error, Message};
+use ws_core::{CloseFrame, CloseState, Error, Message, PreparedMessage};
 
 struct Shared<S> {
     core: Mutex<WebSocketStream<S>>,
@@ -224,6 +224,11 @@ impl<S> WsWriter<S> {
         self.shared.lock().feed(message)
     }
 
+    /// [`feed`](Self::feed) for a prepared message (a broadcast).
+    pub fn feed_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), Error> {
+        self.shared.lock().engine.protocol.send_prepared(prepared)
+    }
+
     /// Where the closing handshake stands.
     pub fn close_state(&self) -> CloseState {
         self.shared.lock().close_state()
@@ -250,6 +255,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsWriter<S> {
             self.flush().await?;
         }
         self.shared.lock().engine.protocol.send_owned(message)?;
+        self.flush().await
+    }
+
+    /// [`send`](Self::send) for a message prepared once for many
+    /// connections (a broadcast): see [`PreparedMessage`].
+    pub async fn send_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), Error> {
+        let room = self
+            .shared
+            .lock()
+            .engine
+            .protocol
+            .check_send_prepared(prepared);
+        if let Err(Error::WriteBufferFull { .. }) = room {
+            self.flush().await?;
+        }
+        self.shared.lock().engine.protocol.send_prepared(prepared)?;
         self.flush().await
     }
 

@@ -7,7 +7,9 @@ use std::future::poll_fn;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite};
-use ws_core::{CloseFrame, CloseState, Error, Message, Protocol, Role, WebSocketConfig};
+use ws_core::{
+    CloseFrame, CloseState, Error, Message, PreparedMessage, Protocol, Role, WebSocketConfig,
+};
 
 /// A WebSocket connection over an async stream `S` (a `TcpStream`, a TLS
 /// stream, a `DuplexStream`, a stream hyper upgraded).
@@ -75,6 +77,12 @@ impl<S> WebSocketStream<S> {
     pub fn feed(&mut self, message: Message) -> Result<(), Error> {
         self.engine.protocol.send_owned(message)
     }
+
+    /// [`feed`](Self::feed) for a message prepared once for many
+    /// connections (a broadcast): see [`PreparedMessage`].
+    pub fn feed_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), Error> {
+        self.engine.protocol.send_prepared(prepared)
+    }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
@@ -117,6 +125,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             self.flush().await?;
         }
         self.engine.protocol.send_owned(message)?;
+        self.flush().await
+    }
+
+    /// [`send`](Self::send) for a message prepared once for many
+    /// connections (a broadcast): the frames (compressed, with
+    /// permessage-deflate without server context takeover) are made once
+    /// and shared by every connection that can take the same bytes.
+    pub async fn send_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), Error> {
+        let room = self.engine.protocol.check_send_prepared(prepared);
+        if let Err(Error::WriteBufferFull { .. }) = room {
+            self.flush().await?;
+        }
+        self.engine.protocol.send_prepared(prepared)?;
         self.flush().await
     }
 

@@ -47,7 +47,10 @@ async fn compressed_echo_over_a_duplex() {
     ws.close(None).await.unwrap();
     assert!(matches!(ws.recv().await, Ok(Message::Close(_))));
     assert!(matches!(ws.recv().await, Err(Error::ConnectionClosed)));
-    assert_eq!(server.await.unwrap(), ["permessage-deflate"]);
+    assert_eq!(
+        server.await.unwrap(),
+        ["permessage-deflate; server_no_context_takeover; client_no_context_takeover"]
+    );
 }
 
 #[tokio::test]

@@ -1,15 +1,17 @@
-//! Opens many WebSocket connections to a server and keeps them open, idle:
-//! the load side of `tests/idle_connections.rs` (a process of its own, so
-//! that the server's memory is measured alone and each process stays under
-//! its file-descriptor limit).
+//! Opens many WebSocket connections to a server, sends one 1 KiB JSON text
+//! message on each and waits for its echo, then keeps them open, idle: the
+//! load side of `tests/idle_connections.rs` (a process of its own, so that
+//! the server's memory is measured alone and each process stays under its
+//! file-descriptor limit).
 //!
 //! Usage: `idle-clients URL COUNT [--deflate]`. Prints `connected COUNT`
-//! once all are open, then holds them (answering pings) until its standard
-//! input closes.
+//! once every connection has had its echo, then holds them (answering
+//! pings) until its standard input closes.
 
 use std::io::Read;
 use tokio::sync::Semaphore;
 use ws_client::{ClientConfig, DeflateConfig};
+use ws_core::Message;
 
 /// Handshakes in flight at once: keeps the server's listen backlog from
 /// overflowing.
@@ -33,16 +35,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             if deflate {
                 config = config.with_extension(DeflateConfig::default());
             }
-            let result = ws_client::connect_async_with_config(url, config).await;
+            let message = Message::text(benches::json_payload(1 << 10, 7));
+            let result = async {
+                let (mut ws, _) = ws_client::connect_async_with_config(url, config)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                ws.send(message.clone()).await.map_err(|e| e.to_string())?;
+                match ws.recv().await {
+                    Ok(echo) if echo == message => Ok(ws),
+                    Ok(_) => Err("a wrong echo".to_owned()),
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+            .await;
             drop(permit);
             match result {
-                Ok((mut ws, _)) => {
+                Ok(mut ws) => {
                     let _ = opened_tx.send(Ok(()));
                     // Idle, but alive: the engine answers the server's pings.
                     while ws.recv().await.is_ok() {}
                 }
                 Err(e) => {
-                    let _ = opened_tx.send(Err(e.to_string()));
+                    let _ = opened_tx.send(Err(e));
                 }
             }
         });

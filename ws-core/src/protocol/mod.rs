@@ -151,6 +151,29 @@ impl Protocol {
         self.rx.idle();
     }
 
+    /// The stream has no data for now, for a driver that then waits for
+    /// readiness (an async one) and reads into scratch space of its own
+    /// (handing the bytes over with [`receive`](Self::receive)) while
+    /// [`read_buffer_released`](Self::read_buffer_released): besides
+    /// [`read_idle`](Self::read_idle)'s policy, the read buffer is freed if
+    /// nothing is in it and heavy traffic did not grow it, and so is a
+    /// drained write buffer of at most 64 KiB. A quiet connection then
+    /// holds no buffer at all; larger buffers stay for the next burst. Not
+    /// for a driver that polls a non-blocking stream in a loop: it would
+    /// reallocate on every `WouldBlock`.
+    pub fn release_idle_buffers(&mut self) {
+        self.rx.release_if_idle();
+        self.tx.release_if_empty(64 << 10);
+    }
+
+    /// The read buffer holds no storage (see
+    /// [`release_idle_buffers`](Self::release_idle_buffers)): read into
+    /// scratch space and hand the bytes to [`receive`](Self::receive)
+    /// rather than allocating through [`read_space`](Self::read_space).
+    pub fn read_buffer_released(&self) -> bool {
+        self.rx.is_released()
+    }
+
     /// The error that the end of the stream means now: [`Error::ConnectionClosed`]
     /// after a closing handshake, a reset without one otherwise.
     pub fn end_of_stream(&mut self) -> Error {
@@ -218,6 +241,11 @@ impl Protocol {
             Message::Close(_) => return Ok(()),
         };
         self.check_data_room(len)
+    }
+
+    /// [`check_send`](Self::check_send) for a prepared message.
+    pub fn check_send_prepared(&self, prepared: &crate::PreparedMessage) -> Result<(), Error> {
+        self.check_data_room(prepared.payload().len())
     }
 
     /// True if there are bytes to write (including a queued pong).

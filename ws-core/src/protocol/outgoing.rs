@@ -3,7 +3,7 @@
 use super::Protocol;
 use crate::header::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
 use crate::mask::{apply_mask, extend_masked};
-use crate::{Error, OpCode, Role, SendError};
+use crate::{Error, OpCode, PreparedMessage, Role, SendError};
 use bytes::Bytes;
 use ws_extensions::{MessageKind, Rsv};
 
@@ -105,6 +105,39 @@ impl Protocol {
             let tx = self.tx.reserve(chunk.len() + MAX_HEADER_LEN, limit);
             write_frame(tx, self.role, fin, Rsv::NONE, OpCode::Continuation, chunk);
         }
+        self.app_unflushed = true;
+        self.data_messages += 1;
+        Ok(())
+    }
+
+    /// Queues a message prepared for many connections (a broadcast): the
+    /// frames shared by every server connection with the same extension
+    /// key and frame size, encoded (compressed) by the first of them; a
+    /// connection that cannot share (a client, or an extension that keeps
+    /// state between messages) encodes the message itself, as
+    /// [`send`](Self::send) would. The same checks and errors as `send`
+    /// (the room check uses the size before compression).
+    pub fn send_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), Error> {
+        // A client masks every frame with a key of its own.
+        let shares = self.role == Role::Server && self.extensions.shared_encoding().is_some();
+        if !shares {
+            return self.queue_data(prepared.kind(), Payload::Owned(prepared.payload().clone()));
+        }
+        self.check_data_room(prepared.payload().len())?;
+        self.serialize_pending_pong();
+        let key = self.extensions.shared_encoding().unwrap_or_default();
+        let limit = self.config.max_write_buffer_size;
+        let frame_size = self.outgoing_frame_size();
+        let tx = &mut self.tx;
+        prepared.with_frames(key, frame_size, &self.extensions, |frames| {
+            if frames.len() >= OWNED_MIN {
+                // Large: queued as the shared bytes, written in a vectored write.
+                tx.push_owned(frames.clone());
+            } else {
+                // Small: a copy costs less than another piece to write.
+                tx.reserve(frames.len(), limit).extend_from_slice(frames);
+            }
+        })?;
         self.app_unflushed = true;
         self.data_messages += 1;
         Ok(())

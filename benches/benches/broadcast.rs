@@ -1,0 +1,129 @@
+//! Broadcast: one 1 KiB JSON text message sent by a server to 1,000 and
+//! 10,000 connections (in memory: server-role `ws_core::Protocol`s, each
+//! message queued and its output taken as a write would take it).
+//!
+//! Groups `broadcast/<receivers>`, throughput in receivers per iteration,
+//! so criterion's time per element is the CPU per receiver:
+//!
+//! - `shared_deflate`: permessage-deflate as a server negotiates it by
+//!   default (no context takeover), the message prepared once
+//!   (`PreparedMessage`) and sent with `send_prepared`: compressed once by
+//!   the first connection, the same bytes queued on every other.
+//! - `per_connection_deflate`: the same connections, the message sent with
+//!   `send`: compressed once per receiver.
+//! - `uncompressed`: connections without extensions, the message prepared
+//!   once and framed once.
+//! - `uncompressed_send`: connections without extensions, `send` to each
+//!   (framed per receiver).
+//!
+//! One iteration is a new `PreparedMessage` (so the compression is inside
+//! the timed part) sent to every receiver; every receiver's output is
+//! drained in the iteration. Before timing, one receiver's bytes are
+//! decoded by a client and checked against the message, and the
+//! compressed cases are checked to be compressed.
+
+// `criterion_group!` defines undocumented `pub fn`s.
+#![allow(missing_docs)]
+
+use benches::{deflate_pair, json_payload};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use std::hint::black_box;
+use ws_core::{Message, PreparedMessage, Protocol, Role, WebSocketConfig};
+use ws_deflate::DeflateConfig;
+
+const RECEIVERS: [usize; 2] = [1_000, 10_000];
+
+/// Takes every queued byte, as a write of the whole output would.
+fn drain(server: &mut Protocol) -> usize {
+    let n = server.pending_output().len();
+    black_box(server.pending_output());
+    server.advance_output(n);
+    n
+}
+
+/// Checks that `server` puts `message` on the wire the way `client` reads it.
+fn check(
+    client: &mut Protocol,
+    server: &mut Protocol,
+    compressed: bool,
+    send: impl FnOnce(&mut Protocol),
+) {
+    send(server);
+    let wire = server.pending_output().to_vec();
+    server.advance_output(wire.len());
+    assert_eq!(wire[0] & 0x40 == 0x40, compressed, "RSV1 as expected");
+    client.receive(&wire);
+    let got = client.next_message().unwrap().expect("a whole message");
+    assert_eq!(got.len(), 1 << 10);
+}
+
+fn broadcast(c: &mut Criterion) {
+    let text = json_payload(1 << 10, 3);
+    let message = Message::text(text.clone());
+    let deflate = DeflateConfig::default();
+    for receivers in RECEIVERS {
+        let mut group = c.benchmark_group(format!("broadcast/{receivers}"));
+        group.throughput(Throughput::Elements(receivers as u64));
+        group.sample_size(20);
+
+        let (mut client, mut first, agreed) = deflate_pair(&deflate, &deflate);
+        assert!(agreed.contains("server_no_context_takeover"), "{agreed}");
+        let mut compressed: Vec<Protocol> = (1..receivers)
+            .map(|_| deflate_pair(&deflate, &deflate).1)
+            .collect();
+        let prepared = PreparedMessage::text(text.clone());
+        check(&mut client, &mut first, true, |s| {
+            s.send_prepared(&prepared).unwrap()
+        });
+        check(&mut client, &mut first, true, |s| s.send(&message).unwrap());
+        compressed.push(first);
+
+        let mut plain: Vec<Protocol> = (0..receivers)
+            .map(|_| Protocol::new(Role::Server, WebSocketConfig::default()))
+            .collect();
+        let mut plain_client = Protocol::new(Role::Client, WebSocketConfig::default());
+        check(&mut plain_client, &mut plain[0], false, |s| {
+            s.send_prepared(&prepared).unwrap()
+        });
+
+        group.bench_function(BenchmarkId::new("shared_deflate", receivers), |b| {
+            b.iter(|| {
+                let prepared = PreparedMessage::text(text.clone());
+                for server in &mut compressed {
+                    server.send_prepared(&prepared).unwrap();
+                    drain(server);
+                }
+                assert_eq!(prepared.encodings(), 1);
+            })
+        });
+        group.bench_function(BenchmarkId::new("per_connection_deflate", receivers), |b| {
+            b.iter(|| {
+                for server in &mut compressed {
+                    server.send(&message).unwrap();
+                    drain(server);
+                }
+            })
+        });
+        group.bench_function(BenchmarkId::new("uncompressed", receivers), |b| {
+            b.iter(|| {
+                let prepared = PreparedMessage::text(text.clone());
+                for server in &mut plain {
+                    server.send_prepared(&prepared).unwrap();
+                    drain(server);
+                }
+            })
+        });
+        group.bench_function(BenchmarkId::new("uncompressed_send", receivers), |b| {
+            b.iter(|| {
+                for server in &mut plain {
+                    server.send(&message).unwrap();
+                    drain(server);
+                }
+            })
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, broadcast);
+criterion_main!(benches);

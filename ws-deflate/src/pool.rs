@@ -1,0 +1,116 @@
+//! zlib contexts shared by every connection of the process (RFC 7692
+//! §7.2.3.2 makes them stateless between messages without context
+//! takeover).
+//!
+//! A compressor of zlib-rs costs about 320 KiB whatever its window (its hash
+//! table is a fixed 128 KiB), a decompressor a few KiB plus its window. A
+//! connection without context takeover needs one only while it compresses
+//! or inflates a message; between messages the context goes back here,
+//! reset, for the next connection that needs one. The pool keeps at most
+//! [`DeflateConfig::pooled_contexts`](crate::DeflateConfig::pooled_contexts)
+//! idle contexts of each kind, level and window size; what is checked out
+//! beyond that is freed on return. So a server's compression memory follows
+//! the number of messages in progress at once, not the number of
+//! connections. The pool is one per process (not per config) so that a
+//! server that builds its config per connection still shares it.
+
+use crate::raw_inflate::{InflateError, RawInflate};
+use flate2::{Compress, Compression};
+use std::sync::{Mutex, MutexGuard};
+
+/// Window sizes zlib works with (9..=15 bits), for each level (0..=9).
+const SLOTS: usize = 7 * 10;
+
+/// Where contexts of a level and window size wait.
+fn slot(level: u32, bits: u8) -> usize {
+    level.min(9) as usize * 7 + usize::from(bits.clamp(9, 15) - 9)
+}
+
+/// Idle contexts, by level and window size.
+struct Shelf<T> {
+    slots: Mutex<[Vec<T>; SLOTS]>,
+}
+
+impl<T> Shelf<T> {
+    const fn new() -> Self {
+        Shelf {
+            slots: Mutex::new([const { Vec::new() }; SLOTS]),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, [Vec<T>; SLOTS]> {
+        // A panic while holding the lock leaves only whole contexts behind.
+        self.slots.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn take(&self, slot: usize) -> Option<T> {
+        self.lock()[slot].pop()
+    }
+
+    fn put(&self, slot: usize, context: T, keep: usize) {
+        let mut slots = self.lock();
+        let shelf = &mut slots[slot];
+        if shelf.len() < keep {
+            shelf.push(context);
+        }
+    }
+
+    fn idle(&self) -> usize {
+        self.lock().iter().map(Vec::len).sum()
+    }
+}
+
+/// The process's shared contexts.
+pub(crate) static POOL: ContextPool = ContextPool::new();
+
+/// Idle compressors and decompressors.
+pub(crate) struct ContextPool {
+    compressors: Shelf<Compress>,
+    inflaters: Shelf<RawInflate>,
+}
+
+impl ContextPool {
+    const fn new() -> Self {
+        ContextPool {
+            compressors: Shelf::new(),
+            inflaters: Shelf::new(),
+        }
+    }
+
+    /// A reset compressor at `level` for windows of `1 << bits` bytes.
+    pub(crate) fn compressor(&self, level: Compression, bits: u8) -> Compress {
+        self.compressors
+            .take(slot(level.level(), bits))
+            .unwrap_or_else(|| Compress::new_with_window_bits(level, false, bits))
+    }
+
+    /// Takes back a compressor (reset by the caller) for later messages.
+    pub(crate) fn return_compressor(
+        &self,
+        level: Compression,
+        bits: u8,
+        compressor: Compress,
+        keep: usize,
+    ) {
+        self.compressors
+            .put(slot(level.level(), bits), compressor, keep);
+    }
+
+    /// A reset decompressor for windows of up to `1 << bits` bytes.
+    pub(crate) fn inflater(&self, bits: u8) -> Result<RawInflate, InflateError> {
+        match self.inflaters.take(slot(0, bits)) {
+            Some(inflater) => Ok(inflater),
+            None => RawInflate::new(bits),
+        }
+    }
+
+    /// Takes back a decompressor (reset by the caller).
+    pub(crate) fn return_inflater(&self, bits: u8, inflater: RawInflate, keep: usize) {
+        self.inflaters.put(slot(0, bits), inflater, keep);
+    }
+
+    /// Idle contexts held: (compressors, decompressors).
+    pub(crate) fn idle(&self) -> (usize, usize) {
+        (self.compressors.idle(), self.inflaters.idle())
+    }
+}

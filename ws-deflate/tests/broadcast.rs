@@ -1,0 +1,190 @@
+//! A message prepared once for many connections (`ws_core::PreparedMessage`)
+//! with permessage-deflate: compressed once for every connection that can
+//! take the same bytes, per connection for the others, and every receiver
+//! decodes it.
+
+use ws_core::{Message, PreparedMessage, Protocol, Role, WebSocketConfig};
+use ws_deflate::DeflateConfig;
+use ws_extensions::{client_confirm, client_offer, server_negotiate};
+
+/// A (client, server) pair negotiated as a handshake would.
+fn pair(
+    client: &DeflateConfig,
+    server: &DeflateConfig,
+    config: WebSocketConfig,
+) -> (Protocol, Protocol) {
+    let client_factories = vec![client.clone().into_factory()];
+    let server_factories = vec![server.clone().into_factory()];
+    let offer = client_offer(&client_factories).unwrap();
+    let (answer, server_stack) = server_negotiate(&server_factories, [offer.as_bytes()]).unwrap();
+    let answer = answer.expect("accepted");
+    let client_stack = client_confirm(&client_factories, [answer.as_bytes()]).unwrap();
+    (
+        Protocol::new(Role::Client, config.clone()).with_extensions(client_stack),
+        Protocol::new(Role::Server, config).with_extensions(server_stack),
+    )
+}
+
+/// Everything `from` queued, handed to `to`; the messages that completes.
+fn pump(from: &mut Protocol, to: &mut Protocol) -> (Vec<u8>, Vec<Message>) {
+    let wire = from.pending_output().to_vec();
+    from.advance_output(wire.len());
+    to.receive(&wire);
+    let mut got = Vec::new();
+    while let Some(message) = to.next_message().unwrap() {
+        got.push(message);
+    }
+    (wire, got)
+}
+
+fn chat_line(n: usize) -> String {
+    format!(
+        "{{\"room\": \"lobby\", \"from\": \"user-{n}\", \"text\": \"{}\"}}",
+        "a broadcast to the whole room, compressed once. ".repeat(20)
+    )
+}
+
+#[test]
+fn one_compression_is_shared_by_every_default_server_connection() {
+    let default = DeflateConfig::default();
+    let mut pairs: Vec<_> = (0..5)
+        .map(|_| pair(&default, &default, WebSocketConfig::default()))
+        .collect();
+    for n in 0..3 {
+        let text = chat_line(n);
+        let prepared = PreparedMessage::text(text.clone());
+        let mut wires = Vec::new();
+        for (client, server) in &mut pairs {
+            server.send_prepared(&prepared).unwrap();
+            let (wire, got) = pump(server, client);
+            assert_eq!(got, vec![Message::text(text.clone())]);
+            wires.push(wire);
+        }
+        assert_eq!(prepared.encodings(), 1);
+        assert!(
+            wires.windows(2).all(|w| w[0] == w[1]),
+            "the same bytes to all"
+        );
+        // Compressed: RSV1 set and far smaller than the text.
+        assert_eq!(wires[0][0] & 0x40, 0x40);
+        assert!(wires[0].len() < text.len() / 4, "{} bytes", wires[0].len());
+    }
+    // The connections go on with their own messages both ways.
+    for (client, server) in &mut pairs {
+        client.send(&Message::text(chat_line(9))).unwrap();
+        assert_eq!(pump(client, server).1, vec![Message::text(chat_line(9))]);
+        server.send(&Message::text(chat_line(8))).unwrap();
+        assert_eq!(pump(server, client).1, vec![Message::text(chat_line(8))]);
+    }
+}
+
+#[test]
+fn a_connection_that_keeps_its_context_compresses_for_itself() {
+    let default = DeflateConfig::default();
+    let keeping = DeflateConfig::default().context_takeover();
+    let (mut shared_client, mut shared_server) =
+        pair(&default, &default, WebSocketConfig::default());
+    let (mut own_client, mut own_server) = pair(&keeping, &keeping, WebSocketConfig::default());
+    assert!(own_server.extensions().shared_encoding().is_none());
+    for n in 0..4 {
+        let text = chat_line(n);
+        let prepared = PreparedMessage::text(text.clone());
+        own_server.send_prepared(&prepared).unwrap();
+        shared_server.send_prepared(&prepared).unwrap();
+        // Interleaved with a message of its own: the kept window stays in
+        // step with the peer's.
+        own_server
+            .send(&Message::binary(text.clone().into_bytes()))
+            .unwrap();
+        let (wire, got) = pump(&mut own_server, &mut own_client);
+        assert_eq!(
+            got,
+            vec![
+                Message::text(text.clone()),
+                Message::binary(text.clone().into_bytes())
+            ]
+        );
+        assert_eq!(wire[0] & 0x40, 0x40);
+        assert_eq!(
+            pump(&mut shared_server, &mut shared_client).1,
+            vec![Message::text(text)]
+        );
+        // Only the sharing connection made (and keeps) an encoding.
+        assert_eq!(prepared.encodings(), 1);
+    }
+}
+
+#[test]
+fn different_windows_and_frame_sizes_get_encodings_of_their_own() {
+    let default = DeflateConfig::default();
+    let small_window = DeflateConfig::default().server_max_window_bits(10);
+    let mut fragmented = WebSocketConfig::default();
+    fragmented.max_outgoing_frame_size = Some(100);
+    let mut pairs = vec![
+        pair(&default, &default, WebSocketConfig::default()),
+        pair(&default, &small_window, WebSocketConfig::default()),
+        pair(&default, &default, fragmented.clone()),
+        pair(&default, &default, WebSocketConfig::default()),
+        pair(&default, &small_window, WebSocketConfig::default()),
+    ];
+    let text = chat_line(1) + &chat_line(2);
+    let prepared = PreparedMessage::text(text.clone());
+    let mut wires = Vec::new();
+    for (client, server) in &mut pairs {
+        server.send_prepared(&prepared).unwrap();
+        let (wire, got) = pump(server, client);
+        assert_eq!(got, vec![Message::text(text.clone())]);
+        wires.push(wire);
+    }
+    assert_eq!(prepared.encodings(), 3);
+    assert_eq!(wires[0], wires[3]);
+    assert_eq!(wires[1], wires[4]);
+    // Fragmented: the first frame has RSV1 and no FIN.
+    assert_eq!(wires[2][0] & 0xc0, 0x40);
+}
+
+#[test]
+fn a_client_masks_a_prepared_message_itself() {
+    let default = DeflateConfig::default();
+    let (mut a_client, mut a_server) = pair(&default, &default, WebSocketConfig::default());
+    let (mut b_client, mut b_server) = pair(&default, &default, WebSocketConfig::default());
+    let prepared = PreparedMessage::binary(chat_line(3).into_bytes());
+    a_client.send_prepared(&prepared).unwrap();
+    b_client.send_prepared(&prepared).unwrap();
+    let (a_wire, a_got) = pump(&mut a_client, &mut a_server);
+    let (b_wire, b_got) = pump(&mut b_client, &mut b_server);
+    assert_eq!(a_got, vec![prepared.to_message()]);
+    assert_eq!(b_got, a_got);
+    assert_eq!(a_wire[1] & 0x80, 0x80, "masked");
+    assert_ne!(a_wire, b_wire, "each client has its own masking keys");
+    assert_eq!(prepared.encodings(), 0);
+}
+
+#[test]
+fn small_messages_and_window_8_go_uncompressed_to_all() {
+    let default = DeflateConfig::default();
+    let window8 = DeflateConfig::default().server_max_window_bits(8);
+    let mut pairs = vec![
+        pair(&default, &default, WebSocketConfig::default()),
+        pair(&default, &window8, WebSocketConfig::default()),
+    ];
+    for text in ["hi", &chat_line(4)] {
+        let prepared = PreparedMessage::text(text);
+        for (client, server) in &mut pairs {
+            server.send_prepared(&prepared).unwrap();
+            assert_eq!(pump(server, client).1, vec![Message::text(text)]);
+        }
+    }
+    // Below the threshold nothing is compressed, on either connection.
+    let prepared = PreparedMessage::text("hi");
+    let (client, server) = &mut pairs[0];
+    server.send_prepared(&prepared).unwrap();
+    let (wire, _) = pump(server, client);
+    assert_eq!(wire[0] & 0x40, 0);
+}
+
+#[test]
+fn control_messages_cannot_be_prepared() {
+    assert!(PreparedMessage::new(Message::Ping(Default::default())).is_err());
+    assert!(PreparedMessage::new(Message::Close(None)).is_err());
+}
