@@ -1,6 +1,8 @@
 //! Compressed throughput: permessage-deflate through a whole connection
-//! (`ours`) against the same zlib work done with flate2 directly (`flate2`),
-//! side by side in each group, so that our overhead is a ratio.
+//! (`ours`) against the same zlib work done with flate2 directly (`flate2`)
+//! and against sockudo-ws's compressing engine with the same parameters
+//! (`sockudo-ws`), side by side in each group, so that our overhead is a
+//! ratio.
 //!
 //! Groups are `deflate/<payload>/<takeover>`:
 //!
@@ -149,6 +151,7 @@ fn deflate(c: &mut Criterion) {
                 let label = size_label(size);
                 let ours_deflate = bench_ours(&mut group, &label, &pool, payload, takeover);
                 let raw_deflate = bench_flate2(&mut group, &label, &pool, takeover);
+                bench_sockudo(&mut group, &label, &pool, takeover);
                 match ours_deflate {
                     Some(ours) => {
                         assert_eq!(
@@ -248,6 +251,58 @@ fn bench_ours(
         })
     });
     all_compressed.then_some(deflate_bytes)
+}
+
+/// sockudo-ws's sans-IO `CompressedProtocol`, a client and a server with
+/// the same parameters as ours (level, window 15, context takeover or not
+/// on both sides, threshold 32): the client encodes (compress, frame,
+/// mask) into a buffer, the server `process`es it (unmask, inflate, UTF-8
+/// check for text). Checked once, outside timing, to round-trip every
+/// message of the pool.
+fn bench_sockudo(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    label: &str,
+    pool: &[Message],
+    takeover: Takeover,
+) {
+    use sockudo_ws::protocol::CompressedProtocol;
+    let config = sockudo_ws::deflate::DeflateConfig {
+        compression_level: LEVEL,
+        server_no_context_takeover: takeover == Takeover::Off,
+        client_no_context_takeover: takeover == Takeover::Off,
+        compression_threshold: DeflateConfig::default().min_compress_size,
+        ..sockudo_ws::deflate::DeflateConfig::default()
+    };
+    let limit = 64 << 20;
+    let mut client = CompressedProtocol::client(limit, limit, config.clone());
+    let mut server = CompressedProtocol::server(limit, limit, config);
+    let theirs: Vec<sockudo_ws::Message> = pool
+        .iter()
+        .map(|m| match m {
+            Message::Text(text) => sockudo_ws::Message::text(text.as_str()),
+            other => sockudo_ws::Message::binary(payload_bytes(other).to_vec()),
+        })
+        .collect();
+    let mut buf = ws_core::bytes::BytesMut::with_capacity(pool[0].len() + 1024);
+    for (message, ours) in theirs.iter().zip(pool) {
+        client.encode_message(message, &mut buf).expect("encode");
+        let got = server.process(&mut buf).expect("decode");
+        assert_eq!(got.len(), 1, "one message");
+        assert_eq!(
+            got[0].as_bytes(),
+            payload_bytes(ours),
+            "byte-exact round trip"
+        );
+    }
+    let mut next = 0;
+    group.bench_function(format!("sockudo-ws/{label}"), |b| {
+        b.iter(|| {
+            let message = &theirs[next];
+            next = (next + 1) % theirs.len();
+            client.encode_message(message, &mut buf).expect("encode");
+            server.process(&mut buf).expect("decode")
+        })
+    });
 }
 
 /// flate2 alone: one compressor, one decompressor, reused buffers.

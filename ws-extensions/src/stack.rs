@@ -111,6 +111,18 @@ impl ExtensionStack {
         self.owned
     }
 
+    /// Frees the scratch buffers that encoding keeps from one message to the
+    /// next, when they are small (for a connection going quiet: the next
+    /// message allocates them again). Large ones stay, so that a stream of
+    /// large messages does not reallocate (and fault in) one per message.
+    pub fn release_buffers(&mut self) {
+        for buf in &mut self.scratch {
+            if buf.capacity() <= 64 << 10 {
+                *buf = Vec::new();
+            }
+        }
+    }
+
     /// For broadcasts: a key that is the same for every connection whose
     /// stack turns a message into the same bytes, with no state carried
     /// between messages (see [`Extension::shared_encoding`]); `Some("")`

@@ -156,14 +156,16 @@ impl Protocol {
     /// (handing the bytes over with [`receive`](Self::receive)) while
     /// [`read_buffer_released`](Self::read_buffer_released): besides
     /// [`read_idle`](Self::read_idle)'s policy, the read buffer is freed if
-    /// nothing is in it and heavy traffic did not grow it, and so is a
-    /// drained write buffer of at most 64 KiB. A quiet connection then
-    /// holds no buffer at all; larger buffers stay for the next burst. Not
+    /// nothing is in it and heavy traffic did not grow it, and so are a
+    /// drained write buffer of at most 64 KiB and the extensions' encoding
+    /// scratch. A quiet connection then holds no buffer at all; larger
+    /// buffers stay for the next burst. Not
     /// for a driver that polls a non-blocking stream in a loop: it would
     /// reallocate on every `WouldBlock`.
     pub fn release_idle_buffers(&mut self) {
         self.rx.release_if_idle();
         self.tx.release_if_empty(64 << 10);
+        self.extensions.release_buffers();
     }
 
     /// The read buffer holds no storage (see
