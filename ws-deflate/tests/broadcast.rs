@@ -37,6 +37,20 @@ fn pump(from: &mut Protocol, to: &mut Protocol) -> (Vec<u8>, Vec<Message>) {
     (wire, got)
 }
 
+/// Sends `prepared` from every pair's server; checks each client receives
+/// exactly it; returns the bytes each connection put on the wire.
+fn broadcast(pairs: &mut [(Protocol, Protocol)], prepared: &PreparedMessage) -> Vec<Vec<u8>> {
+    pairs
+        .iter_mut()
+        .map(|(client, server)| {
+            server.send_prepared(prepared).unwrap();
+            let (wire, got) = pump(server, client);
+            assert_eq!(got, vec![prepared.to_message()]);
+            wire
+        })
+        .collect()
+}
+
 fn chat_line(n: usize) -> String {
     format!(
         "{{\"room\": \"lobby\", \"from\": \"user-{n}\", \"text\": \"{}\"}}",
@@ -53,13 +67,7 @@ fn one_compression_is_shared_by_every_default_server_connection() {
     for n in 0..3 {
         let text = chat_line(n);
         let prepared = PreparedMessage::text(text.clone());
-        let mut wires = Vec::new();
-        for (client, server) in &mut pairs {
-            server.send_prepared(&prepared).unwrap();
-            let (wire, got) = pump(server, client);
-            assert_eq!(got, vec![Message::text(text.clone())]);
-            wires.push(wire);
-        }
+        let wires = broadcast(&mut pairs, &prepared);
         assert_eq!(prepared.encodings(), 1);
         assert!(
             wires.windows(2).all(|w| w[0] == w[1]),
@@ -129,13 +137,7 @@ fn different_windows_and_frame_sizes_get_encodings_of_their_own() {
     ];
     let text = chat_line(1) + &chat_line(2);
     let prepared = PreparedMessage::text(text.clone());
-    let mut wires = Vec::new();
-    for (client, server) in &mut pairs {
-        server.send_prepared(&prepared).unwrap();
-        let (wire, got) = pump(server, client);
-        assert_eq!(got, vec![Message::text(text.clone())]);
-        wires.push(wire);
-    }
+    let wires = broadcast(&mut pairs, &prepared);
     assert_eq!(prepared.encodings(), 3);
     assert_eq!(wires[0], wires[3]);
     assert_eq!(wires[1], wires[4]);

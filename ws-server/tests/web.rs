@@ -273,18 +273,16 @@ async fn axum_http2_prior_knowledge_three_websockets_on_one_connection() {
     tokio::time::timeout(LIMIT, run).await.unwrap();
 }
 
-#[tokio::test]
-async fn hyper_helper_over_tls_http2_and_http1() {
-    let (acceptor, connector) = tls_pair();
-    let addr = serve_hyper(Some(acceptor)).await;
-    let port = addr.port();
+/// Over TLS on `port`: `h2_websockets` WebSockets on one HTTP/2 connection
+/// (ALPN h2), then one over HTTP/1.1 on the same port (our HTTP/1.1 client
+/// offers no ALPN); each agrees on deflate and echoes on its version.
+async fn echo_over_tls_on_both_versions(port: u16, connector: Connector, h2_websockets: usize) {
     let run = async {
-        // HTTP/2 by ALPN, three WebSockets on the connection.
         let connection =
             H2Connection::connect(&format!("wss://localhost:{port}"), Some(connector.clone()))
                 .await
                 .unwrap();
-        for _ in 0..3 {
+        for _ in 0..h2_websockets {
             let (mut ws, response) = connection
                 .open(
                     format!("wss://localhost:{port}/ws").as_str(),
@@ -295,7 +293,6 @@ async fn hyper_helper_over_tls_http2_and_http1() {
             assert!(agreed_deflate(&response), "{response:?}");
             check_echo(&mut ws, "http2").await;
         }
-        // HTTP/1.1 on the same port (our HTTP/1.1 client offers no ALPN).
         let (mut ws, response) = ws_client::connect_async_tls_with_config(
             format!("wss://localhost:{port}/ws").as_str(),
             client_config(),
@@ -307,6 +304,13 @@ async fn hyper_helper_over_tls_http2_and_http1() {
         check_echo(&mut ws, "http1.1").await;
     };
     tokio::time::timeout(LIMIT, run).await.unwrap();
+}
+
+#[tokio::test]
+async fn hyper_helper_over_tls_http2_and_http1() {
+    let (acceptor, connector) = tls_pair();
+    let addr = serve_hyper(Some(acceptor)).await;
+    echo_over_tls_on_both_versions(addr.port(), connector, 3).await;
 }
 
 #[tokio::test]
@@ -531,31 +535,7 @@ async fn a_server_without_extended_connect_is_refused_clearly() {
 async fn axum_over_tls_http2_and_http1() {
     let (acceptor, connector) = tls_pair();
     let port = serve_axum_tls(acceptor).await.port();
-    let run = async {
-        let connection =
-            H2Connection::connect(&format!("wss://localhost:{port}"), Some(connector.clone()))
-                .await
-                .unwrap();
-        let (mut ws, response) = connection
-            .open(
-                format!("wss://localhost:{port}/ws").as_str(),
-                client_config(),
-            )
-            .await
-            .unwrap();
-        assert!(agreed_deflate(&response), "{response:?}");
-        check_echo(&mut ws, "http2").await;
-        let (mut ws, response) = ws_client::connect_async_tls_with_config(
-            format!("wss://localhost:{port}/ws").as_str(),
-            client_config(),
-            Some(connector),
-        )
-        .await
-        .unwrap();
-        assert!(agreed_deflate(&response), "{response:?}");
-        check_echo(&mut ws, "http1.1").await;
-    };
-    tokio::time::timeout(LIMIT, run).await.unwrap();
+    echo_over_tls_on_both_versions(port, connector, 1).await;
 }
 
 #[tokio::test]
