@@ -4,63 +4,15 @@
 
 mod common;
 
-use common::{
-    parse_head, request, valid_headers_except, Head, MemStream, RFC_ACCEPT, VALID_REQUEST,
-};
+use common::server::{reject_with, run, without, BAD_REQUEST};
+use common::{parse_head, request, valid_headers_except, Head, RFC_ACCEPT, VALID_REQUEST};
 use ws_handshake::http::{header, Request, Response, StatusCode};
-use ws_handshake::{
-    Callback, Error, ErrorResponse, HandshakeError, NoCallback, ServerConfig, ServerHandshake,
-};
-
-/// Runs the server handshake on `input` (EOF after it) and returns the
-/// outcome and everything the server wrote.
-fn run<C: Callback>(
-    input: impl AsRef<[u8]>,
-    callback: C,
-    config: ServerConfig,
-) -> (Result<Request<()>, Error>, Vec<u8>) {
-    let stream = MemStream::with_input(input);
-    let result = match ServerHandshake::new(stream.clone(), callback, config).handshake() {
-        Ok((_ws, request)) => Ok(request),
-        Err(HandshakeError::Failure(e)) => Err(e),
-        Err(HandshakeError::Interrupted(_)) => panic!("in-memory stream never blocks"),
-    };
-    (result, stream.output())
-}
+use ws_handshake::{Error, ErrorResponse, NoCallback, ServerConfig};
 
 /// A request the default server must refuse: returns the error and the
 /// parsed response, after checking what every error response must carry.
 fn reject(input: impl AsRef<[u8]>, status_line: &str) -> (Error, Head) {
     reject_with(input, ServerConfig::default(), status_line)
-}
-
-fn reject_with(input: impl AsRef<[u8]>, config: ServerConfig, status_line: &str) -> (Error, Head) {
-    let (result, written) = run(input, NoCallback, config);
-    let err = result.expect_err("request must be refused");
-    let head = parse_head(&written);
-    assert_eq!(head.start_line, status_line, "for {err:?}");
-    let connection = head.get("connection").unwrap().to_ascii_lowercase();
-    assert!(
-        connection.split(',').any(|t| t.trim() == "close"),
-        "{connection}"
-    );
-    let len: usize = head.get("content-length").unwrap().parse().unwrap();
-    assert_eq!(len, head.rest.len(), "content-length matches the body");
-    assert_eq!(
-        err.http_status().map(|s| s.as_u16()),
-        status_line[9..12].parse().ok(),
-        "http_status() agrees with what was written"
-    );
-    (err, head)
-}
-
-const BAD_REQUEST: &str = "HTTP/1.1 400 Bad Request";
-
-/// A request with every valid header but those starting with `skip`, plus `extra`.
-fn without(skip: &[&str], extra: &[&str]) -> String {
-    let mut headers = valid_headers_except(skip);
-    headers.extend_from_slice(extra);
-    request("GET /chat HTTP/1.1", &headers)
 }
 
 #[test]
@@ -412,78 +364,4 @@ fn callback_is_not_called_for_an_invalid_request() {
     let (result, written) = run(without(&["host"], &[]), callback, ServerConfig::default());
     assert!(matches!(result, Err(Error::MissingHeader("Host"))));
     assert_eq!(parse_head(&written).start_line, BAD_REQUEST);
-}
-
-// ---- Origin policy (cross-site WebSocket hijacking) ----
-
-fn app_only() -> ServerConfig {
-    ServerConfig::default()
-        .with_origins(ws_handshake::OriginPolicy::allowed(["https://app.example"]))
-}
-
-#[test]
-fn a_foreign_origin_is_403_before_upgrading() {
-    const FORBIDDEN: &str = "HTTP/1.1 403 Forbidden";
-    let input = without(&[], &["Origin: https://evil.example"]);
-    let (err, _) = reject_with(input, app_only(), FORBIDDEN);
-    assert!(
-        matches!(&err, Error::ForbiddenOrigin(Some(o)) if o == "https://evil.example"),
-        "{err:?}"
-    );
-    assert_eq!(
-        err.to_string(),
-        "origin \"https://evil.example\" is not allowed"
-    );
-
-    // Two Origin headers: no single origin to judge.
-    let input = without(
-        &[],
-        &[
-            "Origin: https://app.example",
-            "Origin: https://evil.example",
-        ],
-    );
-    let (err, _) = reject_with(input, app_only(), FORBIDDEN);
-    assert!(matches!(err, Error::ForbiddenOrigin(_)), "{err:?}");
-
-    // A list that does not take requests without Origin.
-    let strict = ServerConfig::default().with_origins(ws_handshake::OriginPolicy::Only {
-        origins: vec!["https://app.example".into()],
-        allow_missing: false,
-    });
-    let (err, _) = reject_with(without(&[], &[]), strict, FORBIDDEN);
-    assert!(matches!(err, Error::ForbiddenOrigin(None)), "{err:?}");
-    assert_eq!(err.to_string(), "origin (none) is not allowed");
-}
-
-#[test]
-fn an_allowed_origin_or_none_upgrades() {
-    for extra in [
-        &["Origin: https://app.example"][..],
-        &["Origin: HTTPS://APP.example"],
-        &[],
-    ] {
-        let (result, written) = run(without(&[], extra), NoCallback, app_only());
-        assert!(result.is_ok(), "{extra:?}: {result:?}");
-        assert_eq!(
-            parse_head(&written).start_line,
-            "HTTP/1.1 101 Switching Protocols"
-        );
-    }
-    // The default policy takes any origin.
-    let (result, _) = run(
-        without(&[], &["Origin: https://evil.example"]),
-        NoCallback,
-        ServerConfig::default(),
-    );
-    assert!(result.is_ok());
-}
-
-#[test]
-fn an_invalid_upgrade_is_400_whatever_its_origin() {
-    // Validity is judged first: a broken request from a foreign origin is
-    // still a 400, so the status tells the client what to fix.
-    let input = without(&["Sec-WebSocket-Key"], &["Origin: https://evil.example"]);
-    let (err, _) = reject_with(input, app_only(), BAD_REQUEST);
-    assert!(matches!(err, Error::MissingHeader(_)), "{err:?}");
 }
