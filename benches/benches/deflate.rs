@@ -1,8 +1,9 @@
 //! Compressed throughput: permessage-deflate through a whole connection
 //! (`ours`) against the same zlib work done with flate2 directly (`flate2`)
-//! and against sockudo-ws's compressing engine with the same parameters
-//! (`sockudo-ws`), side by side in each group, so that our overhead is a
-//! ratio.
+//! and against the compressing engines of sockudo-ws (`sockudo-ws`, sans-IO)
+//! and yawc (`yawc`, a whole async connection, beside ours the same way:
+//! `ours-async`; see `deflate/streams.rs`) with the same parameters, side by
+//! side in each group, so that our overhead is a ratio.
 //!
 //! Groups are `deflate/<payload>/<takeover>`:
 //!
@@ -38,6 +39,12 @@
 //!   message, as ws-deflate does. No framing, masking or allocation per
 //!   message: the floor for the same zlib work.
 //!
+//! - `sockudo-ws/<size>`: sockudo-ws's sans-IO `CompressedProtocol`, client
+//!   encoding and server processing, the same parameters.
+//! - `ours-async/<size>` and `yawc/<size>`: a whole async client and server
+//!   over an in-memory pipe on a current-thread runtime, ours and yawc's the
+//!   same way (`deflate/streams.rs`); compare them with each other.
+//!
 //! Messages cycle through a pool of different payloads (at least 256 KiB in
 //! all, and at least two), so that with context takeover a message never
 //! finds itself whole in the 32 KiB window. Connections are built once per
@@ -56,6 +63,9 @@ use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
 use std::hint::black_box;
 use ws_core::{FrameHeader, Message};
 use ws_deflate::DeflateConfig;
+
+#[path = "deflate/streams.rs"]
+mod streams;
 
 /// Message sizes: 1 KiB, 64 KiB, 1 MiB.
 const SIZES: [usize; 3] = [1 << 10, 64 << 10, 1 << 20];
@@ -152,6 +162,10 @@ fn deflate(c: &mut Criterion) {
                 let ours_deflate = bench_ours(&mut group, &label, &pool, payload, takeover);
                 let raw_deflate = bench_flate2(&mut group, &label, &pool, takeover);
                 bench_sockudo(&mut group, &label, &pool, takeover);
+                let config = takeover.config();
+                let (client, server, agreed) = deflate_pair(&config, &config);
+                streams::bench_ours_async(&mut group, &label, &pool, client, server);
+                streams::bench_yawc(&mut group, &label, &pool, &agreed, takeover);
                 match ours_deflate {
                     Some(ours) => {
                         assert_eq!(
