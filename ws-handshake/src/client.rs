@@ -3,6 +3,7 @@
 use crate::deadline::{self, Deadline, IoTimeouts};
 use crate::headers::{check_parsed, has_token, single, to_header_map, tokens};
 use crate::machine::{HeadReader, HeadWriter, ReadError};
+use crate::refusal::BodyReader;
 use crate::{derive_accept_key, generate_key, Error, HandshakeError, HandshakeLimits};
 use http::header::{
     HeaderValue, CONNECTION, HOST, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_EXTENSIONS,
@@ -126,6 +127,9 @@ pub struct ClientHandshake<S> {
 enum State {
     Writing(HeadWriter),
     Reading(HeadReader),
+    /// The server refused the upgrade: reading (a bounded prefix of) its
+    /// body, for the error.
+    Refused(Box<Response<()>>, BodyReader),
 }
 
 impl<S: Read + Write> ClientHandshake<S> {
@@ -180,7 +184,11 @@ impl<S: Read + Write> ClientHandshake<S> {
     /// [`HandshakeError::Interrupted`] with itself; call again when ready.
     /// Called past its deadline it fails with [`Error::Timeout`].
     pub fn handshake(mut self) -> Result<(WebSocket<S>, Response<()>), HandshakeError<Self>> {
-        Deadline::check(self.deadline)?;
+        // A refusal's body is read until the deadline at most; the refusal
+        // is then reported with what came.
+        if !matches!(self.state, State::Refused(..)) {
+            Deadline::check(self.deadline)?;
+        }
         loop {
             match &mut self.state {
                 State::Writing(writer) => {
@@ -204,6 +212,12 @@ impl<S: Read + Write> ClientHandshake<S> {
                     };
                     let head = &reader.buffer()[..end];
                     let response = parse_response(head, &self.config.limits)?;
+                    if response.status() != StatusCode::SWITCHING_PROTOCOLS {
+                        let max = self.config.limits.max_refusal_body;
+                        let body = BodyReader::new(&response, &reader.buffer()[end..], max);
+                        self.state = State::Refused(Box::new(response), body);
+                        continue;
+                    }
                     validate_response(&response, &self.accept, &self.offered)?;
                     let extensions = confirm_extensions(&self.config.extensions, &response)?;
                     let leftover = reader.buffer()[end..].to_vec();
@@ -215,6 +229,17 @@ impl<S: Read + Write> ClientHandshake<S> {
                         extensions,
                     );
                     return Ok((ws, response));
+                }
+                State::Refused(_, body) => {
+                    if !body.read(&mut self.stream, self.deadline) {
+                        return Err(HandshakeError::Interrupted(self));
+                    }
+                    let State::Refused(response, body) = self.state else {
+                        unreachable!("matched above")
+                    };
+                    let (parts, ()) = response.into_parts();
+                    let refusal = Response::from_parts(parts, Some(body.into_body()));
+                    return Err(Error::UnexpectedStatus(Box::new(refusal)).into());
                 }
             }
         }
@@ -322,7 +347,7 @@ pub fn validate_response(
     offered_subprotocols: &[String],
 ) -> Result<(), Error> {
     if response.status() != StatusCode::SWITCHING_PROTOCOLS {
-        let mut copy = Response::new(());
+        let mut copy = Response::new(None);
         *copy.status_mut() = response.status();
         *copy.headers_mut() = response.headers().clone();
         return Err(Error::UnexpectedStatus(Box::new(copy)));
@@ -437,7 +462,7 @@ pub fn validate_connect_response(
     offered_subprotocols: &[String],
 ) -> Result<(), Error> {
     if !response.status().is_success() {
-        let mut copy = Response::new(());
+        let mut copy = Response::new(None);
         *copy.status_mut() = response.status();
         *copy.headers_mut() = response.headers().clone();
         return Err(Error::UnexpectedStatus(Box::new(copy)));

@@ -11,6 +11,10 @@ pub struct HandshakeLimits {
     pub max_headers: usize,
     /// Longest request line, in bytes. Default 8 KiB; a server answers 414 past it.
     pub max_request_line: usize,
+    /// Most bytes of a refusal's body a client keeps (the body of a 401,
+    /// 404 or 503 answer to its upgrade, which usually says why), read
+    /// within the handshake timeout. Default 4 KiB.
+    pub max_refusal_body: usize,
 }
 
 impl Default for HandshakeLimits {
@@ -19,6 +23,7 @@ impl Default for HandshakeLimits {
             max_head_size: 16 << 10,
             max_headers: 64,
             max_request_line: 8 << 10,
+            max_refusal_body: 4 << 10,
         }
     }
 }

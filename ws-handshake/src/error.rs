@@ -63,9 +63,14 @@ pub enum Error {
     /// The server's callback refused the request with this response.
     #[error("request rejected with status {}", .0.status())]
     Rejected(Box<http::Response<Option<String>>>),
-    /// The server answered with a status other than 101.
+    /// The server answered with a status other than 101 (2xx for an
+    /// HTTP/2 extended CONNECT). The body holds what the server said why,
+    /// when the handshake read it: at most
+    /// [`HandshakeLimits::max_refusal_body`](crate::HandshakeLimits::max_refusal_body)
+    /// bytes, as sent (decoded from chunks); `None` where the transport's
+    /// body was not read.
     #[error("server answered with status {}", .0.status())]
-    UnexpectedStatus(Box<http::Response<()>>),
+    UnexpectedStatus(Box<http::Response<Option<Vec<u8>>>>),
     /// `Sec-WebSocket-Accept` does not match the key we sent (§4.1 item 4).
     #[error("Sec-WebSocket-Accept does not match the key")]
     AcceptMismatch,

@@ -44,6 +44,7 @@ mod headers;
 mod key;
 mod machine;
 mod origin;
+mod refusal;
 mod request;
 mod server;
 

@@ -38,8 +38,15 @@ impl HeadReader {
         loop {
             if let Some(max) = max_first_line {
                 let line_end = self.buf.windows(2).position(|w| w == b"\r\n");
-                if line_end.unwrap_or(self.buf.len()) > max {
+                let line = &self.buf[..line_end.unwrap_or(self.buf.len())];
+                if line.len() > max {
                     return Err(ReadError::Fatal(Error::RequestLineTooLong { max }));
+                }
+                // A request line is text: a control byte (a TLS ClientHello
+                // starts with 0x16) means this is no HTTP request, and the
+                // answer need not wait for a blank line that never comes.
+                if line.iter().any(|&b| (b < 0x20 && b != b'\r') || b == 0x7f) {
+                    return Err(ReadError::Fatal(Error::Parse(httparse::Error::Token)));
                 }
             }
             if let Some(end) = self.find_end() {

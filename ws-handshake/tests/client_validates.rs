@@ -143,6 +143,34 @@ fn status_200_is_unexpected_status() {
     };
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.headers()["x-why"], "nope");
+    assert_eq!(resp.body().as_deref(), Some(&b"hi"[..]), "the body is kept");
+}
+
+#[test]
+fn a_refusal_body_that_arrives_later_is_waited_for_and_capped() {
+    let mut config = ClientConfig::default();
+    config.limits.max_refusal_body = 16;
+    let stream = MemStream::blocking();
+    let hs = ClientHandshake::new(stream.clone(), URL, config).expect("valid request");
+    let Err(HandshakeError::Interrupted(hs)) = hs.handshake() else {
+        panic!("no response yet")
+    };
+    stream.push_input(
+        b"HTTP/1.1 401 Unauthorized\r\nTransfer-Encoding: chunked\r\n\r\n9\r\nno token:".to_vec(),
+    );
+    let Err(HandshakeError::Interrupted(hs)) = hs.handshake() else {
+        panic!("the body is not complete: the client waits for the rest")
+    };
+    stream.push_input(b"\r\n1e\r\n see https://example.com/login\r\n0\r\n\r\n".to_vec());
+    let err = match hs.handshake() {
+        Err(HandshakeError::Failure(e)) => e,
+        other => panic!("expected the refusal, got {:?}", other.map(|(_, r)| r)),
+    };
+    let Error::UnexpectedStatus(resp) = &err else {
+        panic!("expected UnexpectedStatus, got {err:?}")
+    };
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(resp.body().as_deref(), Some(&b"no token: see ht"[..]));
 }
 
 #[test]

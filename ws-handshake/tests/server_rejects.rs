@@ -162,6 +162,16 @@ fn garbage_request_line_is_400() {
 }
 
 #[test]
+fn a_tls_client_hello_is_400_at_once() {
+    // A wss:// client that reached a ws:// port: the record header of a
+    // ClientHello and no blank line, ever. The answer comes at once, not
+    // after the handshake timeout.
+    let hello: &[u8] = b"\x16\x03\x01\x00\xf4\x01\x00\x00\xf0\x03\x03";
+    let (err, _) = reject(hello, BAD_REQUEST);
+    assert!(matches!(err, Error::Parse(_)), "{err:?}");
+}
+
+#[test]
 fn head_over_max_head_size_is_431() {
     // 20 KB of header lines and no blank line: the server must stop at 16 KiB.
     let mut input = String::from("GET /chat HTTP/1.1\r\n");
