@@ -1,0 +1,303 @@
+//! The command line, parsed by hand: a few flags do not need a parser crate.
+
+use std::path::PathBuf;
+use std::time::Duration;
+use ws_client::DeflateConfig;
+
+pub const USAGE: &str = "\
+ws: a WebSocket client and server, with permessage-deflate (RFC 7692)
+
+Usage:
+  ws [OPTIONS] URL              chat: stdin lines become messages, messages go to stdout
+  ws send [OPTIONS] FILE URL    send FILE as one message, with a progress line on stderr
+  ws serve [OPTIONS] ADDR       echo server (or --broadcast) on ADDR, e.g. 127.0.0.1:9001
+
+While chatting, a line starting with a slash is a command:
+  /ping [text]                  send a ping (its pong is reported on stderr)
+  /close [code [reason]]        close the connection (default 1000) and wait for the reply
+  //text                        send \"/text\"
+End of input closes with 1000.
+
+Client options:
+  -H, --header 'Name: value'    an extra request header (repeatable)
+  --protocol NAME               offer a subprotocol (repeatable)
+  --binary                      send lines as binary messages; print binary messages raw
+  --show-handshake              print the response's status and headers, and what was agreed
+  --ca FILE                     trust the certificates in this PEM file (wss://)
+  --insecure                    accept any server certificate (wss://; for testing only)
+  --text                        (send) send FILE as a text message (must be UTF-8)
+
+Server options:
+  --broadcast                   every message goes to every connection, not back to its sender
+  --protocol NAME               a subprotocol this server speaks (repeatable)
+  --cert FILE --key FILE        serve wss:// with this PEM certificate chain and key
+
+Both:
+  --no-compress                 do not offer / accept permessage-deflate
+  --level N                     zlib level 0-9 (default 6)
+  --min-compress-size BYTES     send shorter messages uncompressed (default 32)
+  --server-no-context-takeover, --client-no-context-takeover
+  --context-takeover            keep both contexts (a server's default resets them)
+  --server-max-window-bits N, --client-max-window-bits N   (8-15)
+  --ping-interval SECS          ping after SECS of silence; fail if no answer in as long
+  --max-message-size BYTES      refuse larger incoming messages (close 1009)
+  -q, --quiet                   no status lines on stderr
+  -h, --help                    this text
+
+Exit status: 0 closed normally, 1 other failure, 2 usage, 3 cannot connect,
+4 TLS failed, 5 handshake refused, 6 connection closed abnormally.
+";
+
+/// What to run.
+#[derive(Debug)]
+pub enum Command {
+    Chat { url: String },
+    Send { file: PathBuf, url: String },
+    Serve { addr: String },
+    Help,
+}
+
+/// Everything the command line said.
+#[derive(Debug)]
+pub struct Args {
+    pub command: Command,
+    pub headers: Vec<(String, String)>,
+    pub protocols: Vec<String>,
+    pub binary: bool,
+    pub text: bool,
+    pub show_handshake: bool,
+    pub ca: Option<PathBuf>,
+    pub insecure: bool,
+    pub broadcast: bool,
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    /// `None`: `--no-compress`.
+    pub deflate: Option<DeflateConfig>,
+    pub ping_interval: Option<Duration>,
+    pub max_message_size: Option<usize>,
+    pub quiet: bool,
+}
+
+/// A usage error: what was wrong with the command line.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn usage(message: impl Into<String>) -> UsageError {
+    UsageError(message.into())
+}
+
+fn number<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, UsageError> {
+    value
+        .parse()
+        .map_err(|_| usage(format!("{flag} takes a number, not {value:?}")))
+}
+
+fn window_bits(flag: &str, value: &str) -> Result<u8, UsageError> {
+    match number::<u8>(flag, value)? {
+        bits @ 8..=15 => Ok(bits),
+        bits => Err(usage(format!("{flag} is 8 to 15, not {bits}"))),
+    }
+}
+
+impl Args {
+    /// Parses the arguments after the program name.
+    pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, UsageError> {
+        let mut args = args.into_iter();
+        let mut positional = Vec::new();
+        let mut parsed = Args {
+            command: Command::Help,
+            headers: Vec::new(),
+            protocols: Vec::new(),
+            binary: false,
+            text: false,
+            show_handshake: false,
+            ca: None,
+            insecure: false,
+            broadcast: false,
+            cert: None,
+            key: None,
+            deflate: Some(DeflateConfig::default()),
+            ping_interval: None,
+            max_message_size: None,
+            quiet: false,
+        };
+        let mut compress = true;
+        let mut deflate = DeflateConfig::default();
+        let mut help = false;
+        while let Some(arg) = args.next() {
+            // `--flag=value` is the same as `--flag value`.
+            let (flag, inline) = match arg.split_once('=') {
+                Some((flag, value)) if flag.starts_with("--") => (flag.to_owned(), Some(value)),
+                _ => (arg.clone(), None),
+            };
+            let inline = inline.map(str::to_owned);
+            let mut value = || {
+                inline
+                    .clone()
+                    .or_else(|| args.next())
+                    .ok_or_else(|| usage(format!("{flag} needs a value")))
+            };
+            match flag.as_str() {
+                "-h" | "--help" => help = true,
+                "-q" | "--quiet" => parsed.quiet = true,
+                "-H" | "--header" => {
+                    let line = value()?;
+                    let (name, value) = line.split_once(':').ok_or_else(|| {
+                        usage(format!("{flag} takes 'Name: value', not {line:?}"))
+                    })?;
+                    parsed
+                        .headers
+                        .push((name.trim().to_owned(), value.trim().to_owned()));
+                }
+                "--protocol" => parsed.protocols.push(value()?),
+                "--binary" => parsed.binary = true,
+                "--text" => parsed.text = true,
+                "--show-handshake" => parsed.show_handshake = true,
+                "--ca" => parsed.ca = Some(value()?.into()),
+                "--insecure" => parsed.insecure = true,
+                "--broadcast" => parsed.broadcast = true,
+                "--cert" => parsed.cert = Some(value()?.into()),
+                "--key" => parsed.key = Some(value()?.into()),
+                "--no-compress" => compress = false,
+                "--level" => {
+                    let level = number(&flag, &value()?)?;
+                    if level > 9 {
+                        return Err(usage(format!("--level is 0 to 9, not {level}")));
+                    }
+                    deflate = deflate.level(level);
+                }
+                "--min-compress-size" => {
+                    deflate = deflate.min_compress_size(number(&flag, &value()?)?)
+                }
+                "--server-no-context-takeover" => {
+                    deflate = deflate.server_no_context_takeover(true)
+                }
+                "--client-no-context-takeover" => {
+                    deflate = deflate.client_no_context_takeover(true)
+                }
+                "--context-takeover" => deflate = deflate.context_takeover(),
+                "--server-max-window-bits" => {
+                    deflate = deflate.server_max_window_bits(window_bits(&flag, &value()?)?)
+                }
+                "--client-max-window-bits" => {
+                    deflate = deflate.client_max_window_bits(window_bits(&flag, &value()?)?)
+                }
+                "--ping-interval" => {
+                    let secs: f64 = number(&flag, &value()?)?;
+                    if !(secs > 0.0 && secs.is_finite()) {
+                        return Err(usage("--ping-interval takes a positive number of seconds"));
+                    }
+                    parsed.ping_interval = Some(Duration::from_secs_f64(secs));
+                }
+                "--max-message-size" => parsed.max_message_size = Some(number(&flag, &value()?)?),
+                "-" => positional.push(arg),
+                _ if flag.starts_with('-') => {
+                    return Err(usage(format!("unknown option {flag} (see ws --help)")))
+                }
+                _ => positional.push(arg),
+            }
+        }
+        parsed.deflate = compress.then_some(deflate);
+        let mut positional = positional.into_iter();
+        parsed.command = match (positional.next(), positional.next(), positional.next()) {
+            _ if help => Command::Help,
+            (None, ..) => return Err(usage("no URL given (see ws --help)")),
+            (Some(serve), Some(addr), None) if serve == "serve" => Command::Serve { addr },
+            (Some(send), Some(file), Some(url)) if send == "send" => Command::Send {
+                file: file.into(),
+                url,
+            },
+            (Some(url), None, None) if url != "serve" && url != "send" => Command::Chat { url },
+            _ => return Err(usage("unexpected arguments (see ws --help)")),
+        };
+        if parsed.cert.is_some() != parsed.key.is_some() {
+            return Err(usage("--cert and --key go together"));
+        }
+        if parsed.binary && parsed.text {
+            return Err(usage("--binary and --text exclude each other"));
+        }
+        Ok(parsed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &str) -> Result<Args, UsageError> {
+        Args::parse(line.split_whitespace().map(str::to_owned))
+    }
+
+    #[test]
+    fn commands_and_their_positionals() {
+        assert!(
+            matches!(parse("ws://h/").unwrap().command, Command::Chat { url } if url == "ws://h/")
+        );
+        assert!(
+            matches!(parse("serve 127.0.0.1:0").unwrap().command, Command::Serve { addr } if addr == "127.0.0.1:0")
+        );
+        assert!(matches!(
+            parse("send f.bin ws://h/").unwrap().command,
+            Command::Send { .. }
+        ));
+        assert!(matches!(parse("--help").unwrap().command, Command::Help));
+        assert!(parse("").is_err());
+        assert!(parse("serve").is_err());
+        assert!(parse("ws://a/ ws://b/").is_err());
+    }
+
+    #[test]
+    fn every_deflate_parameter_reaches_the_config() {
+        let args = parse(
+            "--level 1 --min-compress-size 9 --server-no-context-takeover \
+             --client-no-context-takeover --server-max-window-bits 10 \
+             --client-max-window-bits=12 ws://h/",
+        )
+        .unwrap();
+        let d = args.deflate.unwrap();
+        assert_eq!(d.level, 1);
+        assert_eq!(d.min_compress_size, 9);
+        assert_eq!(d.server_no_context_takeover, Some(true));
+        assert_eq!(d.client_no_context_takeover, Some(true));
+        assert_eq!(d.server_max_window_bits, Some(10));
+        assert_eq!(d.client_max_window_bits, Some(12));
+        assert!(parse("--no-compress ws://h/").unwrap().deflate.is_none());
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors_that_name_the_flag() {
+        for (line, flag) in [
+            ("--level 10 ws://h/", "--level"),
+            (
+                "--server-max-window-bits 7 ws://h/",
+                "--server-max-window-bits",
+            ),
+            ("--ping-interval -1 ws://h/", "--ping-interval"),
+            ("-H nocolon ws://h/", "-H"),
+            ("--frobnicate ws://h/", "--frobnicate"),
+            ("ws://h/ --level", "--level"),
+        ] {
+            let err = parse(line).unwrap_err();
+            assert!(err.0.contains(flag), "{line}: {err}");
+        }
+        assert!(parse("--cert c.pem serve 0:0").is_err());
+    }
+
+    #[test]
+    fn headers_keep_their_value_colons() {
+        let args =
+            Args::parse(["-H", "Authorization: Bearer a:b", "ws://h/"].map(str::to_owned)).unwrap();
+        assert_eq!(
+            args.headers,
+            [("Authorization".into(), "Bearer a:b".into())]
+        );
+    }
+}

@@ -1,0 +1,68 @@
+//! `ws`: a WebSocket client and server at the terminal, with
+//! permessage-deflate (RFC 7692) and every one of its parameters.
+//!
+//! ```text
+//! ws serve 127.0.0.1:9001                # an echo server
+//! ws ws://127.0.0.1:9001/ --show-handshake   # chat with it: stdin lines out, messages in
+//! ws send big.json ws://127.0.0.1:9001/  # one file as one message, with progress
+//! ```
+//!
+//! `ws --help` lists every option and the exit statuses.
+
+mod args;
+mod client;
+mod config;
+mod failure;
+mod progress;
+mod server;
+mod tls;
+
+use args::{Args, Command, USAGE};
+use failure::{exit, Failure};
+use std::io::Write;
+
+fn main() {
+    let status = match Args::parse(std::env::args().skip(1)) {
+        Ok(args) => run(&args),
+        Err(e) => {
+            eprintln!("ws: {e}");
+            exit::USAGE
+        }
+    };
+    // The stdin thread may be blocked in a read that never ends: leave
+    // without waiting for it.
+    let _ = std::io::stdout().flush();
+    std::process::exit(status.into());
+}
+
+/// Runs the command; its exit status.
+fn run(args: &Args) -> u8 {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("ws: cannot start the runtime: {e}");
+            return exit::OTHER;
+        }
+    };
+    let result = runtime.block_on(async {
+        match &args.command {
+            Command::Help => {
+                print!("{USAGE}");
+                Ok(())
+            }
+            Command::Chat { url } => client::chat(url, args).await,
+            Command::Send { file, url } => client::send(file, url, args).await,
+            Command::Serve { addr } => server::serve(addr, args).await,
+        }
+    });
+    match result {
+        Ok(()) => 0,
+        Err(Failure { status, message }) => {
+            eprintln!("ws: {message}");
+            status
+        }
+    }
+}

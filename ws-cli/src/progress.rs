@@ -1,0 +1,183 @@
+//! Bytes written to the socket, counted, and a progress line on stderr for
+//! `ws send`.
+
+use std::io::IsTerminal;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// How often the progress line is redrawn.
+const TICK: Duration = Duration::from_millis(250);
+
+/// A count of bytes written, shared with whoever reports it.
+#[derive(Clone, Debug, Default)]
+pub struct Counter(Arc<AtomicU64>);
+
+impl Counter {
+    pub fn wrap<S>(&self, stream: S) -> Counted<S> {
+        Counted {
+            stream,
+            written: self.clone(),
+        }
+    }
+
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// A stream whose writes are counted.
+#[derive(Debug)]
+pub struct Counted<S> {
+    stream: S,
+    written: Counter,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Counted<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let result = Pin::new(&mut self.stream).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = result {
+            self.written.0.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        result
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let result = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        if let Poll::Ready(Ok(n)) = result {
+            self.written.0.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        result
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+/// `1.5 MiB`.
+pub fn human(bytes: f64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = bytes;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{value:.0} {}", UNITS[0])
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// The progress line, redrawn every [`TICK`] while a transfer runs:
+/// bytes on the wire, the rate, and a percentage when the total is known
+/// (it is not when the message is compressed).
+pub struct Progress {
+    counter: Counter,
+    base: u64,
+    ticker: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Progress {
+    pub fn start(counter: Counter, total: Option<usize>, quiet: bool) -> Progress {
+        let base = counter.get();
+        let ticker = (!quiet).then(|| {
+            let counter = counter.clone();
+            // A terminal gets one line redrawn; a file or pipe a line per second.
+            let terminal = std::io::stderr().is_terminal();
+            tokio::spawn(async move {
+                let started = Instant::now();
+                let mut ticks = 0u32;
+                loop {
+                    tokio::time::sleep(TICK).await;
+                    ticks += 1;
+                    if !terminal && !ticks.is_multiple_of(4) {
+                        continue;
+                    }
+                    let sent = counter.get().saturating_sub(base) as f64;
+                    let rate = sent / started.elapsed().as_secs_f64();
+                    let percent = total
+                        .filter(|&t| t > 0)
+                        .map(|t| format!(" ({:.0} %)", (sent / t as f64 * 100.0).min(100.0)))
+                        .unwrap_or_default();
+                    let line = format!("sent {}{percent}, {}/s", human(sent), human(rate));
+                    if terminal {
+                        eprint!("\r{line}   ");
+                    } else {
+                        eprintln!("{line}");
+                    }
+                }
+            })
+        });
+        Progress {
+            counter,
+            base,
+            ticker,
+        }
+    }
+
+    /// Stops the line; the bytes written since the start.
+    pub fn finish(self) -> u64 {
+        if let Some(ticker) = self.ticker {
+            ticker.abort();
+            if std::io::stderr().is_terminal() {
+                eprintln!();
+            }
+        }
+        self.counter.get() - self.base
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+
+    #[test]
+    fn human_sizes() {
+        assert_eq!(human(512.0), "512 B");
+        assert_eq!(human(1536.0), "1.5 KiB");
+        assert_eq!(human(3.0 * 1024.0 * 1024.0), "3.0 MiB");
+    }
+
+    #[tokio::test]
+    async fn writes_are_counted() {
+        let counter = Counter::default();
+        let (a, _b) = tokio::io::duplex(64);
+        let mut counted = counter.wrap(a);
+        counted.write_all(b"hello").await.unwrap();
+        counted.write_all(b", world").await.unwrap();
+        assert_eq!(counter.get(), 12);
+    }
+}

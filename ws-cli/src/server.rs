@@ -1,0 +1,187 @@
+//! `ws serve ADDR`: an echo server, or with `--broadcast` a room where every
+//! message goes to every other connection, compressed once for all of them
+//! (`PreparedMessage`) when the connections' parameters allow it.
+
+use crate::args::Args;
+use crate::failure::{self, describe_close, exit, Failure};
+use crate::{config, tls};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio::sync::broadcast;
+use ws_server::{Message, PreparedMessage, ServerConfig, WebSocketStream, WsError};
+
+/// A message said in the room, and who said it (not sent back to them).
+type Said = (u64, PreparedMessage);
+
+/// How many messages a slow listener may fall behind before it misses some.
+const ROOM_BACKLOG: usize = 1024;
+
+pub async fn serve(addr: &str, args: &Args) -> Result<(), Failure> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| Failure::new(exit::OTHER, format!("cannot listen on {addr}: {e}")))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| Failure::new(exit::OTHER, format!("cannot listen on {addr}: {e}")))?;
+    let acceptor = match (&args.cert, &args.key) {
+        (Some(cert), Some(key)) => Some(tls::acceptor(cert, key)?),
+        _ => None,
+    };
+    let scheme = if acceptor.is_some() { "wss" } else { "ws" };
+    let mode = if args.broadcast { "broadcast" } else { "echo" };
+    let compression = match &args.deflate {
+        Some(_) => "permessage-deflate accepted",
+        None => "no compression",
+    };
+    // Always printed (tests and scripts read the port from it).
+    eprintln!("listening on {scheme}://{local}/ ({mode}, {compression})");
+    let config = Arc::new(config::server(args));
+    let (room, _) = broadcast::channel::<Said>(ROOM_BACKLOG);
+    let quiet = args.quiet;
+    let broadcast = args.broadcast;
+    for id in 0u64.. {
+        let (tcp, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            // Out of descriptors, a connection reset while queued: the
+            // listener itself is fine.
+            Err(e) => {
+                eprintln!("accept failed: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = tcp.set_nodelay(true);
+        let (config, room, acceptor) = (config.clone(), room.clone(), acceptor.clone());
+        tokio::spawn(async move {
+            let connection = Connection {
+                id,
+                peer,
+                quiet,
+                broadcast: broadcast.then_some(room),
+            };
+            match acceptor {
+                Some(acceptor) => match acceptor.accept(tcp).await {
+                    Ok(tls) => connection.run(tls, &config).await,
+                    Err(e) => connection.log(format_args!("TLS handshake failed: {e}")),
+                },
+                None => connection.run(tcp, &config).await,
+            }
+        });
+    }
+    Ok(())
+}
+
+struct Connection {
+    id: u64,
+    peer: SocketAddr,
+    quiet: bool,
+    broadcast: Option<broadcast::Sender<Said>>,
+}
+
+impl Connection {
+    fn log(&self, what: std::fmt::Arguments<'_>) {
+        if !self.quiet {
+            eprintln!("{}: {what}", self.peer);
+        }
+    }
+
+    async fn run<S>(self, stream: S, config: &ServerConfig)
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let ws = match ws_server::accept_async_with_config(stream, config.clone()).await {
+            Ok(ws) => ws,
+            Err(e) => {
+                return self.log(format_args!("handshake failed: {}", failure::chain(&e)));
+            }
+        };
+        self.log(format_args!(
+            "connected ({})",
+            config::agreed(ws.protocol())
+        ));
+        let ended = match &self.broadcast {
+            Some(room) => self.join(ws, room.clone()).await,
+            None => echo(ws).await,
+        };
+        match ended {
+            Ok(frame) => self.log(format_args!("closed: {}", describe_close(frame.as_ref()))),
+            Err(e) => self.log(format_args!("failed: {}", failure::chain(&e))),
+        }
+    }
+
+    /// Broadcast: what this connection says goes to the others; what they
+    /// say comes here. A listener that falls more than the backlog behind
+    /// misses messages (and is told so on the server's stderr) rather than
+    /// holding the room's memory.
+    async fn join<S>(
+        &self,
+        ws: WebSocketStream<S>,
+        room: broadcast::Sender<Said>,
+    ) -> Result<Option<ws_server::CloseFrame>, WsError>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let (mut reader, mut writer) = ws.split();
+        let mut hears = room.subscribe();
+        let (me, peer, quiet) = (self.id, self.peer, self.quiet);
+        let speaking = tokio::spawn(async move {
+            loop {
+                match hears.recv().await {
+                    Ok((from, _)) if from == me => {}
+                    Ok((_, message)) => {
+                        if writer.send_prepared(&message).await.is_err() {
+                            break;
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(missed)) if !quiet => {
+                        eprintln!("{peer}: too slow, missed {missed} messages");
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        });
+        let mut close = None;
+        let ended = loop {
+            match reader.recv().await {
+                Ok(Message::Text(text)) => {
+                    let _ = room.send((me, PreparedMessage::text(text)));
+                }
+                Ok(Message::Binary(data)) => {
+                    let _ = room.send((me, PreparedMessage::binary(data)));
+                }
+                Ok(Message::Close(frame)) => close = frame,
+                Ok(_) => {}
+                Err(WsError::ConnectionClosed) => break Ok(close),
+                Err(e) => break Err(e),
+            }
+        };
+        speaking.abort();
+        ended
+    }
+}
+
+/// Echo: every data message goes back as it came. Everything that arrived
+/// together is answered with one write.
+async fn echo<S>(mut ws: WebSocketStream<S>) -> Result<Option<ws_server::CloseFrame>, WsError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut close = None;
+    loop {
+        let mut next = Some(ws.recv().await);
+        while let Some(received) = next.take() {
+            match received {
+                Ok(message @ (Message::Text(_) | Message::Binary(_))) => ws.feed(message)?,
+                Ok(Message::Close(frame)) => close = frame,
+                Ok(_) => {}
+                Err(WsError::ConnectionClosed) => return Ok(close),
+                Err(e) => return Err(e),
+            }
+            next = ws.try_recv().transpose();
+        }
+        ws.flush().await?;
+    }
+}

@@ -1,0 +1,227 @@
+//! `ws serve` and `ws` against each other, through pipes: what each prints,
+//! and the exit statuses.
+
+mod common;
+
+use common::{serve, temp_dir, ws};
+use std::io::{Read, Write};
+use std::net::TcpListener;
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn chat_through_a_pipe_with_compression_negotiated() {
+    let (mut server, url) = serve(&["--level", "1"]);
+    let long = "compress me ".repeat(200);
+    let mut client = ws(&[&url, "--show-handshake", "--client-max-window-bits", "10"]);
+    client.write_line("hello");
+    client.write_line(&long);
+    client.write_line("/ping hi");
+    client.write_line("//not a command");
+    client.close_stdin();
+    let (status, out, err) = client.finish();
+    assert!(status.success(), "{status:?} {err:?}");
+    assert_eq!(text(&out), format!("hello\n{long}\n/not a command\n"));
+    let err = err.join("\n");
+    // Agreed on both sides: the client's status line and the response
+    // header it printed, the server's connection line.
+    assert!(
+        err.contains("connected to ws://") && err.contains("permessage-deflate"),
+        "{err}"
+    );
+    assert!(
+        err.contains("sec-websocket-extensions: permessage-deflate")
+            && err.contains("client_max_window_bits=10"),
+        "{err}"
+    );
+    assert!(err.contains("HTTP/1.1 101 Switching Protocols"), "{err}");
+    assert!(err.contains("pong (2 bytes)"), "{err}");
+    assert!(err.contains("close: 1000 (normal closure)"), "{err}");
+    let line = server.wait_for("connected (");
+    assert!(line.contains("permessage-deflate"), "{line}");
+    server.wait_for("closed: 1000");
+}
+
+#[test]
+fn no_compress_agrees_to_nothing() {
+    let (_server, url) = serve(&[]);
+    let mut client = ws(&[&url, "--no-compress"]);
+    client.write_line("plain");
+    let (status, out, err) = client.finish();
+    assert!(status.success(), "{err:?}");
+    assert_eq!(text(&out), "plain\n");
+    assert!(err.iter().any(|l| l.contains("(no extensions)")), "{err:?}");
+}
+
+#[test]
+fn broadcast_reaches_the_others_and_not_the_sender() {
+    let (_server, url) = serve(&["--broadcast"]);
+    let mut listener = ws(&[&url]);
+    listener.wait_for("connected to");
+    let mut speaker = ws(&[&url]);
+    speaker.wait_for("connected to");
+    speaker.write_line("hi all");
+    assert_eq!(listener.read_stdout(7), b"hi all\n");
+    let (status, out, _) = speaker.finish();
+    assert!(status.success());
+    assert!(
+        out.is_empty(),
+        "the sender does not hear itself: {}",
+        text(&out)
+    );
+    let (status, out, _) = listener.finish();
+    assert!(status.success());
+    assert!(out.is_empty(), "nothing more: {}", text(&out));
+}
+
+#[test]
+fn send_delivers_a_file_byte_for_byte_with_progress() {
+    let (_server, url) = serve(&["--broadcast"]);
+    let dir = temp_dir("send");
+    // 2 MiB that compress well and do not repeat exactly.
+    let data: Vec<u8> = (0u32..2 << 20)
+        .map(|i| (i.wrapping_mul(i) >> 7) as u8 % 16)
+        .collect();
+    let file = dir.join("data.bin");
+    std::fs::write(&file, &data).unwrap();
+    let mut listener = ws(&[&url, "--binary"]);
+    listener.wait_for("connected to");
+    let sender = ws(&["send", file.to_str().unwrap(), &url]);
+    let (status, _, err) = sender.finish();
+    assert!(status.success(), "{err:?}");
+    let sent = err
+        .iter()
+        .find(|l| l.starts_with("sent ") && l.contains("on the wire"))
+        .unwrap_or_else(|| panic!("a summary line: {err:?}"));
+    assert!(sent.contains(&format!("({} bytes)", data.len())), "{sent}");
+    assert!(
+        listener.read_stdout(data.len()) == data,
+        "the bytes that arrived differ"
+    );
+}
+
+#[test]
+fn a_refusal_shows_its_status_and_body_and_exits_5() {
+    let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = tcp.local_addr().unwrap().port();
+    let refuser = std::thread::spawn(move || {
+        let (mut conn, _) = tcp.accept().unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0];
+        while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).unwrap() == 1 {
+            head.push(byte[0]);
+        }
+        let body = "no token, no entry\n";
+        let answer = format!(
+            "HTTP/1.1 403 Forbidden\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        conn.write_all(answer.as_bytes()).unwrap();
+        text(&head)
+    });
+    let client = ws(&[&format!("ws://127.0.0.1:{port}/room"), "-H", "X-Token: abc"]);
+    let (status, _, err) = client.finish();
+    assert_eq!(status.code(), Some(5), "{err:?}");
+    let err = err.join("\n");
+    assert!(err.contains("403 Forbidden"), "{err}");
+    assert!(err.contains("no token, no entry"), "{err}");
+    let head = refuser.join().unwrap();
+    assert!(head.starts_with("GET /room HTTP/1.1\r\n"), "{head}");
+    assert!(
+        head.contains("x-token: abc\r\n"),
+        "the -H header was sent: {head}"
+    );
+}
+
+#[test]
+fn exit_statuses_say_what_failed() {
+    // Usage.
+    let (status, _, err) = ws(&["--level", "12", "ws://127.0.0.1:1/"]).finish();
+    assert_eq!(status.code(), Some(2), "{err:?}");
+    assert!(err.join("\n").contains("--level"), "{err:?}");
+    // Nothing listens: connect.
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = closed.local_addr().unwrap();
+    drop(closed);
+    let (status, _, err) = ws(&[&format!("ws://{addr}/")]).finish();
+    assert_eq!(status.code(), Some(3), "{err:?}");
+    assert!(err.join("\n").contains("cannot connect"), "{err:?}");
+    // wss:// to a ws:// server: TLS, at once.
+    let (_server, url) = serve(&[]);
+    let tls_url = url.replacen("ws://", "wss://", 1);
+    let (status, _, err) = ws(&[&tls_url]).finish();
+    assert_eq!(status.code(), Some(4), "{err:?}");
+    assert!(err.join("\n").contains("TLS handshake"), "{err:?}");
+}
+
+#[test]
+fn a_message_over_the_servers_limit_is_closed_1009_and_exits_6() {
+    let (_server, url) = serve(&["--max-message-size", "10"]);
+    let mut client = ws(&[&url]);
+    client.write_line("this line is longer than ten bytes");
+    client.wait_for("close: 1009");
+    let (status, _, err) = client.finish();
+    assert_eq!(status.code(), Some(6), "{err:?}");
+    assert!(
+        err.iter()
+            .any(|l| l.contains("closed by the server: 1009 (message too big)")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn close_command_sends_its_code_and_reason() {
+    let (mut server, url) = serve(&[]);
+    let mut client = ws(&[&url]);
+    client.write_line("/close 4000 see you");
+    let (status, _, err) = client.finish();
+    assert!(status.success(), "a close we started ends well: {err:?}");
+    server.wait_for("closed: 4000 (private use) \"see you\"");
+}
+
+/// A CA, and a certificate it signs for 127.0.0.1, as PEM files.
+fn certificates(dir: &std::path::Path) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(DnType::CommonName, "ws-cli test CA");
+    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+    std::fs::write(dir.join("cert.pem"), leaf.pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
+}
+
+#[test]
+fn wss_with_a_private_ca_and_insecure() {
+    let dir = temp_dir("wss");
+    certificates(&dir);
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    let (_server, url) = serve(&["--cert", &path("cert.pem"), "--key", &path("key.pem")]);
+    assert!(url.starts_with("wss://"), "{url}");
+    let ca = path("ca.pem");
+    for trust in [vec!["--ca", ca.as_str()], vec!["--insecure"]] {
+        let mut args = vec![url.as_str()];
+        args.extend(&trust);
+        let mut client = ws(&args);
+        client.write_line("secret");
+        let (status, out, err) = client.finish();
+        assert!(status.success(), "{trust:?}: {err:?}");
+        assert_eq!(text(&out), "secret\n");
+        assert!(
+            err.iter().any(|l| l.contains("permessage-deflate")),
+            "{err:?}"
+        );
+    }
+    // The built-in roots do not know this CA.
+    let (status, _, err) = ws(&[&url]).finish();
+    assert_eq!(status.code(), Some(4), "{err:?}");
+    assert!(err.join("\n").contains("UnknownIssuer"), "{err:?}");
+}
