@@ -2,7 +2,7 @@
 //!
 //! ```sh
 //! cargo run --release -p benches --example memory            # every scenario, a table
-//! cargo run --release -p benches --example memory -- window10  # one scenario
+//! cargo run --release -p benches --example memory -- takeover_w10  # one scenario
 //! ```
 //!
 //! A counting global allocator tracks the bytes currently allocated and
