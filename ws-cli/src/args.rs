@@ -23,12 +23,14 @@ Client options:
   --protocol NAME               offer a subprotocol (repeatable)
   --binary                      send lines as binary messages; print binary messages raw
   --show-handshake              print the response's status and headers, and what was agreed
-  --ca FILE                     trust the certificates in this PEM file (wss://)
+  --ca FILE                     trust the certificates in this PEM file instead of the built-in roots
   --insecure                    accept any server certificate (wss://; for testing only)
   --text                        (send) send FILE as a text message (must be UTF-8)
 
 Server options:
   --broadcast                   every message goes to every connection, not back to its sender
+                                (messages up to 1 MiB unless --max-message-size says more;
+                                a listener 256 messages behind misses some)
   --protocol NAME               a subprotocol this server speaks (repeatable)
   --cert FILE --key FILE        serve wss:// with this PEM certificate chain and key
 
@@ -40,7 +42,7 @@ Both:
   --context-takeover            keep both contexts (a server's default resets them)
   --server-max-window-bits N, --client-max-window-bits N   (8-15)
   --ping-interval SECS          ping after SECS of silence; fail if no answer in as long
-  --max-message-size BYTES      refuse larger incoming messages (close 1009)
+  --max-message-size BYTES      refuse larger incoming messages (close 1009; default 64 MiB)
   -q, --quiet                   no status lines on stderr
   -h, --help                    this text
 

@@ -93,11 +93,18 @@ enum Ended {
 }
 
 impl Ended {
-    /// The command's outcome: a close we started ends well whatever code
-    /// the peer echoed; a close the peer started ends well with 1000/1001.
-    fn outcome(self, we_closed: bool) -> Result<(), Failure> {
+    /// The command's outcome: the peer's Close ends well with 1000, 1001,
+    /// no code, or the code we sent (a close we started, echoed). A peer
+    /// that closed with another code first ends badly even if our own
+    /// Close crossed its on the wire.
+    fn outcome(self, we_sent: Option<CloseCode>) -> Result<(), Failure> {
         match self {
-            Ended::Closed(frame) if we_closed || failure::is_normal(frame.as_ref()) => Ok(()),
+            Ended::Closed(frame)
+                if failure::is_normal(frame.as_ref())
+                    || frame.as_ref().map(|f| f.code) == we_sent =>
+            {
+                Ok(())
+            }
             Ended::Closed(frame) => Err(Failure::closed("the server", frame.as_ref())),
             Ended::Failed(why) => Err(Failure::new(exit::ABNORMAL_CLOSE, why)),
         }
@@ -214,10 +221,11 @@ pub async fn chat(url: &str, args: &Args) -> Result<(), Failure> {
     let mut reading =
         tokio::spawn(async move { read_all(&mut reader, quiet, |m| print(m, binary)).await });
     let mut lines = stdin_lines();
-    let mut we_closed = false;
+    let mut we_sent = None;
     loop {
         let line = tokio::select! {
-            ended = &mut reading => return ended.expect("the reader does not panic").outcome(false),
+            biased;
+            ended = &mut reading => return ended.expect("the reader does not panic").outcome(None),
             line = lines.recv() => line,
         };
         let input = match line {
@@ -240,17 +248,17 @@ pub async fn chat(url: &str, args: &Args) -> Result<(), Failure> {
             }
             Input::Ping(payload) => writer.send(Message::ping(payload.into_bytes())).await,
             Input::Close(frame) => {
-                we_closed = true;
+                we_sent = frame.as_ref().map(|f| f.code);
                 writer.close(frame).await
             }
         };
         // A failed send means the connection ended: the reader says how.
-        if sent.is_err() || we_closed {
+        if sent.is_err() || we_sent.is_some() {
             break;
         }
     }
     match tokio::time::timeout(CLOSE_TIMEOUT, reading).await {
-        Ok(ended) => ended.expect("the reader does not panic").outcome(we_closed),
+        Ok(ended) => ended.expect("the reader does not panic").outcome(we_sent),
         Err(_) => Err(Failure::new(
             exit::ABNORMAL_CLOSE,
             format!("the server did not answer our Close within {CLOSE_TIMEOUT:?}"),
@@ -303,7 +311,9 @@ pub async fn send(file: &std::path::Path, url: &str, args: &Args) -> Result<(), 
         .close(Some(CloseFrame::new(CloseCode::NORMAL, "")))
         .await;
     match tokio::time::timeout(CLOSE_TIMEOUT, reading).await {
-        Ok(ended) => ended.expect("the reader does not panic").outcome(true),
+        Ok(ended) => ended
+            .expect("the reader does not panic")
+            .outcome(Some(CloseCode::NORMAL)),
         Err(_) => Err(Failure::new(
             exit::ABNORMAL_CLOSE,
             format!("the server did not answer our Close within {CLOSE_TIMEOUT:?}"),

@@ -12,7 +12,13 @@ pub fn websocket(args: &Args) -> WebSocketConfig {
     if let Some(interval) = args.ping_interval {
         config.keepalive = Some(Keepalive::new(interval, interval));
     }
-    if let Some(max) = args.max_message_size {
+    // A room keeps up to ROOM_BACKLOG messages for its slowest listener:
+    // a lower default cap keeps that bounded (256 MiB at 1 MiB each).
+    let max = match args.max_message_size {
+        None if args.broadcast => Some(crate::server::BROADCAST_MAX_MESSAGE),
+        max => max,
+    };
+    if let Some(max) = max {
         config.limits.max_message_size = max;
         config.limits.max_frame_size = config.limits.max_frame_size.min(max);
     }

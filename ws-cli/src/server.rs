@@ -16,7 +16,11 @@ use ws_server::{Message, PreparedMessage, ServerConfig, WebSocketStream, WsError
 type Said = (u64, PreparedMessage);
 
 /// How many messages a slow listener may fall behind before it misses some.
-const ROOM_BACKLOG: usize = 1024;
+/// With [`BROADCAST_MAX_MESSAGE`], the room holds at most 256 MiB.
+const ROOM_BACKLOG: usize = 256;
+
+/// The default `--max-message-size` of a broadcast server.
+pub const BROADCAST_MAX_MESSAGE: usize = 1 << 20;
 
 pub async fn serve(addr: &str, args: &Args) -> Result<(), Failure> {
     let listener = TcpListener::bind(addr)

@@ -78,7 +78,8 @@ fn broadcast_reaches_the_others_and_not_the_sender() {
 
 #[test]
 fn send_delivers_a_file_byte_for_byte_with_progress() {
-    let (_server, url) = serve(&["--broadcast"]);
+    // (A broadcast server takes messages up to 1 MiB unless told more.)
+    let (_server, url) = serve(&["--broadcast", "--max-message-size", "4194304"]);
     let dir = temp_dir("send");
     // 2 MiB that compress well and do not repeat exactly.
     let data: Vec<u8> = (0u32..2 << 20)
