@@ -1,25 +1,17 @@
 //! `x-crc32`: an example of a custom WebSocket extension, built on
 //! `ws-extensions` alone.
 //!
-//! Sending, it appends the CRC-32 of the message payload (as the extension
-//! sees it) in 4 big-endian bytes and sets RSV2 on the first frame; receiving a
-//! message with RSV2, it checks and strips the checksum, frame by frame,
-//! holding back only the last 4 bytes it has seen. A mismatch fails the
-//! connection with 1007.
-//!
-//! Negotiated after permessage-deflate (`permessage-deflate, x-crc32`), the
-//! checksum covers the compressed bytes: the stack runs extensions in
-//! negotiation order when sending and in reverse when receiving.
-//!
 //! ```
 //! use custom_extension::Crc32Config;
 //! use ws_extensions::{client_confirm, client_offer, server_negotiate, MessageKind, Rsv};
 //!
+//! // Negotiated as a handshake would: offer, accept, confirm.
 //! let ours = vec![Crc32Config::default().into_factory()];
 //! let offer = client_offer(&ours).unwrap();
 //! let (answer, mut server) = server_negotiate(&ours, [offer.as_bytes()]).unwrap();
 //! let mut client = client_confirm(&ours, [answer.unwrap().as_bytes()]).unwrap();
 //!
+//! // "hi" goes out with its 4-byte checksum and RSV2, and comes back checked.
 //! let (wire, rsv) = client.encode(MessageKind::Text, b"hi").unwrap();
 //! assert_eq!((wire.len(), rsv), (6, Rsv::RSV2));
 //! let wire = wire.to_vec();
@@ -28,6 +20,32 @@
 //! server.decode(&wire, true, &mut out, 1024).unwrap();
 //! assert_eq!(out, b"hi");
 //! ```
+//!
+//! On a real connection it goes in the client and server configs, beside
+//! permessage-deflate or alone:
+//! `ClientConfig::default().with_extension(Crc32Config::default())`.
+//!
+//! # The map
+//!
+//! - [`Crc32Config`]: the negotiation side ([`ExtensionFactory`]): offers
+//!   `x-crc32` with no parameters, declines an offer with any, and refuses
+//!   an answer with any.
+//! - [`Crc32Extension`]: the per-connection side ([`Extension`]).
+//! - [`Crc32`]: the checksum itself (CRC-32/ISO-HDLC, table-driven).
+//! - [`NAME`]: the extension token.
+//!
+//! # What it does
+//!
+//! Sending, it appends the CRC-32 of the message payload (as the extension
+//! sees it) in 4 big-endian bytes and sets RSV2 on the first frame; receiving a
+//! message with RSV2, it checks and strips the checksum, frame by frame,
+//! holding back only the last 4 bytes it has seen. A mismatch fails the
+//! connection with 1007.
+//!
+//! Negotiated after permessage-deflate (`permessage-deflate, x-crc32`), the
+//! checksum covers the compressed bytes: the stack runs extensions in
+//! negotiation order when sending and in reverse when receiving. The guide
+//! `docs/extensions.md` walks through this crate.
 
 mod crc32;
 

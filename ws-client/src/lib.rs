@@ -1,16 +1,61 @@
 //! A WebSocket client over TCP or any `Read + Write` stream.
 //!
-//! ```no_run
+//! ```
+//! use std::net::TcpListener;
 //! use ws_client::{connect, Message};
 //!
-//! let (mut socket, response) = connect("ws://127.0.0.1:9001/echo").unwrap();
-//! println!("upgraded with status {}", response.status());
-//! socket.send(Message::text("hello")).unwrap();
-//! println!("echo: {:?}", socket.read().unwrap());
-//! socket.close(None).unwrap();
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // An echo server on a free loopback port (ws-server), for the example.
+//! let listener = TcpListener::bind("127.0.0.1:0")?;
+//! let url = format!("ws://{}/echo", listener.local_addr()?);
+//! std::thread::spawn(move || {
+//!     let mut ws = ws_server::accept(listener.accept().unwrap().0).unwrap();
+//!     while let Ok(message) = ws.read() {
+//!         if message.is_data() && ws.send(message).is_err() {
+//!             break;
+//!         }
+//!     }
+//! });
+//!
+//! let (mut socket, response) = connect(url)?;
+//! assert_eq!(response.status(), 101);
+//! socket.send(Message::text("hello"))?;
+//! assert_eq!(socket.read()?, Message::text("hello"));
+//! socket.close(None)?;
+//! while !socket.read()?.is_close() {} // the server's Close reply
+//! # Ok(())
+//! # }
 //! ```
 //!
-//! Compression is off by default; one line turns it on:
+//! # The map
+//!
+//! - [`connect`], [`connect_with_config`], [`connect_tls_with_config`]:
+//!   connect over TCP to a `ws://` or `wss://` URL and run the handshake,
+//!   within [`ClientConfig::handshake_timeout`].
+//! - [`client`], [`client_with_config`], [`client_tls_with_config`]: the
+//!   handshake over a stream you already have (a Unix socket, a proxy
+//!   tunnel, an in-memory pipe); resumable on a non-blocking stream
+//!   ([`HandshakeError::Interrupted`]).
+//! - Feature `tokio`: [`connect_async`], [`connect_async_with_config`],
+//!   [`connect_async_tls_with_config`], [`client_async`],
+//!   [`client_async_with_config`], [`client_async_tls_with_config`],
+//!   returning a [`WebSocketStream`] ([`WsReader`], [`WsWriter`] when split).
+//! - [`tls`]: `wss://` with the `rustls` or `native-tls` feature; a
+//!   [`Connector`] brings your own TLS configuration; [`MaybeTlsStream`]
+//!   (and `AsyncMaybeTlsStream`) is the stream either way.
+//! - [`h2`] (feature `h2`): several WebSockets over one HTTP/2 connection
+//!   (RFC 8441).
+//! - [`Error`] (why connecting failed: URL, TCP, TLS, handshake), [`Response`].
+//! - Re-exported: [`ClientConfig`], [`DeflateConfig`], [`Message`],
+//!   [`PreparedMessage`], [`WebSocket`], [`WebSocketConfig`], [`CloseCode`],
+//!   [`CloseFrame`], [`WsError`] (errors of an open connection),
+//!   [`UpgradeError`] (why the handshake failed), [`ClientHandshake`],
+//!   [`IntoClientRequest`], [`http`], [`ws_extensions`].
+//!
+//! # Settings
+//!
+//! Compression is off by default; one line turns it on (the guide,
+//! `docs/compression.md`, says what each setting costs):
 //!
 //! ```no_run
 //! use ws_client::{connect_with_config, ClientConfig, DeflateConfig};
@@ -23,18 +68,13 @@
 //! }
 //! ```
 //!
-//! With the `tokio` feature, [`connect_async`] and [`connect_async_with_config`]
-//! do the same over a tokio `TcpStream` and return a [`WebSocketStream`];
-//! [`client_async`] runs the handshake over any async stream.
+//! Anything that converts into a request works as the first argument:
+//! `&str`, [`http::Uri`], or an [`http::Request`] with your own headers,
+//! which are sent beside the ones the handshake requires.
 //!
-//! `wss://` URLs work with the `rustls` or the `native-tls` feature on, in
-//! both drivers; a [`Connector`] brings your own TLS configuration (see
-//! [`tls`]).
-//!
-//! [`client`] runs the handshake over a stream you already have (a TLS
-//! stream, a Unix socket, an in-memory pipe); anything that converts into a
-//! request works: `&str`, [`http::Uri`], or an [`http::Request`] with your own
-//! headers, which are sent beside the ones the handshake requires.
+//! Guides in the repository's `docs/`: `compression.md`, `extensions.md`,
+//! `non-blocking.md`, `limits.md` (their examples are compiled and run as
+//! this crate's doc tests) and `migrating-from-tungstenite.md`.
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -369,3 +409,30 @@ where
 #[cfg(all(doctest, feature = "tokio"))]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
+
+/// The guide to permessage-deflate (`docs/compression.md`), its examples
+/// compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/compression.md")]
+pub struct CompressionGuide;
+
+/// The guide to writing an extension (`docs/extensions.md`).
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/extensions.md")]
+pub struct ExtensionsGuide;
+
+/// The guide to non-blocking use and batching (`docs/non-blocking.md`).
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/non-blocking.md")]
+pub struct NonBlockingGuide;
+
+/// The guide to limits and hostile peers (`docs/limits.md`).
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/limits.md")]
+pub struct LimitsGuide;
+
+/// The guide to migrating from tungstenite
+/// (`docs/migrating-from-tungstenite.md`); its blocks are `rust,ignore`.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/migrating-from-tungstenite.md")]
+pub struct MigratingFromTungsteniteGuide;

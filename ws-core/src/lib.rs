@@ -1,15 +1,53 @@
 //! WebSocket framing (RFC 6455) and a connection driver over any stream.
 //!
-//! The map:
-//! - [`OpCode`], [`FrameHeader`], [`mask`]: the frame codec (§5.2, §5.3).
-//! - [`CloseCode`], [`CloseFrame`]: close payloads (§5.5.1, §7.4).
-//! - [`Message`]: what the application reads and sends.
-//! - [`Limits`], [`WebSocketConfig`], [`Role`]: settings.
-//! - [`Protocol`]: the sans-IO engine (bytes in, messages out, bytes to send).
-//! - [`WebSocket`]: the blocking/non-blocking driver over `S: Read + Write`;
-//!   [`WebSocket::split`] gives a [`ReadHalf`] and [`WriteHalf`] for two threads.
+//! ```
+//! use std::net::{TcpListener, TcpStream};
+//! use ws_core::{Error, Message, Role, WebSocket, WebSocketConfig};
 //!
-//! The opening handshake is `ws-handshake`'s job; this crate starts after it.
+//! # fn main() -> Result<(), Error> {
+//! // Two ends of a loopback connection whose opening handshake is done
+//! // (that is ws-handshake's job; this crate starts after it).
+//! let listener = TcpListener::bind("127.0.0.1:0")?;
+//! let stream = TcpStream::connect(listener.local_addr()?)?;
+//! let mut client = WebSocket::from_raw_socket(stream, Role::Client, WebSocketConfig::default());
+//! let mut server =
+//!     WebSocket::from_raw_socket(listener.accept()?.0, Role::Server, WebSocketConfig::default());
+//!
+//! client.send(Message::text("hello"))?;
+//! let message = server.read()?;
+//! assert_eq!(message.as_text(), Some("hello"));
+//! server.send(message)?; // echo
+//! assert_eq!(client.read()?, Message::text("hello"));
+//!
+//! // Closing: keep reading until ConnectionClosed, on both ends.
+//! client.close(None)?;
+//! assert!(server.read()?.is_close()); // the reply is queued and written
+//! assert!(matches!(server.read(), Err(Error::ConnectionClosed)));
+//! assert!(client.read()?.is_close());
+//! assert!(matches!(client.read(), Err(Error::ConnectionClosed)));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # The map
+//!
+//! - [`mask`]: payload masking (§5.3), eight bytes at a time.
+//! - [`OpCode`], [`FrameHeader`], [`MAX_HEADER_LEN`], [`MAX_CONTROL_PAYLOAD`]:
+//!   the frame codec (§5.2).
+//! - [`CloseCode`], [`CloseFrame`]: Close payloads and status codes (§5.5.1, §7.4).
+//! - [`Message`] (with [`Utf8Bytes`] and [`Bytes`] payloads): what the
+//!   application reads and sends.
+//! - [`PreparedMessage`]: a message encoded (compressed) once and sent to
+//!   many connections.
+//! - [`Limits`], [`WebSocketConfig`], [`Keepalive`], [`Role`]: settings.
+//! - [`Protocol`]: the sans-IO engine (bytes in, messages out, bytes to
+//!   send); [`CloseState`] where its closing handshake stands.
+//! - [`WebSocket`]: the blocking/non-blocking driver over `S: Read + Write`;
+//!   [`WebSocket::split`] gives a [`ReadHalf`] and [`WriteHalf`]s for
+//!   threads of their own.
+//! - [`Error`], [`ProtocolError`] (each knows its close code), [`SendError`].
+//! - [`ws_extensions`]: the extension framework the engine runs messages
+//!   through, re-exported.
 //!
 //! # Batching and backpressure
 //!
@@ -40,6 +78,12 @@
 //! once however many pings arrive (RFC 6455 §5.5.3 asks only for the latest),
 //! and nothing is queued past [`WebSocketConfig::max_write_buffer_size`]
 //! ([`Error::WriteBufferFull`]).
+//!
+//! # Sans-IO
+//!
+//! [`Protocol`] never touches a stream: hand it bytes, take messages and
+//! the bytes to send. Event loops, async runtimes and tests drive it
+//! directly.
 //!
 //! ```
 //! use ws_core::{Message, Protocol, Role, WebSocketConfig};

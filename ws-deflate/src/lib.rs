@@ -1,19 +1,10 @@
 //! permessage-deflate (RFC 7692) as a [`ws_extensions::Extension`].
 //!
-//! [`DeflateConfig`] is the negotiation side (an
-//! [`ExtensionFactory`](ws_extensions::ExtensionFactory)): every parameter of
-//! RFC 7692 §7.1 in both roles, window bits 8..=15. [`PerMessageDeflate`] is
-//! the per-connection codec: it compresses outgoing messages (sync flush,
-//! tail removed, §7.2.1) and inflates incoming ones frame by frame, stopping
-//! with close 1009 as soon as the decoded size passes the message limit, so a
-//! compression bomb never allocates more than the limit.
-//!
-//! Backend: flate2 on zlib-rs (pure Rust, zlib-ng speed, supports window bits).
-//!
 //! ```
 //! use ws_deflate::DeflateConfig;
 //! use ws_extensions::{client_confirm, client_offer, server_negotiate, MessageKind, Rsv};
 //!
+//! // What a client and a server config hold, and the three steps of the handshake.
 //! let client_cfg = vec![DeflateConfig::default().into_factory()];
 //! let server_cfg = vec![DeflateConfig::default().server_max_window_bits(10).into_factory()];
 //!
@@ -30,6 +21,7 @@
 //! );
 //! let mut client = client_confirm(&client_cfg, [answer.as_bytes()]).unwrap();
 //!
+//! // A message through both stacks: compressed (RSV1 set), then inflated.
 //! let text = "a message that repeats, a message that repeats, a message that repeats";
 //! let (wire, rsv) = client.encode(MessageKind::Text, text.as_bytes()).unwrap();
 //! assert_eq!(rsv, Rsv::RSV1);
@@ -41,6 +33,28 @@
 //! server.decode(&wire, true, &mut decoded, 1 << 20).unwrap();
 //! assert_eq!(decoded, text.as_bytes());
 //! ```
+//!
+//! Applications do not call these steps: they give a [`DeflateConfig`] to
+//! the client or server config (`ClientConfig::default().with_extension(
+//! DeflateConfig::default())` in `ws-client`, the same in `ws-server`) and
+//! the handshake runs them.
+//!
+//! # The map
+//!
+//! - [`DeflateConfig`]: the settings and the negotiation side (an
+//!   [`ExtensionFactory`](ws_extensions::ExtensionFactory)): every parameter
+//!   of RFC 7692 §7.1 in both roles, window bits 8..=15, the level, the size
+//!   below which messages go uncompressed, the shared pool of zlib contexts.
+//! - [`PerMessageDeflate`]: the per-connection codec. It compresses outgoing
+//!   messages (sync flush, tail removed, §7.2.1) and inflates incoming ones
+//!   frame by frame, stopping with close 1009 as soon as the decoded size
+//!   passes the message limit, so a compression bomb never allocates more
+//!   than the limit.
+//! - [`NAME`]: the extension token, `permessage-deflate`.
+//!
+//! Backend: flate2 on zlib-rs (pure Rust, zlib-ng speed, supports window
+//! bits). What each parameter costs in memory and ratio, measured:
+//! `docs/compression.md` in the repository.
 
 mod codec;
 mod config;

@@ -3,16 +3,6 @@
 //! `Sec-WebSocket-Extensions` parser and formatter, and the [`ExtensionStack`]
 //! a connection runs its messages through.
 //!
-//! Negotiation: the client sends [`client_offer`]; the server runs
-//! [`server_negotiate`] (each factory accepts at most one offer; declined and
-//! unknown offers are skipped); the client checks the answer with
-//! [`client_confirm`] (an extension it did not offer, a duplicate, or
-//! parameters the factory refuses fail the handshake). Both ends get the same
-//! stack.
-//!
-//! This crate depends on no other `ws-*` crate, so a custom extension needs
-//! only this one.
-//!
 //! ```
 //! use ws_extensions::{Extension, ExtensionError, ExtensionStack, MessageKind, Rsv};
 //!
@@ -21,17 +11,34 @@
 //! struct Reverse;
 //!
 //! impl Extension for Reverse {
-//!     fn name(&self) -> &str { "x-reverse" }
-//!     fn reserved_bits(&self) -> Rsv { Rsv::RSV3 }
-//!     fn encode(&mut self, kind: MessageKind, payload: &[u8], out: &mut Vec<u8>)
-//!         -> Result<Option<Rsv>, ExtensionError> {
-//!         if kind == MessageKind::Text { return Ok(None); }
+//!     fn name(&self) -> &str {
+//!         "x-reverse"
+//!     }
+//!     fn reserved_bits(&self) -> Rsv {
+//!         Rsv::RSV3
+//!     }
+//!     fn encode(
+//!         &mut self,
+//!         kind: MessageKind,
+//!         payload: &[u8],
+//!         out: &mut Vec<u8>,
+//!     ) -> Result<Option<Rsv>, ExtensionError> {
+//!         if kind == MessageKind::Text {
+//!             return Ok(None); // passed on as it is, not copied
+//!         }
 //!         out.extend(payload.iter().rev());
 //!         Ok(Some(Rsv::RSV3))
 //!     }
-//!     fn decodes(&self, rsv: Rsv) -> bool { rsv.contains(Rsv::RSV3) }
-//!     fn decode(&mut self, input: &[u8], _fin: bool, out: &mut Vec<u8>, max_len: usize)
-//!         -> Result<(), ExtensionError> {
+//!     fn decodes(&self, rsv: Rsv) -> bool {
+//!         rsv.contains(Rsv::RSV3)
+//!     }
+//!     fn decode(
+//!         &mut self,
+//!         input: &[u8],
+//!         _fin: bool,
+//!         out: &mut Vec<u8>,
+//!         max_len: usize,
+//!     ) -> Result<(), ExtensionError> {
 //!         // A one-frame toy: real extensions must handle messages split in frames.
 //!         if out.len() + input.len() > max_len {
 //!             return Err(ExtensionError::MessageTooLarge { limit: max_len });
@@ -51,6 +58,38 @@
 //! stack.decode(b"cba", true, &mut message, 1024).unwrap();
 //! assert_eq!(message, b"abc");
 //! ```
+//!
+//! # The map
+//!
+//! - [`Extension`], [`MessageKind`]: one negotiated extension on one
+//!   connection (encode a message; decode it frame by frame under a size
+//!   limit; optionally share an encoding between connections).
+//! - [`ExtensionFactory`], [`Accepted`]: the negotiation side, configured once
+//!   (offers as a client, accepts as a server, confirms the answer).
+//! - [`client_offer`], [`server_negotiate`], [`client_confirm`],
+//!   [`NegotiationError`]: the three steps of negotiation.
+//! - [`ExtensionStack`]: the extensions agreed on a connection, run in
+//!   negotiation order when sending and in reverse when receiving.
+//! - [`Rsv`], [`RsvConflict`]: the three reserved header bits and their
+//!   ownership (one extension per bit).
+//! - [`ExtensionOffer`], [`ExtensionParam`], [`parse_extensions`],
+//!   [`format_extensions`], [`HeaderError`]: the `Sec-WebSocket-Extensions`
+//!   header (RFC 6455 §9.1).
+//! - [`ExtensionError`]: what an extension fails with at run time, each
+//!   variant with its close code (1009, 1007, 1002, 1011).
+//!
+//! # Negotiation
+//!
+//! The client sends [`client_offer`]; the server runs [`server_negotiate`]
+//! (each factory accepts at most one offer; declined and unknown offers are
+//! skipped, and so is an offer whose RSV bits an accepted extension owns);
+//! the client checks the answer with [`client_confirm`] (an extension it did
+//! not offer, a duplicate, or parameters the factory refuses fail the
+//! handshake). Both ends get the same stack.
+//!
+//! This crate depends on no other `ws-*` crate, so a custom extension needs
+//! only this one: the `custom-extension` crate of this repository
+//! (`x-crc32`) is a complete example, and `docs/extensions.md` the guide.
 
 mod error;
 mod extension;

@@ -1,22 +1,61 @@
 //! A WebSocket server: accept the upgrade on a stream, then talk.
 //!
-//! ```no_run
+//! ```
 //! use std::net::TcpListener;
-//! use ws_server::{accept_with_deadline, Message, ServerConfig};
+//! use ws_server::{accept_with_deadline, Message, ServerConfig, WsError};
 //!
-//! let listener = TcpListener::bind("127.0.0.1:9001").unwrap();
-//! for stream in listener.incoming() {
-//!     // A client that has not finished its handshake within 10 s is dropped.
-//!     let Ok(mut socket) = accept_with_deadline(stream.unwrap(), ServerConfig::default()) else {
-//!         continue;
-//!     };
-//!     while let Ok(message) = socket.read() {
-//!         if message.is_data() {
-//!             socket.send(message).unwrap();
-//!         }
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let listener = TcpListener::bind("127.0.0.1:0")?; // a free port
+//! let url = format!("ws://{}/", listener.local_addr()?);
+//! // A client for the example (ws-client), in a thread of its own.
+//! let client = std::thread::spawn(move || {
+//!     let (mut ws, _) = ws_client::connect(url).unwrap();
+//!     ws.send(Message::text("hello")).unwrap();
+//!     let echo = ws.read().unwrap();
+//!     ws.close(None).unwrap();
+//!     while ws.read().is_ok() {} // until ConnectionClosed
+//!     echo
+//! });
+//!
+//! let (stream, _) = listener.accept()?;
+//! // A client that has not finished its handshake within 10 s is dropped.
+//! let mut socket = accept_with_deadline(stream, ServerConfig::default())?;
+//! loop {
+//!     match socket.read() {
+//!         Ok(message) if message.is_data() => socket.send(message)?,
+//!         Ok(_) => {} // pings are answered, a Close replied to, by the engine
+//!         Err(WsError::ConnectionClosed) => break,
+//!         Err(e) => return Err(e.into()),
 //!     }
 //! }
+//! assert_eq!(client.join().unwrap(), Message::text("hello"));
+//! # Ok(())
+//! # }
 //! ```
+//!
+//! # The map
+//!
+//! - [`accept`], [`accept_with_config`], [`accept_hdr`],
+//!   [`accept_hdr_with_config`]: the handshake on any `Read + Write`
+//!   stream (TCP, TLS, Unix), resumable on a non-blocking one
+//!   ([`HandshakeError::Interrupted`]).
+//! - [`accept_with_deadline`], [`accept_hdr_with_deadline`]: the same on a
+//!   blocking stream with socket timeouts ([`IoTimeouts`]: `TcpStream`,
+//!   `UnixStream`), within [`ServerConfig::handshake_timeout`].
+//! - Feature `tokio`: [`accept_async`], [`accept_async_with_config`],
+//!   [`accept_hdr_async`], [`accept_hdr_async_with_config`], returning a
+//!   [`WebSocketStream`] ([`WsReader`], [`WsWriter`] when split).
+//! - [`hyper`] (feature `hyper`) and [`axum`] (feature `axum`): WebSockets
+//!   in those servers, over HTTP/1.1 and HTTP/2 (RFC 8441).
+//! - Re-exported from `ws-handshake`: [`ServerConfig`], [`Callback`],
+//!   [`NoCallback`], [`ErrorResponse`], [`OriginPolicy`], [`ServerHandshake`],
+//!   [`Error`] (why the handshake failed), [`HandshakeError`],
+//!   [`IoTimeouts`], [`http`], [`ws_extensions`]; from `ws-core`:
+//!   [`WebSocket`], [`Message`], [`PreparedMessage`], [`WebSocketConfig`],
+//!   [`CloseCode`], [`CloseFrame`], [`WsError`] (errors of an open
+//!   connection); [`DeflateConfig`] from `ws-deflate`.
+//!
+//! # Settings
 //!
 //! The handshake deadline ([`ServerConfig::handshake_timeout`], 10 s by
 //! default) holds for every entry point when the stream is non-blocking or
@@ -29,10 +68,13 @@
 //!
 //! [`accept_hdr`] takes a [`Callback`] that sees the request and can add
 //! response headers, choose a subprotocol, or refuse with a status and body.
+//! [`ServerConfig::origins`] refuses foreign `Origin`s with 403 before any
+//! callback runs.
 //!
-//! With the `tokio` feature, the async entry points of `ws-tokio` are here
-//! too: [`accept_async`], [`accept_async_with_config`], [`accept_hdr_async`],
-//! [`accept_hdr_async_with_config`], returning a [`WebSocketStream`].
+//! Guides in the repository's `docs/`: `compression.md` (what each
+//! compression setting costs, broadcasts with [`PreparedMessage`]),
+//! `limits.md` (what a hostile client meets), `non-blocking.md`,
+//! `extensions.md`.
 
 use std::io::{Read, Write};
 

@@ -1,23 +1,12 @@
 //! WebSocket (RFC 6455) for tokio, on the same sans-IO engine as the sync
 //! driver: [`WebSocketStream`] over any `AsyncRead + AsyncWrite` stream.
 //!
-//! The map:
-//! - [`WebSocketStream`]: `recv`/`try_recv`, `feed`/`flush`/`send`, `close`;
-//!   a `futures` [`Stream`](futures_core::Stream) and
-//!   [`Sink`](futures_sink::Sink) of [`Message`]s.
-//! - [`WebSocketStream::split`]: a [`WsReader`] and a [`WsWriter`] for two
-//!   tasks; [`WsReader::reunite`].
-//! - Handshakes on any stream: [`client_async`], [`accept_async`],
-//!   [`accept_hdr_async`] and their `_with_config` forms (the TCP entry
-//!   point `connect_async` is in `ws-client` with its `tokio` feature).
-//! - Keepalive runs on tokio timers ([`Keepalive`]: on by default, a ping
-//!   after 20 s of quiet, 20 s for the answer).
-//!
 //! ```
 //! use ws_tokio::{accept_async, client_async, Message};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // An in-memory pipe; a TcpStream or a TLS stream works the same way.
 //! let (client_io, server_io) = tokio::io::duplex(64 << 10);
 //! let server = tokio::spawn(async move {
 //!     let mut ws = accept_async(server_io).await?;
@@ -45,10 +34,34 @@
 //! # }
 //! ```
 //!
-//! Batching and backpressure follow the engine's rules: `recv` writes only
-//! the engine's own replies, `feed` queues, `flush` writes the queue; the
-//! `Sink` flushes when more than `write_buffer_size` is queued (not per
-//! message); while that much is queued, `recv` writes before it reads.
+//! # The map
+//!
+//! - [`WebSocketStream`]: `recv`/`try_recv`, `feed`/`flush`/`send`,
+//!   `send_prepared`, `close`; a `futures` [`Stream`](futures_core::Stream)
+//!   and [`Sink`](futures_sink::Sink) of [`Message`]s.
+//! - [`WebSocketStream::split`]: a [`WsReader`] and a [`WsWriter`] for two
+//!   tasks; [`WsReader::reunite`] (or [`ReuniteError`]).
+//! - Handshakes on any stream: [`client_async`], [`accept_async`],
+//!   [`accept_hdr_async`] and their `_with_config` forms, within the
+//!   config's `handshake_timeout`; [`HandshakeIo`] is the adapter they run
+//!   ws-handshake's resumable machines through. The TCP entry point
+//!   `connect_async` is in `ws-client` with its `tokio` feature.
+//! - Keepalive runs on tokio timers ([`Keepalive`]: on by default, a ping
+//!   after 20 s of quiet, 20 s for the answer).
+//! - Re-exported, so that one `use` suffices: from `ws-core` [`Message`],
+//!   [`PreparedMessage`], [`Error`], [`CloseCode`], [`CloseFrame`],
+//!   [`CloseState`], [`Protocol`], [`Role`], [`WebSocketConfig`]; from
+//!   `ws-handshake` [`ClientConfig`], [`ServerConfig`], [`Callback`],
+//!   [`NoCallback`], [`OriginPolicy`], [`HandshakeError`] (the handshake's
+//!   error type) and the crate itself.
+//!
+//! # Batching and backpressure
+//!
+//! They follow the engine's rules: `recv` writes only the engine's own
+//! replies, `feed` queues, `flush` writes the queue; the `Sink` flushes when
+//! more than `write_buffer_size` is queued (not per message); while that
+//! much is queued, `recv` writes before it reads. `recv`, `try_recv` and
+//! `flush` are cancel-safe: a future dropped in `select!` loses nothing.
 
 mod engine;
 mod handshake;
