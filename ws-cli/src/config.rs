@@ -1,8 +1,8 @@
 //! The flags both roles share, turned into the libraries' configurations.
 
 use crate::args::Args;
+use ws_client::Keepalive;
 use ws_client::{ClientConfig, WebSocketConfig};
-use ws_core::Keepalive;
 use ws_server::ServerConfig;
 
 /// Connection settings: keepalive (`--ping-interval`: a ping after that

@@ -90,14 +90,17 @@ pub use tls::{Connector, MaybeTlsStream};
 #[cfg(feature = "tokio")]
 pub use tls_tokio::AsyncMaybeTlsStream;
 pub use ws_core::{
-    CloseCode, CloseFrame, Error as WsError, Message, PreparedMessage, WebSocket, WebSocketConfig,
+    CloseCode, CloseFrame, Error as WsError, Keepalive, Limits, Message, PreparedMessage,
+    WebSocket, WebSocketConfig,
 };
 pub use ws_deflate::DeflateConfig;
 pub use ws_handshake::http;
 pub use ws_handshake::ws_extensions;
 /// Why the opening handshake failed: the source of [`Error::Handshake`].
 pub use ws_handshake::Error as UpgradeError;
-pub use ws_handshake::{ClientConfig, ClientHandshake, HandshakeError, IntoClientRequest};
+pub use ws_handshake::{
+    ClientConfig, ClientHandshake, HandshakeError, HandshakeLimits, IntoClientRequest,
+};
 #[cfg(feature = "tokio")]
 pub use ws_tokio::{client_async, client_async_with_config, WebSocketStream, WsReader, WsWriter};
 

@@ -71,8 +71,8 @@ impl<S: Read + Write> WebSocket<S> {
     /// buffered this makes exactly one `read` call on the stream, so a
     /// non-blocking stream with no data returns `WouldBlock` at once.
     ///
-    /// While the queued output is at
-    /// [`max_write_buffer_size`](WebSocketConfig::max_write_buffer_size), this
+    /// While the queued output is past
+    /// [`write_buffer_size`](WebSocketConfig::write_buffer_size), this
     /// writes before it reads: a peer that does not read its replies meets
     /// backpressure. On a non-blocking stream that returns `WouldBlock` until
     /// the stream takes more bytes.
@@ -182,6 +182,11 @@ impl<S: Read + Write> WebSocket<S> {
     }
 
     /// Queues `message` and flushes.
+    ///
+    /// On a non-blocking stream a `WouldBlock` from the flush means the
+    /// message *is* queued and only its writing waits: call
+    /// [`flush`](Self::flush) when the stream is writable, and do not send
+    /// the message again (it would go out twice).
     pub fn send(&mut self, message: Message) -> Result<(), Error> {
         self.write(message)?;
         self.flush()

@@ -156,12 +156,12 @@ fn a_refusal_body_that_arrives_later_is_waited_for_and_capped() {
         panic!("no response yet")
     };
     stream.push_input(
-        b"HTTP/1.1 401 Unauthorized\r\nTransfer-Encoding: chunked\r\n\r\n9\r\nno token:".to_vec(),
+        b"HTTP/1.1 401 Unauthorized\r\nTransfer-Encoding: chunked\r\n\r\n9\r\nno token:",
     );
     let Err(HandshakeError::Interrupted(hs)) = hs.handshake() else {
         panic!("the body is not complete: the client waits for the rest")
     };
-    stream.push_input(b"\r\n1e\r\n see https://example.com/login\r\n0\r\n\r\n".to_vec());
+    stream.push_input(b"\r\n1e\r\n see https://example.com/login\r\n0\r\n\r\n");
     let err = match hs.handshake() {
         Err(HandshakeError::Failure(e)) => e,
         other => panic!("expected the refusal, got {:?}", other.map(|(_, r)| r)),

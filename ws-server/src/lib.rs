@@ -90,14 +90,15 @@ pub use ws_tokio::{
 };
 
 pub use ws_core::{
-    CloseCode, CloseFrame, Error as WsError, Message, PreparedMessage, WebSocket, WebSocketConfig,
+    CloseCode, CloseFrame, Error as WsError, Keepalive, Limits, Message, PreparedMessage,
+    WebSocket, WebSocketConfig,
 };
 pub use ws_deflate::DeflateConfig;
 pub use ws_handshake::http;
 pub use ws_handshake::ws_extensions;
 pub use ws_handshake::{
-    Callback, Error, ErrorResponse, HandshakeError, IoTimeouts, NoCallback, OriginPolicy,
-    ServerConfig, ServerHandshake,
+    Callback, Error, ErrorResponse, HandshakeError, HandshakeLimits, IoTimeouts, NoCallback,
+    OriginPolicy, ServerConfig, ServerHandshake,
 };
 
 /// Runs the server handshake on `stream` with default settings.

@@ -76,9 +76,10 @@ pub use handshake::{
 pub use split::{ReuniteError, WsReader, WsWriter};
 pub use stream::WebSocketStream;
 pub use ws_core::{
-    CloseCode, CloseFrame, CloseState, Error, Keepalive, Message, PreparedMessage, Protocol, Role,
-    WebSocketConfig,
+    CloseCode, CloseFrame, CloseState, Error, Keepalive, Limits, Message, PreparedMessage,
+    Protocol, Role, WebSocketConfig,
 };
 pub use ws_handshake::{
-    self, Callback, ClientConfig, Error as HandshakeError, NoCallback, OriginPolicy, ServerConfig,
+    self, Callback, ClientConfig, Error as HandshakeError, HandshakeLimits, NoCallback,
+    OriginPolicy, ServerConfig,
 };
