@@ -1,20 +1,29 @@
-//! The client side: build the upgrade request, validate the response (RFC 6455 §4.1).
+//! The client side (RFC 6455 §4.1): the resumable handshake and its config
+//! here; building the request in [`request`], checking the answer in
+//! [`response`] (pure functions, shared with the HTTP/2 client).
+
+mod request;
+mod response;
+
+use request::serialize_request;
+pub(crate) use request::write_headers;
+pub use request::{prepare_connect_request, prepare_request};
+pub use response::{
+    confirm_extensions, parse_response, validate_connect_response, validate_response,
+};
 
 use crate::deadline::{self, Deadline, IoTimeouts};
-use crate::headers::{check_parsed, has_token, single, to_header_map, tokens};
+use crate::headers::tokens;
 use crate::machine::{HeadReader, HeadWriter, ReadError};
 use crate::refusal::BodyReader;
 use crate::{derive_accept_key, generate_key, Error, HandshakeError, HandshakeLimits};
-use http::header::{
-    HeaderValue, CONNECTION, HOST, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_EXTENSIONS,
-    SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
-};
+use http::header::{HeaderValue, SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_PROTOCOL};
 use http::{Request, Response, StatusCode, Uri};
 use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use ws_core::{Role, WebSocket, WebSocketConfig};
-use ws_extensions::{client_confirm, client_offer, ExtensionFactory, ExtensionStack};
+use ws_extensions::{client_offer, ExtensionFactory};
 
 /// Anything a client handshake can start from: a URL (`&str`, `String`,
 /// [`Uri`]) or a full [`Request`] with custom headers.
@@ -260,226 +269,4 @@ impl<S: Read + Write + IoTimeouts> ClientHandshake<S> {
             |(ws, _)| ws.get_ref(),
         )
     }
-}
-
-/// Adds the headers §4.1 requires to `request`, keeping the caller's others.
-pub fn prepare_request(
-    request: &mut Request<()>,
-    key: &str,
-    subprotocols: &[String],
-) -> Result<(), Error> {
-    let uri = request.uri().clone();
-    match uri.scheme_str() {
-        Some("ws" | "wss" | "http" | "https") => {}
-        _ => return Err(Error::InvalidRequest("URL scheme must be ws or wss")),
-    }
-    let authority = uri
-        .authority()
-        .ok_or(Error::InvalidRequest("URL has no host"))?;
-    let headers = request.headers_mut();
-    if !headers.contains_key(HOST) {
-        let host = authority.as_str().rsplit('@').next().unwrap_or_default();
-        headers.insert(
-            HOST,
-            HeaderValue::from_str(host).map_err(http::Error::from)?,
-        );
-    }
-    headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
-    headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
-    headers.insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
-    headers.insert(
-        SEC_WEBSOCKET_KEY,
-        HeaderValue::from_str(key).map_err(http::Error::from)?,
-    );
-    if !subprotocols.is_empty() {
-        let list = subprotocols.join(", ");
-        headers.append(
-            SEC_WEBSOCKET_PROTOCOL,
-            HeaderValue::from_str(&list).map_err(http::Error::from)?,
-        );
-    }
-    Ok(())
-}
-
-/// The request as bytes: `GET <path?query> HTTP/1.1`, then the headers.
-fn serialize_request(request: &Request<()>) -> Result<Vec<u8>, Error> {
-    let target = request.uri().path_and_query().map_or("/", |p| p.as_str());
-    let mut out = Vec::with_capacity(256);
-    out.extend_from_slice(b"GET ");
-    out.extend_from_slice(target.as_bytes());
-    out.extend_from_slice(b" HTTP/1.1\r\n");
-    write_headers(&mut out, request.headers());
-    Ok(out)
-}
-
-pub(crate) fn write_headers(out: &mut Vec<u8>, headers: &http::HeaderMap) {
-    for (name, value) in headers {
-        out.extend_from_slice(name.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b"\r\n");
-}
-
-/// Parses a response head into an `http` response (no validation yet: see
-/// [`validate_response`]).
-pub fn parse_response(head: &[u8], limits: &HandshakeLimits) -> Result<Response<()>, Error> {
-    let mut slots = vec![httparse::EMPTY_HEADER; limits.max_headers];
-    let mut parsed = httparse::Response::new(&mut slots);
-    check_parsed(parsed.parse(head), limits)?;
-    if parsed.version != Some(1) {
-        return Err(Error::UnsupportedHttpVersion);
-    }
-    let status = StatusCode::from_u16(parsed.code.unwrap_or(0))
-        .map_err(|_| Error::Parse(httparse::Error::Status))?;
-    let mut response = Response::new(());
-    *response.status_mut() = status;
-    *response.version_mut() = http::Version::HTTP_11;
-    *response.headers_mut() = to_header_map(parsed.headers)?;
-    Ok(response)
-}
-
-/// Checks a response against §4.1's list (the client's items 1–6).
-pub fn validate_response(
-    response: &Response<()>,
-    expected_accept: &str,
-    offered_subprotocols: &[String],
-) -> Result<(), Error> {
-    if response.status() != StatusCode::SWITCHING_PROTOCOLS {
-        let mut copy = Response::new(None);
-        *copy.status_mut() = response.status();
-        *copy.headers_mut() = response.headers().clone();
-        return Err(Error::UnexpectedStatus(Box::new(copy)));
-    }
-    let headers = response.headers();
-    if !has_token(headers, &UPGRADE, "websocket") {
-        return Err(Error::InvalidHeader {
-            name: "Upgrade",
-            reason: "must be \"websocket\"",
-        });
-    }
-    if !has_token(headers, &CONNECTION, "upgrade") {
-        return Err(Error::InvalidHeader {
-            name: "Connection",
-            reason: "must contain \"Upgrade\"",
-        });
-    }
-    let accept = single(headers, &SEC_WEBSOCKET_ACCEPT)
-        .map_err(|()| Error::InvalidHeader {
-            name: "Sec-WebSocket-Accept",
-            reason: "appears more than once",
-        })?
-        .ok_or(Error::MissingHeader("Sec-WebSocket-Accept"))?;
-    if accept.as_bytes() != expected_accept.as_bytes() {
-        return Err(Error::AcceptMismatch);
-    }
-    check_subprotocol(headers, offered_subprotocols)
-}
-
-/// At most one subprotocol chosen, and one that was offered.
-fn check_subprotocol(
-    headers: &http::HeaderMap,
-    offered_subprotocols: &[String],
-) -> Result<(), Error> {
-    let mut chosen = tokens(headers, &SEC_WEBSOCKET_PROTOCOL);
-    if let Some(protocol) = chosen.next() {
-        if chosen.next().is_some() {
-            return Err(Error::InvalidHeader {
-                name: "Sec-WebSocket-Protocol",
-                reason: "names more than one subprotocol",
-            });
-        }
-        if !offered_subprotocols.iter().any(|p| p == protocol) {
-            return Err(Error::UnexpectedSubprotocol(protocol.to_owned()));
-        }
-    }
-    Ok(())
-}
-
-/// Turns a WebSocket request into its HTTP/2 form (RFC 8441 §4-5): method
-/// `CONNECT`, version `HTTP/2`, the URL's scheme as `https` (`wss`) or
-/// `http` (`ws`), `Sec-WebSocket-Version: 13`, the subprotocols and the
-/// extension offers of `config`; the caller's other headers are kept. The
-/// `:protocol` pseudo-header (`websocket`) is not a header in `http`'s
-/// types: the HTTP/2 client adds it (`h2::ext::Protocol`). There is no
-/// `Sec-WebSocket-Key` over HTTP/2, nor `Upgrade`, `Connection` or `Host`
-/// (`:authority` says it). Returns the subprotocols offered, for
-/// [`validate_connect_response`].
-pub fn prepare_connect_request(
-    request: &mut Request<()>,
-    config: &ClientConfig,
-) -> Result<Vec<String>, Error> {
-    let uri = request.uri().clone();
-    let scheme = match uri.scheme_str() {
-        Some("wss" | "https") => "https",
-        Some("ws" | "http") => "http",
-        _ => return Err(Error::InvalidRequest("URL scheme must be ws or wss")),
-    };
-    let authority = uri
-        .authority()
-        .ok_or(Error::InvalidRequest("URL has no host"))?
-        .clone();
-    let path = uri
-        .path_and_query()
-        .cloned()
-        .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/"));
-    *request.uri_mut() = http::Uri::builder()
-        .scheme(scheme)
-        .authority(authority)
-        .path_and_query(path)
-        .build()?;
-    *request.method_mut() = http::Method::CONNECT;
-    *request.version_mut() = http::Version::HTTP_2;
-    let headers = request.headers_mut();
-    for name in [HOST, CONNECTION, UPGRADE, SEC_WEBSOCKET_KEY] {
-        headers.remove(name);
-    }
-    headers.insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
-    if !config.subprotocols.is_empty() {
-        let list = config.subprotocols.join(", ");
-        headers.append(
-            SEC_WEBSOCKET_PROTOCOL,
-            HeaderValue::from_str(&list).map_err(http::Error::from)?,
-        );
-    }
-    if let Some(offer) = client_offer(&config.extensions) {
-        headers.append(
-            SEC_WEBSOCKET_EXTENSIONS,
-            HeaderValue::from_str(&offer).map_err(http::Error::from)?,
-        );
-    }
-    Ok(tokens(headers, &SEC_WEBSOCKET_PROTOCOL)
-        .map(str::to_owned)
-        .collect())
-}
-
-/// Checks the answer to an extended CONNECT (RFC 8441 §5): a 2xx status
-/// (any other is [`Error::UnexpectedStatus`]) and at most one subprotocol,
-/// one that was offered. [`confirm_extensions`] checks the extensions.
-pub fn validate_connect_response(
-    response: &Response<()>,
-    offered_subprotocols: &[String],
-) -> Result<(), Error> {
-    if !response.status().is_success() {
-        let mut copy = Response::new(None);
-        *copy.status_mut() = response.status();
-        *copy.headers_mut() = response.headers().clone();
-        return Err(Error::UnexpectedStatus(Box::new(copy)));
-    }
-    check_subprotocol(response.headers(), offered_subprotocols)
-}
-
-/// Checks the server's `Sec-WebSocket-Extensions` against what was offered
-/// and builds the negotiated stack (RFC 6455 §9.1, §4.1 item 5).
-pub fn confirm_extensions(
-    offered: &[Arc<dyn ExtensionFactory>],
-    response: &Response<()>,
-) -> Result<ExtensionStack, Error> {
-    let lines = response
-        .headers()
-        .get_all(SEC_WEBSOCKET_EXTENSIONS)
-        .iter()
-        .map(|v| v.as_bytes());
-    client_confirm(offered, lines).map_err(Error::Extension)
 }
