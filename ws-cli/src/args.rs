@@ -9,7 +9,8 @@ ws: a WebSocket client and server, with permessage-deflate (RFC 7692)
 
 Usage:
   ws [OPTIONS] URL              chat: stdin lines become messages, messages go to stdout
-  ws send [OPTIONS] FILE URL    send FILE as one message, with a progress line on stderr
+  ws send [OPTIONS] FILE URL    send FILE (- for stdin) as one binary message (--text: text),
+                                with a progress line on stderr
   ws serve [OPTIONS] ADDR       echo server (or --broadcast) on ADDR, e.g. 127.0.0.1:9001
 
 While chatting, a line starting with a slash is a command:
@@ -41,8 +42,10 @@ Both:
   --server-no-context-takeover, --client-no-context-takeover
   --context-takeover            keep both contexts (a server's default resets them)
   --server-max-window-bits N, --client-max-window-bits N   (8-15)
-  --ping-interval SECS          ping after SECS of silence; fail if no answer in as long
-  --max-message-size BYTES      refuse larger incoming messages (close 1009; default 64 MiB)
+  --ping-interval SECS          ping after SECS of silence, fail if no answer in as long
+                                (default 20; 0 turns keepalive off)
+  --max-message-size BYTES      refuse larger incoming messages (close 1009; default 64 MiB,
+                                16 MiB for ws serve, 1 MiB for ws serve --broadcast)
   -q, --quiet                   no status lines on stderr
   -h, --help                    this text
 
@@ -75,7 +78,8 @@ pub struct Args {
     pub key: Option<PathBuf>,
     /// `None`: `--no-compress`.
     pub deflate: Option<DeflateConfig>,
-    pub ping_interval: Option<Duration>,
+    /// `None`: the library's default keepalive; `Some(None)`: off.
+    pub ping_interval: Option<Option<Duration>>,
     pub max_message_size: Option<usize>,
     pub quiet: bool,
 }
@@ -91,6 +95,9 @@ impl std::fmt::Display for UsageError {
 }
 
 impl std::error::Error for UsageError {}
+
+/// A day: longer intervals are surely a typo.
+const MAX_PING_INTERVAL: f64 = 86_400.0;
 
 fn usage(message: impl Into<String>) -> UsageError {
     UsageError(message.into())
@@ -134,13 +141,39 @@ impl Args {
         let mut compress = true;
         let mut deflate = DeflateConfig::default();
         let mut help = false;
+        let mut options_ended = false;
         while let Some(arg) = args.next() {
+            // After `--`, everything is an operand (a file named `-x`).
+            if options_ended || arg == "--" {
+                if options_ended {
+                    positional.push(arg);
+                }
+                options_ended = true;
+                continue;
+            }
             // `--flag=value` is the same as `--flag value`.
             let (flag, inline) = match arg.split_once('=') {
                 Some((flag, value)) if flag.starts_with("--") => (flag.to_owned(), Some(value)),
                 _ => (arg.clone(), None),
             };
             let inline = inline.map(str::to_owned);
+            let takes_value = matches!(
+                flag.as_str(),
+                "-H" | "--header"
+                    | "--protocol"
+                    | "--ca"
+                    | "--cert"
+                    | "--key"
+                    | "--level"
+                    | "--min-compress-size"
+                    | "--server-max-window-bits"
+                    | "--client-max-window-bits"
+                    | "--ping-interval"
+                    | "--max-message-size"
+            );
+            if inline.is_some() && !takes_value {
+                return Err(usage(format!("{flag} takes no value")));
+            }
             let mut value = || {
                 inline
                     .clone()
@@ -194,10 +227,15 @@ impl Args {
                 }
                 "--ping-interval" => {
                     let secs: f64 = number(&flag, &value()?)?;
-                    if !(secs > 0.0 && secs.is_finite()) {
-                        return Err(usage("--ping-interval takes a positive number of seconds"));
-                    }
-                    parsed.ping_interval = Some(Duration::from_secs_f64(secs));
+                    parsed.ping_interval = if secs == 0.0 {
+                        Some(None)
+                    } else if (0.01..=MAX_PING_INTERVAL).contains(&secs) {
+                        Some(Some(Duration::from_secs_f64(secs)))
+                    } else {
+                        return Err(usage(format!(
+                            "--ping-interval takes 0 (off) or 0.01 to {MAX_PING_INTERVAL} seconds"
+                        )));
+                    };
                 }
                 "--max-message-size" => parsed.max_message_size = Some(number(&flag, &value()?)?),
                 "-" => positional.push(arg),
@@ -213,12 +251,18 @@ impl Args {
             _ if help => Command::Help,
             (None, ..) => return Err(usage("no URL given (see ws --help)")),
             (Some(serve), Some(addr), None) if serve == "serve" => Command::Serve { addr },
+            (Some(serve), None, _) if serve == "serve" => {
+                return Err(usage("ws serve needs an address, e.g. 127.0.0.1:9001"))
+            }
             (Some(send), Some(file), Some(url)) if send == "send" => Command::Send {
                 file: file.into(),
                 url,
             },
+            (Some(send), _, None) if send == "send" => {
+                return Err(usage("ws send needs a FILE (or - for stdin) and a URL"))
+            }
             (Some(url), None, None) if url != "serve" && url != "send" => Command::Chat { url },
-            _ => return Err(usage("unexpected arguments (see ws --help)")),
+            _ => return Err(usage("too many arguments (see ws --help)")),
         };
         if parsed.cert.is_some() != parsed.key.is_some() {
             return Err(usage("--cert and --key go together"));
@@ -251,6 +295,10 @@ mod tests {
             Command::Send { .. }
         ));
         assert!(matches!(parse("--help").unwrap().command, Command::Help));
+        let dashed = parse("send -- -x ws://h/").unwrap();
+        assert!(
+            matches!(dashed.command, Command::Send { file, .. } if file.to_str() == Some("-x"))
+        );
         assert!(parse("").is_err());
         assert!(parse("serve").is_err());
         assert!(parse("ws://a/ ws://b/").is_err());
@@ -291,6 +339,25 @@ mod tests {
             assert!(err.0.contains(flag), "{line}: {err}");
         }
         assert!(parse("--cert c.pem serve 0:0").is_err());
+        for line in ["--no-compress=false ws://h/", "--quiet=1 ws://h/"] {
+            assert!(
+                parse(line).unwrap_err().0.contains("takes no value"),
+                "{line}"
+            );
+        }
+        for line in [
+            "--ping-interval 1e20 ws://h/",
+            "--ping-interval 1e-10 ws://h/",
+            "--ping-interval nan ws://h/",
+        ] {
+            assert!(parse(line).is_err(), "{line}");
+        }
+        assert_eq!(
+            parse("--ping-interval 0 ws://h/").unwrap().ping_interval,
+            Some(None)
+        );
+        assert!(parse("serve").unwrap_err().0.contains("address"));
+        assert!(parse("send f").unwrap_err().0.contains("FILE"));
     }
 
     #[test]

@@ -5,28 +5,37 @@ use ws_client::Keepalive;
 use ws_client::{ClientConfig, WebSocketConfig};
 use ws_server::ServerConfig;
 
+/// Outgoing messages are cut into frames of this size: a peer with the
+/// common 16 MiB frame limit takes a larger message in several frames.
+const OUTGOING_FRAME: usize = 1 << 20;
+
+/// The default message limit of `ws serve` (a client keeps the library's
+/// 64 MiB): an echo server holds up to one message per connection.
+pub const SERVE_MAX_MESSAGE: usize = 16 << 20;
+
 /// Connection settings: keepalive (`--ping-interval`: a ping after that
-/// much silence, and as long again for an answer) and the message limit.
-pub fn websocket(args: &Args) -> WebSocketConfig {
+/// much silence, and as long again for an answer; 0 turns it off), the
+/// message limit (`default_max` unless `--max-message-size` says), and
+/// outgoing frames of at most [`OUTGOING_FRAME`].
+fn websocket(args: &Args, default_max: Option<usize>) -> WebSocketConfig {
     let mut config = WebSocketConfig::default();
-    if let Some(interval) = args.ping_interval {
-        config.keepalive = Some(Keepalive::new(interval, interval));
+    match args.ping_interval {
+        Some(Some(interval)) => config.keepalive = Some(Keepalive::new(interval, interval)),
+        Some(None) => config.keepalive = None,
+        None => {}
     }
-    // A room keeps up to ROOM_BACKLOG messages for its slowest listener:
-    // a lower default cap keeps that bounded (256 MiB at 1 MiB each).
-    let max = match args.max_message_size {
-        None if args.broadcast => Some(crate::server::BROADCAST_MAX_MESSAGE),
-        max => max,
-    };
-    if let Some(max) = max {
+    if let Some(max) = args.max_message_size.or(default_max) {
+        // Frames are capped by the message limit only: a larger limit is
+        // not held back by the 16 MiB frame default.
         config.limits.max_message_size = max;
-        config.limits.max_frame_size = config.limits.max_frame_size.min(max);
+        config.limits.max_frame_size = max;
     }
+    config.max_outgoing_frame_size = Some(OUTGOING_FRAME);
     config
 }
 
 pub fn client(args: &Args) -> ClientConfig {
-    let mut config = ClientConfig::default().with_websocket_config(websocket(args));
+    let mut config = ClientConfig::default().with_websocket_config(websocket(args, None));
     config.subprotocols = args.protocols.clone();
     if let Some(deflate) = &args.deflate {
         config = config.with_extension(deflate.clone());
@@ -36,7 +45,14 @@ pub fn client(args: &Args) -> ClientConfig {
 
 pub fn server(args: &Args) -> ServerConfig {
     let mut config = ServerConfig::default();
-    config.websocket = websocket(args);
+    // A room keeps up to ROOM_BACKLOG messages for its slowest listener:
+    // a lower default cap keeps that bounded.
+    let default_max = if args.broadcast {
+        crate::server::BROADCAST_MAX_MESSAGE
+    } else {
+        SERVE_MAX_MESSAGE
+    };
+    config.websocket = websocket(args, Some(default_max));
     config.subprotocols = args.protocols.clone();
     if let Some(deflate) = &args.deflate {
         config = config.with_extension(deflate.clone());

@@ -10,10 +10,12 @@
 //! `ws --help` lists every option and the exit statuses.
 
 mod args;
+mod chat;
 mod client;
 mod config;
 mod failure;
 mod progress;
+mod send;
 mod server;
 mod tls;
 
@@ -37,10 +39,13 @@ fn main() {
 
 /// Runs the command; its exit status.
 fn run(args: &Args) -> u8 {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    // A server spreads connections over the cores (one large compression
+    // does not stall the others); a client needs one thread.
+    let mut builder = match args.command {
+        Command::Serve { .. } => tokio::runtime::Builder::new_multi_thread(),
+        _ => tokio::runtime::Builder::new_current_thread(),
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("ws: cannot start the runtime: {e}");
@@ -53,8 +58,8 @@ fn run(args: &Args) -> u8 {
                 print!("{USAGE}");
                 Ok(())
             }
-            Command::Chat { url } => client::chat(url, args).await,
-            Command::Send { file, url } => client::send(file, url, args).await,
+            Command::Chat { url } => chat::chat(url, args).await,
+            Command::Send { file, url } => send::send(file, url, args).await,
             Command::Serve { addr } => server::serve(addr, args).await,
         }
     });

@@ -1,5 +1,5 @@
-//! Bytes written to the socket, counted, and a progress line on stderr for
-//! `ws send`.
+//! Bytes written to and read from the socket, counted: for the progress
+//! line of `ws send` on stderr, and to tell a slow peer from a silent one.
 
 use std::io::IsTerminal;
 use std::pin::Pin;
@@ -12,28 +12,41 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 /// How often the progress line is redrawn.
 const TICK: Duration = Duration::from_millis(250);
 
-/// A count of bytes written, shared with whoever reports it.
+/// Counts of bytes written and read, shared with whoever reports them.
 #[derive(Clone, Debug, Default)]
-pub struct Counter(Arc<AtomicU64>);
+pub struct Counter(Arc<[AtomicU64; 2]>);
+
+const WRITTEN: usize = 0;
+const READ: usize = 1;
 
 impl Counter {
     pub fn wrap<S>(&self, stream: S) -> Counted<S> {
         Counted {
             stream,
-            written: self.clone(),
+            counter: self.clone(),
         }
     }
 
+    /// Bytes written.
     pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
+        self.0[WRITTEN].load(Ordering::Relaxed)
+    }
+
+    /// Bytes moved either way: changes while the peer makes progress.
+    pub fn activity(&self) -> u64 {
+        self.0[WRITTEN].load(Ordering::Relaxed) + self.0[READ].load(Ordering::Relaxed)
+    }
+
+    fn add(&self, which: usize, n: usize) {
+        self.0[which].fetch_add(n as u64, Ordering::Relaxed);
     }
 }
 
-/// A stream whose writes are counted.
+/// A stream whose reads and writes are counted.
 #[derive(Debug)]
 pub struct Counted<S> {
     stream: S,
-    written: Counter,
+    counter: Counter,
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Counted<S> {
@@ -42,7 +55,12 @@ impl<S: AsyncRead + Unpin> AsyncRead for Counted<S> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.stream).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let result = Pin::new(&mut self.stream).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = result {
+            self.counter.add(READ, buf.filled().len() - before);
+        }
+        result
     }
 }
 
@@ -54,7 +72,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
     ) -> Poll<std::io::Result<usize>> {
         let result = Pin::new(&mut self.stream).poll_write(cx, buf);
         if let Poll::Ready(Ok(n)) = result {
-            self.written.0.fetch_add(n as u64, Ordering::Relaxed);
+            self.counter.add(WRITTEN, n);
         }
         result
     }
@@ -66,7 +84,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
     ) -> Poll<std::io::Result<usize>> {
         let result = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
         if let Poll::Ready(Ok(n)) = result {
-            self.written.0.fetch_add(n as u64, Ordering::Relaxed);
+            self.counter.add(WRITTEN, n);
         }
         result
     }
@@ -107,13 +125,17 @@ pub struct Progress {
     counter: Counter,
     base: u64,
     ticker: Option<tokio::task::JoinHandle<()>>,
+    /// Set once a line was drawn on a terminal (it then needs ending).
+    drawn: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Progress {
     pub fn start(counter: Counter, total: Option<usize>, quiet: bool) -> Progress {
         let base = counter.get();
+        let drawn = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let ticker = (!quiet).then(|| {
             let counter = counter.clone();
+            let drawn = drawn.clone();
             // A terminal gets one line redrawn; a file or pipe a line per second.
             let terminal = std::io::stderr().is_terminal();
             tokio::spawn(async move {
@@ -133,6 +155,7 @@ impl Progress {
                         .unwrap_or_default();
                     let line = format!("sent {}{percent}, {}/s", human(sent), human(rate));
                     if terminal {
+                        drawn.store(true, Ordering::Relaxed);
                         eprint!("\r{line}   ");
                     } else {
                         eprintln!("{line}");
@@ -144,6 +167,7 @@ impl Progress {
             counter,
             base,
             ticker,
+            drawn,
         }
     }
 
@@ -151,7 +175,7 @@ impl Progress {
     pub fn finish(self) -> u64 {
         if let Some(ticker) = self.ticker {
             ticker.abort();
-            if std::io::stderr().is_terminal() {
+            if self.drawn.load(Ordering::Relaxed) {
                 eprintln!();
             }
         }
@@ -174,10 +198,16 @@ mod tests {
     #[tokio::test]
     async fn writes_are_counted() {
         let counter = Counter::default();
-        let (a, _b) = tokio::io::duplex(64);
+        let (a, mut peer) = tokio::io::duplex(64);
         let mut counted = counter.wrap(a);
         counted.write_all(b"hello").await.unwrap();
         counted.write_all(b", world").await.unwrap();
         assert_eq!(counter.get(), 12);
+        peer.write_all(b"back").await.unwrap();
+        let mut got = [0; 4];
+        tokio::io::AsyncReadExt::read_exact(&mut counted, &mut got)
+            .await
+            .unwrap();
+        assert_eq!((counter.get(), counter.activity()), (12, 16));
     }
 }

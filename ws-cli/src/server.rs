@@ -22,6 +22,9 @@ const ROOM_BACKLOG: usize = 256;
 /// The default `--max-message-size` of a broadcast server.
 pub const BROADCAST_MAX_MESSAGE: usize = 1 << 20;
 
+/// How long a connection may take none of what we send before it is dropped.
+const WRITE_STALL: std::time::Duration = std::time::Duration::from_secs(60);
+
 pub async fn serve(addr: &str, args: &Args) -> Result<(), Failure> {
     let listener = TcpListener::bind(addr)
         .await
@@ -66,15 +69,32 @@ pub async fn serve(addr: &str, args: &Args) -> Result<(), Failure> {
                 broadcast: broadcast.then_some(room),
             };
             match acceptor {
-                Some(acceptor) => match acceptor.accept(tcp).await {
-                    Ok(tls) => connection.run(tls, &config).await,
-                    Err(e) => connection.log(format_args!("TLS handshake failed: {e}")),
-                },
+                // The TLS handshake gets the WebSocket handshake's time
+                // limit too: a client that never sends its hello does not
+                // keep a task forever.
+                Some(acceptor) => {
+                    match within(config.handshake_timeout, acceptor.accept(tcp)).await {
+                        Some(Ok(tls)) => connection.run(tls, &config).await,
+                        Some(Err(e)) => connection.log(format_args!("TLS handshake failed: {e}")),
+                        None => connection.log(format_args!("TLS handshake timed out")),
+                    }
+                }
                 None => connection.run(tcp, &config).await,
             }
         });
     }
     Ok(())
+}
+
+/// `Some(output)`, or `None` when `limit` passed first.
+async fn within<T>(
+    limit: Option<std::time::Duration>,
+    work: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    match limit {
+        Some(limit) => tokio::time::timeout(limit, work).await.ok(),
+        None => Some(work.await),
+    }
 }
 
 struct Connection {
@@ -130,12 +150,19 @@ impl Connection {
         let (mut reader, mut writer) = ws.split();
         let mut hears = room.subscribe();
         let (me, peer, quiet) = (self.id, self.peer, self.quiet);
-        let speaking = tokio::spawn(async move {
+        let mut speaking = tokio::spawn(async move {
             loop {
                 match hears.recv().await {
                     Ok((from, _)) if from == me => {}
                     Ok((_, message)) => {
-                        if writer.send_prepared(&message).await.is_err() {
+                        // A listener that takes nothing for this long is
+                        // dropped, not waited for.
+                        let sent =
+                            tokio::time::timeout(WRITE_STALL, writer.send_prepared(&message));
+                        if !matches!(sent.await, Ok(Ok(()))) {
+                            if !quiet {
+                                eprintln!("{peer}: not reading; dropped");
+                            }
                             break;
                         }
                     }
@@ -149,7 +176,15 @@ impl Connection {
         });
         let mut close = None;
         let ended = loop {
-            match reader.recv().await {
+            let received = tokio::select! {
+                received = reader.recv() => received,
+                // The speaking half gave up on this listener: it goes.
+                _ = &mut speaking => break Err(WsError::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "the client stopped taking what the room says",
+                ))),
+            };
+            match received {
                 Ok(Message::Text(text)) => {
                     let _ = room.send((me, PreparedMessage::text(text)));
                 }
@@ -168,7 +203,9 @@ impl Connection {
 }
 
 /// Echo: every data message goes back as it came. Everything that arrived
-/// together is answered with one write.
+/// together is answered with one write. A client that sends but does not
+/// read meets backpressure (nothing more is read from it), and after
+/// [`WRITE_STALL`] without taking our answer it is dropped.
 async fn echo<S>(mut ws: WebSocketStream<S>) -> Result<Option<ws_server::CloseFrame>, WsError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -178,14 +215,62 @@ where
         let mut next = Some(ws.recv().await);
         while let Some(received) = next.take() {
             match received {
-                Ok(message @ (Message::Text(_) | Message::Binary(_))) => ws.feed(message)?,
+                Ok(message @ (Message::Text(_) | Message::Binary(_))) => {
+                    if let Err(WsError::WriteBufferFull { .. }) = ws.feed(message.clone()) {
+                        // Too much queued at once: write it out, then queue.
+                        flush_within(&mut ws).await?;
+                        ws.feed(message)?;
+                    }
+                }
                 Ok(Message::Close(frame)) => close = frame,
                 Ok(_) => {}
                 Err(WsError::ConnectionClosed) => return Ok(close),
+                Err(e @ WsError::Protocol(_)) => {
+                    linger(&mut ws).await;
+                    return Err(e);
+                }
                 Err(e) => return Err(e),
             }
             next = ws.try_recv().transpose();
         }
-        ws.flush().await?;
+        flush_within(&mut ws).await?;
+    }
+}
+
+/// After we failed the connection (a message too big, a protocol error),
+/// our Close is on its way. Dropping the socket now, with the rest of the
+/// client's message unread, would reset the connection, and the client
+/// could lose our Close (and with it the reason) before reading it. So:
+/// our side is shut, and what the client still sends is read and dropped
+/// until it closes, for a short while and a bounded number of bytes.
+async fn linger<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream<S>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const LINGER: std::time::Duration = std::time::Duration::from_secs(5);
+    const LINGER_BYTES: usize = 64 << 20;
+    let _ = tokio::time::timeout(LINGER, async {
+        let _ = ws.flush().await;
+        let stream = ws.get_mut();
+        let _ = stream.shutdown().await;
+        let mut scratch = vec![0u8; 16 << 10];
+        let mut left = LINGER_BYTES;
+        while left > 0 {
+            match stream.read(&mut scratch).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
+    })
+    .await;
+}
+
+async fn flush_within<S: AsyncRead + AsyncWrite + Unpin>(
+    ws: &mut WebSocketStream<S>,
+) -> Result<(), WsError> {
+    match tokio::time::timeout(WRITE_STALL, ws.flush()).await {
+        Ok(flushed) => flushed,
+        Err(_) => Err(WsError::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("the client took nothing we sent for {WRITE_STALL:?}"),
+        ))),
     }
 }

@@ -41,6 +41,10 @@ pub fn connector(ca: Option<&Path>, insecure: bool) -> Result<Option<Connector>,
                 .add(cert)
                 .map_err(|e| tls_failure(format!("bad certificate in {}: {e}", ca.display())))?;
         }
+        if roots.is_empty() {
+            let complaint = format!("no PEM certificates in --ca {}", ca.display());
+            return Err(tls_failure(complaint));
+        }
         builder.with_root_certificates(roots).with_no_client_auth()
     } else {
         return Ok(None);
@@ -53,6 +57,10 @@ pub fn acceptor(cert: &Path, key: &Path) -> Result<tokio_rustls::TlsAcceptor, Fa
     let chain = CertificateDer::pem_file_iter(cert)
         .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
         .map_err(|e| tls_failure(format!("cannot read --cert {}: {e}", cert.display())))?;
+    if chain.is_empty() {
+        let complaint = format!("no PEM certificates in --cert {}", cert.display());
+        return Err(tls_failure(complaint));
+    }
     let key = PrivateKeyDer::from_pem_file(key)
         .map_err(|e| tls_failure(format!("cannot read --key {}: {e}", key.display())))?;
     let config = rustls::ServerConfig::builder_with_provider(provider())

@@ -226,3 +226,75 @@ fn wss_with_a_private_ca_and_insecure() {
     assert_eq!(status.code(), Some(4), "{err:?}");
     assert!(err.join("\n").contains("UnknownIssuer"), "{err:?}");
 }
+
+#[test]
+fn lines_that_are_not_utf8_go_as_binary_or_not_at_all() {
+    let (_server, url) = serve(&[]);
+    // --binary: sent as they are, echoed raw.
+    let mut client = ws(&[&url, "--binary"]);
+    client.stdin().write_all(b"caf\xe9\r\nok\n").unwrap();
+    client.close_stdin();
+    let (status, out, err) = client.finish();
+    assert!(status.success(), "{err:?}");
+    assert_eq!(
+        out, b"caf\xe9ok",
+        "each line a binary message, no line ends"
+    );
+    // Text: refused with a word on stderr, and the next line still goes.
+    let mut client = ws(&[&url]);
+    client.stdin().write_all(b"caf\xe9\nstill here\n").unwrap();
+    client.close_stdin();
+    let (status, out, err) = client.finish();
+    assert!(status.success(), "{err:?}");
+    assert_eq!(text(&out), "still here\n");
+    assert!(err.iter().any(|l| l.contains("not UTF-8")), "{err:?}");
+}
+
+/// 20 MiB that do not compress.
+fn incompressible(dir: &std::path::Path) -> (std::path::PathBuf, usize) {
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let data: Vec<u8> = (0..20 << 20)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    let file = dir.join("random.bin");
+    std::fs::write(&file, &data).unwrap();
+    (file, data.len())
+}
+
+#[test]
+fn a_message_larger_than_a_frame_limit_goes_in_frames_and_a_refusal_says_1009() {
+    let dir = temp_dir("large");
+    let (file, size) = incompressible(&dir);
+    let file = file.to_str().unwrap();
+    // The server takes 32 MiB messages: the 20 MiB go (in 1 MiB frames,
+    // under the 16 MiB frame limit a peer may keep) and come back.
+    let (_server, url) = serve(&["--max-message-size", "33554432", "--no-compress"]);
+    let (status, _, err) = ws(&["send", file, &url]).finish();
+    assert!(status.success(), "{err:?}");
+    assert!(
+        err.iter().any(|l| l.contains(&format!("({size} bytes)"))),
+        "{err:?}"
+    );
+    // A default `ws serve` takes 16 MiB: the sender hears why it was refused.
+    let (_server, url) = serve(&["--no-compress"]);
+    let (status, _, err) = ws(&["send", file, &url]).finish();
+    assert_eq!(status.code(), Some(6), "{err:?}");
+    assert!(err.join("\n").contains("1009"), "{err:?}");
+}
+
+#[test]
+fn send_reads_stdin_for_a_dash() {
+    let (_server, url) = serve(&["--broadcast"]);
+    let mut listener = ws(&[&url]);
+    listener.wait_for("connected to");
+    let mut sender = ws(&["send", "--text", "-", &url]);
+    sender.stdin().write_all(b"from stdin").unwrap();
+    let (status, _, err) = sender.finish();
+    assert!(status.success(), "{err:?}");
+    assert_eq!(listener.read_stdout(11), b"from stdin\n");
+}
