@@ -79,7 +79,7 @@ pub(crate) fn write_headers(out: &mut Vec<u8>, headers: &http::HeaderMap) {
 /// types: the HTTP/2 client adds it (`h2::ext::Protocol`). There is no
 /// `Sec-WebSocket-Key` over HTTP/2, nor `Upgrade`, `Connection` or `Host`
 /// (`:authority` says it). Returns the subprotocols offered, for
-/// [`validate_connect_response`].
+/// [`validate_connect_response`](crate::validate_connect_response).
 pub fn prepare_connect_request(
     request: &mut Request<()>,
     config: &ClientConfig,
