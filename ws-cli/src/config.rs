@@ -9,6 +9,10 @@ use ws_server::ServerConfig;
 /// common 16 MiB frame limit takes a larger message in several frames.
 const OUTGOING_FRAME: usize = 1 << 20;
 
+/// The default `--max-message-size` of `ws serve --broadcast`: a room
+/// keeps up to 256 messages for its slowest listener.
+pub const BROADCAST_MAX_MESSAGE: usize = 1 << 20;
+
 /// The default message limit of `ws serve` (a client keeps the library's
 /// 64 MiB): an echo server holds up to one message per connection.
 pub const SERVE_MAX_MESSAGE: usize = 16 << 20;
@@ -45,10 +49,10 @@ pub fn client(args: &Args) -> ClientConfig {
 
 pub fn server(args: &Args) -> ServerConfig {
     let mut config = ServerConfig::default();
-    // A room keeps up to ROOM_BACKLOG messages for its slowest listener:
-    // a lower default cap keeps that bounded.
+    // A room keeps messages for its slowest listener: a lower default cap
+    // keeps that bounded.
     let default_max = if args.broadcast {
-        crate::server::BROADCAST_MAX_MESSAGE
+        BROADCAST_MAX_MESSAGE
     } else {
         SERVE_MAX_MESSAGE
     };

@@ -16,11 +16,8 @@ use ws_server::{Message, PreparedMessage, ServerConfig, WebSocketStream, WsError
 type Said = (u64, PreparedMessage);
 
 /// How many messages a slow listener may fall behind before it misses some.
-/// With [`BROADCAST_MAX_MESSAGE`], the room holds at most 256 MiB.
+/// With [`config::BROADCAST_MAX_MESSAGE`], the room holds at most 256 MiB.
 const ROOM_BACKLOG: usize = 256;
-
-/// The default `--max-message-size` of a broadcast server.
-pub const BROADCAST_MAX_MESSAGE: usize = 1 << 20;
 
 /// How long a connection may take none of what we send before it is dropped.
 const WRITE_STALL: std::time::Duration = std::time::Duration::from_secs(60);
