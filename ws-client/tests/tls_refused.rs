@@ -1,0 +1,150 @@
+//! `wss://` on 127.0.0.1, what must fail and how it says so: a certificate
+//! from an unknown issuer, a name the certificate does not carry, a TLS
+//! alert, a server that never answers; each an `Error::Tls` whose source
+//! is the TLS library's own error.
+
+// The servers use rustls in every test, so the file needs the rustls feature.
+#![cfg(feature = "rustls")]
+
+mod tls_common;
+
+use tls_common::*;
+
+use rustls::pki_types::PrivateKeyDer;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::thread::{self};
+use std::time::Duration;
+use ws_client::{ClientConfig, Connector, Error};
+
+#[test]
+fn rustls_refuses_a_certificate_from_an_unknown_issuer() {
+    let ca = ca();
+    let (addr, server) = rustls_server(server_tls(&leaf(&ca, &["localhost"])));
+    // The default connector trusts the public roots only.
+    let err = ws_client::connect(format!("wss://localhost:{}/", addr.port())).unwrap_err();
+    let source: &rustls::Error = tls_source(&err);
+    assert!(
+        matches!(
+            source,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)
+        ),
+        "{source:?}"
+    );
+    assert!(server.join().unwrap().is_err());
+}
+
+#[test]
+fn rustls_refuses_a_certificate_for_another_name() {
+    let ca = ca();
+    let (addr, server) = rustls_server(server_tls(&leaf(&ca, &["other.example"])));
+    let url = format!("wss://localhost:{}/", addr.port());
+    let err = ws_client::connect_tls_with_config(url, deflate(), Some(rustls_connector(&ca)))
+        .unwrap_err();
+    let source: &rustls::Error = tls_source(&err);
+    assert!(
+        matches!(
+            source,
+            rustls::Error::InvalidCertificate(
+                rustls::CertificateError::NotValidForName
+                    | rustls::CertificateError::NotValidForNameContext { .. }
+            )
+        ),
+        "{source:?}"
+    );
+    assert!(server.join().unwrap().is_err());
+}
+
+#[test]
+fn rustls_reports_the_alert_the_server_sent() {
+    // The server speaks TLS 1.2 only, the client 1.3 only: the server
+    // answers the ClientHello with a protocol_version alert.
+    let ca = ca();
+    let server_leaf = leaf(&ca, &["localhost"]);
+    let server = rustls::ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS12])
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![server_leaf.cert.clone()],
+            PrivateKeyDer::Pkcs8(server_leaf.key.clone_key()),
+        )
+        .unwrap();
+    let (addr, handle) = rustls_server(Arc::new(server));
+    let client = rustls::ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_root_certificates(roots(&ca))
+        .with_no_client_auth();
+    let url = format!("wss://localhost:{}/", addr.port());
+    let err = ws_client::connect_tls_with_config(
+        url,
+        deflate(),
+        Some(Connector::Rustls(Arc::new(client))),
+    )
+    .unwrap_err();
+    let source: &rustls::Error = tls_source(&err);
+    assert_eq!(
+        source,
+        &rustls::Error::AlertReceived(rustls::AlertDescription::ProtocolVersion)
+    );
+    assert!(handle.join().unwrap().is_err());
+}
+
+#[cfg(feature = "native-tls")]
+#[test]
+fn native_tls_refuses_a_certificate_from_an_unknown_issuer() {
+    let ca = ca();
+    let (addr, server) = rustls_server(server_tls(&leaf(&ca, &["localhost"])));
+    let platform = ws_client::tls::native_tls::TlsConnector::new().unwrap();
+    let url = format!("wss://localhost:{}/", addr.port());
+    let err =
+        ws_client::connect_tls_with_config(url, deflate(), Some(Connector::NativeTls(platform)))
+            .unwrap_err();
+    let _: &ws_client::tls::native_tls::Error = tls_source(&err);
+    assert!(server.join().unwrap().is_err());
+}
+
+#[cfg(feature = "tokio")]
+#[tokio::test]
+async fn async_refuses_a_certificate_from_an_unknown_issuer() {
+    let ca = ca();
+    let config = server_tls(&leaf(&ca, &["localhost"]));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        tokio_rustls::TlsAcceptor::from(config)
+            .accept(tcp)
+            .await
+            .is_err()
+    });
+    let err = ws_client::connect_async(format!("wss://localhost:{port}/"))
+        .await
+        .unwrap_err();
+    let source: &rustls::Error = tls_source(&err);
+    assert!(
+        matches!(source, rustls::Error::InvalidCertificate(_)),
+        "{source:?}"
+    );
+    assert!(server.await.unwrap(), "the server saw the handshake fail");
+}
+
+#[test]
+fn a_server_that_never_answers_the_client_hello_times_out() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Accepts and holds the connection, says nothing.
+    let holder = thread::spawn(move || listener.accept().map(|(tcp, _)| tcp));
+    let limit = Duration::from_millis(300);
+    let config = ClientConfig::default().with_handshake_timeout(Some(limit));
+    let url = format!("wss://127.0.0.1:{port}/");
+    let ca = ca();
+    let err =
+        ws_client::connect_tls_with_config(url, config, Some(rustls_connector(&ca))).unwrap_err();
+    assert!(
+        matches!(err, Error::Handshake(ws_client::UpgradeError::Timeout(d)) if d == limit),
+        "{err:?}"
+    );
+    drop(holder.join().unwrap());
+}
