@@ -7,7 +7,7 @@
 //! `localhost` it signs); the client trusts that CA. A real server loads
 //! its certificate chain and key from PEM files instead
 //! (`CertificateDer::pem_file_iter`, `PrivateKeyDer::from_pem_file`, as
-//! `autobahn/src/bin/interop.rs` does).
+//! `autobahn/src/bin/interop/` does).
 //!
 //! `cargo run -p ws-server --example wss`
 
