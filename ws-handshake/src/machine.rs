@@ -5,7 +5,7 @@ use crate::{Error, HandshakeLimits};
 use std::io::{self, Read, Write};
 
 /// `WouldBlock`, or `TimedOut` (a socket timeout on some platforms): try again later.
-fn is_timeout(e: &io::Error) -> bool {
+pub(crate) fn is_timeout(e: &io::Error) -> bool {
     matches!(
         e.kind(),
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut

@@ -3,6 +3,7 @@
 //! The client reads a bounded prefix of it, so that its caller can show why.
 
 use crate::deadline::Deadline;
+use crate::machine::is_timeout;
 use http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
 use http::Response;
 use std::io::{self, Read};
@@ -56,23 +57,18 @@ impl BodyReader {
         } else {
             Framing::UntilClose
         };
-        // Chunk size lines and the trailer take room beyond the body's own
-        // bytes: the raw cap leaves space for them.
-        let raw_cap = if framing == Framing::Chunked {
-            max.saturating_mul(2).saturating_add(64)
-        } else {
-            max
-        };
-        let mut raw = leftover.to_vec();
-        raw.truncate(raw_cap);
-        BodyReader {
-            raw,
+        let mut reader = BodyReader {
+            raw: leftover.to_vec(),
             framing,
             max,
             ended: false,
-        }
+        };
+        reader.raw.truncate(reader.raw_cap());
+        reader
     }
 
+    /// Chunk size lines and the trailer take room beyond the body's own
+    /// bytes: the raw cap leaves space for them.
     fn raw_cap(&self) -> usize {
         match self.framing {
             Framing::Chunked => self.max.saturating_mul(2).saturating_add(64),
@@ -107,14 +103,7 @@ impl BodyReader {
                 Ok(0) => self.ended = true,
                 Ok(n) => self.raw.extend_from_slice(&chunk[..n]),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    return false
-                }
+                Err(e) if is_timeout(&e) => return false,
                 Err(_) => self.ended = true,
             }
         }
