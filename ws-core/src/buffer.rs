@@ -60,8 +60,11 @@ impl ReadBuffer {
     /// for a small message).
     pub(crate) fn extend_from_slice(&mut self, bytes: &[u8]) {
         self.idle_once &= bytes.is_empty();
-        if self.data.is_empty() {
-            self.data = bytes.to_vec();
+        if self.is_small() {
+            // Nothing buffered and no chunk to read into: the bytes, in
+            // storage of their size (reused if it is large enough).
+            self.data.clear();
+            self.data.extend_from_slice(bytes);
             self.head = 0;
             self.tail = bytes.len();
             self.total += bytes.len() as u64;
@@ -110,6 +113,13 @@ impl ReadBuffer {
         self.total += n as u64;
     }
 
+    /// Counts `n` bytes that a read put elsewhere (straight into a
+    /// message): a sign of life, and the stream is not idle.
+    pub(crate) fn note_received_elsewhere(&mut self, n: usize) {
+        self.idle_once &= n == 0;
+        self.total += n as u64;
+    }
+
     /// The stream has nothing for now. The second time in a row (the
     /// connection went quiet, not just between two bursts), give back what
     /// heavy traffic grew, keeping the base chunk (freeing it would cost an
@@ -142,9 +152,19 @@ impl ReadBuffer {
         }
     }
 
-    /// No storage: released by [`release_if_idle`](Self::release_if_idle).
+    /// No storage (released by [`release_if_idle`](Self::release_if_idle)).
+    #[cfg(test)]
     pub(crate) fn is_released(&self) -> bool {
         self.data.is_empty()
+    }
+
+    /// Nothing buffered, and no storage worth reading into: released, or
+    /// only the exact size of what [`extend_from_slice`](Self::extend_from_slice)
+    /// last brought. A reader with scratch space of its own reads there
+    /// and hands the bytes over, instead of growing this storage (zeroed)
+    /// to a whole chunk for a read that may find nothing.
+    pub(crate) fn is_small(&self) -> bool {
+        self.is_empty() && self.data.len() < MIN_READ_CHUNK
     }
 
     /// Ensures at least `extra` free bytes after `tail`, compacting first.

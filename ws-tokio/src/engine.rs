@@ -120,7 +120,28 @@ impl Engine {
                 ready!(self.poll_write_out(io, cx, Take::All))?;
                 continue;
             }
-            let (result, n) = if self.protocol.read_buffer_released() {
+            let (result, n) = if let Some(space) = self.protocol.payload_read_space() {
+                // A large frame's payload: straight into its message.
+                let mut buf = ReadBuf::uninit(space);
+                let start = buf.filled().as_ptr();
+                let result = Pin::new(&mut *io).poll_read(cx, &mut buf);
+                let n = buf.filled().len();
+                if let Poll::Ready(Ok(())) = result {
+                    if buf.filled().as_ptr() != start {
+                        // The reader swapped in a buffer of its own: what
+                        // it read is not where the engine's message is.
+                        return Poll::Ready(Err(Error::Io(io::Error::other(
+                            "the stream's poll_read replaced the buffer it was given",
+                        ))));
+                    }
+                    // SAFETY: `ReadBuf` counts as filled only bytes that were
+                    // written (initialized), starting at the slice the engine
+                    // gave (checked above), at most its length; nothing was
+                    // called on the engine in between.
+                    unsafe { self.protocol.commit_payload_read(n) };
+                }
+                (result, n)
+            } else if self.protocol.read_buffer_released() {
                 // A quiet connection holds no read buffer: read onto the
                 // stack (uninitialized, so no memset) and hand the engine
                 // what came, in storage of its size.

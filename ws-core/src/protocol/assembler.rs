@@ -3,6 +3,7 @@
 
 use crate::mask::{apply_mask, extend_masked_at};
 use crate::{Message, ProtocolError, Utf8Bytes};
+use std::mem::MaybeUninit;
 use ws_extensions::{ExtensionStack, MessageKind};
 
 /// Most bytes reserved up front for a frame whose length the peer announced:
@@ -100,6 +101,52 @@ impl Assembler {
         // The last piece is checked with the whole message in `finish`; a
         // message that arrives in one piece is thus validated exactly once.
         if !last && self.kind == Some(MessageKind::Text) {
+            self.check_utf8()?;
+        }
+        Ok(())
+    }
+
+    /// Room after the message's bytes for up to `want` more payload bytes
+    /// of an unmasked-in-place frame (uninitialized), for a read straight
+    /// into the message. `None` if the message passes through extensions
+    /// (its bytes are not the payload's).
+    pub(crate) fn direct_space(&mut self, want: usize) -> Option<&mut [MaybeUninit<u8>]> {
+        if self.via_extensions || self.kind.is_none() {
+            return None;
+        }
+        // `want` is within the frame, whose size `reserve_frame` checked
+        // against the limit; reserve at most MAX_PREALLOCATION at a time,
+        // so a peer that announces much and sends little gets little.
+        self.buf.reserve(want.min(MAX_PREALLOCATION));
+        let spare = self.buf.spare_capacity_mut();
+        let len = spare.len().min(want);
+        Some(&mut spare[..len])
+    }
+
+    /// Takes `n` bytes that a read put into [`direct_space`](Self::direct_space),
+    /// unmasking them in place (`mask`: the frame's key and these bytes'
+    /// offset in its payload).
+    ///
+    /// # Safety
+    /// The first `n` bytes of the last `direct_space` slice are initialized,
+    /// and `n` is at most its length.
+    pub(crate) unsafe fn commit_direct(&mut self, n: usize, mask: Option<([u8; 4], usize)>) {
+        let start = self.buf.len();
+        debug_assert!(n <= self.buf.capacity() - start);
+        // SAFETY: the caller guarantees that `n` bytes of the spare capacity
+        // right after `len` (what `direct_space` returned) are initialized.
+        unsafe { self.buf.set_len(start + n) };
+        if let Some((key, offset)) = mask {
+            apply_mask(&mut self.buf[start..], key, offset);
+        }
+        self.chunks += 1;
+    }
+
+    /// Checks text that arrived since the last check (straight into the
+    /// message, see [`commit_direct`](Self::commit_direct)), so that
+    /// invalid UTF-8 fails the connection before the frame ends.
+    pub(crate) fn check_new_text(&mut self) -> Result<(), ProtocolError> {
+        if self.kind == Some(MessageKind::Text) && self.utf8_checked < self.buf.len() {
             self.check_utf8()?;
         }
         Ok(())

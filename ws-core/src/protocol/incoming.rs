@@ -5,7 +5,13 @@ use super::Protocol;
 use crate::header::FrameHeader;
 use crate::mask::apply_mask;
 use crate::{CloseCode, CloseFrame, Error, Message, OpCode, ProtocolError, Role};
+use std::mem::MaybeUninit;
 use ws_extensions::MessageKind;
+
+/// Least payload still to come in a frame for a read straight into the
+/// message: below it, one read that also brings the next frame's header
+/// costs less than a read per frame.
+const DIRECT_READ_MIN: u64 = 32 << 10;
 
 /// Where the decoder is within the current frame.
 #[derive(Debug, Clone, Copy)]
@@ -44,6 +50,62 @@ impl Protocol {
                 Err(Error::Protocol(err))
             }
         }
+    }
+
+    /// Room to read the current data frame's payload into: the message it
+    /// becomes, uninitialized, for a driver that can read into such memory
+    /// (an async one, through `tokio::io::ReadBuf::uninit`). The payload's
+    /// bytes then go from the stream to the message with no copy in
+    /// between, unmasked in place by
+    /// [`commit_payload_read`](Self::commit_payload_read).
+    ///
+    /// `Some` only inside a data frame with at least 32 KiB of payload to
+    /// come, with nothing buffered, when no extension transforms the
+    /// message; the slice never reaches past the frame's end, so the next
+    /// header is read as usual. Otherwise read into
+    /// [`read_space`](Self::read_space).
+    pub fn payload_read_space(&mut self) -> Option<&mut [MaybeUninit<u8>]> {
+        let FrameState::Data { remaining, .. } = self.frame else {
+            return None;
+        };
+        if remaining < DIRECT_READ_MIN || !self.rx.is_empty() {
+            return None;
+        }
+        // `remaining` is at most `max_frame_size`, a usize.
+        let want = usize::try_from(remaining).unwrap_or(usize::MAX);
+        self.assembler.direct_space(want)
+    }
+
+    /// Takes `n` bytes that a read put at the start of the slice
+    /// [`payload_read_space`](Self::payload_read_space) returned.
+    ///
+    /// # Safety
+    /// Those `n` bytes are initialized (a read wrote them), `n` is at most
+    /// the slice's length, and no other method of this `Protocol` was
+    /// called since `payload_read_space`.
+    pub unsafe fn commit_payload_read(&mut self, n: usize) {
+        let FrameState::Data {
+            header,
+            remaining,
+            consumed,
+        } = self.frame
+        else {
+            debug_assert!(n == 0, "commit_payload_read outside a data frame");
+            return;
+        };
+        let n = n.min(usize::try_from(remaining).unwrap_or(usize::MAX));
+        // SAFETY: forwarded from this function's contract: the bytes right
+        // after the message's, where `direct_space` pointed, are initialized.
+        unsafe {
+            self.assembler
+                .commit_direct(n, header.mask.map(|key| (key, consumed)))
+        };
+        self.rx.note_received_elsewhere(n);
+        self.frame = FrameState::Data {
+            header,
+            remaining: remaining - n as u64,
+            consumed: consumed + n,
+        };
     }
 
     fn fail(&mut self, err: &ProtocolError) {
@@ -85,6 +147,8 @@ impl Protocol {
                     remaining,
                     consumed,
                 } => {
+                    // Bytes read straight into the message are checked here.
+                    self.assembler.check_new_text()?;
                     let available = self.rx.filled().len();
                     if available == 0 && remaining > 0 {
                         return Ok(None);

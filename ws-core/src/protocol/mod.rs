@@ -168,12 +168,16 @@ impl Protocol {
         self.extensions.release_buffers();
     }
 
-    /// The read buffer holds no storage (see
-    /// [`release_idle_buffers`](Self::release_idle_buffers)): read into
-    /// scratch space and hand the bytes to [`receive`](Self::receive)
-    /// rather than allocating through [`read_space`](Self::read_space).
+    /// Nothing is buffered and the read buffer holds no storage worth
+    /// reading into: none (see
+    /// [`release_idle_buffers`](Self::release_idle_buffers)), or only the
+    /// size of the last small input handed to [`receive`](Self::receive).
+    /// Read into scratch space and hand the bytes to `receive` rather than
+    /// growing the buffer (zeroed) through [`read_space`](Self::read_space)
+    /// for a read that may find nothing: a connection of small messages
+    /// then never allocates a whole read chunk.
     pub fn read_buffer_released(&self) -> bool {
-        self.rx.is_released()
+        self.rx.is_small()
     }
 
     /// The error that the end of the stream means now: [`Error::ConnectionClosed`]
@@ -386,3 +390,6 @@ impl Protocol {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod direct_tests;
