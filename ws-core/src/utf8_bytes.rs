@@ -101,9 +101,13 @@ impl From<Utf8Bytes> for Bytes {
 impl TryFrom<Bytes> for Utf8Bytes {
     type Error = std::str::Utf8Error;
 
-    /// Checks that `bytes` are UTF-8 (no copy).
+    /// Checks that `bytes` are UTF-8 (no copy), with the SIMD validator
+    /// the engine uses for incoming text.
     fn try_from(bytes: Bytes) -> Result<Self, Self::Error> {
-        std::str::from_utf8(&bytes)?;
+        if simdutf8::basic::from_utf8(&bytes).is_err() {
+            // Invalid: std says where, in the error callers already know.
+            std::str::from_utf8(&bytes)?;
+        }
         Ok(Utf8Bytes(bytes))
     }
 }
