@@ -23,8 +23,10 @@ fn messages() -> Vec<Message> {
 async fn large_messages_arrive_whole_through_small_and_cancelled_reads() {
     for pipe in [1_000, 9_973, 200_000] {
         let (a, b) = tokio::io::duplex(pipe);
-        let mut client = WebSocketStream::from_raw_socket(a, Role::Client, WebSocketConfig::default());
-        let mut server = WebSocketStream::from_raw_socket(b, Role::Server, WebSocketConfig::default());
+        let mut client =
+            WebSocketStream::from_raw_socket(a, Role::Client, WebSocketConfig::default());
+        let mut server =
+            WebSocketStream::from_raw_socket(b, Role::Server, WebSocketConfig::default());
         let sender = tokio::spawn(async move {
             for m in messages() {
                 client.send(m).await.unwrap();
@@ -95,9 +97,15 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Swapper<S> {
 async fn a_stream_that_swaps_the_read_buffer_is_refused() {
     let (a, b) = tokio::io::duplex(1 << 20);
     let mut client = WebSocketStream::from_raw_socket(a, Role::Client, WebSocketConfig::default());
-    let mut server =
-        WebSocketStream::from_raw_socket(Swapper { inner: b }, Role::Server, WebSocketConfig::default());
-    client.send(Message::binary(vec![3u8; 200_000])).await.unwrap();
+    let mut server = WebSocketStream::from_raw_socket(
+        Swapper { inner: b },
+        Role::Server,
+        WebSocketConfig::default(),
+    );
+    client
+        .send(Message::binary(vec![3u8; 200_000]))
+        .await
+        .unwrap();
     let err = server.recv().await.unwrap_err();
     assert!(
         matches!(&err, Error::Io(e) if e.to_string().contains("replaced the buffer")),

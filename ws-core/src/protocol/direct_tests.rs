@@ -75,7 +75,11 @@ fn a_large_masked_frame_is_read_into_its_message_at_any_read_size() {
         let (messages, direct) = feed(&mut p, &wire, step);
         let messages = messages.unwrap();
         assert_eq!(messages.len(), 2, "step {step}");
-        assert_eq!(messages[0], Message::Binary(payload.clone().into()), "step {step}");
+        assert_eq!(
+            messages[0],
+            Message::Binary(payload.clone().into()),
+            "step {step}"
+        );
         assert_eq!(messages[1], Message::Binary(b"next".to_vec().into()));
         // Most of the payload skipped the read buffer (unless the first
         // read brought it all); the next frame's header never went into
@@ -97,7 +101,10 @@ fn the_space_offered_ends_at_the_frame_and_only_for_large_frames() {
     // The header and 10 bytes of payload, as a read would bring them.
     p.receive(&wire[..wire.len() - payload.len() + 10]);
     assert_eq!(p.next_message().unwrap(), None);
-    assert_eq!(p.payload_read_space().map(|s| s.len()), Some(payload.len() - 10));
+    assert_eq!(
+        p.payload_read_space().map(|s| s.len()),
+        Some(payload.len() - 10)
+    );
     // A small frame: read buffer as usual.
     let mut q = server();
     let small = frame(true, OpCode::Binary, &[1; 1000], [1, 2, 3, 4]);
@@ -136,7 +143,12 @@ fn characters_split_between_direct_reads_and_fragments_are_valid() {
     let bytes = text.as_bytes();
     let cut = 70_001; // inside a multi-byte character
     let mut wire = frame(false, OpCode::Text, &bytes[..cut], [3, 1, 4, 1]);
-    wire.extend(frame(true, OpCode::Continuation, &bytes[cut..], [5, 9, 2, 6]));
+    wire.extend(frame(
+        true,
+        OpCode::Continuation,
+        &bytes[cut..],
+        [5, 9, 2, 6],
+    ));
     for step in [7919, 32 << 10, 100_003] {
         let mut p = server();
         let (messages, direct) = feed(&mut p, &wire, step);
@@ -150,7 +162,12 @@ fn limits_hold_for_reads_into_the_message() {
     let mut config = WebSocketConfig::default();
     config.limits.max_message_size = 100 << 10;
     let mut wire = frame(false, OpCode::Binary, &[1; 60 << 10], [1, 1, 1, 1]);
-    wire.extend(frame(true, OpCode::Continuation, &[2; 60 << 10], [1, 1, 1, 1]));
+    wire.extend(frame(
+        true,
+        OpCode::Continuation,
+        &[2; 60 << 10],
+        [1, 1, 1, 1],
+    ));
     let mut p = Protocol::new(Role::Server, config);
     let (result, direct) = feed(&mut p, &wire, 16 << 10);
     // Part of the first fragment went straight into the message; the
@@ -167,7 +184,9 @@ fn limits_hold_for_reads_into_the_message() {
 fn a_client_reads_unmasked_server_frames_into_the_message() {
     let payload: Vec<u8> = (0..100_000u32).map(|i| i as u8).collect();
     let mut server = server();
-    server.send(&Message::Binary(payload.clone().into())).unwrap();
+    server
+        .send(&Message::Binary(payload.clone().into()))
+        .unwrap();
     let wire = server.pending_output().to_vec();
     let mut client = Protocol::new(Role::Client, WebSocketConfig::default());
     let (messages, direct) = feed(&mut client, &wire, 50_000);
