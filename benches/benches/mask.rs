@@ -1,11 +1,13 @@
-//! Payload masking (RFC 6455 §5.3): `ws_core::mask::apply_mask` against the
+//! Payload masking (RFC 6455 §5.3): `ws_core::mask::apply_mask` (in place)
+//! and `extend_masked_at` (copy and unmask in one pass) against the
 //! textbook byte-at-a-time loop and against a plain copy of the same bytes
 //! (`memcpy`, the floor any pass over the payload is held to), at 16 B,
 //! 1 KiB, 64 KiB and 1 MiB.
 //!
-//! Group `mask`: ids `apply_mask/<size>`, `naive/<size>` and `memcpy/<size>`,
-//! throughput in bytes. The buffer is masked in place on every iteration
-//! (masking twice restores it, which does not matter here).
+//! Group `mask`: ids `apply_mask/<size>`, `extend_masked/<size>`,
+//! `naive/<size>` and `memcpy/<size>`, throughput in bytes. The buffer is
+//! masked in place on every iteration (masking twice restores it, which
+//! does not matter here).
 
 // `criterion_group!` defines undocumented `pub fn`s.
 #![allow(missing_docs)]
@@ -13,7 +15,7 @@
 use benches::{binary_payload, size_label, SIZES};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
-use ws_core::mask::apply_mask;
+use ws_core::mask::{apply_mask, extend_masked_at};
 
 /// The reference: one XOR per byte, the key indexed modulo 4.
 #[inline(never)]
@@ -39,6 +41,15 @@ fn mask(c: &mut Criterion) {
         let source = binary_payload(size);
         group.bench_function(BenchmarkId::new("memcpy", &label), |b| {
             b.iter(|| black_box(&mut buf).copy_from_slice(black_box(&source)))
+        });
+        // Copy and unmask in one pass, as a frame's payload goes from the
+        // read buffer into its message (the Vec keeps its capacity).
+        let mut out = Vec::with_capacity(size);
+        group.bench_function(BenchmarkId::new("extend_masked", &label), |b| {
+            b.iter(|| {
+                out.clear();
+                extend_masked_at(black_box(&mut out), black_box(&source), black_box(key), 0);
+            })
         });
     }
     group.finish();
