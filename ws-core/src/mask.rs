@@ -63,10 +63,7 @@ pub fn extend_masked_at(dst: &mut Vec<u8>, src: &[u8], key: [u8; 4], offset: usi
 /// The portable loop of [`apply_mask`]; inlined into each build.
 #[inline(always)]
 fn mask_words(buf: &mut [u8], key: [u8; 4], offset: usize) {
-    let key = rotate(key, offset);
-    let word = u64::from_ne_bytes([
-        key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
-    ]);
+    let (key, word) = key_word(key, offset);
     let (words, tail) = buf.as_chunks_mut::<8>();
     for chunk in words {
         *chunk = (u64::from_ne_bytes(*chunk) ^ word).to_ne_bytes();
@@ -82,10 +79,7 @@ fn mask_words(buf: &mut [u8], key: [u8; 4], offset: usize) {
 #[inline(always)]
 fn copy_masked(dst: &mut [MaybeUninit<u8>], src: &[u8], key: [u8; 4], offset: usize) {
     debug_assert_eq!(dst.len(), src.len());
-    let key = rotate(key, offset);
-    let word = u64::from_ne_bytes([
-        key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
-    ]);
+    let (key, word) = key_word(key, offset);
     let (dst_words, dst_tail) = dst.as_chunks_mut::<8>();
     let (src_words, src_tail) = src.as_chunks::<8>();
     for (d, s) in dst_words.iter_mut().zip(src_words) {
@@ -120,10 +114,14 @@ mod x86 {
     }
 }
 
-fn rotate(key: [u8; 4], offset: usize) -> [u8; 4] {
+/// The key as it stands `offset` bytes into the payload, and that key
+/// repeated over an 8-byte word.
+#[inline(always)]
+fn key_word(key: [u8; 4], offset: usize) -> ([u8; 4], u64) {
     let mut k = key;
     k.rotate_left(offset % 4);
-    k
+    let word = u64::from_ne_bytes([k[0], k[1], k[2], k[3], k[0], k[1], k[2], k[3]]);
+    (k, word)
 }
 
 #[cfg(test)]

@@ -100,8 +100,8 @@ impl Assembler {
         self.chunks += 1;
         // The last piece is checked with the whole message in `finish`; a
         // message that arrives in one piece is thus validated exactly once.
-        if !last && self.kind == Some(MessageKind::Text) {
-            self.check_utf8()?;
+        if !last {
+            self.check_new_text()?;
         }
         Ok(())
     }
@@ -142,9 +142,9 @@ impl Assembler {
         self.chunks += 1;
     }
 
-    /// Checks text that arrived since the last check (straight into the
-    /// message, see [`commit_direct`](Self::commit_direct)), so that
-    /// invalid UTF-8 fails the connection before the frame ends.
+    /// Checks text that arrived since the last check (pushed, or read
+    /// straight into the message, see [`commit_direct`](Self::commit_direct)),
+    /// so that invalid UTF-8 fails the connection before the message ends.
     pub(crate) fn check_new_text(&mut self) -> Result<(), ProtocolError> {
         if self.kind == Some(MessageKind::Text) && self.utf8_checked < self.buf.len() {
             self.check_utf8()?;
