@@ -19,6 +19,10 @@ pub(crate) struct Timer {
     /// The waker the armed timer will wake: polling it again with the same
     /// one and the same deadline would change nothing (and costs atomics).
     armed_for: Option<Waker>,
+    /// The armed timer's deadline, kept here beside the connection's other
+    /// state: the common check (not due yet) reads the clock instead of the
+    /// boxed `Sleep`, which with many connections is a cache miss each time.
+    armed_until: Option<Instant>,
 }
 
 impl Timer {
@@ -33,15 +37,12 @@ impl Timer {
     ) -> Result<(), Error> {
         // Armed, not due, and it will wake this task: the engine has nothing
         // to do before it fires (activity only moves its deadlines later),
-        // so neither it nor the clock is consulted. Activity is then noted
-        // when the timer fires, which `CHECK_FRACTION` keeps close enough.
-        if let Some(sleep) = &self.sleep {
-            if !sleep.is_elapsed()
-                && self
-                    .armed_for
-                    .as_ref()
-                    .is_some_and(|w| w.will_wake(cx.waker()))
-            {
+        // so only the clock is read. Activity is then noted when the timer
+        // fires, which `CHECK_FRACTION` keeps close enough.
+        if let (Some(until), Some(waker)) = (self.armed_until, &self.armed_for) {
+            // Before its deadline the timer cannot have fired; at or after
+            // it, the slow path below looks at the timer itself.
+            if waker.will_wake(cx.waker()) && Instant::now() < until {
                 return Ok(());
             }
         }
@@ -50,6 +51,7 @@ impl Timer {
             let Some(next) = protocol.poll_keepalive(now)? else {
                 self.sleep = None;
                 self.armed_for = None;
+                self.armed_until = None;
                 return Ok(());
             };
             // Look again a fraction of the interval from now at the latest:
@@ -78,10 +80,14 @@ impl Timer {
             match sleep.as_mut().poll(cx) {
                 Poll::Pending => {
                     self.armed_for = Some(cx.waker().clone());
+                    self.armed_until = Some(sleep.deadline());
                     return Ok(());
                 }
                 // Due already: ask the engine again.
-                Poll::Ready(()) => self.armed_for = None,
+                Poll::Ready(()) => {
+                    self.armed_for = None;
+                    self.armed_until = None;
+                }
             }
         }
     }
