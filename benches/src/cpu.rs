@@ -18,13 +18,26 @@ pub fn pin_to_cpu(cpu: usize) {
     }
 }
 
-/// User + system CPU time of process `pid`, in seconds (`/proc/PID/stat`).
+/// CPU time of process `pid` in seconds: the sum over its live threads of
+/// the scheduler's own count of time on a CPU (`/proc/PID/task/*/schedstat`,
+/// nanoseconds), not `/proc/PID/stat`'s clock ticks, which are 10 ms apart
+/// and would be a few percent of a short slice. A thread that has exited is
+/// not counted (the echo servers' threads live as long as their connections).
 pub fn process_cpu(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("process stat");
-    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
-    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
-    // SAFETY: sysconf has no preconditions.
-    ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("process tasks");
+    let mut ns: u64 = 0;
+    for task in tasks.flatten() {
+        // A thread may exit between the listing and the read.
+        let Ok(stat) = std::fs::read_to_string(task.path().join("schedstat")) else {
+            continue;
+        };
+        ns += stat
+            .split(' ')
+            .next()
+            .and_then(|f| f.parse::<u64>().ok())
+            .expect("schedstat: time on CPU");
+    }
+    ns as f64 / 1e9
 }
 
 /// User + system CPU time of this process, in seconds.

@@ -2,8 +2,8 @@
 //! once, masked, compressed when the case asks) and the replies it counts
 //! by their headers, checking the first echo byte for byte.
 
-use crate::Case;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use crate::{Case, Slot};
+use std::sync::atomic::Ordering;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -55,13 +55,16 @@ pub(crate) fn client_frame(payload: &[u8], deflate: bool) -> Vec<u8> {
 
 pub(crate) type BoxError = Box<dyn std::error::Error>;
 
+/// One connection: handshake, the first echo checked, then echoes for as
+/// long as its server's slot is active, idle in between; returns when the
+/// slot is dropped at the end of the case.
 pub(crate) async fn connection(
     addr: &str,
     case: &Case,
     payload: &[u8],
     frame: &[u8],
-    count: &AtomicU64,
-    stop: &AtomicBool,
+    slot: &Slot,
+    mut active: tokio::sync::watch::Receiver<bool>,
     ready: tokio::sync::mpsc::Sender<()>,
 ) -> Result<(), BoxError> {
     let mut tcp = TcpStream::connect(addr).await?;
@@ -104,14 +107,21 @@ pub(crate) async fn connection(
     }
     ready.send(()).await?;
     drop(ready);
-    while !stop.load(Ordering::Relaxed) {
-        tcp.write_all(frame).await?;
-        reader
-            .read_messages(&mut tcp, case.in_flight, false)
-            .await?;
-        count.fetch_add(case.in_flight as u64, Ordering::Relaxed);
+    loop {
+        if active.wait_for(|on| *on).await.is_err() {
+            return Ok(());
+        }
+        slot.busy.fetch_add(1, Ordering::Relaxed);
+        while *active.borrow() {
+            tcp.write_all(frame).await?;
+            reader
+                .read_messages(&mut tcp, case.in_flight, false)
+                .await?;
+            slot.count
+                .fetch_add(case.in_flight as u64, Ordering::Relaxed);
+        }
+        slot.busy.fetch_sub(1, Ordering::Relaxed);
     }
-    Ok(())
 }
 
 /// Counts echoed messages by their frame headers, skipping payloads (or

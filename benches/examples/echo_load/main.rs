@@ -1,19 +1,26 @@
-//! Echo load on loopback: starts each `echo_server` implementation in turn,
-//! pinned to one core, drives it from this process pinned to the other, and
-//! reports messages per second and the server's CPU time per echoed message.
+//! Echo load on loopback: starts each `echo_server` implementation pinned
+//! to one core, drives it from this process pinned to the other, and reports
+//! messages per second and the server's CPU time per echoed message.
 //!
 //! ```text
 //! cargo build --release -p benches --example echo_server --example echo_load
-//! target/release/examples/echo_load [--rounds 3] [--secs 2] [--impls a,b] [--cases a,b] [--json FILE]
+//! target/release/examples/echo_load [--rounds 12] [--secs 0.5] [--impls a,b] [--cases a,b] [--json FILE]
 //! ```
 //!
-//! Rounds are interleaved (round 1 of every case and implementation, then
-//! round 2, ...), so a change in the machine's load spreads over all of them;
-//! the summary gives each figure's median over the rounds. The load
-//! generator is a minimal client (pre-built masked frames, replies counted
-//! by their headers), checks the first echo of every connection byte for
-//! byte, and reports its own CPU use so a saturated generator is visible.
-//! With compression the client offers `permessage-deflate;
+//! Per case, every implementation's server is started and connected at
+//! once; then the rounds run: in each, every implementation in turn gets a
+//! slice of `--secs` under load while the others' connections sit idle
+//! (an idle server uses no CPU). Slices of a fraction of a second, one
+//! implementation after another, spread the shared machine's bursts of
+//! load over all implementations instead of hitting whichever happened to
+//! run in a second-long window; the summary gives each figure's median over
+//! the rounds. Each server's CPU time is the scheduler's count in
+//! nanoseconds (see `benches::process_cpu`), read before a slice and after
+//! its last reply arrived, so it covers exactly the messages counted. The
+//! load generator is a minimal client (pre-built masked frames, replies
+//! counted by their headers), checks the first echo of every connection
+//! byte for byte, and reports its own CPU use so a saturated generator is
+//! visible. With compression the client offers `permessage-deflate;
 //! client_no_context_takeover` (so it can resend one pre-compressed frame)
 //! and the server compresses at level 1 with a 32 KiB window and context
 //! takeover.
@@ -23,8 +30,7 @@
 use std::io::{BufRead, BufReader, Write as _};
 use std::process::{Child, Command, Stdio};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 mod client;
@@ -120,8 +126,8 @@ struct Args {
 
 fn parse_args() -> Args {
     let mut args = Args {
-        rounds: 3,
-        secs: 2.0,
+        rounds: 12,
+        secs: 0.5,
         impls: vec![],
         cases: vec![],
         json: None,
@@ -174,35 +180,37 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    for round in 1..=args.rounds {
-        for case in &cases {
-            let impls = if case.deflate { DEFLATE_IMPLS } else { IMPLS };
-            for imp in impls
-                .iter()
-                .filter(|i| args.impls.is_empty() || args.impls.iter().any(|n| n == *i))
+    for case in &cases {
+        let impls: Vec<&str> = if case.deflate { DEFLATE_IMPLS } else { IMPLS }
+            .iter()
+            .copied()
+            .filter(|i| args.impls.is_empty() || args.impls.iter().any(|n| n == i))
+            .collect();
+        if impls.is_empty() {
+            continue;
+        }
+        let samples = rt.block_on(run_case(&server_bin, &impls, case, &args));
+        for (round, imp, sample) in samples {
+            eprintln!(
+                "round {round} {:<17} {:<17} {:>10.0} msg/s {:>9.2} µs/msg server {:>4.0}% load {:>4.0}%",
+                case.name, imp, sample.msgs_per_s, sample.server_us_per_msg,
+                sample.server_cpu * 100.0, sample.load_cpu * 100.0
+            );
+            if let Some(f) = json.as_mut() {
+                writeln!(
+                    f,
+                    r#"{{"round":{round},"case":"{}","impl":"{imp}","conns":{},"size":{},"in_flight":{},"deflate":{},"msgs_per_s":{:.1},"server_us_per_msg":{:.3},"server_cpu":{:.3},"load_cpu":{:.3}}}"#,
+                    case.name, case.conns, case.size, case.in_flight, case.deflate,
+                    sample.msgs_per_s, sample.server_us_per_msg, sample.server_cpu, sample.load_cpu
+                )
+                .unwrap();
+            }
+            match results
+                .iter_mut()
+                .find(|(c, i, _)| c == case.name && i == imp)
             {
-                let sample = rt.block_on(run_one(&server_bin, imp, case, args.secs));
-                eprintln!(
-                    "round {round} {:<17} {:<17} {:>10.0} msg/s {:>9.2} µs/msg server {:>4.0}% load {:>4.0}%",
-                    case.name, imp, sample.msgs_per_s, sample.server_us_per_msg,
-                    sample.server_cpu * 100.0, sample.load_cpu * 100.0
-                );
-                if let Some(f) = json.as_mut() {
-                    writeln!(
-                        f,
-                        r#"{{"round":{round},"case":"{}","impl":"{imp}","conns":{},"size":{},"in_flight":{},"deflate":{},"msgs_per_s":{:.1},"server_us_per_msg":{:.3},"server_cpu":{:.3},"load_cpu":{:.3}}}"#,
-                        case.name, case.conns, case.size, case.in_flight, case.deflate,
-                        sample.msgs_per_s, sample.server_us_per_msg, sample.server_cpu, sample.load_cpu
-                    )
-                    .unwrap();
-                }
-                match results
-                    .iter_mut()
-                    .find(|(c, i, _)| c == case.name && i == imp)
-                {
-                    Some((_, _, samples)) => samples.push(sample),
-                    None => results.push((case.name.into(), imp.to_string(), vec![sample])),
-                }
+                Some((_, _, samples)) => samples.push(sample),
+                None => results.push((case.name.into(), imp.to_string(), vec![sample])),
             }
         }
     }
@@ -241,7 +249,8 @@ impl Drop for Server {
     }
 }
 
-async fn run_one(bin: &std::path::Path, imp: &str, case: &Case, secs: f64) -> Sample {
+/// Starts `echo_server IMPL` pinned to CPU 0; returns it and its address.
+fn start_server(bin: &std::path::Path, imp: &str, case: &Case) -> (Server, String) {
     let mut cmd = Command::new(bin);
     cmd.arg(imp).args(["--cpu", "0"]).stdout(Stdio::piped());
     if case.deflate {
@@ -257,58 +266,113 @@ async fn run_one(bin: &std::path::Path, imp: &str, case: &Case, secs: f64) -> Sa
         .strip_prefix("listening on ")
         .expect("server address")
         .to_string();
+    (server, addr)
+}
 
+/// One implementation's connections during a case: switched on for its
+/// slices, counting echoes, and how many are in the middle of one.
+pub(crate) struct Slot {
+    pub(crate) count: AtomicU64,
+    pub(crate) busy: AtomicUsize,
+}
+
+/// Runs one case: every implementation's server started and connected,
+/// a warm-up slice each, then `args.rounds` rounds of one slice each.
+/// Returns (round, implementation, sample) in the order they ran.
+async fn run_case<'a>(
+    bin: &std::path::Path,
+    impls: &[&'a str],
+    case: &Case,
+    args: &Args,
+) -> Vec<(usize, &'a str, Sample)> {
+    let servers: Vec<(Server, String)> = impls
+        .iter()
+        .map(|imp| start_server(bin, imp, case))
+        .collect();
     let payload = Rc::new(payload(case.size));
     let frame = Rc::new(client_frame(&payload, case.deflate).repeat(case.in_flight));
-    let count = Arc::new(AtomicU64::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
-    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(case.conns);
     let local = tokio::task::LocalSet::new();
-    local
+    let samples = local
         .run_until(async {
-            for _ in 0..case.conns {
-                let (addr, payload, frame) = (addr.clone(), payload.clone(), frame.clone());
-                let (count, stop, ready) = (count.clone(), stop.clone(), ready_tx.clone());
-                let case = *case;
-                tokio::task::spawn_local(async move {
-                    if let Err(e) =
-                        connection(&addr, &case, &payload, &frame, &count, &stop, ready).await
-                    {
-                        if !stop.load(Ordering::Relaxed) {
-                            panic!("connection: {e}");
-                        }
-                    }
+            let mut slots = Vec::new();
+            for (imp, (server, addr)) in impls.iter().zip(&servers) {
+                let slot = Rc::new(Slot {
+                    count: AtomicU64::new(0),
+                    busy: AtomicUsize::new(0),
                 });
+                let (on, active) = tokio::sync::watch::channel(false);
+                let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(case.conns);
+                for _ in 0..case.conns {
+                    let (addr, payload, frame) = (addr.clone(), payload.clone(), frame.clone());
+                    let (slot, active, ready) = (slot.clone(), active.clone(), ready_tx.clone());
+                    let (case, imp) = (*case, imp.to_string());
+                    tokio::task::spawn_local(async move {
+                        if let Err(e) =
+                            connection(&addr, &case, &payload, &frame, &slot, active, ready).await
+                        {
+                            panic!("{imp} connection: {e}");
+                        }
+                    });
+                }
+                for _ in 0..case.conns {
+                    tokio::time::timeout(Duration::from_secs(30), ready_rx.recv())
+                        .await
+                        .expect("connections ready in 30 s")
+                        .expect("a connection failed");
+                }
+                slots.push((*imp, server.0.id(), slot, on));
             }
-            for _ in 0..case.conns {
-                tokio::time::timeout(Duration::from_secs(30), ready_rx.recv())
-                    .await
-                    .expect("connections ready in 30 s")
-                    .expect("a connection failed");
+            for (_, pid, slot, on) in &slots {
+                slice(*pid, slot, on, 0.3).await; // warm-up
             }
-            tokio::time::sleep(Duration::from_millis(500)).await; // warm-up
-            let (n0, c0, l0, t0) = (
-                count.load(Ordering::Relaxed),
-                process_cpu(server.0.id()),
-                self_cpu(),
-                Instant::now(),
-            );
-            tokio::time::sleep(Duration::from_secs_f64(secs)).await;
-            let (n1, c1, l1, t1) = (
-                count.load(Ordering::Relaxed),
-                process_cpu(server.0.id()),
-                self_cpu(),
-                Instant::now(),
-            );
-            stop.store(true, Ordering::Relaxed);
-            let elapsed = (t1 - t0).as_secs_f64();
-            let n = (n1 - n0).max(1) as f64;
-            Sample {
-                msgs_per_s: n / elapsed,
-                server_us_per_msg: (c1 - c0) * 1e6 / n,
-                server_cpu: (c1 - c0) / elapsed,
-                load_cpu: (l1 - l0) / elapsed,
+            let mut samples = Vec::new();
+            for round in 1..=args.rounds {
+                for (imp, pid, slot, on) in &slots {
+                    samples.push((round, *imp, slice(*pid, slot, on, args.secs).await));
+                }
             }
+            samples
+            // Dropping the slots' senders ends the connections' loops.
         })
-        .await
+        .await;
+    drop(local);
+    drop(servers);
+    samples
+}
+
+/// One slice: the slot's connections echo for `secs`, then finish the
+/// exchange they are in; the server's CPU time and the echoes counted from
+/// before the start to after the last reply.
+async fn slice(pid: u32, slot: &Slot, on: &tokio::sync::watch::Sender<bool>, secs: f64) -> Sample {
+    let (n0, c0, l0, t0) = (
+        slot.count.load(Ordering::Relaxed),
+        process_cpu(pid),
+        self_cpu(),
+        Instant::now(),
+    );
+    on.send_replace(true);
+    tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+    on.send_replace(false);
+    let drained = Instant::now();
+    while slot.busy.load(Ordering::Relaxed) > 0 {
+        assert!(
+            drained.elapsed() < Duration::from_secs(30),
+            "connections still busy 30 s after their slice"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let (n1, c1, l1, t1) = (
+        slot.count.load(Ordering::Relaxed),
+        process_cpu(pid),
+        self_cpu(),
+        Instant::now(),
+    );
+    let elapsed = (t1 - t0).as_secs_f64();
+    let n = (n1 - n0).max(1) as f64;
+    Sample {
+        msgs_per_s: n / elapsed,
+        server_us_per_msg: (c1 - c0) * 1e6 / n,
+        server_cpu: (c1 - c0) / elapsed,
+        load_cpu: (l1 - l0) / elapsed,
+    }
 }
