@@ -31,7 +31,9 @@
 //!
 //! Connections are built once per benchmark and reused: every iteration
 //! leaves them in a clean state (whole messages only), so this measures the
-//! steady state, not setup.
+//! steady state, not setup. The allocator is held to fixed thresholds
+//! ([`benches::steady_allocator`]): with glibc's adaptive ones, whether a
+//! 64 KiB message page-faulted depended on the benchmarks run before it.
 
 // `criterion_group!` defines undocumented `pub fn`s.
 #![allow(missing_docs)]
@@ -136,6 +138,7 @@ fn side_by_side(c: &mut Criterion, name: &str, benches: [Bench; 3]) {
 // ---------------------------------------------------------------- round trip
 
 fn roundtrip(c: &mut Criterion) {
+    benches::steady_allocator();
     side_by_side(
         c,
         "roundtrip",
@@ -213,6 +216,7 @@ fn roundtrip_tungstenite(group: &mut BenchmarkGroup<'_, WallTime>, w: &Workload)
 // ---------------------------------------------------------------- read side
 
 fn read(c: &mut Criterion) {
+    benches::steady_allocator();
     side_by_side(c, "read", [read_protocol, read_driver, read_tungstenite]);
 }
 
@@ -286,6 +290,7 @@ fn read_tungstenite(group: &mut BenchmarkGroup<'_, WallTime>, w: &Workload) {
 // ---------------------------------------------------------------- write side
 
 fn write(c: &mut Criterion) {
+    benches::steady_allocator();
     side_by_side(
         c,
         "write",

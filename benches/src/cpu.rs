@@ -51,3 +51,23 @@ pub fn self_cpu() -> f64 {
     let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     secs(usage.ru_utime) + secs(usage.ru_stime)
 }
+
+/// Fixes glibc's allocator thresholds for a benchmark process: buffers up
+/// to 64 MiB come from the heap (not a fresh `mmap` each), and freed memory
+/// at the heap's top is not handed back to the kernel. By default glibc
+/// raises its mmap threshold the first time a large mmapped block is freed
+/// and trims the heap whenever its free top passes 128 KiB, so whether a
+/// 64 KiB or 1 MiB message page-faults its memory in depends on what the
+/// benchmarks before it in the same process allocated: the same criterion
+/// id, ours or tungstenite's, ran 4x apart from one run to the next. Fixed
+/// thresholds measure every library in the steady state of a long-running
+/// process whose heap has grown. Does nothing on other platforms.
+pub fn steady_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes the allocator's tuning parameters; it is
+    // called before the benchmarks allocate anything they keep.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 64 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+    }
+}

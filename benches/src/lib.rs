@@ -30,14 +30,15 @@
 //!     [`Protocol`](ws_core::Protocol) with permessage-deflate negotiated the
 //!     way a handshake does it, and one message carried from one to the other.
 //! - `cpu` (`src/cpu.rs`), for the echo load tool: [`pin_to_cpu`],
-//!   [`process_cpu`], [`self_cpu`].
+//!   [`process_cpu`], [`self_cpu`]; for the criterion benches that move
+//!   large messages: [`steady_allocator`].
 
 mod cpu;
 mod engine;
 mod payloads;
 mod streams;
 
-pub use cpu::{pin_to_cpu, process_cpu, self_cpu};
+pub use cpu::{pin_to_cpu, process_cpu, self_cpu, steady_allocator};
 pub use engine::{deflate_pair, deliver, encode_client_messages};
 pub use payloads::{
     binary_payload, json_payload, message_count, random_payload, size_label, text_payload, Kind,
