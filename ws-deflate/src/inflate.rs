@@ -24,6 +24,15 @@ pub(crate) const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 /// Output grows by at least this much per step while inflating.
 const MIN_GROWTH: usize = 4 << 10;
 
+/// A message's last piece up to this size is inflated together with the
+/// tail, in one call, from a copy on the stack: zlib decodes in its fast
+/// loop only while enough input is left, so inflating a short message and
+/// then the four tail bytes on their own ran both ends in the slow loop, and
+/// cost a second call (perf, 1 KiB messages compressed to ~20 bytes: zlib's
+/// slow-path copy 1.6 % of the server's samples, against 0.4 % for a peer
+/// that inflates once).
+const JOIN_TAIL_MAX: usize = 508;
+
 /// Inflates what the peer compressed, one message after another.
 pub(crate) struct Inflater {
     /// zlib's window bits (9..=15: zlib cannot inflate with 8, and 9 reads
@@ -60,11 +69,20 @@ impl Inflater {
         out: &mut Vec<u8>,
         max_len: usize,
     ) -> Result<(), ExtensionError> {
-        self.inflate(input, out, max_len)?;
-        if fin && !self.ended {
-            // §7.2.2: append the tail the sender removed. A stream that ended
-            // with BFINAL and nothing after it needs no tail: it is complete.
-            self.inflate(&TAIL, out, max_len)?;
+        if fin && input.len() <= JOIN_TAIL_MAX {
+            // §7.2.2: the tail the sender removed, appended to the payload.
+            let mut joined = [0u8; JOIN_TAIL_MAX + TAIL.len()];
+            joined[..input.len()].copy_from_slice(input);
+            joined[input.len()..input.len() + TAIL.len()].copy_from_slice(&TAIL);
+            self.inflate(&joined[..input.len() + TAIL.len()], out, max_len, true)?;
+        } else {
+            self.inflate(input, out, max_len, false)?;
+            if fin && !self.ended {
+                // §7.2.2: append the tail the sender removed. A stream that
+                // ended with BFINAL and nothing after it needs no tail: it is
+                // complete.
+                self.inflate(&TAIL, out, max_len, false)?;
+            }
         }
         if fin && !self.takeover {
             // §7.2.3.2 (no context takeover): the next message starts
@@ -78,16 +96,21 @@ impl Inflater {
         Ok(())
     }
 
+    /// `tail_appended`: `input` ends with the [`TAIL`] the caller put back;
+    /// if the stream ends (BFINAL) right before it, those four bytes are
+    /// left alone, as they would not have been inflated on their own.
     fn inflate(
         &mut self,
         input: &[u8],
         out: &mut Vec<u8>,
         max_len: usize,
+        tail_appended: bool,
     ) -> Result<(), ExtensionError> {
         let mut consumed = 0;
         loop {
             if self.ended {
-                if consumed == input.len() {
+                let rest = input.len() - consumed;
+                if rest == 0 || (tail_appended && rest == TAIL.len()) {
                     return Ok(());
                 }
                 self.restart()?;
