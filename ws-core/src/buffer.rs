@@ -15,6 +15,53 @@ const MIN_READ_CHUNK: usize = 8 << 10;
 /// Largest size the buffer grows to.
 pub(crate) const MAX_READ_CHUNK: usize = 64 << 10;
 
+/// Bytes the frame decoder takes its input from: the read buffer, or a
+/// caller's slice decoded in place ([`SliceInput`]).
+pub(crate) trait Input {
+    /// The unconsumed bytes.
+    fn filled(&self) -> &[u8];
+    /// The unconsumed bytes, to unmask in place.
+    fn filled_mut(&mut self) -> &mut [u8];
+    /// Marks the first `n` unconsumed bytes as consumed.
+    fn consume(&mut self, n: usize);
+}
+
+/// A caller's bytes as decoder input: what the decoder does not consume
+/// stays in `bytes[consumed..]`.
+pub(crate) struct SliceInput<'a> {
+    pub(crate) bytes: &'a mut [u8],
+    pub(crate) consumed: usize,
+}
+
+impl Input for SliceInput<'_> {
+    fn filled(&self) -> &[u8] {
+        &self.bytes[self.consumed..]
+    }
+
+    fn filled_mut(&mut self) -> &mut [u8] {
+        &mut self.bytes[self.consumed..]
+    }
+
+    fn consume(&mut self, n: usize) {
+        debug_assert!(n <= self.bytes.len() - self.consumed);
+        self.consumed += n;
+    }
+}
+
+impl Input for ReadBuffer {
+    fn filled(&self) -> &[u8] {
+        ReadBuffer::filled(self)
+    }
+
+    fn filled_mut(&mut self) -> &mut [u8] {
+        ReadBuffer::filled_mut(self)
+    }
+
+    fn consume(&mut self, n: usize) {
+        ReadBuffer::consume(self, n);
+    }
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct ReadBuffer {
     /// Initialized storage; `head..tail` is the unconsumed data.

@@ -143,15 +143,21 @@ impl Engine {
                 (result, n)
             } else if self.protocol.read_buffer_released() {
                 // A quiet connection holds no read buffer: read onto the
-                // stack (uninitialized, so no memset) and hand the engine
-                // what came, in storage of its size.
+                // stack (uninitialized, so no memset) and decode the first
+                // message there; only what follows it is kept, in storage
+                // of its size.
                 let mut scratch = [MaybeUninit::<u8>::uninit(); SCRATCH];
                 let mut buf = ReadBuf::uninit(&mut scratch);
                 let result = Pin::new(&mut *io).poll_read(cx, &mut buf);
-                if let Poll::Ready(Ok(())) = result {
-                    self.protocol.receive(buf.filled());
+                let n = buf.filled().len();
+                if let (Poll::Ready(Ok(())), 1..) = (&result, n) {
+                    let decoded = self.protocol.receive_next(buf.filled_mut());
+                    if let Some(done) = self.delivered(decoded, io, cx) {
+                        return Poll::Ready(done);
+                    }
+                    continue;
                 }
-                (result, buf.filled().len())
+                (result, n)
             } else {
                 let mut buf = ReadBuf::new(self.protocol.read_space());
                 let result = Pin::new(&mut *io).poll_read(cx, &mut buf);
@@ -211,15 +217,37 @@ impl Engine {
             if let Some(failure) = self.failure.take() {
                 return Poll::Ready(Err(failure));
             }
-            match self.protocol.next_message() {
-                Ok(Some(message)) => {
-                    self.try_write_replies(io, cx);
-                    return Poll::Ready(Ok(Some(message)));
-                }
-                Ok(None) => return Poll::Ready(Ok(None)),
-                Err(err) if self.protocol.wants_write() => self.failure = Some(err),
-                Err(err) => return Poll::Ready(Err(err)),
+            let decoded = self.protocol.next_message();
+            match self.delivered(decoded, io, cx) {
+                Some(done) => return Poll::Ready(done.map(Some)),
+                None if self.failure.is_none() => return Poll::Ready(Ok(None)),
+                // Its Close goes out first (above).
+                None => {}
             }
+        }
+    }
+
+    /// What a decoding step means for the caller: a message (replies the
+    /// engine queued meanwhile written if the stream takes them now) or an
+    /// error to report; `None` when more input is needed, or when the
+    /// error waits in `failure` for its Close to be written.
+    fn delivered<W: AsyncWrite + Unpin>(
+        &mut self,
+        decoded: Result<Option<Message>, Error>,
+        io: &mut W,
+        cx: &mut Context<'_>,
+    ) -> Option<Result<Message, Error>> {
+        match decoded {
+            Ok(Some(message)) => {
+                self.try_write_replies(io, cx);
+                Some(Ok(message))
+            }
+            Ok(None) => None,
+            Err(err) if self.protocol.wants_write() => {
+                self.failure = Some(err);
+                None
+            }
+            Err(err) => Some(Err(err)),
         }
     }
 

@@ -2,6 +2,7 @@
 //! extensions into the assembler.
 
 use super::Protocol;
+use crate::buffer::{Input, SliceInput};
 use crate::header::FrameHeader;
 use crate::mask::apply_mask;
 use crate::{CloseCode, CloseFrame, Error, Message, OpCode, ProtocolError, Role};
@@ -43,7 +44,42 @@ impl Protocol {
         if self.failed || self.close_received {
             return Err(self.closed_error());
         }
-        match self.process() {
+        // The decoder reads from the buffer while it updates the rest of
+        // the engine; nothing it calls touches `rx`.
+        let mut rx = std::mem::take(&mut self.rx);
+        let event = self.decode(&mut rx);
+        self.rx = rx;
+        event
+    }
+
+    /// [`receive`](Self::receive) and then [`next_message`](Self::next_message),
+    /// for bytes the caller read into storage of its own that it lets the
+    /// engine change: with nothing buffered before them, the bytes are
+    /// decoded where they are (unmasked in place), and only what follows
+    /// the returned message is copied into the engine's buffer. A driver
+    /// that reads into scratch space while
+    /// [`read_buffer_released`](Self::read_buffer_released) thus hands a
+    /// message from the stream to the application with one copy and one
+    /// allocation (the message's own).
+    pub fn receive_next(&mut self, bytes: &mut [u8]) -> Result<Option<Message>, Error> {
+        if !self.rx.is_empty() || self.failed || self.close_received {
+            self.receive(bytes);
+            return self.next_message();
+        }
+        let mut input = SliceInput { bytes, consumed: 0 };
+        let event = self.decode(&mut input);
+        let SliceInput { bytes, consumed } = input;
+        self.rx.note_received_elsewhere(consumed);
+        if consumed < bytes.len() {
+            self.rx.extend_from_slice(&bytes[consumed..]);
+        }
+        event
+    }
+
+    /// Decodes from `input` up to the next event; a protocol violation
+    /// fails the connection (its Close queued).
+    fn decode(&mut self, input: &mut impl Input) -> Result<Option<Message>, Error> {
+        match self.process(input) {
             Ok(event) => Ok(event),
             Err(err) => {
                 self.fail(&err);
@@ -117,23 +153,23 @@ impl Protocol {
         self.closed_reported = true;
     }
 
-    fn process(&mut self) -> Result<Option<Message>, ProtocolError> {
+    fn process(&mut self, input: &mut impl Input) -> Result<Option<Message>, ProtocolError> {
         loop {
             match self.frame {
                 FrameState::Header => {
-                    let Some((header, len)) = FrameHeader::parse(self.rx.filled())? else {
+                    let Some((header, len)) = FrameHeader::parse(input.filled())? else {
                         return Ok(None);
                     };
-                    self.rx.consume(len);
+                    input.consume(len);
                     self.start_frame(header)?;
                 }
                 FrameState::Control(header) => {
                     let len = header.payload_len as usize;
-                    if self.rx.filled().len() < len {
+                    if input.filled().len() < len {
                         return Ok(None);
                     }
-                    let mut payload = self.rx.filled()[..len].to_vec();
-                    self.rx.consume(len);
+                    let mut payload = input.filled()[..len].to_vec();
+                    input.consume(len);
                     if let Some(key) = header.mask {
                         apply_mask(&mut payload, key, 0);
                     }
@@ -149,12 +185,12 @@ impl Protocol {
                 } => {
                     // Bytes read straight into the message are checked here.
                     self.assembler.check_new_text()?;
-                    let available = self.rx.filled().len();
+                    let available = input.filled().len();
                     if available == 0 && remaining > 0 {
                         return Ok(None);
                     }
                     let take = remaining.min(available as u64) as usize;
-                    let chunk = &mut self.rx.filled_mut()[..take];
+                    let chunk = &mut input.filled_mut()[..take];
                     let remaining = remaining - take as u64;
                     let last = header.fin && remaining == 0;
                     self.assembler.push(
@@ -164,7 +200,7 @@ impl Protocol {
                         &mut self.extensions,
                         self.config.limits.max_message_size,
                     )?;
-                    self.rx.consume(take);
+                    input.consume(take);
                     if remaining > 0 {
                         self.frame = FrameState::Data {
                             header,

@@ -400,3 +400,6 @@ mod tests;
 
 #[cfg(test)]
 mod direct_tests;
+
+#[cfg(test)]
+mod receive_next_tests;

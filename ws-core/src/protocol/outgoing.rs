@@ -3,6 +3,7 @@
 use super::Protocol;
 use crate::header::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
 use crate::mask::{apply_mask, extend_masked};
+use crate::write_buffer::WriteBuffer;
 use crate::{Error, OpCode, PreparedMessage, Role, SendError};
 use bytes::Bytes;
 use ws_extensions::{MessageKind, Rsv};
@@ -70,7 +71,7 @@ impl Protocol {
                     mask,
                     payload_len: bytes.len() as u64,
                 };
-                header.write_to(self.tx.reserve(MAX_HEADER_LEN, limit));
+                header.write_to(self.tx.reserve(header.encoded_len(), limit));
                 let bytes = match mask {
                     // A server sends the payload as it is: shared, not copied.
                     None => bytes,
@@ -96,14 +97,21 @@ impl Protocol {
         let mut chunks = encoded.chunks(frame_size);
         let first = chunks.next().unwrap_or(&[]);
         let mut fin = first.len() == encoded.len();
-        let tx = self.tx.reserve(first.len() + MAX_HEADER_LEN, limit);
-        write_frame(tx, self.role, fin, rsv, opcode, first);
+        write_frame(&mut self.tx, limit, self.role, fin, rsv, opcode, first);
         let mut sent = first.len();
         for chunk in chunks {
             sent += chunk.len();
             fin = sent == encoded.len();
-            let tx = self.tx.reserve(chunk.len() + MAX_HEADER_LEN, limit);
-            write_frame(tx, self.role, fin, Rsv::NONE, OpCode::Continuation, chunk);
+            let (role, continuation) = (self.role, OpCode::Continuation);
+            write_frame(
+                &mut self.tx,
+                limit,
+                role,
+                fin,
+                Rsv::NONE,
+                continuation,
+                chunk,
+            );
         }
         self.app_unflushed = true;
         self.data_messages += 1;
@@ -205,8 +213,7 @@ impl Protocol {
 
     pub(super) fn write_frame(&mut self, fin: bool, rsv: Rsv, opcode: OpCode, payload: &[u8]) {
         let limit = self.config.max_write_buffer_size;
-        let tx = self.tx.reserve(payload.len() + MAX_HEADER_LEN, limit);
-        write_frame(tx, self.role, fin, rsv, opcode, payload);
+        write_frame(&mut self.tx, limit, self.role, fin, rsv, opcode, payload);
     }
 }
 
@@ -221,9 +228,18 @@ impl Role {
     }
 }
 
-/// Encodes one frame into `tx` (room already reserved); clients mask with a
-/// fresh random key (§5.3).
-fn write_frame(tx: &mut Vec<u8>, role: Role, fin: bool, rsv: Rsv, opcode: OpCode, payload: &[u8]) {
+/// Encodes one frame into `tx` (`limit`: the write buffer's configured
+/// bound, see [`WriteBuffer::reserve`]); clients mask with a fresh random
+/// key (§5.3).
+fn write_frame(
+    tx: &mut WriteBuffer,
+    limit: usize,
+    role: Role,
+    fin: bool,
+    rsv: Rsv,
+    opcode: OpCode,
+    payload: &[u8],
+) {
     let mask = role.mask_key();
     let header = FrameHeader {
         fin,
@@ -232,6 +248,10 @@ fn write_frame(tx: &mut Vec<u8>, role: Role, fin: bool, rsv: Rsv, opcode: OpCode
         mask,
         payload_len: payload.len() as u64,
     };
+    // Room for exactly this frame: a small message's buffer stays within
+    // the allocator's fast size classes (1 KiB of payload and its 4-byte
+    // header fit in glibc's largest tcache bin; 14 bytes more would not).
+    let tx = tx.reserve(header.encoded_len() + payload.len(), limit);
     header.write_to(tx);
     match mask {
         Some(key) => extend_masked(tx, payload, key),
