@@ -44,6 +44,11 @@ impl Protocol {
         if self.failed || self.close_received {
             return Err(self.closed_error());
         }
+        if self.rx.is_empty() && matches!(self.frame, FrameState::Header) {
+            // Between frames with nothing buffered: no event (the common
+            // answer to a driver asking before it reads).
+            return Ok(None);
+        }
         // The decoder reads from the buffer while it updates the rest of
         // the engine; nothing it calls touches `rx`.
         let mut rx = std::mem::take(&mut self.rx);
