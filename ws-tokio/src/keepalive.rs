@@ -16,13 +16,12 @@ const CHECK_FRACTION: u32 = 4;
 #[derive(Debug, Default)]
 pub(crate) struct Timer {
     sleep: Option<Pin<Box<Sleep>>>,
-    /// The waker the armed timer will wake: polling it again with the same
-    /// one and the same deadline would change nothing (and costs atomics).
-    armed_for: Option<Waker>,
-    /// The armed timer's deadline, kept here beside the connection's other
+    /// The armed timer: the waker it will wake (polling it again with the
+    /// same one and the same deadline would change nothing, and costs
+    /// atomics) and its deadline, kept here beside the connection's other
     /// state: the common check (not due yet) reads the clock instead of the
     /// boxed `Sleep`, which with many connections is a cache miss each time.
-    armed_until: Option<Instant>,
+    armed: Option<(Waker, Instant)>,
 }
 
 impl Timer {
@@ -39,10 +38,10 @@ impl Timer {
         // to do before it fires (activity only moves its deadlines later),
         // so only the clock is read. Activity is then noted when the timer
         // fires, which `CHECK_FRACTION` keeps close enough.
-        if let (Some(until), Some(waker)) = (self.armed_until, &self.armed_for) {
+        if let Some((waker, until)) = &self.armed {
             // Before its deadline the timer cannot have fired; at or after
             // it, the slow path below looks at the timer itself.
-            if waker.will_wake(cx.waker()) && Instant::now() < until {
+            if waker.will_wake(cx.waker()) && Instant::now() < *until {
                 return Ok(());
             }
         }
@@ -50,8 +49,7 @@ impl Timer {
             let now = std::time::Instant::now();
             let Some(next) = protocol.poll_keepalive(now)? else {
                 self.sleep = None;
-                self.armed_for = None;
-                self.armed_until = None;
+                self.armed = None;
                 return Ok(());
             };
             // Look again a fraction of the interval from now at the latest:
@@ -79,15 +77,11 @@ impl Timer {
             };
             match sleep.as_mut().poll(cx) {
                 Poll::Pending => {
-                    self.armed_for = Some(cx.waker().clone());
-                    self.armed_until = Some(sleep.deadline());
+                    self.armed = Some((cx.waker().clone(), sleep.deadline()));
                     return Ok(());
                 }
                 // Due already: ask the engine again.
-                Poll::Ready(()) => {
-                    self.armed_for = None;
-                    self.armed_until = None;
-                }
+                Poll::Ready(()) => self.armed = None,
             }
         }
     }
