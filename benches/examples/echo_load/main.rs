@@ -5,7 +5,13 @@
 //! ```text
 //! cargo build --release -p benches --example echo_server --example echo_load
 //! target/release/examples/echo_load [--rounds 12] [--secs 0.5] [--impls a,b] [--cases a,b] [--json FILE]
+//!     [--baseline PATH]
 //! ```
+//!
+//! `--baseline PATH` also runs our implementations from another build of
+//! `echo_server` (say, of the commit before a change), labelled
+//! `ours-…@base`, in the same rounds: a change measured against what it
+//! changes, in one run.
 //!
 //! Per case, every implementation's server is started and connected at
 //! once; then the rounds run: in each, every implementation in turn gets a
@@ -28,6 +34,7 @@
 #![allow(missing_docs)]
 
 use std::io::{BufRead, BufReader, Write as _};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -122,6 +129,7 @@ struct Args {
     impls: Vec<String>,
     cases: Vec<String>,
     json: Option<String>,
+    baseline: Option<PathBuf>,
 }
 
 fn parse_args() -> Args {
@@ -131,6 +139,7 @@ fn parse_args() -> Args {
         impls: vec![],
         cases: vec![],
         json: None,
+        baseline: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -141,6 +150,7 @@ fn parse_args() -> Args {
             "--impls" => args.impls = value().split(',').map(str::to_string).collect(),
             "--cases" => args.cases = value().split(',').map(str::to_string).collect(),
             "--json" => args.json = Some(value()),
+            "--baseline" => args.baseline = Some(value().into()),
             _ => {
                 panic!("unknown argument {a}; see the doc comment of benches/examples/echo_load/main.rs")
             }
@@ -181,15 +191,31 @@ fn main() {
         .build()
         .unwrap();
     for case in &cases {
-        let impls: Vec<&str> = if case.deflate { DEFLATE_IMPLS } else { IMPLS }
+        let mut impls: Vec<Impl> = if case.deflate { DEFLATE_IMPLS } else { IMPLS }
             .iter()
-            .copied()
-            .filter(|i| args.impls.is_empty() || args.impls.iter().any(|n| n == i))
+            .filter(|i| args.impls.is_empty() || args.impls.iter().any(|n| n == *i))
+            .map(|i| Impl {
+                label: i.to_string(),
+                name: i,
+                bin: server_bin.clone(),
+            })
             .collect();
+        if let Some(base) = &args.baseline {
+            let ours: Vec<&str> = impls
+                .iter()
+                .map(|i| i.name)
+                .filter(|n| n.starts_with("ours-"))
+                .collect();
+            impls.extend(ours.into_iter().map(|name| Impl {
+                label: format!("{name}@base"),
+                name,
+                bin: base.clone(),
+            }));
+        }
         if impls.is_empty() {
             continue;
         }
-        let samples = rt.block_on(run_case(&server_bin, &impls, case, &args));
+        let samples = rt.block_on(run_case(&impls, case, &args));
         for (round, imp, sample) in samples {
             eprintln!(
                 "round {round} {:<17} {:<17} {:>10.0} msg/s {:>9.2} µs/msg server {:>4.0}% load {:>4.0}%",
@@ -249,8 +275,15 @@ impl Drop for Server {
     }
 }
 
+/// One server to measure: `bin IMPL` (`name`), reported as `label`.
+struct Impl {
+    label: String,
+    name: &'static str,
+    bin: PathBuf,
+}
+
 /// Starts `echo_server IMPL` pinned to CPU 0; returns it and its address.
-fn start_server(bin: &std::path::Path, imp: &str, case: &Case) -> (Server, String) {
+fn start_server(bin: &Path, imp: &str, case: &Case) -> (Server, String) {
     let mut cmd = Command::new(bin);
     cmd.arg(imp).args(["--cpu", "0"]).stdout(Stdio::piped());
     if case.deflate {
@@ -280,14 +313,13 @@ pub(crate) struct Slot {
 /// a warm-up slice each, then `args.rounds` rounds of one slice each.
 /// Returns (round, implementation, sample) in the order they ran.
 async fn run_case<'a>(
-    bin: &std::path::Path,
-    impls: &[&'a str],
+    impls: &'a [Impl],
     case: &Case,
     args: &Args,
 ) -> Vec<(usize, &'a str, Sample)> {
     let servers: Vec<(Server, String)> = impls
         .iter()
-        .map(|imp| start_server(bin, imp, case))
+        .map(|imp| start_server(&imp.bin, imp.name, case))
         .collect();
     let payload = Rc::new(payload(case.size));
     let frame = Rc::new(client_frame(&payload, case.deflate).repeat(case.in_flight));
@@ -305,7 +337,7 @@ async fn run_case<'a>(
                 for _ in 0..case.conns {
                     let (addr, payload, frame) = (addr.clone(), payload.clone(), frame.clone());
                     let (slot, active, ready) = (slot.clone(), active.clone(), ready_tx.clone());
-                    let (case, imp) = (*case, imp.to_string());
+                    let (case, imp) = (*case, imp.label.clone());
                     tokio::task::spawn_local(async move {
                         if let Err(e) =
                             connection(&addr, &case, &payload, &frame, &slot, active, ready).await
@@ -320,7 +352,7 @@ async fn run_case<'a>(
                         .expect("connections ready in 30 s")
                         .expect("a connection failed");
                 }
-                slots.push((*imp, server.0.id(), slot, on));
+                slots.push((imp.label.as_str(), server.0.id(), slot, on));
             }
             for (_, pid, slot, on) in &slots {
                 slice(*pid, slot, on, 0.3).await; // warm-up
