@@ -150,12 +150,20 @@ impl Engine {
                 let mut buf = ReadBuf::uninit(&mut scratch);
                 let result = Pin::new(&mut *io).poll_read(cx, &mut buf);
                 let n = buf.filled().len();
-                if let (Poll::Ready(Ok(())), 1..) = (&result, n) {
-                    let decoded = self.protocol.receive_next(buf.filled_mut());
-                    if let Some(done) = self.delivered(decoded, io, cx) {
-                        return Poll::Ready(done);
+                match (&result, n) {
+                    // The read filled the scratch: heavy traffic. The bytes
+                    // go to the engine's buffer, and the reads that follow
+                    // go there too, growing it (up to 64 KiB a read) while
+                    // they keep filling it.
+                    (Poll::Ready(Ok(())), SCRATCH) => self.protocol.receive(buf.filled()),
+                    (Poll::Ready(Ok(())), 1..) => {
+                        let decoded = self.protocol.receive_next(buf.filled_mut());
+                        if let Some(done) = self.delivered(decoded, io, cx) {
+                            return Poll::Ready(done);
+                        }
+                        continue;
                     }
-                    continue;
+                    _ => {}
                 }
                 (result, n)
             } else {

@@ -102,16 +102,8 @@ impl Protocol {
         for chunk in chunks {
             sent += chunk.len();
             fin = sent == encoded.len();
-            let (role, continuation) = (self.role, OpCode::Continuation);
-            write_frame(
-                &mut self.tx,
-                limit,
-                role,
-                fin,
-                Rsv::NONE,
-                continuation,
-                chunk,
-            );
+            let (role, tx) = (self.role, &mut self.tx);
+            write_frame(tx, limit, role, fin, Rsv::NONE, OpCode::Continuation, chunk);
         }
         self.app_unflushed = true;
         self.data_messages += 1;
