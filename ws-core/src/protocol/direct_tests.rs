@@ -45,7 +45,7 @@ fn feed(p: &mut Protocol, wire: &[u8], step: usize) -> (Result<Vec<Message>, Err
 }
 
 /// One masked client frame.
-fn frame(fin: bool, opcode: OpCode, payload: &[u8], key: [u8; 4]) -> Vec<u8> {
+pub(super) fn frame(fin: bool, opcode: OpCode, payload: &[u8], key: [u8; 4]) -> Vec<u8> {
     let header = FrameHeader {
         fin,
         rsv: Rsv::NONE,

@@ -3,26 +3,11 @@
 
 use super::*;
 use crate::header::FrameHeader;
-use crate::mask::apply_mask;
 use crate::{CloseCode, OpCode, ProtocolError};
-use ws_extensions::Rsv;
 
 /// One masked client frame.
 fn frame(fin: bool, opcode: OpCode, payload: &[u8]) -> Vec<u8> {
-    let key = [0x37, 0xfa, 0x21, 0x3d];
-    let header = FrameHeader {
-        fin,
-        rsv: Rsv::NONE,
-        opcode,
-        mask: Some(key),
-        payload_len: payload.len() as u64,
-    };
-    let mut out = Vec::new();
-    header.write_to(&mut out);
-    let start = out.len();
-    out.extend_from_slice(payload);
-    apply_mask(&mut out[start..], key, 0);
-    out
+    super::direct_tests::frame(fin, opcode, payload, [0x37, 0xfa, 0x21, 0x3d])
 }
 
 /// What a server engine reports and queues for `wire` cut into reads at
