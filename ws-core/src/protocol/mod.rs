@@ -1,7 +1,8 @@
 //! The sans-IO protocol engine: bytes in, messages out, bytes to send out.
 //!
 //! [`Protocol`] never touches a socket. Feed it what the stream gave
-//! ([`Protocol::receive`] or [`Protocol::read_from`]), take events with
+//! ([`Protocol::receive`] or [`Protocol::read_from`]; or
+//! [`Protocol::receive_next`], which decodes in place), take events with
 //! [`Protocol::next_message`], queue messages with [`Protocol::send`], and
 //! write what [`Protocol::pending_output`] holds. It keeps every piece of
 //! partial state (half a header, half a frame, half a message, a pong to send,
