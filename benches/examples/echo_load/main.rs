@@ -16,7 +16,8 @@
 //! Per case, every implementation's server is started and connected at
 //! once; then the rounds run: in each, every implementation in turn gets a
 //! slice of `--secs` under load while the others' connections sit idle
-//! (an idle server uses no CPU). Slices of a fraction of a second, one
+//! (an idle server uses no CPU); each round starts one implementation
+//! further along, so none always goes first or after the same one. Slices of a fraction of a second, one
 //! implementation after another, spread the shared machine's bursts of
 //! load over all implementations instead of hitting whichever happened to
 //! run in a second-long window; the summary gives each figure's median over
@@ -132,6 +133,24 @@ struct Args {
     baseline: Option<PathBuf>,
 }
 
+/// The flags, and the names `--impls` and `--cases` accept.
+fn usage() -> String {
+    let cases: Vec<&str> = CASES.iter().map(|c| c.name).collect();
+    format!(
+        "usage: echo_load [--rounds N] [--secs SECONDS] [--impls a,b] [--cases a,b] \
+         [--json FILE] [--baseline PATH]\nimpls: {}\ncases: {}\n(all of each by default)",
+        IMPLS.join(" "),
+        cases.join(" ")
+    )
+}
+
+/// Prints what went wrong and the usage, and exits with status 2 (no
+/// panic backtrace for a mistyped flag).
+fn usage_error(problem: &str) -> ! {
+    eprintln!("echo_load: {problem}\n{}", usage());
+    std::process::exit(2)
+}
+
 fn parse_args() -> Args {
     let mut args = Args {
         rounds: 12,
@@ -143,17 +162,27 @@ fn parse_args() -> Args {
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
-        let mut value = || it.next().unwrap_or_else(|| panic!("{a} needs a value"));
-        match a.as_str() {
-            "--rounds" => args.rounds = value().parse().expect("--rounds N"),
-            "--secs" => args.secs = value().parse().expect("--secs SECONDS"),
-            "--impls" => args.impls = value().split(',').map(str::to_string).collect(),
-            "--cases" => args.cases = value().split(',').map(str::to_string).collect(),
-            "--json" => args.json = Some(value()),
-            "--baseline" => args.baseline = Some(value().into()),
-            _ => {
-                panic!("unknown argument {a}; see the doc comment of benches/examples/echo_load/main.rs")
+        if a == "--help" || a == "-h" {
+            println!("{}", usage());
+            std::process::exit(0);
+        }
+        let value = it
+            .next()
+            .unwrap_or_else(|| usage_error(&format!("{a} needs a value")));
+        let number = |what: &str| -> f64 {
+            match value.parse::<f64>() {
+                Ok(n) if n > 0.0 => n,
+                _ => usage_error(&format!("{a} takes {what}, not {value:?}")),
             }
+        };
+        match a.as_str() {
+            "--rounds" => args.rounds = number("a whole number of rounds") as usize,
+            "--secs" => args.secs = number("a number of seconds"),
+            "--impls" => args.impls = value.split(',').map(str::to_string).collect(),
+            "--cases" => args.cases = value.split(',').map(str::to_string).collect(),
+            "--json" => args.json = Some(value),
+            "--baseline" => args.baseline = Some(value.into()),
+            _ => usage_error(&format!("unknown argument {a}")),
         }
     }
     args
@@ -176,6 +205,16 @@ fn main() {
         server_bin.exists(),
         "build the echo_server example first (see the doc comment)"
     );
+    if let Some(n) = args
+        .cases
+        .iter()
+        .find(|n| !CASES.iter().any(|c| c.name == *n))
+    {
+        usage_error(&format!("no case named {n:?}"));
+    }
+    if let Some(n) = args.impls.iter().find(|n| !IMPLS.contains(&n.as_str())) {
+        usage_error(&format!("no implementation named {n:?}"));
+    }
     let cases: Vec<Case> = CASES
         .iter()
         .copied()
@@ -359,7 +398,10 @@ async fn run_case<'a>(
             }
             let mut samples = Vec::new();
             for round in 1..=args.rounds {
-                for (imp, pid, slot, on) in &slots {
+                // Each round starts with the next implementation, so none
+                // always runs first or always follows the same one.
+                let first = (round - 1) % slots.len();
+                for (imp, pid, slot, on) in slots[first..].iter().chain(&slots[..first]) {
                     samples.push((round, *imp, slice(*pid, slot, on, args.secs).await));
                 }
             }
