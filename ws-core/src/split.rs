@@ -193,8 +193,8 @@ impl<R: Read, W: Write> ReadHalf<R, W> {
     /// A message that arrived is returned even if writing a reply failed;
     /// the write error comes with the next call.
     pub fn read(&mut self) -> Result<Message, Error> {
+        let mut event = self.shared.protocol().next_message();
         loop {
-            let event = self.shared.protocol().next_message();
             match event {
                 Ok(Some(message)) => {
                     self.shared.pick_up_replies();
@@ -211,12 +211,14 @@ impl<R: Read, W: Write> ReadHalf<R, W> {
             if self.buf.len() < READ_CHUNK {
                 self.buf.resize(READ_CHUNK, 0);
             }
-            match self.stream.read(&mut self.buf) {
+            event = match self.stream.read(&mut self.buf) {
                 Ok(0) => return Err(self.shared.protocol().end_of_stream()),
-                Ok(n) => self.shared.protocol().receive(&self.buf[..n]),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // Decoded where it was read: no copy into the engine's
+                // buffer unless a message is incomplete.
+                Ok(n) => self.shared.protocol().receive_next(&mut self.buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(None),
                 Err(e) => return Err(Error::Io(e)),
-            }
+            };
         }
     }
 

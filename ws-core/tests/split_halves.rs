@@ -208,3 +208,103 @@ fn the_read_half_does_not_wait_behind_a_large_write() {
     assert_eq!(frames[0].1.len(), 1 << 20);
     assert_eq!(frames[1].1, b"hello?");
 }
+
+/// Hands its input out in pieces of a fixed cycle of sizes (one byte up to
+/// more than the read half's 8 KiB chunk). Writes are dropped (the unsplit
+/// socket answers through them; the halves write through their writer).
+struct Pieces {
+    input: io::Cursor<Vec<u8>>,
+    sizes: std::iter::Cycle<std::slice::Iter<'static, usize>>,
+}
+
+impl Read for Pieces {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = (*self.sizes.next().unwrap()).min(buf.len());
+        self.input.read(&mut buf[..n])
+    }
+}
+
+impl Write for Pieces {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Records what the write half wrote.
+struct Record(Wire);
+
+impl Write for Record {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn the_read_half_delivers_what_the_socket_does_whatever_the_read_sizes() {
+    // Text, a ping, a message in three fragments, a 20 KiB binary (more
+    // than one read chunk), empty text, then invalid UTF-8: every message
+    // and the 1007 failure must come out as the unsplit socket gives them.
+    let big: Vec<u8> = (0..20_000u32).map(|i| (i * 7) as u8).collect();
+    let mut bytes = Vec::new();
+    for (fin, opcode, payload) in [
+        (true, 0x1, &b"hello"[..]),
+        (true, 0x9, b"are you there"),
+        (false, 0x2, b"frag"),
+        (false, 0x0, b"men"),
+        (true, 0x0, b"ted"),
+        (true, 0x2, &big),
+        (true, 0x1, b""),
+        (true, 0x1, b"\xff\xfe"),
+    ] {
+        bytes.extend(frame(fin, 0, opcode, Some(KEY), payload));
+    }
+    let mut expected = Vec::new();
+    let mut plain = server(Pieces {
+        input: io::Cursor::new(bytes.clone()),
+        sizes: [usize::MAX].iter().cycle(),
+    });
+    let expected_error = loop {
+        match plain.read() {
+            Ok(m) => expected.push(m),
+            Err(e) => break e.to_string(),
+        }
+    };
+    assert_eq!(expected.len(), 5, "ping, three messages and the empty text");
+    for sizes in [
+        &[1usize, 3, 7][..],
+        &[2, 8192, 5],
+        &[8192],
+        &[100, 9000, 31],
+    ] {
+        let sizes: &'static [usize] = Vec::leak(sizes.to_vec());
+        let input = Pieces {
+            input: io::Cursor::new(bytes.clone()),
+            sizes: sizes.iter().cycle(),
+        };
+        let wire: Wire = Arc::default();
+        let (mut reader, _writer) = server(input).split(Record(wire.clone()));
+        let mut got = Vec::new();
+        let error = loop {
+            match reader.read() {
+                Ok(m) => got.push(m),
+                Err(e) => break e.to_string(),
+            }
+        };
+        assert_eq!(got, expected, "read sizes {sizes:?}");
+        assert_eq!(error, expected_error, "read sizes {sizes:?}");
+        let sent = parse_frames(&wire.lock().unwrap());
+        let kinds: Vec<OpCode> = sent.iter().map(|(h, _)| h.opcode).collect();
+        assert_eq!(kinds, [OpCode::Pong, OpCode::Close], "read sizes {sizes:?}");
+        assert_eq!(sent[0].1, b"are you there");
+        assert_eq!(u16::from_be_bytes([sent[1].1[0], sent[1].1[1]]), 1007);
+    }
+}
