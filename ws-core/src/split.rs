@@ -18,6 +18,7 @@ use crate::protocol::Protocol;
 use crate::{CloseFrame, Error, Message, WebSocket};
 use std::io::{self, Read, Write};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
+use std::time::Instant;
 
 /// Bytes the read half asks the stream for per read.
 const READ_CHUNK: usize = 64 << 10;
@@ -166,7 +167,10 @@ impl<S: Read + Write> WebSocket<S> {
     /// `writer` is a second handle to the same stream, e.g.
     /// `TcpStream::try_clone()`; the socket keeps the original for reading.
     ///
-    /// Made for blocking streams; keepalive is not driven by the halves.
+    /// Made for blocking streams. Keepalive works as with
+    /// [`read`](Self::read): give the stream a read timeout (e.g.
+    /// `TcpStream::set_read_timeout`) and each read of the read half that
+    /// times out pings a quiet peer, or fails one that stayed silent.
     pub fn split<W: Write>(self, writer: W) -> (ReadHalf<S, W>, WriteHalf<W>) {
         let (stream, protocol) = self.into_parts();
         let shared = Arc::new(Shared {
@@ -192,6 +196,11 @@ impl<R: Read, W: Write> ReadHalf<R, W> {
     ///
     /// A message that arrived is returned even if writing a reply failed;
     /// the write error comes with the next call.
+    ///
+    /// A read of the stream that times out (`WouldBlock`, `TimedOut`) is
+    /// returned as [`Error::Io`] after keepalive had its turn; with
+    /// keepalive on, a peer silent past its timeout fails the connection
+    /// with [`Error::KeepaliveTimeout`] (a Close 1011 sent).
     pub fn read(&mut self) -> Result<Message, Error> {
         let mut event = self.shared.protocol().next_message();
         loop {
@@ -217,9 +226,31 @@ impl<R: Read, W: Write> ReadHalf<R, W> {
                 // buffer unless a message is incomplete.
                 Ok(n) => self.shared.protocol().receive_next(&mut self.buf[..n]),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(None),
-                Err(e) => return Err(Error::Io(e)),
+                Err(e) => {
+                    if is_timeout(&e) {
+                        // Nothing arrived within the stream's read timeout:
+                        // keepalive's turn, as in `WebSocket::read`.
+                        self.keepalive_tick()?;
+                    }
+                    return Err(Error::Io(e));
+                }
             };
         }
+    }
+
+    /// Runs keepalive (when configured): a ping queued and written if the
+    /// writer lock is free (else by the thread that holds it), or the
+    /// failure of a peer that stayed silent, its Close sent the same way.
+    fn keepalive_tick(&self) -> Result<(), Error> {
+        let keepalive = {
+            let mut protocol = self.shared.protocol();
+            if protocol.config().keepalive.is_none() {
+                return Ok(());
+            }
+            protocol.poll_keepalive(Instant::now())
+        };
+        self.shared.pick_up_replies();
+        keepalive.map(drop)
     }
 
     /// A writing half for this connection.

@@ -1,7 +1,9 @@
 //! Split halves under write failures: bytes leave the queue only once
 //! written (timeouts lose nothing), a broken stream is reported on both
 //! halves, a message that arrived is returned before a write error, and the
-//! read half never waits behind the other half's large write.
+//! read half never waits behind the other half's large write. The read
+//! half decodes whatever the read sizes, and drives keepalive when a read
+//! times out.
 
 mod common;
 
@@ -209,8 +211,8 @@ fn the_read_half_does_not_wait_behind_a_large_write() {
     assert_eq!(frames[1].1, b"hello?");
 }
 
-/// Hands its input out in pieces of a fixed cycle of sizes (one byte up to
-/// more than the read half's 8 KiB chunk). Writes are dropped (the unsplit
+/// Hands its input out in pieces of a fixed cycle of sizes (from one byte
+/// to all of it). Writes are dropped (the unsplit
 /// socket answers through them; the halves write through their writer).
 struct Pieces {
     input: io::Cursor<Vec<u8>>,
@@ -307,4 +309,55 @@ fn the_read_half_delivers_what_the_socket_does_whatever_the_read_sizes() {
         assert_eq!(sent[0].1, b"are you there");
         assert_eq!(u16::from_be_bytes([sent[1].1[0], sent[1].1[1]]), 1007);
     }
+}
+
+/// Input that never comes: every read times out, as a socket's read with
+/// a read timeout does when the peer is silent.
+struct Silent;
+
+impl Read for Silent {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        Err(io::ErrorKind::WouldBlock.into())
+    }
+}
+
+impl Write for Silent {
+    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+        unreachable!("the halves write through their writer")
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn the_read_half_drives_keepalive_on_read_timeouts() {
+    // Zero durations: due at once, so the test need not sleep.
+    let config = WebSocketConfig::default().with_keepalive(Duration::ZERO, Duration::ZERO);
+    let ws = WebSocket::from_raw_socket(Silent, Role::Server, config);
+    let wire: Wire = Arc::default();
+    let (mut reader, _writer) = ws.split(Record(wire.clone()));
+    // The first timeout pings; the next, past the (zero) pong timeout,
+    // fails the connection and sends Close 1011.
+    let err = reader.read().unwrap_err();
+    assert!(err.is_would_block(), "{err:?}");
+    let err = reader.read().unwrap_err();
+    assert!(matches!(err, Error::KeepaliveTimeout), "{err:?}");
+    let sent = parse_frames(&wire.lock().unwrap());
+    let kinds: Vec<OpCode> = sent.iter().map(|(h, _)| h.opcode).collect();
+    assert_eq!(kinds, [OpCode::Ping, OpCode::Close]);
+    assert_eq!(&sent[1].1[..2], &1011u16.to_be_bytes());
+    assert!(matches!(reader.read(), Err(Error::AlreadyClosed)));
+
+    // Keepalive off: a timeout is only a timeout, and nothing is written.
+    let config = WebSocketConfig::default().with_keepalive_config(None);
+    let ws = WebSocket::from_raw_socket(Silent, Role::Server, config);
+    let wire: Wire = Arc::default();
+    let (mut reader, _writer) = ws.split(Record(wire.clone()));
+    for _ in 0..3 {
+        let err = reader.read().unwrap_err();
+        assert!(err.is_would_block(), "{err:?}");
+    }
+    assert!(wire.lock().unwrap().is_empty());
 }
