@@ -20,8 +20,11 @@ use std::io::{self, Read, Write};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::Instant;
 
-/// Bytes the read half asks the stream for per read.
-const READ_CHUNK: usize = 64 << 10;
+/// Bytes the read half asks the stream for per read: the base chunk, kept
+/// while messages are small...
+const READ_CHUNK: usize = 8 << 10;
+/// ...and the most it grows to while reads keep filling it (a burst).
+const MAX_READ_CHUNK: usize = 64 << 10;
 /// Most bytes copied out of the engine per write call.
 const WRITE_CHUNK: usize = 128 << 10;
 
@@ -224,7 +227,11 @@ impl<R: Read, W: Write> ReadHalf<R, W> {
                 Ok(0) => return Err(self.shared.protocol().end_of_stream()),
                 // Decoded where it was read: no copy into the engine's
                 // buffer unless a message is incomplete.
-                Ok(n) => self.shared.protocol().receive_next(&mut self.buf[..n]),
+                Ok(n) => {
+                    let event = self.shared.protocol().receive_next(&mut self.buf[..n]);
+                    self.size_next_read(n);
+                    event
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(None),
                 Err(e) => {
                     if is_timeout(&e) {
@@ -235,6 +242,18 @@ impl<R: Read, W: Write> ReadHalf<R, W> {
                     return Err(Error::Io(e));
                 }
             };
+        }
+    }
+
+    /// Grows the read buffer while reads fill it (a burst: fewer, larger
+    /// reads), and gives back what it grew once a read fits the base
+    /// chunk, so a connection of small messages holds 8 KiB, not 64.
+    fn size_next_read(&mut self, read: usize) {
+        if read == self.buf.len() && read < MAX_READ_CHUNK {
+            self.buf.resize((read * 2).min(MAX_READ_CHUNK), 0);
+        } else if read <= READ_CHUNK && self.buf.len() > READ_CHUNK {
+            self.buf.truncate(READ_CHUNK);
+            self.buf.shrink_to_fit();
         }
     }
 

@@ -361,3 +361,81 @@ fn the_read_half_drives_keepalive_on_read_timeouts() {
     }
     assert!(wire.lock().unwrap().is_empty());
 }
+
+/// Input arriving in separate bursts; each read takes as much of the
+/// current burst as the buffer holds and records the buffer's size.
+struct Arrivals {
+    bursts: std::collections::VecDeque<io::Cursor<Vec<u8>>>,
+    offered: Arc<Mutex<Vec<usize>>>,
+}
+
+impl Read for Arrivals {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.offered.lock().unwrap().push(buf.len());
+        while let Some(burst) = self.bursts.front_mut() {
+            match burst.read(buf)? {
+                0 => drop(self.bursts.pop_front()),
+                n => return Ok(n),
+            }
+        }
+        Ok(0)
+    }
+}
+
+impl Write for Arrivals {
+    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+        unreachable!("the halves write through their writer")
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn the_read_half_grows_its_reads_in_a_burst_and_shrinks_them_after() {
+    let big = vec![7u8; 16 << 10];
+    let mut burst = Vec::new();
+    for _ in 0..16 {
+        burst.extend(frame(true, 0, 0x2, Some(KEY), &big));
+    }
+    let mut bursts = std::collections::VecDeque::from([io::Cursor::new(burst)]);
+    for text in ["a", "b", "c"] {
+        bursts.push_back(io::Cursor::new(frame(
+            true,
+            0,
+            0x1,
+            Some(KEY),
+            text.as_bytes(),
+        )));
+    }
+    let offered = Arc::<Mutex<Vec<usize>>>::default();
+    let input = Arrivals {
+        bursts,
+        offered: offered.clone(),
+    };
+    let (mut reader, _writer) = server(input).split(Record(Arc::default()));
+    for _ in 0..16 {
+        assert_eq!(reader.read().unwrap(), Message::Binary(big.clone().into()));
+    }
+    for text in ["a", "b", "c"] {
+        assert_eq!(reader.read().unwrap(), Message::text(text));
+    }
+    let offered = offered.lock().unwrap().clone();
+    // 256 KiB: 8 + 16 + 32 KiB, then 64 KiB reads (at most 9 reads, where
+    // 8 KiB reads throughout would take 33).
+    assert_eq!(
+        offered[..4],
+        [8 << 10, 16 << 10, 32 << 10, 64 << 10],
+        "{offered:?}"
+    );
+    assert_eq!(offered.iter().max(), Some(&(64 << 10)));
+    let burst_reads = offered.len() - 3;
+    assert!(burst_reads <= 9, "{offered:?}");
+    // The first small message comes in a large read; after it, 8 KiB.
+    assert_eq!(
+        offered[offered.len() - 2..],
+        [8 << 10, 8 << 10],
+        "{offered:?}"
+    );
+}
