@@ -17,10 +17,10 @@
 //! once; then the rounds run: in each, every implementation in turn gets a
 //! slice of `--secs` under load while the others' connections sit idle
 //! (an idle server uses no CPU); each round starts one implementation
-//! further along, so none always goes first or after the same one. Slices of a fraction of a second, one
-//! implementation after another, spread the shared machine's bursts of
-//! load over all implementations instead of hitting whichever happened to
-//! run in a second-long window; the summary gives each figure's median over
+//! further along, so none always goes first. Slices of a fraction of a
+//! second, one implementation after another, spread the shared machine's
+//! bursts of load over all implementations instead of hitting whichever
+//! happened to run in a second-long window; the summary gives each figure's median over
 //! the rounds. Each server's CPU time is the scheduler's count in
 //! nanoseconds (see `benches::process_cpu`), read before a slice and after
 //! its last reply arrived, so it covers exactly the messages counted. The
@@ -176,7 +176,15 @@ fn parse_args() -> Args {
             }
         };
         match a.as_str() {
-            "--rounds" => args.rounds = number("a whole number of rounds") as usize,
+            "--rounds" => {
+                args.rounds = value
+                    .parse()
+                    .ok()
+                    .filter(|&n: &usize| n > 0)
+                    .unwrap_or_else(|| {
+                        usage_error(&format!("{a} takes a number of rounds, not {value:?}"))
+                    })
+            }
             "--secs" => args.secs = number("a number of seconds"),
             "--impls" => args.impls = value.split(',').map(str::to_string).collect(),
             "--cases" => args.cases = value.split(',').map(str::to_string).collect(),
@@ -399,7 +407,7 @@ async fn run_case<'a>(
             let mut samples = Vec::new();
             for round in 1..=args.rounds {
                 // Each round starts with the next implementation, so none
-                // always runs first or always follows the same one.
+                // always runs first.
                 let first = (round - 1) % slots.len();
                 for (imp, pid, slot, on) in slots[first..].iter().chain(&slots[..first]) {
                     samples.push((round, *imp, slice(*pid, slot, on, args.secs).await));
