@@ -2,7 +2,8 @@
 //! once, masked, compressed when the case asks) and the replies it counts
 //! by their headers, checking the first echo byte for byte.
 
-use crate::{Case, Slot};
+use crate::config::Case;
+use crate::Slot;
 use std::sync::atomic::Ordering;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
