@@ -103,7 +103,7 @@ fn usage() -> String {
 
 /// Prints what went wrong and the usage, and exits with status 2 (no
 /// panic backtrace for a mistyped flag).
-pub(crate) fn usage_error(problem: &str) -> ! {
+fn usage_error(problem: &str) -> ! {
     eprintln!("echo_load: {problem}\n{}", usage());
     std::process::exit(2)
 }
@@ -149,6 +149,16 @@ pub(crate) fn parse_args() -> Args {
             "--baseline" => args.baseline = Some(value.into()),
             _ => usage_error(&format!("unknown argument {a}")),
         }
+    }
+    if let Some(n) = args
+        .cases
+        .iter()
+        .find(|n| !CASES.iter().any(|c| c.name == *n))
+    {
+        usage_error(&format!("no case named {n:?}"));
+    }
+    if let Some(n) = args.impls.iter().find(|n| !IMPLS.contains(&n.as_str())) {
+        usage_error(&format!("no implementation named {n:?}"));
     }
     args
 }
