@@ -81,6 +81,24 @@ pub struct WebSocketConfig {
     /// [`Keepalive`]. Default: on, a ping after 20 s of quiet and 20 s for an
     /// answer (as Python `websockets`), no idle timeout. `None` turns it off.
     pub keepalive: Option<Keepalive>,
+    /// How long the closing handshake may take once a Close was sent or
+    /// received: the peer's Close must arrive, and ours be written, within
+    /// it; past it the connection fails with
+    /// [`Error::CloseTimeout`](crate::Error::CloseTimeout) and the stream
+    /// should be dropped (RFC 6455 §7.1.1 lets an endpoint close the
+    /// connection when the peer does not). It also bounds how long the
+    /// Close of a failed connection may wait for a stream that takes
+    /// nothing. Default 10 s (as Python `websockets`); `None`: no limit.
+    pub close_timeout: Option<Duration>,
+    /// How long output that must go out may wait for a stream that takes
+    /// none of it: more than [`write_buffer_size`](Self::write_buffer_size)
+    /// queued (so reads wait too), the engine's own replies, or a Close.
+    /// Past it the connection fails with
+    /// [`Error::WriteTimeout`](crate::Error::WriteTimeout). Default `None`:
+    /// a peer that stops reading is already caught by keepalive (a ping
+    /// that cannot go out goes unanswered); this bounds the wait sooner,
+    /// and also for a peer that keeps sending while it reads nothing.
+    pub write_timeout: Option<Duration>,
 }
 
 /// Keepalive: when nothing has arrived for `interval`, send a ping; when
@@ -91,12 +109,18 @@ pub struct WebSocketConfig {
 /// ([`Error::IdleTimeout`](crate::Error::IdleTimeout), Close 1001).
 ///
 /// Any incoming byte counts as a sign of life, not only the pong. The engine
-/// is driven by [`Protocol::poll_keepalive`](crate::Protocol::poll_keepalive).
-/// The async driver runs it on timers. The sync [`WebSocket`](crate::WebSocket)
-/// driver runs it when a read of the stream finds nothing (`WouldBlock`, or a
-/// read timeout), so a blocking stream needs a read timeout (e.g.
-/// `TcpStream::set_read_timeout(Some(interval))`) for `read` to come back
-/// and notice a dead peer.
+/// is driven by [`Protocol::poll_timers`](crate::Protocol::poll_timers).
+/// The async driver runs it on timers, while it waits to read and while it
+/// waits to write. The sync [`WebSocket`](crate::WebSocket) driver runs it
+/// when a read or a write of the stream cannot go on (`WouldBlock`, or a
+/// socket timeout), so a blocking stream needs timeouts (e.g.
+/// `TcpStream::set_read_timeout` and `set_write_timeout`, a fraction of
+/// `interval`) for its calls to come back and notice a dead peer.
+///
+/// While reads wait because too much output is queued (backpressure), the
+/// bytes the stream takes count as a sign of life as well: a peer that
+/// stopped reading gets no ping through and fails within `interval` +
+/// `timeout`.
 ///
 /// Defaults: `interval` 20 s, `timeout` 20 s (Python `websockets`' choice:
 /// a dead peer is noticed within 40 s), no idle timeout (closing an idle
@@ -161,6 +185,18 @@ impl WebSocketConfig {
         self
     }
 
+    /// Sets [`close_timeout`](Self::close_timeout).
+    pub fn with_close_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.close_timeout = timeout;
+        self
+    }
+
+    /// Sets [`write_timeout`](Self::write_timeout).
+    pub fn with_write_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.write_timeout = timeout;
+        self
+    }
+
     /// Sets the keepalive settings; `None` turns keepalive off.
     pub fn with_keepalive_config(mut self, keepalive: Option<Keepalive>) -> Self {
         self.keepalive = keepalive;
@@ -177,6 +213,8 @@ impl Default for WebSocketConfig {
             max_outgoing_frame_size: None,
             accept_unmasked_frames: false,
             keepalive: Some(Keepalive::default()),
+            close_timeout: Some(Duration::from_secs(10)),
+            write_timeout: None,
         }
     }
 }

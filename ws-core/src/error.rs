@@ -151,6 +151,18 @@ pub enum Error {
     /// (1001) was queued and the connection is over.
     #[error("connection idle for longer than the idle timeout")]
     IdleTimeout,
+    /// The closing handshake did not end within
+    /// [`WebSocketConfig::close_timeout`](crate::WebSocketConfig::close_timeout):
+    /// the peer's Close did not arrive, or ours could not be written. The
+    /// connection is over; drop the stream.
+    #[error("closing handshake not done within the close timeout")]
+    CloseTimeout,
+    /// Output that had to go out waited longer than
+    /// [`WebSocketConfig::write_timeout`](crate::WebSocketConfig::write_timeout)
+    /// for a stream that took none of it: the peer stopped reading. The
+    /// connection is over; drop the stream.
+    #[error("peer took no bytes within the write timeout")]
+    WriteTimeout,
     /// A negotiated extension failed to encode an outgoing message.
     #[error("extension failed to encode a message")]
     Extension(#[source] ExtensionError),

@@ -20,6 +20,15 @@ pub struct WebSocket<S> {
     deferred: Option<io::Error>,
 }
 
+/// A stream that has nothing (or takes nothing) for now: non-blocking, or
+/// a socket timeout of a blocking one.
+pub(crate) fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
 impl<S: Read + Write> WebSocket<S> {
     /// Wraps a stream on which the opening handshake is already done.
     pub fn from_raw_socket(stream: S, role: Role, config: WebSocketConfig) -> Self {
@@ -86,46 +95,63 @@ impl<S: Read + Write> WebSocket<S> {
             }
             if !self.protocol.wants_read() {
                 // Backpressure: no more input until the output drains.
-                self.protocol.write_to(&mut self.stream)?;
+                if let Err(e) = self.protocol.write_to(&mut self.stream) {
+                    return Err(self.write_failed(e));
+                }
                 continue;
             }
             match self.protocol.read_from(&mut self.stream) {
                 Ok(0) => return Err(self.protocol.end_of_stream()),
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    // The stream has nothing now: the keepalive's chance to
-                    // act (after the read, so bytes that were waiting in the
-                    // stream count as a sign of life).
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) {
-                        self.keepalive_tick()?;
-                    }
+                Err(e) if is_timeout(&e) => {
+                    // The stream has nothing now: the timers' chance to
+                    // act (after the read, so bytes that were waiting in
+                    // the stream count as a sign of life).
+                    self.timers_tick(true)?;
                     return Err(Error::Io(e));
                 }
+                Err(e) => return Err(self.io_failed(e)),
             }
         }
     }
 
-    /// Runs keepalive (when configured) and writes what it queued: a ping,
-    /// or the Close of a keepalive failure.
-    fn keepalive_tick(&mut self) -> Result<(), Error> {
-        let keepalive = if self.protocol.config().keepalive.is_some() {
-            self.protocol.poll_keepalive(Instant::now())
-        } else {
-            Ok(None)
-        };
-        if self.protocol.wants_reply_write() {
+    /// Runs the engine's timers (keepalive, the write and close timeouts).
+    /// With `write`, what they queued (a ping, the Close of a keepalive
+    /// failure) is written if the stream takes it; after a write that
+    /// timed out it is not tried again (it would wait as long once more).
+    fn timers_tick(&mut self, write: bool) -> Result<(), Error> {
+        let timers = self.protocol.poll_timers(Instant::now());
+        if write && self.protocol.wants_reply_write() {
             match self.protocol.write_to(&mut self.stream) {
                 Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) if keepalive.is_ok() => return Err(Error::Io(e)),
+                Err(e) if is_timeout(&e) => {}
+                Err(e) if timers.is_ok() => return Err(self.io_failed(e)),
                 Err(_) => {}
             }
         }
-        keepalive.map(drop)
+        timers.map(drop)
+    }
+
+    /// The error a failed write means: a timeout is the timers' turn (the
+    /// connection fails if one of them ran out) and otherwise comes back as
+    /// it is, every byte kept queued; any other error breaks the stream.
+    fn write_failed(&mut self, e: io::Error) -> Error {
+        if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted {
+            match self.timers_tick(false) {
+                Err(timer) => timer,
+                Ok(()) => Error::Io(e),
+            }
+        } else {
+            self.io_failed(e)
+        }
+    }
+
+    /// An I/O error that ends the connection: later calls say
+    /// [`Error::AlreadyClosed`] instead of trying the stream again.
+    fn io_failed(&mut self, e: io::Error) -> Error {
+        self.protocol.stream_failed();
+        Error::Io(e)
     }
 
     /// Queues `message` without flushing. If the queue passes
@@ -157,28 +183,39 @@ impl<S: Read + Write> WebSocket<S> {
     ) -> Result<(), Error> {
         if let Err(Error::WriteBufferFull { .. }) = room {
             if self.protocol.wants_write() {
-                match self.protocol.write_to(&mut self.stream) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(e) => return Err(Error::Io(e)),
-                }
+                self.write_queued()?;
             }
         }
         send(&mut self.protocol)?;
         if self.protocol.buffered_output() > self.protocol.config().write_buffer_size {
-            match self.protocol.write_to(&mut self.stream) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => return Err(Error::Io(e)),
-            }
+            self.write_queued()?;
         }
         Ok(())
     }
 
+    /// Writes what the stream takes; a stream that takes no more for now
+    /// is not an error here (the bytes stay queued), unless a timer ran out.
+    fn write_queued(&mut self) -> Result<(), Error> {
+        match self.protocol.write_to(&mut self.stream) {
+            Ok(()) => Ok(()),
+            Err(e) => match self.write_failed(e) {
+                Error::Io(e) if is_timeout(&e) => Ok(()),
+                err => Err(err),
+            },
+        }
+    }
+
     /// Writes every queued byte and flushes the stream.
+    ///
+    /// A stream that takes no more for now (`WouldBlock`, or a write
+    /// timeout of a blocking stream) returns [`Error::Io`] with every
+    /// unwritten byte kept queued, after the timers had their turn: with
+    /// keepalive on, a peer that stopped reading fails the connection with
+    /// [`Error::KeepaliveTimeout`] within `interval` + `timeout`.
     pub fn flush(&mut self) -> Result<(), Error> {
-        self.protocol.write_to(&mut self.stream)?;
-        Ok(())
+        self.protocol
+            .write_to(&mut self.stream)
+            .map_err(|e| self.write_failed(e))
     }
 
     /// Queues `message` and flushes.
@@ -221,14 +258,15 @@ impl<S: Read + Write> WebSocket<S> {
     /// ```
     pub fn read_buffered(&mut self) -> Result<Option<Message>, Error> {
         if let Some(e) = self.deferred.take() {
-            return Err(Error::Io(e));
+            return Err(self.io_failed(e));
         }
         // A Close (reply) still queued must be out before the caller hears
-        // `ConnectionClosed` and drops the stream: report `WouldBlock` until then.
+        // `ConnectionClosed` and drops the stream: report `WouldBlock` until
+        // then (or until the close timeout runs out).
         if self.protocol.close_state() == CloseState::Closed && self.protocol.wants_write() {
             if let Err(e) = self.protocol.write_to(&mut self.stream) {
-                if e.kind() == io::ErrorKind::WouldBlock {
-                    return Err(Error::Io(e));
+                if is_timeout(&e) {
+                    return Err(self.write_failed(e));
                 }
             }
         }
@@ -236,7 +274,7 @@ impl<S: Read + Write> WebSocket<S> {
             Ok(Some(message)) => {
                 if self.protocol.wants_reply_write() {
                     if let Err(e) = self.protocol.write_to(&mut self.stream) {
-                        if e.kind() != io::ErrorKind::WouldBlock {
+                        if !is_timeout(&e) && e.kind() != io::ErrorKind::Interrupted {
                             self.deferred = Some(e);
                         }
                     }

@@ -15,6 +15,7 @@
 //! it lets go of the lock.
 
 use crate::protocol::Protocol;
+use crate::socket::is_timeout;
 use crate::{CloseFrame, Error, Message, WebSocket};
 use std::io::{self, Read, Write};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
@@ -80,15 +81,26 @@ impl<W: Write> Shared<W> {
                         self.protocol().advance_output(n);
                     }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) if is_timeout(&e) => return Err(Error::Io(e)),
+                    Err(e) if is_timeout(&e) => return Err(self.timed_out(e)),
                     Err(e) => return Err(self.broke(e)),
                 }
             }
         }
         match writer.flush() {
             Ok(()) => Ok(()),
-            Err(e) if is_timeout(&e) => Err(Error::Io(e)),
+            Err(e) if is_timeout(&e) => Err(self.timed_out(e)),
             Err(e) => Err(self.broke(e)),
+        }
+    }
+
+    /// A write that timed out: the timers' turn (keepalive, the write and
+    /// close timeouts), so that a peer that stopped reading fails the
+    /// connection instead of holding the writer forever; otherwise the
+    /// timeout itself, every unwritten byte kept queued.
+    fn timed_out(&self, e: io::Error) -> Error {
+        match self.protocol().poll_timers(Instant::now()) {
+            Err(timer) => timer,
+            Ok(_) => Error::Io(e),
         }
     }
 
@@ -135,13 +147,6 @@ impl<W: Write> Shared<W> {
         self.protocol().send_prepared(prepared)?;
         self.flush()
     }
-}
-
-fn is_timeout(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    )
 }
 
 /// The reading half of a split [`WebSocket`].
@@ -233,12 +238,15 @@ impl<R: Read, W: Write> ReadHalf<R, W> {
                     event
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(None),
+                Err(e) if is_timeout(&e) => {
+                    // Nothing arrived within the stream's read timeout:
+                    // the timers' turn, as in `WebSocket::read`.
+                    self.timers_tick()?;
+                    return Err(Error::Io(e));
+                }
                 Err(e) => {
-                    if is_timeout(&e) {
-                        // Nothing arrived within the stream's read timeout:
-                        // keepalive's turn, as in `WebSocket::read`.
-                        self.keepalive_tick()?;
-                    }
+                    // Nothing more can come: later reads say `AlreadyClosed`.
+                    self.shared.protocol().stream_failed();
                     return Err(Error::Io(e));
                 }
             };
@@ -257,19 +265,14 @@ impl<R: Read, W: Write> ReadHalf<R, W> {
         }
     }
 
-    /// Runs keepalive (when configured): a ping queued and written if the
-    /// writer lock is free (else by the thread that holds it), or the
-    /// failure of a peer that stayed silent, its Close sent the same way.
-    fn keepalive_tick(&self) -> Result<(), Error> {
-        let keepalive = {
-            let mut protocol = self.shared.protocol();
-            if protocol.config().keepalive.is_none() {
-                return Ok(());
-            }
-            protocol.poll_keepalive(Instant::now())
-        };
+    /// Runs the timers (keepalive, the write and close timeouts): a ping
+    /// queued and written if the writer lock is free (else by the thread
+    /// that holds it), or the failure of a peer that stayed silent, its
+    /// Close sent the same way.
+    fn timers_tick(&self) -> Result<(), Error> {
+        let timers = self.shared.protocol().poll_timers(Instant::now());
         self.shared.pick_up_replies();
-        keepalive.map(drop)
+        timers.map(drop)
     }
 
     /// A writing half for this connection.

@@ -58,7 +58,7 @@ impl Engine {
         take: Take,
     ) -> Poll<Result<(), Error>> {
         if let Some(e) = self.deferred.take() {
-            return Poll::Ready(Err(Error::Io(e)));
+            return Poll::Ready(Err(self.io_failed(e)));
         }
         let mut wrote = false;
         loop {
@@ -78,20 +78,46 @@ impl Engine {
                 let n = self.protocol.pending_output_vectored(&mut slices);
                 Pin::new(&mut *io).poll_write_vectored(cx, &slices[..n])
             };
-            match ready!(written) {
-                Ok(0) => return Poll::Ready(Err(Error::Io(io::ErrorKind::WriteZero.into()))),
-                Ok(n) => {
+            match written {
+                Poll::Pending => return self.write_pending(cx),
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Err(self.io_failed(io::ErrorKind::WriteZero.into())))
+                }
+                Poll::Ready(Ok(n)) => {
                     self.protocol.advance_output(n);
                     wrote = true;
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Poll::Ready(Err(Error::Io(e))),
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(self.io_failed(e))),
             }
         }
         if !wrote && take == Take::Replies {
             return Poll::Ready(Ok(()));
         }
-        Pin::new(io).poll_flush(cx).map_err(Error::Io)
+        match Pin::new(io).poll_flush(cx) {
+            Poll::Pending => self.write_pending(cx),
+            Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(self.io_failed(e))),
+        }
+    }
+
+    /// The stream takes no more for now: the timers keep running while we
+    /// wait (a peer that stopped reading fails keepalive, the write and the
+    /// close timeouts), armed to wake this task. A timer that ran out ends
+    /// the wait with its error: nothing queued will go out to this peer.
+    fn write_pending<T>(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, Error>> {
+        match self.timer.poll(&mut self.protocol, cx) {
+            Ok(()) => Poll::Pending,
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+
+    /// An I/O error that ends the connection: later calls say
+    /// `AlreadyClosed` instead of polling the broken stream again, so a
+    /// `Stream` consumer that goes on after an error does not spin on it.
+    fn io_failed(&mut self, e: io::Error) -> Error {
+        self.protocol.stream_failed();
+        Error::Io(e)
     }
 
     /// Writes replies if the stream takes them now; a full stream is not an
@@ -182,14 +208,15 @@ impl Engine {
                     }
                 }
                 Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(Error::Io(e))),
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(self.io_failed(e))),
                 Poll::Pending => {
-                    // Nothing to read: the keepalive's turn (a ping to send,
-                    // a deadline passed), with its timer armed to wake us.
+                    // Nothing to read: the timers' turn (a ping to send,
+                    // a deadline passed), armed to wake us.
                     if let Err(e) = self.timer.poll(&mut self.protocol, cx) {
-                        // Reported once its Close is out (`poll_buffered`).
-                        self.failure = Some(e);
-                        continue;
+                        // Its Close (if any) goes out if the stream takes
+                        // it now; a timer that ran out waits for no peer.
+                        let _ = self.poll_write_out(io, cx, Take::All);
+                        return Poll::Ready(Err(e));
                     }
                     self.try_write_replies(io, cx);
                     // Parked until the stream is ready: a quiet connection

@@ -47,7 +47,7 @@ impl Timer {
         }
         loop {
             let now = std::time::Instant::now();
-            let Some(next) = protocol.poll_keepalive(now)? else {
+            let Some(next) = protocol.poll_timers(now)? else {
                 self.sleep = None;
                 self.armed = None;
                 return Ok(());

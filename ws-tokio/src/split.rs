@@ -5,8 +5,10 @@
 //! a non-blocking poll). The reader writes the engine's own replies (pongs,
 //! Close replies, keepalive pings) itself, so they go out even while the
 //! writer task is idle. Because both tasks may then wait for the stream to
-//! become writable, a write that cannot proceed registers a waker that
-//! wakes both, never only the last one to ask.
+//! become writable, and both run the connection's timers, the stream and
+//! the timers see a waker that wakes both, never only the last one to ask;
+//! each half keeps one slot for its task (the latest to poll it), so a
+//! half polled from many tasks in turn holds one waker, not one per task.
 
 use crate::engine::{Engine, Take};
 use crate::stream::WebSocketStream;
@@ -14,16 +16,17 @@ use futures_core::Stream;
 use futures_sink::Sink;
 use std::fmt;
 use std::future::poll_fn;
-use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{ready, Context, Poll, Wake, Waker};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite};
 use ws_core::{CloseFrame, CloseState, Error, Message, PreparedMessage};
 
 struct Shared<S> {
     core: Mutex<WebSocketStream<S>>,
-    write_wakers: Arc<WriteWakers>,
+    wakers: Arc<HalfWakers>,
+    /// Wakes every half that waits: what the stream and the timers see.
+    waker: Waker,
 }
 
 impl<S> Shared<S> {
@@ -34,94 +37,86 @@ impl<S> Shared<S> {
     }
 }
 
-/// The tasks waiting for the stream to take more bytes.
-#[derive(Default)]
-struct WriteWakers(Mutex<Vec<Waker>>);
+/// Which half polls.
+#[derive(Clone, Copy)]
+enum Half {
+    Reader = 0,
+    Writer = 1,
+}
 
-impl WriteWakers {
-    fn register(&self, waker: &Waker) {
-        let mut wakers = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if !wakers.iter().any(|w| w.will_wake(waker)) {
-            wakers.push(waker.clone());
+/// The task waiting on each half: one slot per half, so however many
+/// tasks take turns with a half (a writer behind a lock, say), only the
+/// latest is kept, as with any single-owner future.
+#[derive(Default)]
+struct HalfWakers(Mutex<[Option<Waker>; 2]>);
+
+impl HalfWakers {
+    fn slots(&self) -> MutexGuard<'_, [Option<Waker>; 2]> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn register(&self, half: Half, waker: &Waker) {
+        let mut slots = self.slots();
+        let slot = &mut slots[half as usize];
+        if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            *slot = Some(waker.clone());
         }
+    }
+
+    fn clear(&self, half: Half) {
+        self.slots()[half as usize] = None;
     }
 }
 
-impl Wake for WriteWakers {
+impl Wake for HalfWakers {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref();
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        let wakers = std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
-        for waker in wakers {
+        let [reader, writer] = std::mem::take(&mut *self.slots());
+        for waker in [reader, writer].into_iter().flatten() {
             waker.wake();
         }
     }
 }
 
-/// The stream as one half sees it: reads pass through; writes register the
-/// caller with every other task waiting to write.
-struct SharedIo<'a, S> {
-    io: &'a mut S,
-    wakers: &'a Arc<WriteWakers>,
-}
-
-impl<S: AsyncRead + Unpin> AsyncRead for SharedIo<'_, S> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut *self.get_mut().io).poll_read(cx, buf)
-    }
-}
-
-impl<S: AsyncWrite + Unpin> SharedIo<'_, S> {
-    fn with_all_wakers<T>(
-        &mut self,
-        cx: &mut Context<'_>,
-        f: impl FnOnce(Pin<&mut S>, &mut Context<'_>) -> Poll<T>,
-    ) -> Poll<T> {
-        self.wakers.register(cx.waker());
-        let waker = Waker::from(Arc::clone(self.wakers));
-        f(Pin::new(&mut *self.io), &mut Context::from_waker(&waker))
-    }
-}
-
-impl<S: AsyncWrite + Unpin> AsyncWrite for SharedIo<'_, S> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.get_mut()
-            .with_all_wakers(cx, |io, cx| io.poll_write(cx, buf))
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut()
-            .with_all_wakers(cx, |io, cx| io.poll_flush(cx))
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut()
-            .with_all_wakers(cx, |io, cx| io.poll_shutdown(cx))
-    }
-}
-
-/// Runs `f` on the engine and the shared stream, under the lock.
-fn with_core<S, T>(
+/// Polls the engine and the stream for `half`, under the lock.
+///
+/// Both halves read and write the same stream and share its timers: a
+/// reader waits to read and may write its replies, a writer waits to write,
+/// both arm the keepalive timer. The stream and the timer keep one waker
+/// per direction, so each sees a waker that wakes both waiting halves,
+/// never only the last one to poll; each half's own task is kept in its
+/// slot until the poll finishes.
+fn poll_core<S, T>(
     shared: &Shared<S>,
-    f: impl FnOnce(&mut Engine, &mut SharedIo<'_, S>) -> T,
-) -> T {
+    half: Half,
+    cx: &mut Context<'_>,
+    f: impl FnOnce(&mut Engine, &mut S, &mut Context<'_>) -> Poll<T>,
+) -> Poll<T> {
     let mut core = shared.lock();
     let core = &mut *core;
-    let mut io = SharedIo {
-        io: &mut core.io,
-        wakers: &shared.write_wakers,
-    };
-    f(&mut core.engine, &mut io)
+    // Registered before the poll: a wake that comes while it runs finds it.
+    shared.wakers.register(half, cx.waker());
+    let poll = f(
+        &mut core.engine,
+        &mut core.io,
+        &mut Context::from_waker(&shared.waker),
+    );
+    if poll.is_ready() {
+        // This half's task waits for nothing now.
+        shared.wakers.clear(half);
+    }
+    poll
+}
+
+/// Runs `f` on the engine and the stream, under the lock, for a call that
+/// does not wait.
+fn with_core<S, T>(shared: &Shared<S>, f: impl FnOnce(&mut Engine, &mut S) -> T) -> T {
+    let mut core = shared.lock();
+    let core = &mut *core;
+    f(&mut core.engine, &mut core.io)
 }
 
 /// The receiving half of a split [`WebSocketStream`].
@@ -168,9 +163,11 @@ impl<S> WebSocketStream<S> {
     /// reader drives keepalive and writes the engine's replies; messages go
     /// out through the writer. [`WsReader::reunite`] puts them back together.
     pub fn split(self) -> (WsReader<S>, WsWriter<S>) {
+        let wakers = Arc::<HalfWakers>::default();
         let shared = Arc::new(Shared {
             core: Mutex::new(self),
-            write_wakers: Arc::default(),
+            waker: Waker::from(Arc::clone(&wakers)),
+            wakers,
         });
         (
             WsReader {
@@ -209,7 +206,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsReader<S> {
 
     /// [`recv`](Self::recv) as a poll function.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, Error>> {
-        with_core(&self.shared, |engine, io| engine.poll_message(io, cx))
+        poll_core(&self.shared, Half::Reader, cx, |engine, io, cx| {
+            engine.poll_message(io, cx)
+        })
     }
 
     /// A message that already arrived, without waiting for the stream.
@@ -242,7 +241,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsWriter<S> {
     }
 
     fn poll_write_all(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        with_core(&self.shared, |engine, io| {
+        poll_core(&self.shared, Half::Writer, cx, |engine, io, cx| {
             engine.poll_write_out(io, cx, Take::All)
         })
     }
@@ -298,7 +297,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WsWriter<S> {
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = self.get_mut();
-        with_core(&this.shared, |engine, io| {
+        poll_core(&this.shared, Half::Writer, cx, |engine, io, cx| {
             let protocol = &engine.protocol;
             if protocol.buffered_output() <= protocol.config().write_buffer_size {
                 return Poll::Ready(Ok(()));
@@ -317,9 +316,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WsWriter<S> {
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = self.get_mut();
-        with_core(&this.shared, |engine, io| {
+        poll_core(&this.shared, Half::Writer, cx, |engine, io, cx| {
             if engine.protocol.close_state() == CloseState::Open {
-                engine.protocol.close(None)?;
+                if let Err(e) = engine.protocol.close(None) {
+                    return Poll::Ready(Err(e));
+                }
             }
             engine.poll_write_out(io, cx, Take::All)
         })

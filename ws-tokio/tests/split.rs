@@ -121,3 +121,49 @@ async fn halves_of_different_connections_do_not_reunite() {
     let (_, writer) = two.split();
     assert!(reader.reunite(writer).is_err());
 }
+
+/// A task's waker that counts its live clones (the `Arc`'s strong count).
+struct TaskWaker;
+
+impl std::task::Wake for TaskWaker {
+    fn wake(self: std::sync::Arc<Self>) {}
+}
+
+#[tokio::test]
+async fn a_writer_polled_from_many_tasks_keeps_one_waker() {
+    use futures_sink::Sink;
+    use std::pin::Pin;
+    use std::sync::Arc;
+    use std::task::{Context, Waker};
+    use ws_core::{Role, WebSocketConfig};
+    use ws_tokio::WebSocketStream;
+
+    // A peer that never reads: after a few kilobytes every write is pending.
+    let (ours, _peer) = tokio::io::duplex(1024);
+    let config = WebSocketConfig::default()
+        .with_write_buffer_size(0)
+        .with_keepalive_config(None);
+    let ws = WebSocketStream::from_raw_socket(ours, Role::Client, config);
+    let (_reader, mut writer) = ws.split();
+    // 100 tasks take turns with the writer, 10,000 sends in all.
+    let tasks: Vec<Arc<TaskWaker>> = (0..100).map(|_| Arc::new(TaskWaker)).collect();
+    let mut pending = 0;
+    for i in 0..10_000 {
+        let task = Arc::clone(&tasks[i % tasks.len()]);
+        let waker = Waker::from(task);
+        let mut cx = Context::from_waker(&waker);
+        let mut writer = Pin::new(&mut writer);
+        if writer.as_mut().poll_ready(&mut cx).is_ready() {
+            // Full or not, what is queued stays under the hard cap.
+            let _ = writer.as_mut().start_send(Message::text("tick"));
+        }
+        if writer.as_mut().poll_flush(&mut cx).is_pending() {
+            pending += 1;
+        }
+    }
+    assert!(pending > 9_000, "the writes were meant to wait: {pending}");
+    // Each task holds its own Arc and the loop's waker is gone: anything
+    // above one is a clone kept by the connection.
+    let kept: usize = tasks.iter().map(|t| Arc::strong_count(t) - 1).sum();
+    assert!(kept <= 1, "the connection keeps {kept} task wakers");
+}

@@ -149,3 +149,67 @@ async fn a_client_that_never_finishes_its_request_times_out() {
     a.read_to_end(&mut rest).await.unwrap();
     assert!(rest.is_empty());
 }
+
+/// A stream broken both ways that counts how often it is polled.
+#[derive(Default)]
+struct Broken {
+    polls: usize,
+}
+
+impl tokio::io::AsyncRead for Broken {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        _: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        self.polls += 1;
+        std::task::Poll::Ready(Err(std::io::ErrorKind::ConnectionReset.into()))
+    }
+}
+
+impl tokio::io::AsyncWrite for Broken {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        _: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        self.polls += 1;
+        std::task::Poll::Ready(Err(std::io::ErrorKind::BrokenPipe.into()))
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+#[tokio::test]
+async fn a_stream_consumer_that_goes_on_after_an_io_error_does_not_spin() {
+    use futures_core::Stream;
+    let mut ws = ws_tokio::WebSocketStream::from_raw_socket(
+        Broken::default(),
+        ws_tokio::Role::Server,
+        ws_tokio::WebSocketConfig::default(),
+    );
+    // The error once, then the end of the stream: a loop that logs errors
+    // and continues ends instead of spinning on the broken stream.
+    let mut items = Vec::new();
+    for _ in 0..3 {
+        items.push(std::future::poll_fn(|cx| std::pin::Pin::new(&mut ws).poll_next(cx)).await);
+    }
+    assert!(
+        matches!(items[0], Some(Err(ws_tokio::Error::Io(_)))),
+        "{items:?}"
+    );
+    assert!(items[1].is_none() && items[2].is_none(), "{items:?}");
+    assert_eq!(ws.get_ref().polls, 1);
+}

@@ -10,15 +10,15 @@
 
 mod assembler;
 mod incoming;
-mod keepalive;
 mod outgoing;
+mod timers;
 
 use crate::buffer::ReadBuffer;
 use crate::write_buffer::WriteBuffer;
 use crate::{CloseFrame, Error, Message, Role, WebSocketConfig};
 use assembler::Assembler;
-use keepalive::KeepaliveState;
 use std::io::{self, IoSlice, Read, Write};
+use timers::TimerState;
 use ws_extensions::ExtensionStack;
 
 /// Most pieces handed to one vectored write (`IOV_MAX` is 1024 on Linux;
@@ -72,7 +72,12 @@ pub struct Protocol {
     /// It becomes bytes when the stream has taken everything queued before
     /// it, or ahead of the next frame the application queues.
     pending_pong: Option<bytes::Bytes>,
-    keepalive: KeepaliveState,
+    /// Bytes the stream took, in all.
+    written: u64,
+    /// Bytes the stream took while more than `write_buffer_size` was
+    /// queued: reads wait then, so this is the peer's sign of life.
+    written_backpressured: u64,
+    timers: TimerState,
 }
 
 impl Protocol {
@@ -92,8 +97,10 @@ impl Protocol {
             close_received: false,
             failed: false,
             closed_reported: false,
-            keepalive: KeepaliveState::default(),
+            timers: TimerState::default(),
             data_messages: 0,
+            written: 0,
+            written_backpressured: 0,
         }
     }
 
@@ -198,6 +205,16 @@ impl Protocol {
             self.closed_reported = true;
             Error::Protocol(crate::ProtocolError::ResetWithoutClosingHandshake)
         }
+    }
+
+    /// The stream failed for good (an I/O error other than `WouldBlock`,
+    /// `TimedOut` or `Interrupted`): the connection is over. What is queued
+    /// is dropped, and later calls answer [`Error::AlreadyClosed`] instead
+    /// of trying the broken stream again, so a caller that goes on after an
+    /// error does not spin on it. Drivers call this when they report such
+    /// an error.
+    pub fn stream_failed(&mut self) {
+        self.abandon();
     }
 
     fn closed_error(&mut self) -> Error {
@@ -307,6 +324,10 @@ impl Protocol {
 
     /// Marks `n` bytes of [`pending_output`](Self::pending_output) as written.
     pub fn advance_output(&mut self, n: usize) {
+        if !self.wants_read() {
+            self.written_backpressured += n as u64;
+        }
+        self.written += n as u64;
         self.tx.advance(n, self.config.write_buffer_size);
         if self.tx.is_empty() {
             self.app_unflushed = false;
