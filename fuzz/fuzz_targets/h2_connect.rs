@@ -43,7 +43,8 @@ fuzz_target!(|data: &[u8]| {
             continue;
         };
         let (name, value) = (&line[..colon], line[colon + 1..].trim_ascii_start());
-        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name), HeaderValue::from_bytes(value))
+        if let (Ok(name), Ok(value)) =
+            (HeaderName::from_bytes(name), HeaderValue::from_bytes(value))
         {
             headers.append(name, value);
         }
@@ -149,7 +150,10 @@ fn check_refusal(error: &Error) {
     );
     assert!(refusal.headers().get(UPGRADE).is_none());
     if refusal.status() == StatusCode::METHOD_NOT_ALLOWED {
-        assert_eq!(refusal.headers().get(ALLOW).map(|v| v.as_bytes()), Some(&b"CONNECT"[..]));
+        assert_eq!(
+            refusal.headers().get(ALLOW).map(|v| v.as_bytes()),
+            Some(&b"CONNECT"[..])
+        );
     }
 }
 
