@@ -90,3 +90,17 @@ write("utf8_fragments", [bytes([2, 3, 7]) + "h\u00e9llo w\u00f6rld \u2603 \U0001
                          bytes([0]) + b"plain ascii", bytes([1, 5]) + b"abc\xf4\x90\x80\x80"])
 write("close_payload", [b"", b"\x03", struct.pack(">H", 1000), struct.pack(">H", 1001) + b"going away",
                         struct.pack(">H", 4999) + "\u00e9".encode(), struct.pack(">H", 1005), struct.pack(">H", 1000) + b"\xc3"])
+# h2_connect: flags (method, :protocol, HTTP/2, userinfo, deflate), status - 100
+# (2 bytes), then lines: :protocol, round-trip path, headers.
+h2 = lambda flags, status, lines: bytes([flags]) + struct.pack(">H", status - 100) + "\n".join(lines).encode()
+write("h2_connect", [
+    h2(0x0c, 200, ["websocket", "/chat", "sec-websocket-version: 13",
+                   "sec-websocket-protocol: chat, superchat",
+                   "sec-websocket-extensions: permessage-deflate; client_max_window_bits"]),
+    h2(0x2c, 200, ["websocket", "/", "sec-websocket-version: 13", "sec-websocket-protocol: chat",
+                   "sec-websocket-extensions: permessage-deflate; server_max_window_bits=12"]),
+    h2(0x1c, 204, ["WebSocket", "/feed?x=1", "sec-websocket-version: 12", "origin: https://app.example"]),
+    h2(0x02, 404, ["", "/", "content-type: text/plain"]),
+    h2(0x4d, 200, ["websocket", "/", "sec-websocket-version: 13", "sec-websocket-version: 13",
+                   "sec-websocket-protocol: chat", "sec-websocket-protocol: superchat"]),
+])

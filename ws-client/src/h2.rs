@@ -25,13 +25,25 @@
 //! PING round trip: the server's SETTINGS frame comes first) and refuses
 //! with [`Error::ExtendedConnectDisabled`] unless the server sent
 //! `SETTINGS_ENABLE_CONNECT_PROTOCOL` (RFC 8441 §3).
+//!
+//! What a server can make the client hold is bounded as over HTTP/1.1:
+//! server push is off and the server may start no stream (RFC 9113 §6.5.2
+//! `SETTINGS_ENABLE_PUSH` 0, `SETTINGS_MAX_CONCURRENT_STREAMS` 0), a
+//! response's header list is capped by [`HandshakeLimits::max_head_size`]
+//! (`SETTINGS_MAX_HEADER_LIST_SIZE`) and its fields by
+//! [`HandshakeLimits::max_headers`], and every wait of the setup is within
+//! [`ClientConfig::handshake_timeout`].
+//!
+//! [`HandshakeLimits::max_head_size`]: crate::HandshakeLimits::max_head_size
+//! [`HandshakeLimits::max_headers`]: crate::HandshakeLimits::max_headers
 
 use crate::tls::Connector;
-use crate::{target, Error, Response};
+use crate::{http, target, Error, Response};
 use bytes::{Buf, Bytes};
 use h2::client::SendRequest;
 use h2::{Ping, RecvStream, SendStream};
 use std::fmt;
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -40,13 +52,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use ws_core::{Protocol, Role};
 use ws_handshake::{
     confirm_extensions, prepare_connect_request, validate_connect_response, ClientConfig,
-    IntoClientRequest,
+    HandshakeLimits, IntoClientRequest,
 };
 use ws_tokio::WebSocketStream;
-
-/// The timeout for [`H2Connection::connect`]'s TCP, TLS and HTTP/2
-/// handshakes, as [`ClientConfig::handshake_timeout`]'s default.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How much each WebSocket may receive before it reads (HTTP/2 flow control).
 const STREAM_WINDOW: u32 = 1 << 20;
@@ -71,9 +79,36 @@ impl H2Connection {
     /// Connects to the host of a `ws://` or `wss://` URL and starts HTTP/2:
     /// over TLS with ALPN `h2` for `wss://` (with `connector`, or the
     /// default of the TLS feature that is on), in cleartext with prior
-    /// knowledge for `ws://`. TCP, TLS and HTTP/2 handshakes together are
-    /// bounded by 10 s.
+    /// knowledge for `ws://`. [`ClientConfig::default`]'s handshake timeout
+    /// (10 s) and limits apply: see [`connect_with_config`](Self::connect_with_config).
     pub async fn connect(url: &str, connector: Option<Connector>) -> Result<Self, Error> {
+        Self::connect_with_config(url, &ClientConfig::default(), connector).await
+    }
+
+    /// [`connect`](Self::connect) with settings: the TCP connect, the TLS
+    /// handshake, the HTTP/2 handshake and the wait for the server's
+    /// settings together are bounded by `config`'s
+    /// [`handshake_timeout`](ClientConfig::handshake_timeout), and the
+    /// header list of every answer on this connection by its
+    /// [`limits`](ClientConfig::limits)' `max_head_size`.
+    pub async fn connect_with_config(
+        url: &str,
+        config: &ClientConfig,
+        connector: Option<Connector>,
+    ) -> Result<Self, Error> {
+        within(
+            config.handshake_timeout,
+            Self::connect_unbounded(url, &config.limits, connector),
+        )
+        .await
+    }
+
+    /// [`connect_with_config`](Self::connect_with_config) without its time limit.
+    async fn connect_unbounded(
+        url: &str,
+        limits: &HandshakeLimits,
+        connector: Option<Connector>,
+    ) -> Result<Self, Error> {
         let request = url.into_client_request().map_err(Error::Handshake)?;
         let (host, port, tls) = target(&request)?;
         // native-tls asks for ALPN only when told to when it is built.
@@ -88,47 +123,42 @@ impl H2Connection {
             given => given,
         };
         let connector = Connector::for_url(host, tls, connector)?;
-        let connecting = async {
-            let tcp = tokio::net::TcpStream::connect((host, port))
-                .await
-                .map_err(|source| Error::Connect {
-                    host: format!("{host}:{port}"),
-                    source,
-                })?;
-            let _ = tcp.set_nodelay(true);
-            match connector {
-                Connector::Plain => Self::handshake(tcp).await,
-                #[cfg(feature = "rustls")]
-                Connector::Rustls(config) => {
-                    let mut config = (*config).clone();
-                    config.alpn_protocols = vec![b"h2".to_vec()];
-                    let name = crate::tls::server_name(host)?;
-                    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
-                        .connect(name, tcp)
-                        .await
-                        .map_err(|e| crate::tls::handshake_io_error(host, e, None))?;
-                    if tls.get_ref().1.alpn_protocol() != Some(b"h2") {
-                        return Err(Error::NoHttp2);
-                    }
-                    Self::handshake(tls).await
-                }
-                #[cfg(feature = "native-tls")]
-                Connector::NativeTls(connector) => {
-                    let tls = tokio_native_tls::TlsConnector::from(connector)
-                        .connect(host, tcp)
-                        .await
-                        .map_err(|e| crate::tls::tls_error(host, Box::new(e)))?;
-                    match tls.get_ref().negotiated_alpn() {
-                        Ok(Some(alpn)) if alpn == b"h2" => {}
-                        _ => return Err(Error::NoHttp2),
-                    }
-                    Self::handshake(tls).await
-                }
-            }
-        };
-        tokio::time::timeout(CONNECT_TIMEOUT, connecting)
+        let tcp = tokio::net::TcpStream::connect((host, port))
             .await
-            .map_err(|_| Error::Handshake(ws_handshake::Error::Timeout(CONNECT_TIMEOUT)))?
+            .map_err(|source| Error::Connect {
+                host: format!("{host}:{port}"),
+                source,
+            })?;
+        let _ = tcp.set_nodelay(true);
+        match connector {
+            Connector::Plain => Self::handshake_unbounded(tcp, limits).await,
+            #[cfg(feature = "rustls")]
+            Connector::Rustls(config) => {
+                let mut config = (*config).clone();
+                config.alpn_protocols = vec![b"h2".to_vec()];
+                let name = crate::tls::server_name(host)?;
+                let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+                    .connect(name, tcp)
+                    .await
+                    .map_err(|e| crate::tls::handshake_io_error(host, e, None))?;
+                if tls.get_ref().1.alpn_protocol() != Some(b"h2") {
+                    return Err(Error::NoHttp2);
+                }
+                Self::handshake_unbounded(tls, limits).await
+            }
+            #[cfg(feature = "native-tls")]
+            Connector::NativeTls(connector) => {
+                let tls = tokio_native_tls::TlsConnector::from(connector)
+                    .connect(host, tcp)
+                    .await
+                    .map_err(|e| crate::tls::tls_error(host, Box::new(e)))?;
+                match tls.get_ref().negotiated_alpn() {
+                    Ok(Some(alpn)) if alpn == b"h2" => {}
+                    _ => return Err(Error::NoHttp2),
+                }
+                Self::handshake_unbounded(tls, limits).await
+            }
+        }
     }
 
     /// Starts HTTP/2 over a stream you connected yourself (TLS already
@@ -137,15 +167,53 @@ impl H2Connection {
     /// they do not allow WebSockets. Needs a tokio runtime (the connection
     /// runs in a task of its own). Flow control lets the server send 1 MiB
     /// per WebSocket and 2 MiB per connection ahead of our reads: the most
-    /// it can make us buffer.
+    /// it can make us buffer. [`ClientConfig::default`]'s handshake timeout
+    /// (10 s) and limits apply: see
+    /// [`handshake_with_config`](Self::handshake_with_config).
     pub async fn handshake<S>(io: S) -> Result<Self, Error>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        // Flow control bounds what the server can make us buffer: 1 MiB
-        // per WebSocket, 2 MiB for the connection (HTTP/2's 64 KiB
-        // defaults would cost a round trip per 64 KiB of a large message).
+        Self::handshake_with_config(io, &ClientConfig::default()).await
+    }
+
+    /// [`handshake`](Self::handshake) with settings: the HTTP/2 handshake
+    /// and the wait for the server's settings are bounded by `config`'s
+    /// [`handshake_timeout`](ClientConfig::handshake_timeout), and the
+    /// header list of every answer on this connection by its
+    /// [`limits`](ClientConfig::limits)' `max_head_size`.
+    pub async fn handshake_with_config<S>(io: S, config: &ClientConfig) -> Result<Self, Error>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        within(
+            config.handshake_timeout,
+            Self::handshake_unbounded(io, &config.limits),
+        )
+        .await
+    }
+
+    /// [`handshake_with_config`](Self::handshake_with_config) without its
+    /// time limit.
+    async fn handshake_unbounded<S>(io: S, limits: &HandshakeLimits) -> Result<Self, Error>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        // h2's defaults would let the server push streams we never read
+        // (each held until the connection ends) and send 16 MiB header
+        // lists; a WebSocket client needs neither. Push off answers a
+        // PUSH_PROMISE with a connection error (RFC 9113 §8.4); no
+        // concurrent streams refuses any stream the server starts
+        // (§5.1.2). The header list cap also bounds what h2 buffers to
+        // decode one (HEADERS and CONTINUATION frames).
+        let max_header_list = u32::try_from(limits.max_head_size).unwrap_or(u32::MAX);
         let (send, mut connection) = h2::client::Builder::new()
+            .enable_push(false)
+            .max_concurrent_streams(0)
+            .max_header_list_size(max_header_list)
+            // Flow control bounds what the server can make us buffer: 1 MiB
+            // per WebSocket, 2 MiB for the connection (HTTP/2's 64 KiB
+            // defaults would cost a round trip per 64 KiB of a large message).
             .initial_window_size(STREAM_WINDOW)
             .initial_connection_window_size(CONNECTION_WINDOW)
             .handshake(io)
@@ -169,35 +237,42 @@ impl H2Connection {
 
     /// Opens a WebSocket on this connection: an extended `CONNECT` to the
     /// request's path, with the subprotocols and extension offers of
-    /// `config` (its limits and keepalive apply to the WebSocket), within
+    /// `config` (its limits and keepalive apply to the WebSocket, its
+    /// handshake limits to the answer), within
     /// [`ClientConfig::handshake_timeout`]. The URL's scheme and host go
-    /// into `:scheme` and `:authority`; your other headers are sent too.
+    /// into `:scheme` and `:authority` (without `user:password@`, which
+    /// RFC 9113 §8.3.1 forbids there); your other headers are sent too.
     pub async fn open(
         &self,
         request: impl IntoClientRequest,
         config: ClientConfig,
     ) -> Result<(WebSocketStream<H2Stream>, Response), Error> {
-        let mut request = request.into_client_request().map_err(Error::Handshake)?;
+        let request = request.into_client_request().map_err(Error::Handshake)?;
+        within(
+            config.handshake_timeout,
+            self.open_unbounded(request, config),
+        )
+        .await
+    }
+
+    /// [`open`](Self::open) without its time limit.
+    async fn open_unbounded(
+        &self,
+        mut request: http::Request<()>,
+        config: ClientConfig,
+    ) -> Result<(WebSocketStream<H2Stream>, Response), Error> {
         let offered = prepare_connect_request(&mut request, &config).map_err(Error::Handshake)?;
         request
             .extensions_mut()
             .insert(h2::ext::Protocol::from_static("websocket"));
-        let limit = config.handshake_timeout;
-        let send = self.send.clone();
-        let opening = async move {
-            let mut send = send.ready().await.map_err(Error::Http2)?;
-            let (response, send_stream) =
-                send.send_request(request, false).map_err(Error::Http2)?;
-            let response = response.await.map_err(Error::Http2)?;
-            let (parts, recv) = response.into_parts();
-            Ok::<_, Error>((Response::from_parts(parts, ()), send_stream, recv))
-        };
-        let (response, send_stream, recv) = match limit {
-            Some(limit) => tokio::time::timeout(limit, opening)
-                .await
-                .map_err(|_| Error::Handshake(ws_handshake::Error::Timeout(limit)))??,
-            None => opening.await?,
-        };
+        let mut send = self.send.clone().ready().await.map_err(Error::Http2)?;
+        let (response, send_stream) = send.send_request(request, false).map_err(Error::Http2)?;
+        let response = response
+            .await
+            .map_err(|e| answer_error(e, &config.limits))?;
+        let (parts, recv) = response.into_parts();
+        let response = Response::from_parts(parts, ());
+        check_head(&response, &config.limits).map_err(Error::Handshake)?;
         validate_connect_response(&response, &offered).map_err(Error::Handshake)?;
         let extensions =
             confirm_extensions(&config.extensions, &response).map_err(Error::Handshake)?;
@@ -212,10 +287,77 @@ impl H2Connection {
     }
 }
 
+/// Runs `future` within `limit` (`None`: no limit); past it, fails with
+/// the handshake's [`Timeout`](ws_handshake::Error::Timeout).
+async fn within<T>(
+    limit: Option<Duration>,
+    future: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    match limit {
+        Some(limit) => tokio::time::timeout(limit, future)
+            .await
+            .map_err(|_| Error::Handshake(ws_handshake::Error::Timeout(limit)))?,
+        None => future.await,
+    }
+}
+
+/// The error for an answer to our `CONNECT` that h2 did not deliver.
+fn answer_error(e: h2::Error, limits: &HandshakeLimits) -> Error {
+    // Past SETTINGS_MAX_HEADER_LIST_SIZE, h2 resets the stream with
+    // PROTOCOL_ERROR or, when the header block goes on past what it will
+    // buffer, ends the connection (COMPRESSION_ERROR, or ENHANCE_YOUR_CALM
+    // for too many CONTINUATION frames). h2 does not say which of its
+    // checks failed, so the error names both possibilities.
+    let refused = e.is_library()
+        && matches!(
+            e.reason(),
+            Some(h2::Reason::PROTOCOL_ERROR)
+                | Some(h2::Reason::COMPRESSION_ERROR)
+                | Some(h2::Reason::ENHANCE_YOUR_CALM)
+        );
+    if refused {
+        Error::Http2AnswerRefused {
+            max_head_size: limits.max_head_size,
+            source: e,
+        }
+    } else {
+        Error::Http2(e)
+    }
+}
+
+/// Applies the HTTP/1.1 head limits to an HTTP/2 answer: its fields (the
+/// `:status` pseudo-header among them) at most `max_headers`, its header
+/// list at most `max_head_size` counted as RFC 9113 §6.5.2 counts it (h2
+/// enforces this one already, from SETTINGS_MAX_HEADER_LIST_SIZE; checked
+/// again so that the limit holds whatever h2 does).
+fn check_head(response: &Response, limits: &HandshakeLimits) -> Result<(), ws_handshake::Error> {
+    let fields = response.headers().len() + 1;
+    if fields > limits.max_headers {
+        return Err(ws_handshake::Error::TooManyHeaders {
+            max: limits.max_headers,
+        });
+    }
+    // ":status" + 3 digits + 32 octets of overhead per field.
+    let size = response
+        .headers()
+        .iter()
+        .fold(":status".len() + 3 + 32, |sum, (name, value)| {
+            sum.saturating_add(name.as_str().len() + value.len() + 32)
+        });
+    if size > limits.max_head_size {
+        return Err(ws_handshake::Error::HeadTooLarge {
+            max: limits.max_head_size,
+        });
+    }
+    Ok(())
+}
+
 /// Connects to a `ws://` or `wss://` URL over HTTP/2 and opens one
-/// WebSocket on it: [`H2Connection::connect`] then [`H2Connection::open`].
-/// Keep the [`H2Connection`] (the first item) to open more on the same
-/// connection.
+/// WebSocket on it: [`H2Connection::connect_with_config`] then
+/// [`H2Connection::open`], the whole of it (TCP, TLS, HTTP/2 settings and
+/// the `CONNECT` with its answer) within one
+/// [`ClientConfig::handshake_timeout`]. Keep the [`H2Connection`] (the
+/// first item) to open more on the same connection.
 pub async fn connect_h2(
     request: impl IntoClientRequest,
     config: ClientConfig,
@@ -223,9 +365,13 @@ pub async fn connect_h2(
 ) -> Result<(H2Connection, WebSocketStream<H2Stream>, Response), Error> {
     let request = request.into_client_request().map_err(Error::Handshake)?;
     let url = request.uri().to_string();
-    let connection = H2Connection::connect(&url, connector).await?;
-    let (ws, response) = connection.open(request, config).await?;
-    Ok((connection, ws, response))
+    let limit = config.handshake_timeout;
+    within(limit, async move {
+        let connection = H2Connection::connect_unbounded(&url, &config.limits, connector).await?;
+        let (ws, response) = connection.open_unbounded(request, config).await?;
+        Ok((connection, ws, response))
+    })
+    .await
 }
 
 /// One HTTP/2 stream as a byte stream: what a WebSocket over HTTP/2 reads

@@ -149,6 +149,22 @@ pub enum Error {
         "the server does not accept WebSockets over HTTP/2 (no SETTINGS_ENABLE_CONNECT_PROTOCOL)"
     )]
     ExtendedConnectDisabled,
+    /// h2 refused the server's answer to a WebSocket's extended `CONNECT`
+    /// and said only that it broke HTTP/2's rules: a header list larger
+    /// than [`HandshakeLimits::max_head_size`] (our
+    /// `SETTINGS_MAX_HEADER_LIST_SIZE`), or a malformed answer.
+    #[cfg(feature = "h2")]
+    #[error(
+        "HTTP/2 refused the answer to the WebSocket CONNECT: \
+         a header list over {max_head_size} bytes, or malformed"
+    )]
+    Http2AnswerRefused {
+        /// [`HandshakeLimits::max_head_size`], the cap the answer met.
+        max_head_size: usize,
+        /// h2's stream or connection error.
+        #[source]
+        source: ::h2::Error,
+    },
     /// TLS was agreed without ALPN `h2`: the server does not speak HTTP/2
     /// on this port.
     #[cfg(feature = "h2")]

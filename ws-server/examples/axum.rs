@@ -6,13 +6,14 @@
 //! cargo run -p ws-server --features axum --example axum -- --tls       # https://localhost:3443
 //! ```
 //!
-//! - Cleartext (`axum::serve`): HTTP/1.1, and HTTP/2 with prior knowledge,
-//!   which is what `axum::serve` speaks with axum's `http2` feature; it
-//!   already sends `SETTINGS_ENABLE_CONNECT_PROTOCOL`.
+//! - Each connection is served by `hyper_util`'s auto builder
+//!   (`support/serve.rs`): HTTP/1.1, and HTTP/2 with the extended CONNECT
+//!   setting on; an HTTP/1.1 client that takes more than 10 s to send a
+//!   request head is disconnected (`axum::serve` sets no such timeout).
+//! - Cleartext: HTTP/1.1, and HTTP/2 with prior knowledge.
 //! - `--tls`: a certificate for `localhost` made at start (its CA written
 //!   to `--ca-out FILE` if asked, for clients to trust), ALPN `h2` and
-//!   `http/1.1`, each connection served by `hyper_util`'s auto builder with
-//!   the extended CONNECT setting on. Browsers send WebSockets over HTTP/2
+//!   `http/1.1`. Browsers send WebSockets over HTTP/2
 //!   only on an HTTP/2 connection they already have to the origin, and
 //!   only for `wss://`: open the page over `https://` and its WebSocket
 //!   goes over the page's connection.
@@ -37,6 +38,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use ws_server::axum::WebSocketUpgrade;
 use ws_server::{DeflateConfig, ServerConfig};
+
+#[path = "support/serve.rs"]
+mod serve;
+use serve::{serve_connection, HEADER_READ_TIMEOUT};
 
 /// What the app keeps: how many WebSockets came over each HTTP version,
 /// and the version `--expect` asks for.
@@ -130,11 +135,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         http1: AtomicUsize::new(0),
         expect,
     });
+    let app = app(state);
     if !tls {
         println!("listening on {addr}");
         println!("open http://{addr}/ (WebSocket at ws://{addr}/ws)");
-        axum::serve(listener, app(state)).await?;
-        return Ok(());
+        loop {
+            let (tcp, _) = listener.accept().await?;
+            tokio::spawn(serve_connection(tcp, app.clone(), HEADER_READ_TIMEOUT));
+        }
     }
 
     let acceptor = tls_acceptor(ca_out.as_deref())?;
@@ -144,7 +152,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         addr.port(),
         addr.port()
     );
-    let app = app(state);
     loop {
         let (tcp, _) = listener.accept().await?;
         let (acceptor, app) = (acceptor.clone(), app.clone());
@@ -155,15 +162,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             else {
                 return;
             };
-            let mut builder =
-                hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
-            // RFC 8441 §3: tell HTTP/2 clients they may CONNECT websockets.
-            builder.http2().enable_connect_protocol();
-            // axum's Router is a tower service; hyper takes it through this.
-            let service = hyper_util::service::TowerToHyperService::new(app);
-            let _ = builder
-                .serve_connection_with_upgrades(hyper_util::rt::TokioIo::new(stream), service)
-                .await;
+            serve_connection(stream, app, HEADER_READ_TIMEOUT).await;
         });
     }
 }

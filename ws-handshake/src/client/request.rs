@@ -78,7 +78,7 @@ pub(crate) fn write_headers(out: &mut Vec<u8>, headers: &http::HeaderMap) {
 /// `:protocol` pseudo-header (`websocket`) is not a header in `http`'s
 /// types: the HTTP/2 client adds it (`h2::ext::Protocol`). There is no
 /// `Sec-WebSocket-Key` over HTTP/2, nor `Upgrade`, `Connection` or `Host`
-/// (`:authority` says it). Returns the subprotocols offered, for
+/// (`:authority` says it, without the URL's `user:password@`). Returns the subprotocols offered, for
 /// [`validate_connect_response`](crate::validate_connect_response).
 pub fn prepare_connect_request(
     request: &mut Request<()>,
@@ -92,8 +92,11 @@ pub fn prepare_connect_request(
     };
     let authority = uri
         .authority()
-        .ok_or(Error::InvalidRequest("URL has no host"))?
-        .clone();
+        .ok_or(Error::InvalidRequest("URL has no host"))?;
+    // `:authority` must not carry `user:password@` (RFC 9113 §8.3.1), as
+    // `Host` does not over HTTP/1.1.
+    let host = authority.as_str().rsplit('@').next().unwrap_or_default();
+    let authority = http::uri::Authority::try_from(host).map_err(http::Error::from)?;
     let path = uri
         .path_and_query()
         .cloned()
