@@ -108,6 +108,12 @@ pub fn from_connect(error: ws_client::Error) -> Failure {
         _ => exit::OTHER,
     };
     let mut message = chain(&error);
+    if error.is_ca_used_as_end_entity() {
+        message.push_str(
+            "\nhint: give the server a leaf certificate (CA:FALSE) signed by a CA, and trust \
+             that CA with --ca FILE; --insecure skips the check (for testing only)",
+        );
+    }
     if let ws_client::Error::Handshake(UpgradeError::UnexpectedStatus(response)) = &error {
         let reason = response.status().canonical_reason().unwrap_or("");
         message = format!(

@@ -228,6 +228,29 @@ fn wss_with_a_private_ca_and_insecure() {
 }
 
 #[test]
+fn a_ca_certificate_as_the_servers_own_is_refused_with_a_hint() {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    // What `openssl req -x509` makes: self-signed, CA:TRUE.
+    let dir = temp_dir("ca-as-leaf");
+    let mut params = CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let key = KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    let (_server, url) = serve(&["--cert", &path("cert.pem"), "--key", &path("key.pem")]);
+    let (status, _, err) = ws(&[&url, "--ca", &path("cert.pem")]).finish();
+    assert_eq!(status.code(), Some(4), "{err:?}");
+    let err = err.join("\n");
+    assert!(err.contains("CaUsedAsEndEntity"), "{err}");
+    assert!(
+        err.contains("hint: give the server a leaf certificate") && err.contains("--ca FILE"),
+        "{err}"
+    );
+}
+
+#[test]
 fn lines_that_are_not_utf8_go_as_binary_or_not_at_all() {
     let (_server, url) = serve(&[]);
     // --binary: sent as they are, echoed raw.

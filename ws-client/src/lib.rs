@@ -125,8 +125,10 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The TLS handshake failed: a certificate that did not verify, a name
-    /// the certificate does not carry, an alert from the server.
-    #[error("TLS handshake with {host} failed")]
+    /// the certificate does not carry, an alert from the server. Where the
+    /// cause has a usual fix, the message says it (see
+    /// [`Error::is_ca_used_as_end_entity`]).
+    #[error("TLS handshake with {host} failed{}", tls::hint(.source.as_ref()))]
     Tls {
         /// The host the certificate was checked against.
         host: String,
@@ -155,6 +157,22 @@ pub enum Error {
     #[cfg(feature = "h2")]
     #[error("the server did not agree to HTTP/2 (ALPN h2)")]
     NoHttp2,
+}
+
+impl Error {
+    /// Whether rustls refused the server's certificate because it is a CA
+    /// certificate (`basicConstraints` CA:TRUE) presented as the server's
+    /// own: what `openssl req -x509` makes unless told otherwise. rustls
+    /// (webpki) accepts only a leaf certificate there, which OpenSSL does
+    /// not insist on. The fixes: give the server a leaf certificate signed
+    /// by a CA and trust that CA (the roots of your `rustls::ClientConfig`),
+    /// or connect with the `native-tls` feature.
+    pub fn is_ca_used_as_end_entity(&self) -> bool {
+        match self {
+            Error::Tls { source, .. } => tls::is_ca_used_as_end_entity(source.as_ref()),
+            _ => false,
+        }
+    }
 }
 
 /// Connects over TCP to a `ws://` or `wss://` URL (or request) and runs

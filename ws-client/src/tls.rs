@@ -458,3 +458,28 @@ pub(crate) fn handshake_io_error(host: &str, e: io::Error, limit: Option<Duratio
         Err(e) => tls_error(host, Box::new(e)),
     }
 }
+
+/// Whether a TLS error is rustls refusing a CA certificate as the
+/// server's own (see [`Error::is_ca_used_as_end_entity`]).
+pub(crate) fn is_ca_used_as_end_entity(source: &(dyn std::error::Error + 'static)) -> bool {
+    #[cfg(feature = "rustls")]
+    if let Some(rustls::Error::InvalidCertificate(rustls::CertificateError::Other(other))) =
+        source.downcast_ref::<rustls::Error>()
+    {
+        return other.0.downcast_ref::<webpki::Error>() == Some(&webpki::Error::CaUsedAsEndEntity);
+    }
+    let _ = source;
+    false
+}
+
+/// What [`Error::Tls`]'s message adds after "failed" when the cause has a
+/// usual fix (the cause itself is the error's `source()`, not repeated).
+pub(crate) fn hint(source: &(dyn std::error::Error + Send + Sync + 'static)) -> &'static str {
+    if is_ca_used_as_end_entity(source) {
+        " (its certificate is a CA certificate, as `openssl req -x509` makes by default, and \
+         rustls takes only a leaf certificate: give the server a leaf certificate signed by a CA \
+         and trust that CA, or use ws-client's native-tls feature)"
+    } else {
+        ""
+    }
+}
