@@ -103,7 +103,8 @@ pub async fn connect(
     if args.show_handshake {
         eprintln!("{:?} {}", response.version(), response.status());
         for (name, value) in response.headers() {
-            eprintln!("{name}: {}", String::from_utf8_lossy(value.as_bytes()));
+            let value = String::from_utf8_lossy(value.as_bytes());
+            eprintln!("{name}: {}", failure::printable(&value));
         }
         eprintln!();
     }

@@ -108,7 +108,9 @@ struct Connection {
 impl Connection {
     fn log(&self, what: std::fmt::Arguments<'_>) {
         if !self.quiet {
-            eprintln!("{}: {what}", self.peer);
+            // What a client sent (a request, a reason) may be in it.
+            let line = what.to_string();
+            eprintln!("{}: {}", self.peer, failure::printable(&line));
         }
     }
 
