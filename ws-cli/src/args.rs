@@ -44,6 +44,8 @@ Both:
   --server-max-window-bits N, --client-max-window-bits N   (8-15)
   --ping-interval SECS          ping after SECS of silence, fail if no answer in as long
                                 (default 20; 0 turns keepalive off)
+  --handshake-timeout SECS      how long opening a connection may take, TCP, TLS and the
+                                upgrade together (default 10)
   --max-message-size BYTES      refuse larger incoming messages (close 1009; default 64 MiB,
                                 16 MiB for ws serve, 1 MiB for ws serve --broadcast)
   -q, --quiet                   no status lines on stderr
@@ -80,6 +82,8 @@ pub struct Args {
     pub deflate: Option<DeflateConfig>,
     /// `None`: the library's default keepalive; `Some(None)`: off.
     pub ping_interval: Option<Option<Duration>>,
+    /// `None`: the library's default (10 s).
+    pub handshake_timeout: Option<Duration>,
     pub max_message_size: Option<usize>,
     pub quiet: bool,
 }
@@ -135,6 +139,7 @@ impl Args {
             key: None,
             deflate: Some(DeflateConfig::default()),
             ping_interval: None,
+            handshake_timeout: None,
             max_message_size: None,
             quiet: false,
         };
@@ -169,6 +174,7 @@ impl Args {
                     | "--server-max-window-bits"
                     | "--client-max-window-bits"
                     | "--ping-interval"
+                    | "--handshake-timeout"
                     | "--max-message-size"
             );
             if inline.is_some() && !takes_value {
@@ -236,6 +242,15 @@ impl Args {
                             "--ping-interval takes 0 (off) or 0.01 to {MAX_PING_INTERVAL} seconds"
                         )));
                     };
+                }
+                "--handshake-timeout" => {
+                    let secs: f64 = number(&flag, &value()?)?;
+                    if !(0.01..=MAX_PING_INTERVAL).contains(&secs) {
+                        return Err(usage(format!(
+                            "--handshake-timeout takes 0.01 to {MAX_PING_INTERVAL} seconds"
+                        )));
+                    }
+                    parsed.handshake_timeout = Some(Duration::from_secs_f64(secs));
                 }
                 "--max-message-size" => parsed.max_message_size = Some(number(&flag, &value()?)?),
                 "-" => positional.push(arg),

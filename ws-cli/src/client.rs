@@ -11,8 +11,8 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 use ws_client::http::{HeaderName, HeaderValue, Request, Uri};
 use ws_client::{
-    AsyncMaybeTlsStream, CloseCode, CloseFrame, IntoClientRequest, Message, WebSocketStream,
-    WsError, WsReader,
+    AsyncMaybeTlsStream, CloseCode, CloseFrame, IntoClientRequest, Message, UpgradeError,
+    WebSocketStream, WsError, WsReader,
 };
 
 pub type Socket = WebSocketStream<AsyncMaybeTlsStream<Counted<TcpStream>>>;
@@ -22,10 +22,6 @@ pub type Reader = WsReader<AsyncMaybeTlsStream<Counted<TcpStream>>>;
 /// for it to take our Close), before we give up: no byte either way for
 /// this long. A peer still sending an echo back is not silent.
 pub const QUIET_LIMIT: Duration = Duration::from_secs(10);
-
-/// How long the TCP connect may take (the TLS and WebSocket handshakes
-/// have the library's 10 s handshake timeout on top).
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The upgrade request: the URL and the `-H` headers.
 fn request(url: &str, args: &Args) -> Result<Request<()>, Failure> {
@@ -48,9 +44,12 @@ fn request(url: &str, args: &Args) -> Result<Request<()>, Failure> {
 pub async fn connect(
     url: &str,
     args: &Args,
-    config: ws_client::ClientConfig,
+    mut config: ws_client::ClientConfig,
     counter: &Counter,
 ) -> Result<Socket, Failure> {
+    // One deadline for the TCP connect, TLS and the upgrade together.
+    let limit = config.handshake_timeout;
+    let deadline = limit.and_then(|limit| tokio::time::Instant::now().checked_add(limit));
     let request = request(url, args)?;
     let uri: &Uri = request.uri();
     let tls = match uri.scheme_str() {
@@ -74,14 +73,29 @@ pub async fn connect(
             format!("cannot connect to {host}:{port}: {why}"),
         )
     };
-    let tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((host, port)))
-        .await
-        .map_err(|_| unreachable(format!("no answer within {CONNECT_TIMEOUT:?}")))?
-        .map_err(|e| unreachable(e.to_string()))?;
+    let connecting = TcpStream::connect((host, port));
+    let tcp = match (deadline, limit) {
+        (Some(deadline), Some(limit)) => tokio::time::timeout_at(deadline, connecting)
+            .await
+            .map_err(|_| unreachable(format!("no answer within {limit:?}")))?,
+        _ => connecting.await,
+    }
+    .map_err(|e| unreachable(e.to_string()))?;
     let _ = tcp.set_nodelay(true);
+    if let Some(deadline) = deadline {
+        config.handshake_timeout =
+            Some(deadline.saturating_duration_since(tokio::time::Instant::now()));
+    }
     let (ws, response) =
         ws_client::client_async_tls_with_config(request, counter.wrap(tcp), config, connector)
             .await
+            .map_err(|e| match (e, limit) {
+                // Named by the whole limit, not the part left after TCP.
+                (ws_client::Error::Handshake(UpgradeError::Timeout(_)), Some(limit)) => {
+                    ws_client::Error::Handshake(UpgradeError::Timeout(limit))
+                }
+                (e, _) => e,
+            })
             .map_err(failure::from_connect)?;
     if !args.quiet {
         eprintln!("connected to {url} ({})", config::agreed(ws.protocol()));
@@ -89,7 +103,8 @@ pub async fn connect(
     if args.show_handshake {
         eprintln!("{:?} {}", response.version(), response.status());
         for (name, value) in response.headers() {
-            eprintln!("{name}: {}", String::from_utf8_lossy(value.as_bytes()));
+            let value = String::from_utf8_lossy(value.as_bytes());
+            eprintln!("{name}: {}", failure::printable(&value));
         }
         eprintln!();
     }

@@ -40,6 +40,9 @@ fn websocket(args: &Args, default_max: Option<usize>) -> WebSocketConfig {
 
 pub fn client(args: &Args) -> ClientConfig {
     let mut config = ClientConfig::default().with_websocket_config(websocket(args, None));
+    if let Some(limit) = args.handshake_timeout {
+        config.handshake_timeout = Some(limit);
+    }
     config.subprotocols = args.protocols.clone();
     if let Some(deflate) = &args.deflate {
         config = config.with_extension(deflate.clone());
@@ -57,6 +60,9 @@ pub fn server(args: &Args) -> ServerConfig {
         SERVE_MAX_MESSAGE
     };
     config.websocket = websocket(args, Some(default_max));
+    if let Some(limit) = args.handshake_timeout {
+        config.handshake_timeout = Some(limit);
+    }
     config.subprotocols = args.protocols.clone();
     if let Some(deflate) = &args.deflate {
         config = config.with_extension(deflate.clone());

@@ -1,5 +1,6 @@
 //! What failed, said once, and the exit status that goes with it.
 
+use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::fmt;
 use ws_client::{CloseFrame, UpgradeError};
@@ -70,8 +71,29 @@ pub fn describe_close(frame: Option<&CloseFrame>) -> String {
     if frame.reason.is_empty() {
         format!("{code} ({name})")
     } else {
+        // Quoted, and escaped as Rust's Debug does (control characters too).
         format!("{code} ({name}) {:?}", frame.reason.as_str())
     }
+}
+
+/// Text from the peer made safe for a terminal: control characters (C0
+/// but newline and tab, DEL, C1; ESC among them) are written as escapes
+/// (`\u{1b}`), so a refusal body or a reason cannot clear the screen,
+/// move the cursor or retitle the window.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.contains(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Is this close code one that ends a conversation normally?
@@ -108,6 +130,12 @@ pub fn from_connect(error: ws_client::Error) -> Failure {
         _ => exit::OTHER,
     };
     let mut message = chain(&error);
+    if error.is_ca_used_as_end_entity() {
+        message.push_str(
+            "\nhint: give the server a leaf certificate (CA:FALSE) signed by a CA, and trust \
+             that CA with --ca FILE; --insecure skips the check (for testing only)",
+        );
+    }
     if let ws_client::Error::Handshake(UpgradeError::UnexpectedStatus(response)) = &error {
         let reason = response.status().canonical_reason().unwrap_or("");
         message = format!(
@@ -116,7 +144,7 @@ pub fn from_connect(error: ws_client::Error) -> Failure {
         );
         if let Some(body) = response.body().as_deref().filter(|b| !b.is_empty()) {
             message.push('\n');
-            message.push_str(String::from_utf8_lossy(body).trim_end());
+            message.push_str(&printable(String::from_utf8_lossy(body).trim_end()));
         }
     }
     Failure::new(status, message)
@@ -137,6 +165,17 @@ mod tests {
         assert_eq!(describe_close(None), "no status code");
         assert!(is_normal(Some(&CloseFrame::new(CloseCode::NORMAL, ""))));
         assert!(!is_normal(Some(&frame)));
+    }
+
+    #[test]
+    fn control_characters_are_escaped_but_newlines_and_tabs_kept() {
+        assert_eq!(printable("plain\ttext\n"), "plain\ttext\n");
+        assert_eq!(
+            printable("\x1b[2Jgone\r\x07\x7f\u{9b}31m"),
+            "\\u{1b}[2Jgone\\r\\u{7}\\u{7f}\\u{9b}31m"
+        );
+        let frame = CloseFrame::new(CloseCode::from(4000), "\x1b]0;title\x07");
+        assert!(!describe_close(Some(&frame)).contains(char::is_control));
     }
 
     #[test]

@@ -66,7 +66,8 @@ fn run(args: &Args) -> u8 {
     match result {
         Ok(()) => 0,
         Err(Failure { status, message }) => {
-            eprintln!("ws: {message}");
+            // Errors carry what the peer said (reasons, bodies, headers).
+            eprintln!("ws: {}", failure::printable(&message));
             status
         }
     }

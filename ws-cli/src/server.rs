@@ -10,7 +10,10 @@ use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
-use ws_server::{Message, PreparedMessage, ServerConfig, WebSocketStream, WsError};
+use tokio::time::Instant;
+use ws_server::{
+    Error as UpgradeError, Message, PreparedMessage, ServerConfig, WebSocketStream, WsError,
+};
 
 /// A message said in the room, and who said it (not sent back to them).
 type Said = (u64, PreparedMessage);
@@ -65,31 +68,32 @@ pub async fn serve(addr: &str, args: &Args) -> Result<(), Failure> {
                 quiet,
                 broadcast: broadcast.then_some(room),
             };
+            // One deadline for the TLS and the WebSocket handshakes
+            // together: a client that trickles its hello, or finishes TLS
+            // slowly and then trickles its request, is dropped at it.
+            let deadline = config
+                .handshake_timeout
+                .and_then(|limit| Instant::now().checked_add(limit));
             match acceptor {
-                // The TLS handshake gets the WebSocket handshake's time
-                // limit too: a client that never sends its hello does not
-                // keep a task forever.
-                Some(acceptor) => {
-                    match within(config.handshake_timeout, acceptor.accept(tcp)).await {
-                        Some(Ok(tls)) => connection.run(tls, &config).await,
-                        Some(Err(e)) => connection.log(format_args!("TLS handshake failed: {e}")),
-                        None => connection.log(format_args!("TLS handshake timed out")),
-                    }
-                }
-                None => connection.run(tcp, &config).await,
+                Some(acceptor) => match within(deadline, acceptor.accept(tcp)).await {
+                    Some(Ok(tls)) => connection.run(tls, &config, deadline).await,
+                    Some(Err(e)) => connection.log(format_args!("TLS handshake failed: {e}")),
+                    None => connection.log(format_args!("TLS handshake timed out")),
+                },
+                None => connection.run(tcp, &config, deadline).await,
             }
         });
     }
     Ok(())
 }
 
-/// `Some(output)`, or `None` when `limit` passed first.
+/// `Some(output)`, or `None` when `deadline` passed first.
 async fn within<T>(
-    limit: Option<std::time::Duration>,
+    deadline: Option<Instant>,
     work: impl std::future::Future<Output = T>,
 ) -> Option<T> {
-    match limit {
-        Some(limit) => tokio::time::timeout(limit, work).await.ok(),
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline, work).await.ok(),
         None => Some(work.await),
     }
 }
@@ -104,17 +108,31 @@ struct Connection {
 impl Connection {
     fn log(&self, what: std::fmt::Arguments<'_>) {
         if !self.quiet {
-            eprintln!("{}: {what}", self.peer);
+            // What a client sent (a request, a reason) may be in it.
+            let line = what.to_string();
+            eprintln!("{}: {}", self.peer, failure::printable(&line));
         }
     }
 
-    async fn run<S>(self, stream: S, config: &ServerConfig)
+    /// Runs the WebSocket handshake in what is left before `deadline`,
+    /// then the connection.
+    async fn run<S>(self, stream: S, config: &ServerConfig, deadline: Option<Instant>)
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
+        let limit = config.handshake_timeout;
+        let mut config = config.clone();
+        if let Some(deadline) = deadline {
+            config.handshake_timeout = Some(deadline.saturating_duration_since(Instant::now()));
+        }
         let ws = match ws_server::accept_async_with_config(stream, config.clone()).await {
             Ok(ws) => ws,
             Err(e) => {
+                // A timeout names the whole limit, not the part left of it.
+                let e = match (e, limit) {
+                    (UpgradeError::Timeout(_), Some(limit)) => UpgradeError::Timeout(limit),
+                    (e, _) => e,
+                };
                 return self.log(format_args!("handshake failed: {}", failure::chain(&e)));
             }
         };

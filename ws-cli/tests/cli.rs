@@ -137,6 +137,51 @@ fn a_refusal_shows_its_status_and_body_and_exits_5() {
 }
 
 #[test]
+fn escape_sequences_from_the_server_are_not_printed_raw() {
+    // A refusal whose body clears the screen and retitles the window.
+    let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = tcp.local_addr().unwrap().port();
+    let refuser = std::thread::spawn(move || {
+        let (mut conn, _) = tcp.accept().unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0];
+        while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).unwrap() == 1 {
+            head.push(byte[0]);
+        }
+        let body = "\x1b[2J\x1b]0;pwned\x07\u{9b}31mgo away\r\n";
+        let answer = format!(
+            "HTTP/1.1 403 Forbidden\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        conn.write_all(answer.as_bytes()).unwrap();
+    });
+    let (status, _, err) = ws(&[&format!("ws://127.0.0.1:{port}/")]).finish();
+    refuser.join().unwrap();
+    assert_eq!(status.code(), Some(5), "{err:?}");
+    let err = err.join("\n");
+    assert!(err.contains("go away"), "{err}");
+    assert!(!err.contains(['\x1b', '\x07', '\u{9b}', '\r']), "{err:?}");
+
+    // A close reason with the same.
+    let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = tcp.local_addr().unwrap().port();
+    let closer = std::thread::spawn(move || {
+        let (conn, _) = tcp.accept().unwrap();
+        let mut ws = ws_server::accept(conn).unwrap();
+        let reason = "\x1b[2J\x1b[31mbye";
+        let frame = ws_server::CloseFrame::new(ws_server::CloseCode::from(4000), reason);
+        ws.close(Some(frame)).unwrap();
+        while ws.read().is_ok() {}
+    });
+    let (status, _, err) = ws(&[&format!("ws://127.0.0.1:{port}/")]).finish();
+    closer.join().unwrap();
+    assert_eq!(status.code(), Some(6), "{err:?}");
+    let err = err.join("\n");
+    assert!(err.contains("bye"), "{err}");
+    assert!(!err.contains('\x1b'), "{err:?}");
+}
+
+#[test]
 fn exit_statuses_say_what_failed() {
     // Usage.
     let (status, _, err) = ws(&["--level", "12", "ws://127.0.0.1:1/"]).finish();
@@ -225,6 +270,29 @@ fn wss_with_a_private_ca_and_insecure() {
     let (status, _, err) = ws(&[&url]).finish();
     assert_eq!(status.code(), Some(4), "{err:?}");
     assert!(err.join("\n").contains("UnknownIssuer"), "{err:?}");
+}
+
+#[test]
+fn a_ca_certificate_as_the_servers_own_is_refused_with_a_hint() {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    // What `openssl req -x509` makes: self-signed, CA:TRUE.
+    let dir = temp_dir("ca-as-leaf");
+    let mut params = CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let key = KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    let (_server, url) = serve(&["--cert", &path("cert.pem"), "--key", &path("key.pem")]);
+    let (status, _, err) = ws(&[&url, "--ca", &path("cert.pem")]).finish();
+    assert_eq!(status.code(), Some(4), "{err:?}");
+    let err = err.join("\n");
+    assert!(err.contains("CaUsedAsEndEntity"), "{err}");
+    assert!(
+        err.contains("hint: give the server a leaf certificate") && err.contains("--ca FILE"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -76,10 +76,11 @@
 //! `non-blocking.md`, `limits.md` (their examples are compiled and run as
 //! this crate's doc tests) and `migrating-from-tungstenite.md`.
 
+use deadline::{time_left, Deadline};
 use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
-use std::time::{Duration, Instant};
+use std::net::TcpStream;
 
+mod deadline;
 #[cfg(feature = "h2")]
 pub mod h2;
 pub mod tls;
@@ -124,8 +125,10 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The TLS handshake failed: a certificate that did not verify, a name
-    /// the certificate does not carry, an alert from the server.
-    #[error("TLS handshake with {host} failed")]
+    /// the certificate does not carry, an alert from the server. Where the
+    /// cause has a usual fix, the message says it (see
+    /// [`Error::is_ca_used_as_end_entity`]).
+    #[error("TLS handshake with {host} failed{}", tls::hint(.source.as_ref()))]
     Tls {
         /// The host the certificate was checked against.
         host: String,
@@ -172,6 +175,22 @@ pub enum Error {
     NoHttp2,
 }
 
+impl Error {
+    /// Whether rustls refused the server's certificate because it is a CA
+    /// certificate (`basicConstraints` CA:TRUE) presented as the server's
+    /// own: what `openssl req -x509` makes unless told otherwise. rustls
+    /// (webpki) accepts only a leaf certificate there, which OpenSSL does
+    /// not insist on. The fixes: give the server a leaf certificate signed
+    /// by a CA and trust that CA (the roots of your `rustls::ClientConfig`),
+    /// or connect with the `native-tls` feature.
+    pub fn is_ca_used_as_end_entity(&self) -> bool {
+        match self {
+            Error::Tls { source, .. } => tls::is_ca_used_as_end_entity(source.as_ref()),
+            _ => false,
+        }
+    }
+}
+
 /// Connects over TCP to a `ws://` or `wss://` URL (or request) and runs
 /// the handshake; `wss://` needs the `rustls` or the `native-tls` feature
 /// (see [`tls`]).
@@ -207,71 +226,37 @@ pub fn connect_with_config(
 
 /// [`connect`] with settings and a [`Connector`] for `wss://` URLs (`None`:
 /// the default of the TLS feature that is on). [`ClientConfig::handshake_timeout`]
-/// bounds the TCP connect, the TLS handshake and the WebSocket handshake
-/// together.
+/// bounds the name lookup, the TCP connect (all of the host's addresses
+/// together), the TLS handshake and the WebSocket handshake together:
+/// past it, this fails with [`UpgradeError::Timeout`] naming that limit,
+/// however slowly the server was trickling its answer.
 pub fn connect_tls_with_config(
     request: impl IntoClientRequest,
     mut config: ClientConfig,
     connector: Option<Connector>,
 ) -> Result<(WebSocket<MaybeTlsStream<TcpStream>>, Response), Error> {
-    let started = Instant::now();
+    let deadline = Deadline::from_now(config.handshake_timeout);
     let request = request.into_client_request().map_err(Error::Handshake)?;
     let (host, port, tls) = target(&request)?;
     let connector = Connector::for_url(host, tls, connector)?;
-    let limit = config.handshake_timeout;
-    let stream = tcp_connect(host, port, limit).map_err(|source| Error::Connect {
-        host: format!("{host}:{port}"),
-        source,
-    })?;
+    let stream = deadline::tcp_connect(host, port, deadline)?;
     // Small frames are the common case; don't let Nagle hold them back.
     let _ = stream.set_nodelay(true);
-    let stream = if tls {
-        // The TLS handshake within the time left, by socket timeouts; the
-        // WebSocket handshake below sets its own and puts these back.
-        let left = time_left(started, limit)?;
-        let _ = stream.set_read_timeout(left);
-        let _ = stream.set_write_timeout(left);
-        let stream = tls::wrap_stream(stream, host, connector, limit)?;
-        let _ = stream.get_ref().set_read_timeout(None);
-        let _ = stream.get_ref().set_write_timeout(None);
-        stream
-    } else {
-        MaybeTlsStream::Plain(stream)
-    };
-    config.handshake_timeout = time_left(started, limit)?;
-    // Within `handshake_timeout`, enforced with socket timeouts.
+    let stream = tls::wrap_tcp(stream, host, connector, deadline)?;
+    // What is left; the handshake checks it before every read and write.
+    config.handshake_timeout = time_left(deadline)?;
     ClientHandshake::new(stream, request, config)
         .and_then(ClientHandshake::complete)
-        .map_err(Error::Handshake)
+        .map_err(|e| handshake_error(e, deadline))
 }
 
-/// What is left of the handshake timeout `limit` started at `started`;
-/// the timeout error once nothing is.
-fn time_left(started: Instant, limit: Option<Duration>) -> Result<Option<Duration>, Error> {
-    match limit {
-        None => Ok(None),
-        Some(limit) => match limit.checked_sub(started.elapsed()) {
-            Some(left) if !left.is_zero() => Ok(Some(left)),
-            _ => Err(Error::Handshake(ws_handshake::Error::Timeout(limit))),
-        },
+/// A failed WebSocket handshake; its timeout names the whole connect's
+/// limit, not the part of it that was left for the handshake.
+fn handshake_error(e: UpgradeError, deadline: Option<Deadline>) -> Error {
+    match (e, deadline) {
+        (UpgradeError::Timeout(_), Some(deadline)) => deadline.expired(),
+        (e, _) => Error::Handshake(e),
     }
-}
-
-/// The first address of `host` that accepts a connection, each attempt
-/// bounded by `limit`.
-fn tcp_connect(host: &str, port: u16, limit: Option<Duration>) -> std::io::Result<TcpStream> {
-    let mut last = std::io::Error::new(std::io::ErrorKind::NotFound, "host has no address");
-    for addr in (host, port).to_socket_addrs()? {
-        let attempt = match limit {
-            Some(limit) => TcpStream::connect_timeout(&addr, limit),
-            None => TcpStream::connect(addr),
-        };
-        match attempt {
-            Ok(stream) => return Ok(stream),
-            Err(e) => last = e,
-        }
-    }
-    Err(last)
 }
 
 /// Runs the client handshake over `stream`. On a non-blocking stream it may
@@ -306,7 +291,7 @@ pub fn client_tls_with_config<S: Read + Write>(
     let request = request.into_client_request().map_err(Error::Handshake)?;
     let (host, _, tls) = target(&request)?;
     let connector = Connector::for_url(host, tls, connector)?;
-    let stream = tls::wrap_stream(stream, host, connector, None)?;
+    let stream = tls::wrap_stream(stream, host, connector)?;
     let handshake = ClientHandshake::new(stream, request, config).map_err(Error::Handshake)?;
     match handshake.handshake() {
         Ok(done) => Ok(done),
@@ -350,8 +335,11 @@ pub async fn connect_async_with_config(
 
 /// [`connect_async`] with settings and a [`Connector`] for `wss://` URLs
 /// (`None`: the default of the TLS feature that is on).
-/// [`ClientConfig::handshake_timeout`] bounds the TCP connect, the TLS
-/// handshake and the WebSocket handshake together.
+/// [`ClientConfig::handshake_timeout`] bounds the name lookup, the TCP
+/// connect, the TLS handshake and the WebSocket handshake together: past
+/// it, this fails with [`UpgradeError::Timeout`] naming that limit. A
+/// server that refuses the upgrade and holds its answer's body open is
+/// reported as the refusal (with the body that came), at the deadline.
 #[cfg(feature = "tokio")]
 pub async fn connect_async_tls_with_config(
     request: impl IntoClientRequest,
@@ -364,12 +352,12 @@ pub async fn connect_async_tls_with_config(
     ),
     Error,
 > {
-    let started = Instant::now();
+    let deadline = Deadline::from_now(config.handshake_timeout);
     let request = request.into_client_request().map_err(Error::Handshake)?;
     let (host, port, tls) = target(&request)?;
     let connector = Connector::for_url(host, tls, connector)?;
-    let limit = config.handshake_timeout;
     let connecting = async {
+        // The lookup and every address's attempt, under the one deadline.
         let stream = tokio::net::TcpStream::connect((host, port))
             .await
             .map_err(|source| Error::Connect {
@@ -379,21 +367,17 @@ pub async fn connect_async_tls_with_config(
         let _ = stream.set_nodelay(true);
         tls_tokio::wrap_stream(stream, host, connector).await
     };
-    let stream = match limit {
-        Some(limit) => tokio::time::timeout(limit, connecting)
-            .await
-            .map_err(|_| Error::Handshake(ws_handshake::Error::Timeout(limit)))??,
-        None => connecting.await?,
-    };
-    config.handshake_timeout = time_left(started, limit)?;
+    let stream = within(deadline, connecting).await?;
+    config.handshake_timeout = time_left(deadline)?;
     ws_tokio::client_async_with_config(request, stream, config)
         .await
-        .map_err(Error::Handshake)
+        .map_err(|e| handshake_error(e, deadline))
 }
 
 /// Runs TLS (for a `wss://` request, with `connector` or the default one)
 /// and then the client handshake over an async `stream` you connected
-/// yourself, within [`ClientConfig::handshake_timeout`].
+/// yourself, within [`ClientConfig::handshake_timeout`] (the TLS and the
+/// WebSocket handshake together).
 #[cfg(feature = "tokio")]
 pub async fn client_async_tls_with_config<S>(
     request: impl IntoClientRequest,
@@ -404,22 +388,29 @@ pub async fn client_async_tls_with_config<S>(
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
-    let started = Instant::now();
+    let deadline = Deadline::from_now(config.handshake_timeout);
     let request = request.into_client_request().map_err(Error::Handshake)?;
     let (host, _, tls) = target(&request)?;
     let connector = Connector::for_url(host, tls, connector)?;
-    let limit = config.handshake_timeout;
-    let wrapping = tls_tokio::wrap_stream(stream, host, connector);
-    let stream = match limit {
-        Some(limit) => tokio::time::timeout(limit, wrapping)
-            .await
-            .map_err(|_| Error::Handshake(ws_handshake::Error::Timeout(limit)))??,
-        None => wrapping.await?,
-    };
-    config.handshake_timeout = time_left(started, limit)?;
+    let stream = within(deadline, tls_tokio::wrap_stream(stream, host, connector)).await?;
+    config.handshake_timeout = time_left(deadline)?;
     ws_tokio::client_async_with_config(request, stream, config)
         .await
-        .map_err(Error::Handshake)
+        .map_err(|e| handshake_error(e, deadline))
+}
+
+/// Runs `work` until `deadline` at most; past it, the timeout error.
+#[cfg(feature = "tokio")]
+async fn within<T>(
+    deadline: Option<Deadline>,
+    work: impl std::future::Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline.at().into(), work)
+            .await
+            .map_err(|_| deadline.expired())?,
+        None => work.await,
+    }
 }
 
 /// The README's examples, compiled as doc tests so that they stay true

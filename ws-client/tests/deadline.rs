@@ -158,6 +158,67 @@ fn a_client_gives_up_on_a_server_that_never_answers() {
     silent.join().unwrap();
 }
 
+/// A server that refuses the upgrade with a 403 whose `Content-Length`
+/// promises more than it sends, and holds the connection open.
+fn refuser_holding_the_body_open() -> (String, thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let handle = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(PATIENCE)).unwrap();
+        let mut request = Vec::new();
+        let mut byte = [0; 1];
+        while !request.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap() == 1 {
+            request.push(byte[0]);
+        }
+        stream
+            .write_all(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 100\r\n\r\nnot you")
+            .unwrap();
+        // Held until the client hangs up.
+        let mut sink = [0; 64];
+        while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
+    });
+    (url, handle)
+}
+
+/// The refusal, with what came of its body, at the deadline.
+fn assert_refused_at_the_deadline(err: ws_client::Error, took: Duration, limit: Duration) {
+    let ws_client::Error::Handshake(ws_server::Error::UnexpectedStatus(response)) = err else {
+        panic!("not the refusal: {err:?}");
+    };
+    assert_eq!(response.status(), 403);
+    assert_eq!(response.body().as_deref(), Some(&b"not you"[..]));
+    assert!(took >= limit, "gave up on the body early: {took:?}");
+    assert!(took < PATIENCE, "{took:?}");
+}
+
+#[test]
+fn a_refusal_whose_body_never_ends_is_reported_at_the_deadline() {
+    let (url, server) = refuser_holding_the_body_open();
+    let limit = Duration::from_millis(700);
+    let config = ClientConfig::default().with_handshake_timeout(Some(limit));
+    let start = Instant::now();
+    let err = ws_client::connect_with_config(&url, config).unwrap_err();
+    assert_refused_at_the_deadline(err, start.elapsed(), limit);
+    server.join().unwrap();
+}
+
+#[cfg(feature = "tokio")]
+#[tokio::test]
+async fn async_a_refusal_whose_body_never_ends_is_reported_at_the_deadline() {
+    let (url, server) = refuser_holding_the_body_open();
+    let limit = Duration::from_millis(700);
+    let config = ClientConfig::default().with_handshake_timeout(Some(limit));
+    let start = Instant::now();
+    let err = ws_client::connect_async_with_config(&url, config)
+        .await
+        .unwrap_err();
+    assert_refused_at_the_deadline(err, start.elapsed(), limit);
+    tokio::task::spawn_blocking(|| server.join().unwrap())
+        .await
+        .unwrap();
+}
+
 /// The read timeout of a connected client's socket.
 trait ReadTimeout {
     fn read_timeout_restored(&self) -> Option<Duration>;

@@ -91,6 +91,57 @@ fn rustls_reports_the_alert_the_server_sent() {
     assert!(handle.join().unwrap().is_err());
 }
 
+#[test]
+fn a_ca_certificate_as_the_servers_own_is_refused_with_a_hint() {
+    // What `openssl req -x509` makes: a self-signed certificate with
+    // CA:TRUE, here trusted as its own root.
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    let server = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .unwrap();
+    let (addr, handle) = rustls_server(Arc::new(server));
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert.der().clone()).unwrap();
+    let client = rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let url = format!("wss://localhost:{}/", addr.port());
+    let err = ws_client::connect_tls_with_config(
+        url,
+        deflate(),
+        Some(Connector::Rustls(Arc::new(client))),
+    )
+    .unwrap_err();
+    assert!(err.is_ca_used_as_end_entity(), "{err:?}");
+    let said = err.to_string();
+    assert!(
+        said.contains("leaf certificate") && said.contains("native-tls"),
+        "{said}"
+    );
+    // The cause is the source's to say, not repeated.
+    assert!(!said.contains("CaUsedAsEndEntity"), "{said}");
+    assert!(error_chain(&err).contains("CaUsedAsEndEntity"), "{err:?}");
+    assert!(handle.join().unwrap().is_err());
+    // Other refusals carry no such hint.
+    let ca = ca();
+    let (addr, server) = rustls_server(server_tls(&leaf(&ca, &["localhost"])));
+    let err = ws_client::connect(format!("wss://localhost:{}/", addr.port())).unwrap_err();
+    assert!(!err.is_ca_used_as_end_entity());
+    assert!(!err.to_string().contains("leaf certificate"), "{err}");
+    assert!(server.join().unwrap().is_err());
+}
+
 #[cfg(feature = "native-tls")]
 #[test]
 fn native_tls_refuses_a_certificate_from_an_unknown_issuer() {

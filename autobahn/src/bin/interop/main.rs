@@ -151,7 +151,8 @@ fn run(mut args: Vec<String>) -> Result<(), Box<dyn std::error::Error>> {
 
 fn main() {
     if let Err(e) = run(std::env::args().skip(1).collect()) {
-        eprintln!("interop: {e}");
+        // The whole chain: the cause of a TLS failure is in a source.
+        eprintln!("interop: {}", autobahn::error_chain(e.as_ref()));
         std::process::exit(1);
     }
 }
