@@ -15,7 +15,7 @@
 use crate::params::NAME;
 use crate::pool::POOL;
 use crate::raw_inflate::{Progress, RawInflate};
-use ws_extensions::ExtensionError;
+use ws_extensions::{DecodeOutput, ExtensionError};
 
 /// The empty stored block that ends a sync flush; removed by the sender and
 /// put back before inflating (§7.2.2).
@@ -60,28 +60,27 @@ impl Inflater {
         }
     }
 
-    /// Inflates one piece of a message's payload into `out`, never letting
-    /// `out` pass `max_len`. `fin` marks the message's last piece.
+    /// Inflates one piece of a message's payload into `out`, failing
+    /// rather than let it pass its limit. `fin` marks the message's last piece.
     pub(crate) fn decode(
         &mut self,
         input: &[u8],
         fin: bool,
-        out: &mut Vec<u8>,
-        max_len: usize,
+        out: &mut DecodeOutput<'_>,
     ) -> Result<(), ExtensionError> {
         if fin && input.len() <= JOIN_TAIL_MAX {
             // §7.2.2: the tail the sender removed, appended to the payload.
             let mut joined = [0u8; JOIN_TAIL_MAX + TAIL.len()];
             joined[..input.len()].copy_from_slice(input);
             joined[input.len()..input.len() + TAIL.len()].copy_from_slice(&TAIL);
-            self.inflate(&joined[..input.len() + TAIL.len()], out, max_len, true)?;
+            self.inflate(&joined[..input.len() + TAIL.len()], out, true)?;
         } else {
-            self.inflate(input, out, max_len, false)?;
+            self.inflate(input, out, false)?;
             if fin && !self.ended {
                 // §7.2.2: append the tail the sender removed. A stream that
                 // ended with BFINAL and nothing after it needs no tail: it is
                 // complete.
-                self.inflate(&TAIL, out, max_len, false)?;
+                self.inflate(&TAIL, out, false)?;
             }
         }
         if fin && !self.takeover {
@@ -102,10 +101,10 @@ impl Inflater {
     fn inflate(
         &mut self,
         input: &[u8],
-        out: &mut Vec<u8>,
-        max_len: usize,
+        out: &mut DecodeOutput<'_>,
         tail_appended: bool,
     ) -> Result<(), ExtensionError> {
+        let max_len = out.max_len();
         let mut consumed = 0;
         loop {
             if self.ended {
@@ -137,9 +136,8 @@ impl Inflater {
             // Checked before the result: corrupt data can fill the output
             // up to the byte past the limit and only then fail.
             if out.len() > max_len {
-                // The byte past the limit only told us so: `out` never
-                // passes `max_len` (the `Extension::decode` contract).
-                out.truncate(max_len);
+                // The byte past the limit only told us so; the message is
+                // dropped with the error.
                 return Err(ExtensionError::MessageTooLarge { limit: max_len });
             }
             let (n, progress) = result.map_err(invalid)?;

@@ -11,6 +11,7 @@
 use libz_rs_sys as z;
 use std::ffi::CStr;
 use std::fmt;
+use ws_extensions::DecodeOutput;
 
 /// A raw (headerless) inflate stream.
 pub(crate) struct RawInflate {
@@ -66,7 +67,7 @@ impl RawInflate {
     pub(crate) fn inflate(
         &mut self,
         input: &[u8],
-        out: &mut Vec<u8>,
+        out: &mut DecodeOutput<'_>,
     ) -> Result<(usize, Progress), InflateError> {
         let avail_in = input.len().min(u32::MAX as usize);
         let spare = out.spare_capacity_mut();
@@ -84,7 +85,7 @@ impl RawInflate {
         let produced = avail_out - self.strm.avail_out as usize;
         // SAFETY: zlib wrote exactly `produced` bytes at the start of the
         // spare capacity (what it took off `avail_out`).
-        unsafe { out.set_len(out.len() + produced) };
+        unsafe { out.advance_mut(produced) };
         // Nothing dangles once the borrows end.
         self.strm.next_in = std::ptr::null();
         self.strm.next_out = std::ptr::null_mut();
