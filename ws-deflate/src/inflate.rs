@@ -8,9 +8,9 @@
 //! Peers send both forms, with and without that octet. Bytes after the end
 //! of a DEFLATE stream start a new stream; with context takeover, the new
 //! stream refers back to the same window as if the stream had not ended.
-//! zlib forgets its window when a stream is restarted, so the decoder reads
-//! it out first and hands it back as the new stream's dictionary
-//! ([`RawInflate::window`]).
+//! The decoder restarts zlib with the reset that keeps the window
+//! ([`RawInflate::restart_keeping_window`]), which costs the same whatever
+//! the window holds (see [`Inflater::restart`] for why that matters).
 
 use crate::params::NAME;
 use crate::pool::POOL;
@@ -112,7 +112,7 @@ impl Inflater {
                 if rest == 0 || (tail_appended && rest == TAIL.len()) {
                     return Ok(());
                 }
-                self.restart()?;
+                self.restart();
             }
             if out.len() == out.capacity() {
                 if out.len() >= max_len.saturating_add(1) {
@@ -155,17 +155,26 @@ impl Inflater {
 
     /// Starts a new DEFLATE stream after one that ended with BFINAL, with the
     /// window as it stood.
-    fn restart(&mut self) -> Result<(), ExtensionError> {
+    ///
+    /// Why a restart must cost next to nothing: an empty final block is two
+    /// bytes (`03 00`), so a peer can end a stream every two bytes of a
+    /// message that inflates to nothing. Reading the window out and setting
+    /// it back as a dictionary cost a 32 KiB allocation and two copies of
+    /// the window per restart, 13x the CPU per input byte of ordinary
+    /// compressed text (`deflate/restarts` in benches/benches/deflate.rs).
+    /// zlib's reset that keeps the window costs a few stores, so a message
+    /// of restarts costs per byte about what any message does (1.8x there,
+    /// the cost of one zlib call per two bytes). Capping the
+    /// restarts instead would have to guess how many final blocks a
+    /// legitimate peer sends per message (one per message for a compressor
+    /// that cannot sync-flush; one per frame for one that compresses frame
+    /// by frame), and charging them against the size limit would refuse
+    /// such a peer's large messages before their time.
+    fn restart(&mut self) {
         self.ended = false;
-        let Some(zlib) = &mut self.zlib else {
-            return Ok(());
-        };
-        let window = zlib.window();
-        zlib.reset();
-        if !window.is_empty() {
-            zlib.set_dictionary(&window).map_err(invalid)?;
+        if let Some(zlib) = &mut self.zlib {
+            zlib.restart_keeping_window();
         }
-        Ok(())
     }
 }
 
