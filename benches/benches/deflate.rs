@@ -45,6 +45,10 @@
 //!   over an in-memory pipe on a current-thread runtime, ours and yawc's the
 //!   same way (`deflate/streams.rs`); compare them with each other.
 //!
+//! The group `deflate/restarts` (`deflate/restarts.rs`) puts a message
+//! built to restart the inflater every two bytes beside an ordinary
+//! compressed message of the same size, per input byte.
+//!
 //! Messages cycle through a pool of different payloads (at least 256 KiB in
 //! all, and at least two), so that with context takeover a message never
 //! finds itself whole in the 32 KiB window. Connections are built once per
@@ -64,6 +68,8 @@ use std::hint::black_box;
 use ws_core::{FrameHeader, Message};
 use ws_deflate::DeflateConfig;
 
+#[path = "deflate/restarts.rs"]
+mod restarts;
 #[path = "deflate/streams.rs"]
 mod streams;
 
@@ -422,5 +428,5 @@ fn payload_bytes(message: &Message) -> &[u8] {
     }
 }
 
-criterion_group!(deflate_benches, deflate);
+criterion_group!(deflate_benches, deflate, restarts::restarts);
 criterion_main!(deflate_benches);

@@ -52,8 +52,8 @@ mod crc32;
 pub use crc32::Crc32;
 use std::sync::Arc;
 use ws_extensions::{
-    Accepted, Extension, ExtensionError, ExtensionFactory, ExtensionOffer, MessageKind,
-    NegotiationError, Rsv,
+    Accepted, DecodeOutput, Extension, ExtensionError, ExtensionFactory, ExtensionOffer,
+    MessageKind, NegotiationError, Rsv,
 };
 
 /// The extension token.
@@ -159,17 +159,14 @@ impl Extension for Crc32Extension {
         &mut self,
         input: &[u8],
         fin: bool,
-        out: &mut Vec<u8>,
-        max_len: usize,
+        out: &mut DecodeOutput<'_>,
     ) -> Result<(), ExtensionError> {
         // Everything but the last 4 bytes seen so far is payload.
         self.held.extend_from_slice(input);
         let release = self.held.len().saturating_sub(4);
-        if out.len() + release > max_len {
-            return Err(ExtensionError::MessageTooLarge { limit: max_len });
-        }
+        // Appends only, and fails (appending nothing) past the size limit.
+        out.extend_from_slice(&self.held[..release])?;
         self.crc.update(&self.held[..release]);
-        out.extend_from_slice(&self.held[..release]);
         self.held.drain(..release);
         if fin {
             let crc = std::mem::take(&mut self.crc).finish();

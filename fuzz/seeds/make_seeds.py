@@ -88,6 +88,21 @@ write("deflate_decode", [bytes([0, 7]) + comp[0], bytes([0, 1]) + comp[0] + b"\x
 write("utf8_fragments", [bytes([2, 3, 7]) + "h\u00e9llo w\u00f6rld \u2603 \U0001F600".encode(),
                          bytes([1, 1]) + "\u20ac".encode(), bytes([3, 1, 2, 3]) + b"ab\xed\xa0\x80cd",
                          bytes([0]) + b"plain ascii", bytes([1, 5]) + b"abc\xf4\x90\x80\x80"])
+# extension_stack: setup (deflate parameters, order, chunk), script length,
+# the hostile extension's script (op & 7: 0 drop, 1 cut to op >> 3 bytes,
+# 2 append op >> 3 script bytes, 3 the same through the spare capacity,
+# 4 fail, else pass), then client frames (RSV1: compressed).
+texts = ["h\u00e9llo w\u00f6rld \u2603 ".encode() * 8, b'{"user":"ann","text":"hi"}' * 5]
+comp = deflate_messages(texts)
+wire = b"".join(frame(True, 4, 1, c) for c in comp)
+frag = frame(False, 4, 1, comp[0][:7]) + frame(True, 0, 0, comp[0][7:])
+write("extension_stack", [bytes([0x00, 1, 5]) + wire,
+                          bytes([0x18, 1, 5]) + frag + frame(True, 0, 1, b"plain text"),
+                          bytes([0x00, 3, 2 | (2 << 3), 0xc3, 0x28]) + wire,
+                          bytes([0x08, 3, 3 | (2 << 3), 0xe2, 0x82]) + frag,
+                          bytes([0x30, 2, 5, 1 | (3 << 3)]) + frag + wire,
+                          bytes([0x01, 2, 5, 0]) + wire + frame(True, 0, 2, b"binary"),
+                          bytes([0x00, 1, 4]) + wire])
 write("close_payload", [b"", b"\x03", struct.pack(">H", 1000), struct.pack(">H", 1001) + b"going away",
                         struct.pack(">H", 4999) + "\u00e9".encode(), struct.pack(">H", 1005), struct.pack(">H", 1000) + b"\xc3"])
 # h2_connect: flags (method, :protocol, HTTP/2, userinfo, deflate), status - 100

@@ -5,7 +5,7 @@ use crate::inflate::{Inflater, TAIL};
 use crate::params::{Params, NAME};
 use crate::pool::POOL;
 use flate2::{Compress, Compression, FlushCompress};
-use ws_extensions::{Extension, ExtensionError, MessageKind, Rsv};
+use ws_extensions::{DecodeOutput, Extension, ExtensionError, MessageKind, Rsv};
 
 /// The agreement for one direction of the connection.
 #[derive(Clone, Copy, Debug)]
@@ -206,9 +206,8 @@ impl Extension for PerMessageDeflate {
         &mut self,
         input: &[u8],
         fin: bool,
-        out: &mut Vec<u8>,
-        max_len: usize,
+        out: &mut DecodeOutput<'_>,
     ) -> Result<(), ExtensionError> {
-        self.inflater.decode(input, fin, out, max_len)
+        self.inflater.decode(input, fin, out)
     }
 }

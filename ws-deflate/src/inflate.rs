@@ -8,14 +8,14 @@
 //! Peers send both forms, with and without that octet. Bytes after the end
 //! of a DEFLATE stream start a new stream; with context takeover, the new
 //! stream refers back to the same window as if the stream had not ended.
-//! zlib forgets its window when a stream is restarted, so the decoder reads
-//! it out first and hands it back as the new stream's dictionary
-//! ([`RawInflate::window`]).
+//! The decoder restarts zlib with the reset that keeps the window
+//! ([`RawInflate::restart_keeping_window`]), which costs the same whatever
+//! the window holds (see [`Inflater::restart`] for why that matters).
 
 use crate::params::NAME;
 use crate::pool::POOL;
 use crate::raw_inflate::{Progress, RawInflate};
-use ws_extensions::ExtensionError;
+use ws_extensions::{DecodeOutput, ExtensionError};
 
 /// The empty stored block that ends a sync flush; removed by the sender and
 /// put back before inflating (§7.2.2).
@@ -60,28 +60,27 @@ impl Inflater {
         }
     }
 
-    /// Inflates one piece of a message's payload into `out`, never letting
-    /// `out` pass `max_len`. `fin` marks the message's last piece.
+    /// Inflates one piece of a message's payload into `out`, failing
+    /// rather than let it pass its limit. `fin` marks the message's last piece.
     pub(crate) fn decode(
         &mut self,
         input: &[u8],
         fin: bool,
-        out: &mut Vec<u8>,
-        max_len: usize,
+        out: &mut DecodeOutput<'_>,
     ) -> Result<(), ExtensionError> {
         if fin && input.len() <= JOIN_TAIL_MAX {
             // §7.2.2: the tail the sender removed, appended to the payload.
             let mut joined = [0u8; JOIN_TAIL_MAX + TAIL.len()];
             joined[..input.len()].copy_from_slice(input);
             joined[input.len()..input.len() + TAIL.len()].copy_from_slice(&TAIL);
-            self.inflate(&joined[..input.len() + TAIL.len()], out, max_len, true)?;
+            self.inflate(&joined[..input.len() + TAIL.len()], out, true)?;
         } else {
-            self.inflate(input, out, max_len, false)?;
+            self.inflate(input, out, false)?;
             if fin && !self.ended {
                 // §7.2.2: append the tail the sender removed. A stream that
                 // ended with BFINAL and nothing after it needs no tail: it is
                 // complete.
-                self.inflate(&TAIL, out, max_len, false)?;
+                self.inflate(&TAIL, out, false)?;
             }
         }
         if fin && !self.takeover {
@@ -102,10 +101,10 @@ impl Inflater {
     fn inflate(
         &mut self,
         input: &[u8],
-        out: &mut Vec<u8>,
-        max_len: usize,
+        out: &mut DecodeOutput<'_>,
         tail_appended: bool,
     ) -> Result<(), ExtensionError> {
+        let max_len = out.max_len();
         let mut consumed = 0;
         loop {
             if self.ended {
@@ -113,7 +112,7 @@ impl Inflater {
                 if rest == 0 || (tail_appended && rest == TAIL.len()) {
                     return Ok(());
                 }
-                self.restart()?;
+                self.restart();
             }
             if out.len() == out.capacity() {
                 if out.len() >= max_len.saturating_add(1) {
@@ -137,9 +136,8 @@ impl Inflater {
             // Checked before the result: corrupt data can fill the output
             // up to the byte past the limit and only then fail.
             if out.len() > max_len {
-                // The byte past the limit only told us so: `out` never
-                // passes `max_len` (the `Extension::decode` contract).
-                out.truncate(max_len);
+                // The byte past the limit only told us so; the message is
+                // dropped with the error.
                 return Err(ExtensionError::MessageTooLarge { limit: max_len });
             }
             let (n, progress) = result.map_err(invalid)?;
@@ -157,17 +155,26 @@ impl Inflater {
 
     /// Starts a new DEFLATE stream after one that ended with BFINAL, with the
     /// window as it stood.
-    fn restart(&mut self) -> Result<(), ExtensionError> {
+    ///
+    /// Why a restart must cost next to nothing: an empty final block is two
+    /// bytes (`03 00`), so a peer can end a stream every two bytes of a
+    /// message that inflates to nothing. Reading the window out and setting
+    /// it back as a dictionary cost a 32 KiB allocation and two copies of
+    /// the window per restart, 13x the CPU per input byte of ordinary
+    /// compressed text (`deflate/restarts` in benches/benches/deflate.rs).
+    /// zlib's reset that keeps the window costs a few stores, so a message
+    /// of restarts costs per byte about what any message does (1.8x there,
+    /// the cost of one zlib call per two bytes). Capping the
+    /// restarts instead would have to guess how many final blocks a
+    /// legitimate peer sends per message (one per message for a compressor
+    /// that cannot sync-flush; one per frame for one that compresses frame
+    /// by frame), and charging them against the size limit would refuse
+    /// such a peer's large messages before their time.
+    fn restart(&mut self) {
         self.ended = false;
-        let Some(zlib) = &mut self.zlib else {
-            return Ok(());
-        };
-        let window = zlib.window();
-        zlib.reset();
-        if !window.is_empty() {
-            zlib.set_dictionary(&window).map_err(invalid)?;
+        if let Some(zlib) = &mut self.zlib {
+            zlib.restart_keeping_window();
         }
-        Ok(())
     }
 }
 

@@ -1,9 +1,9 @@
 //! A raw DEFLATE decoder on zlib-rs's zlib API (`libz-rs-sys`), for the one
-//! thing flate2 does not expose: reading the decoder's window
-//! (`inflateGetDictionary`). A stream that ended with a BFINAL block and is
-//! followed by more data restarts with that window as its dictionary, so
-//! the decoder keeps no copy of its own output (which cost a memcpy of every
-//! message and up to 32 KiB per connection).
+//! thing flate2 does not expose: starting a new stream that keeps the
+//! decoder's window (`inflateResetKeep`). A stream that ended with a BFINAL
+//! block and is followed by more data restarts that way, so the decoder
+//! keeps no copy of its own output (which cost a memcpy of every message
+//! and up to 32 KiB per connection), and a restart costs a few stores.
 //!
 //! Every `unsafe` call is here, each with its reason; the rest of the crate
 //! sees a safe type.
@@ -11,6 +11,7 @@
 use libz_rs_sys as z;
 use std::ffi::CStr;
 use std::fmt;
+use ws_extensions::DecodeOutput;
 
 /// A raw (headerless) inflate stream.
 pub(crate) struct RawInflate {
@@ -66,7 +67,7 @@ impl RawInflate {
     pub(crate) fn inflate(
         &mut self,
         input: &[u8],
-        out: &mut Vec<u8>,
+        out: &mut DecodeOutput<'_>,
     ) -> Result<(usize, Progress), InflateError> {
         let avail_in = input.len().min(u32::MAX as usize);
         let spare = out.spare_capacity_mut();
@@ -84,7 +85,7 @@ impl RawInflate {
         let produced = avail_out - self.strm.avail_out as usize;
         // SAFETY: zlib wrote exactly `produced` bytes at the start of the
         // spare capacity (what it took off `avail_out`).
-        unsafe { out.set_len(out.len() + produced) };
+        unsafe { out.advance_mut(produced) };
         // Nothing dangles once the borrows end.
         self.strm.next_in = std::ptr::null();
         self.strm.next_out = std::ptr::null_mut();
@@ -112,33 +113,15 @@ impl RawInflate {
         unsafe { z::inflateReset(&mut *self.strm) };
     }
 
-    /// The window as it stands: up to `1 << bits` of the last bytes
-    /// produced, oldest first (what a restarted stream refers back to).
-    pub(crate) fn window(&self) -> Vec<u8> {
-        let mut window = vec![0u8; 1 << 15];
-        let mut len: u32 = 0;
-        // SAFETY: `window` has room for 32768 bytes, the most zlib copies;
-        // `len` is a valid place for the length.
-        unsafe { z::inflateGetDictionary(&*self.strm, window.as_mut_ptr(), &mut len) };
-        window.truncate(len as usize);
-        window
-    }
-
-    /// Starts the (just reset) stream with `dictionary` as its window.
-    pub(crate) fn set_dictionary(&mut self, dictionary: &[u8]) -> Result<(), InflateError> {
-        // SAFETY: `dictionary` is readable for its length; the stream was
-        // initialized by `new`.
-        let ret = unsafe {
-            z::inflateSetDictionary(
-                &mut *self.strm,
-                dictionary.as_ptr(),
-                dictionary.len() as u32,
-            )
-        };
-        match ret {
-            z::Z_OK => Ok(()),
-            _ => Err(InflateError("zlib refused the window as a dictionary")),
-        }
+    /// Starts a new DEFLATE stream that refers back to the window as it
+    /// stands, as if the last stream had not ended: zlib's
+    /// `inflateResetKeep` (declared in zlib.h among its undocumented
+    /// functions; what `inflateReset` does, minus forgetting the window).
+    /// It costs a few stores, whatever the window holds, where reading the
+    /// window out and setting it back as a dictionary copied it twice.
+    pub(crate) fn restart_keeping_window(&mut self) {
+        // SAFETY: the stream was initialized by `new`.
+        unsafe { z::inflateResetKeep(&mut *self.strm) };
     }
 }
 
@@ -152,6 +135,6 @@ impl Drop for RawInflate {
 // SAFETY: the stream's state is owned by this value alone (no shared
 // pointers); zlib-rs's allocator is thread-safe.
 unsafe impl Send for RawInflate {}
-// SAFETY: `&RawInflate` only reads (`window`, `message`), which zlib allows
-// from any thread.
+// SAFETY: `&RawInflate` only reads (`message`), which zlib allows from any
+// thread.
 unsafe impl Sync for RawInflate {}

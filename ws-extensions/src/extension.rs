@@ -1,6 +1,6 @@
 //! The [`Extension`] trait: what an extension does to the messages of one connection.
 
-use crate::{ExtensionError, Rsv};
+use crate::{DecodeOutput, ExtensionError, Rsv};
 use std::fmt;
 
 /// The kind of a data message, as its first frame's opcode says (RFC 6455 §5.6).
@@ -55,14 +55,16 @@ pub trait Extension: Send + fmt::Debug {
     /// For the extension that runs last (the first negotiated), `out` holds
     /// the message decoded so far; in a stack of several decoding extensions,
     /// the earlier stages get a scratch buffer holding only this piece's output.
-    /// Either way `out.len()` must never pass `max_len`: return
-    /// [`ExtensionError::MessageTooLarge`] instead, before allocating past it.
+    /// Either way `out` can only grow ([`DecodeOutput`] says why), and its
+    /// length must never pass [`out.max_len()`](DecodeOutput::max_len):
+    /// return [`ExtensionError::MessageTooLarge`] instead, before allocating
+    /// past it ([`DecodeOutput::extend_from_slice`] does so itself). After an
+    /// error the message is dropped, whatever `out` holds.
     fn decode(
         &mut self,
         input: &[u8],
         fin: bool,
-        out: &mut Vec<u8>,
-        max_len: usize,
+        out: &mut DecodeOutput<'_>,
     ) -> Result<(), ExtensionError>;
 
     /// For broadcasts (a message prepared once for many connections):

@@ -4,7 +4,9 @@
 //! a connection runs its messages through.
 //!
 //! ```
-//! use ws_extensions::{Extension, ExtensionError, ExtensionStack, MessageKind, Rsv};
+//! use ws_extensions::{
+//!     DecodeOutput, Extension, ExtensionError, ExtensionStack, MessageKind, Rsv,
+//! };
 //!
 //! /// Sets RSV3 and reverses every binary message's bytes.
 //! #[derive(Debug)]
@@ -36,15 +38,12 @@
 //!         &mut self,
 //!         input: &[u8],
 //!         _fin: bool,
-//!         out: &mut Vec<u8>,
-//!         max_len: usize,
+//!         out: &mut DecodeOutput<'_>,
 //!     ) -> Result<(), ExtensionError> {
-//!         // A one-frame toy: real extensions must handle messages split in frames.
-//!         if out.len() + input.len() > max_len {
-//!             return Err(ExtensionError::MessageTooLarge { limit: max_len });
-//!         }
-//!         out.extend(input.iter().rev());
-//!         Ok(())
+//!         // A one-frame toy: real extensions must handle messages split in
+//!         // frames. `out` only appends, and refuses to pass the limit.
+//!         let reversed: Vec<u8> = input.iter().rev().copied().collect();
+//!         out.extend_from_slice(&reversed)
 //!     }
 //! }
 //!
@@ -64,6 +63,9 @@
 //! - [`Extension`], [`MessageKind`]: one negotiated extension on one
 //!   connection (encode a message; decode it frame by frame under a size
 //!   limit; optionally share an encoding between connections).
+//! - [`DecodeOutput`]: where `decode` writes, the message so far, which
+//!   an extension can only append to (so that text checked for UTF-8 as it
+//!   arrived stays checked).
 //! - [`ExtensionFactory`], [`Accepted`]: the negotiation side, configured once
 //!   (offers as a client, accepts as a server, confirms the answer).
 //! - [`client_offer`], [`server_negotiate`], [`client_confirm`],
@@ -95,6 +97,7 @@ mod error;
 mod extension;
 mod header;
 mod negotiation;
+mod output;
 mod rsv;
 mod stack;
 
@@ -106,5 +109,6 @@ pub use header::{
 pub use negotiation::{
     client_confirm, client_offer, server_negotiate, Accepted, ExtensionFactory, NegotiationError,
 };
+pub use output::DecodeOutput;
 pub use rsv::Rsv;
 pub use stack::ExtensionStack;

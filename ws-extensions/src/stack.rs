@@ -1,6 +1,8 @@
 //! The negotiated extension stack of one connection.
 
-use crate::{Extension, ExtensionError, ExtensionOffer, MessageKind, Rsv, RsvConflict};
+use crate::{
+    DecodeOutput, Extension, ExtensionError, ExtensionOffer, MessageKind, Rsv, RsvConflict,
+};
 
 /// The extensions negotiated on one connection, in negotiation order.
 ///
@@ -216,7 +218,10 @@ impl ExtensionStack {
     }
 
     /// Decodes one frame's payload of the current message through every
-    /// active extension, in reverse negotiation order, appending to `out`.
+    /// active extension, in reverse negotiation order, appending to `out`
+    /// (never changing what it held: see [`DecodeOutput`]). Fails with
+    /// [`ExtensionError::MessageTooLarge`] if `out` would pass `max_len`;
+    /// `out` never holds more than `max_len` bytes on return, error or not.
     pub fn decode(
         &mut self,
         input: &[u8],
@@ -224,12 +229,25 @@ impl ExtensionStack {
         out: &mut Vec<u8>,
         max_len: usize,
     ) -> Result<(), ExtensionError> {
+        let result = self.decode_into(input, fin, &mut DecodeOutput::new(out, max_len));
+        if out.len() > max_len {
+            // A decoder may write one byte past the limit to learn that
+            // the message is too large; that byte is no message's.
+            out.truncate(max_len);
+            result?;
+            return Err(ExtensionError::MessageTooLarge { limit: max_len });
+        }
+        result
+    }
+
+    fn decode_into(
+        &mut self,
+        input: &[u8],
+        fin: bool,
+        out: &mut DecodeOutput<'_>,
+    ) -> Result<(), ExtensionError> {
         if self.active == 0 {
-            if out.len().saturating_add(input.len()) > max_len {
-                return Err(ExtensionError::MessageTooLarge { limit: max_len });
-            }
-            out.extend_from_slice(input);
-            return Ok(());
+            return out.extend_from_slice(input);
         }
         // Reverse order: the lowest active index runs last, straight into `out`.
         let last = self.active.trailing_zeros() as usize;
@@ -247,13 +265,21 @@ impl ExtensionStack {
                 Some(_) => (&b[0], &mut a[0]),
             };
             dst.clear();
-            self.extensions[i].decode(src, fin, dst, max_len)?;
+            let mut stage = DecodeOutput::new(dst, out.max_len());
+            self.extensions[i].decode(src, fin, &mut stage)?;
+            if stage.len() > stage.max_len() {
+                // Past the limit through the spare capacity: the message
+                // fails (close 1009) instead of growing the next stage.
+                return Err(ExtensionError::MessageTooLarge {
+                    limit: stage.max_len(),
+                });
+            }
             current = Some(target);
         }
         let src: &[u8] = match current {
             None => input,
             Some(c) => &self.scratch[c],
         };
-        self.extensions[last].decode(src, fin, out, max_len)
+        self.extensions[last].decode(src, fin, out)
     }
 }

@@ -19,7 +19,9 @@ const HINT_SLACK: usize = 4 << 10;
 pub(crate) struct Assembler {
     kind: Option<MessageKind>,
     buf: Vec<u8>,
-    /// Prefix of `buf` known to be valid UTF-8 (text messages).
+    /// Prefix of `buf` known to be valid UTF-8 (text messages). Sound
+    /// because `buf` only grows while a message is assembled: nothing that
+    /// writes to it (the extension stack included) can change this prefix.
     utf8_checked: usize,
     /// The current message passes through the extension stack.
     via_extensions: bool,
@@ -180,6 +182,9 @@ impl Assembler {
             Some(MessageKind::Text) => {
                 // What came before `utf8_checked` was validated as it arrived
                 // and ends at a character boundary: check only the rest.
+                // Those bytes are still the ones checked: extensions only
+                // append to the message (`DecodeOutput` hands them no `&mut`
+                // to earlier bytes), as do the copy and the direct read.
                 let checked = std::mem::take(&mut self.utf8_checked).min(data.len());
                 if simdutf8::basic::from_utf8(&data[checked..]).is_err() {
                     return Err(ProtocolError::InvalidUtf8);

@@ -1,7 +1,7 @@
 //! Heap accounting for tests that bound memory: a global allocator that
-//! counts live bytes and their peak. Include it with `mod heap;` (or
-//! `#[path]` from another crate's tests); it installs itself as the test
-//! binary's `#[global_allocator]`.
+//! counts live bytes and their peak, and allocation calls. Include it with
+//! `mod heap;` (or `#[path]` from another crate's tests); it installs
+//! itself as the test binary's `#[global_allocator]`.
 
 #![allow(dead_code)]
 
@@ -14,8 +14,11 @@ struct Counting;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
+/// Calls to `alloc`, `alloc_zeroed` and `realloc`.
+static CALLS: AtomicUsize = AtomicUsize::new(0);
 
 fn grew(n: usize) {
+    CALLS.fetch_add(1, Ordering::Relaxed);
     let live = LIVE.fetch_add(n, Ordering::Relaxed) + n;
     PEAK.fetch_max(live, Ordering::Relaxed);
 }
@@ -57,6 +60,7 @@ unsafe impl GlobalAlloc for Counting {
             if new_size >= layout.size() {
                 grew(new_size - layout.size());
             } else {
+                CALLS.fetch_add(1, Ordering::Relaxed);
                 shrank(layout.size() - new_size);
             }
         }
@@ -96,4 +100,13 @@ pub fn reset_peak() {
 /// The most heap held live at once since the last [`reset_peak`].
 pub fn peak() -> usize {
     PEAK.load(Ordering::SeqCst)
+}
+
+/// Runs `f` and returns its result with the number of allocations
+/// (`alloc`, `alloc_zeroed`, `realloc`) made meanwhile, by any thread: take
+/// [`exclusive`] first.
+pub fn allocations_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let before = CALLS.load(Ordering::SeqCst);
+    let value = f();
+    (value, CALLS.load(Ordering::SeqCst) - before)
 }

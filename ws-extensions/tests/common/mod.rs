@@ -14,8 +14,8 @@
 
 use std::sync::{Arc, Mutex};
 use ws_extensions::{
-    client_confirm, server_negotiate, Accepted, Extension, ExtensionError, ExtensionFactory,
-    ExtensionOffer, ExtensionStack, MessageKind, NegotiationError, Rsv,
+    client_confirm, server_negotiate, Accepted, DecodeOutput, Extension, ExtensionError,
+    ExtensionFactory, ExtensionOffer, ExtensionStack, MessageKind, NegotiationError, Rsv,
 };
 
 pub const TRAILER: u8 = 0xAA;
@@ -89,22 +89,23 @@ impl Extension for TestExtension {
         &mut self,
         input: &[u8],
         fin: bool,
-        out: &mut Vec<u8>,
-        max_len: usize,
+        out: &mut DecodeOutput<'_>,
     ) -> Result<(), ExtensionError> {
         let emit = match self.transform {
             Transform::Append => (self.held.is_some() as usize + input.len()).saturating_sub(1),
             Transform::Xor => input.len(),
         };
-        if out.len() + emit > max_len {
-            return Err(ExtensionError::MessageTooLarge { limit: max_len });
+        if out.len() + emit > out.max_len() {
+            return Err(ExtensionError::MessageTooLarge {
+                limit: out.max_len(),
+            });
         }
         match self.transform {
             Transform::Append => {
                 // Stream: everything but the last byte seen so far is payload.
                 for &b in input {
                     if let Some(prev) = self.held.replace(b) {
-                        out.push(prev);
+                        out.extend_from_slice(&[prev])?;
                     }
                 }
                 if fin && self.held.take() != Some(TRAILER) {
@@ -114,7 +115,10 @@ impl Extension for TestExtension {
                     });
                 }
             }
-            Transform::Xor => out.extend(input.iter().map(|b| b ^ XOR)),
+            Transform::Xor => {
+                let decoded: Vec<u8> = input.iter().map(|b| b ^ XOR).collect();
+                out.extend_from_slice(&decoded)?;
+            }
         }
         Ok(())
     }
