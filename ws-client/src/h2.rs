@@ -117,6 +117,8 @@ impl H2Connection {
             None if tls => Some(Connector::NativeTls(
                 native_tls::TlsConnector::builder()
                     .request_alpns(&["h2"])
+                    // As over HTTP/1.1: nothing older than TLS 1.2 (RFC 8996).
+                    .min_protocol_version(Some(native_tls::Protocol::Tlsv12))
                     .build()
                     .map_err(|e| crate::tls::tls_error(host, Box::new(e)))?,
             )),
