@@ -31,7 +31,10 @@ Client options:
 Server options:
   --broadcast                   every message goes to every connection, not back to its sender
                                 (messages up to 1 MiB unless --max-message-size says more;
-                                a listener 256 messages behind misses some)
+                                a listener 256 messages behind misses some). The room holds
+                                at most 256 messages and as many bytes again of framed copies
+                                (512 MiB at the 1 MiB limit); a listener whose copy would not
+                                fit gets the message compressed for it alone
   --protocol NAME               a subprotocol this server speaks (repeatable)
   --cert FILE --key FILE        serve wss:// with this PEM certificate chain and key
 

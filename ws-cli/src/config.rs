@@ -10,7 +10,8 @@ use ws_server::ServerConfig;
 const OUTGOING_FRAME: usize = 1 << 20;
 
 /// The default `--max-message-size` of `ws serve --broadcast`: a room
-/// keeps up to 256 messages for its slowest listener.
+/// keeps up to 256 messages for its slowest listener, and as many bytes
+/// again of their framed copies (512 MiB in all: see `room`).
 pub const BROADCAST_MAX_MESSAGE: usize = 1 << 20;
 
 /// The default message limit of `ws serve` (a client keeps the library's

@@ -15,6 +15,7 @@ mod client;
 mod config;
 mod failure;
 mod progress;
+mod room;
 mod send;
 mod server;
 mod tls;

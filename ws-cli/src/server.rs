@@ -1,9 +1,11 @@
 //! `ws serve ADDR`: an echo server, or with `--broadcast` a room where every
 //! message goes to every other connection, compressed once for all of them
-//! (`PreparedMessage`) when the connections' parameters allow it.
+//! (`PreparedMessage`) when the connections' parameters allow it, within
+//! the memory bound that [`room`] keeps.
 
 use crate::args::Args;
 use crate::failure::{self, describe_close, exit, Failure};
+use crate::room::{self, Budget, Listener, Said};
 use crate::{config, tls};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,14 +15,15 @@ use tokio::sync::broadcast;
 use tokio::time::Instant;
 use ws_server::{
     Error as UpgradeError, Message, PreparedMessage, ServerConfig, WebSocketStream, WsError,
+    WsWriter,
 };
 
-/// A message said in the room, and who said it (not sent back to them).
-type Said = (u64, PreparedMessage);
-
-/// How many messages a slow listener may fall behind before it misses some.
-/// With [`config::BROADCAST_MAX_MESSAGE`], the room holds at most 256 MiB.
-const ROOM_BACKLOG: usize = 256;
+/// The room: where what is said goes, and the budget of its framed copies.
+#[derive(Clone)]
+struct Room {
+    says: broadcast::Sender<Arc<Said>>,
+    budget: Arc<Budget>,
+}
 
 /// How long a connection may take none of what we send before it is dropped.
 const WRITE_STALL: std::time::Duration = std::time::Duration::from_secs(60);
@@ -45,7 +48,12 @@ pub async fn serve(addr: &str, args: &Args) -> Result<(), Failure> {
     // Always printed (tests and scripts read the port from it).
     eprintln!("listening on {scheme}://{local}/ ({mode}, {compression})");
     let config = Arc::new(config::server(args));
-    let (room, _) = broadcast::channel::<Said>(ROOM_BACKLOG);
+    let room = Room {
+        says: broadcast::channel(room::BACKLOG).0,
+        budget: Arc::new(Budget::new(room::budget_for(
+            config.websocket.limits.max_message_size,
+        ))),
+    };
     let quiet = args.quiet;
     let broadcast = args.broadcast;
     for id in 0u64.. {
@@ -102,7 +110,7 @@ struct Connection {
     id: u64,
     peer: SocketAddr,
     quiet: bool,
-    broadcast: Option<broadcast::Sender<Said>>,
+    broadcast: Option<Room>,
 }
 
 impl Connection {
@@ -157,23 +165,27 @@ impl Connection {
     async fn join<S>(
         &self,
         ws: WebSocketStream<S>,
-        room: broadcast::Sender<Said>,
+        room: Room,
     ) -> Result<Option<ws_server::CloseFrame>, WsError>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let (mut reader, mut writer) = ws.split();
-        let mut hears = room.subscribe();
+        let encoding = room::encoding_of(ws.protocol());
+        let (mut reader, half) = ws.split();
+        let mut writer = Writer { half, encoding };
+        let mut hears = room.says.subscribe();
         let (me, peer, quiet) = (self.id, self.peer, self.quiet);
         let mut speaking = tokio::spawn(async move {
             loop {
                 match hears.recv().await {
-                    Ok((from, _)) if from == me => {}
-                    Ok((_, message)) => {
+                    Ok(said) if said.from == me => {}
+                    Ok(said) => {
                         // A listener that takes nothing for this long is
                         // dropped, not waited for.
-                        let sent =
-                            tokio::time::timeout(WRITE_STALL, writer.send_prepared(&message));
+                        let sent = tokio::time::timeout(WRITE_STALL, async {
+                            said.deliver(&mut writer).await?;
+                            writer.half.flush().await
+                        });
                         if !matches!(sent.await, Ok(Ok(()))) {
                             if !quiet {
                                 eprintln!("{peer}: not reading; dropped");
@@ -200,12 +212,8 @@ impl Connection {
                 ))),
             };
             match received {
-                Ok(Message::Text(text)) => {
-                    let _ = room.send((me, PreparedMessage::text(text)));
-                }
-                Ok(Message::Binary(data)) => {
-                    let _ = room.send((me, PreparedMessage::binary(data)));
-                }
+                Ok(Message::Text(text)) => room.say(me, PreparedMessage::text(text)),
+                Ok(Message::Binary(data)) => room.say(me, PreparedMessage::binary(data)),
                 Ok(Message::Close(frame)) => close = frame,
                 Ok(_) => {}
                 Err(WsError::ConnectionClosed) => break Ok(close),
@@ -214,6 +222,37 @@ impl Connection {
         };
         speaking.abort();
         ended
+    }
+}
+
+impl Room {
+    fn say(&self, from: u64, message: PreparedMessage) {
+        // Nobody listening is no failure: the message is dropped.
+        let _ = self
+            .says
+            .send(Arc::new(Said::new(from, message, self.budget.clone())));
+    }
+}
+
+/// A listener's writing half, and how its engine encodes prepared
+/// messages (read before the split: the half does not show its engine).
+struct Writer<S> {
+    half: WsWriter<S>,
+    encoding: Option<(String, Option<usize>)>,
+}
+
+impl<S> Listener for Writer<S> {
+    fn encoding(&self) -> Option<(&str, Option<usize>)> {
+        let (key, max_frame) = self.encoding.as_ref()?;
+        Some((key, *max_frame))
+    }
+
+    fn queue_prepared(&mut self, message: &PreparedMessage) -> Result<(), WsError> {
+        self.half.feed_prepared(message)
+    }
+
+    fn queue(&mut self, message: Message) -> Result<(), WsError> {
+        self.half.feed(message)
     }
 }
 

@@ -77,6 +77,52 @@ fn broadcast_reaches_the_others_and_not_the_sender() {
 }
 
 #[test]
+fn broadcast_reaches_listeners_of_every_window_size() {
+    // Each listener needs a copy of its own: no compression, and each
+    // window size the server may compress with. The room keeps some and
+    // encodes the rest per listener; every listener reads the same lines.
+    let (_server, url) = serve(&["--broadcast"]);
+    let mut listeners = vec![ws(&[&url, "--no-compress"])];
+    for bits in 8..=15 {
+        let bits = bits.to_string();
+        listeners.push(ws(&[&url, "--server-max-window-bits", &bits]));
+    }
+    for listener in &mut listeners {
+        listener.wait_for("connected to");
+    }
+    let mut speaker = ws(&[&url]);
+    speaker.wait_for("connected to");
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let noise: String = (0..20_000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            char::from(b'!' + (state % 90) as u8)
+        })
+        .collect();
+    let lines = ["short".to_owned(), "say it again ".repeat(2_000), noise];
+    for line in &lines {
+        speaker.write_line(line);
+    }
+    let expected: String = lines.iter().map(|line| format!("{line}\n")).collect();
+    for listener in &mut listeners {
+        assert!(
+            text(&listener.read_stdout(expected.len())) == expected,
+            "{:?}",
+            listener.seen
+        );
+    }
+    let (status, _, err) = speaker.finish();
+    assert!(status.success(), "{err:?}");
+    for listener in listeners {
+        let (status, out, err) = listener.finish();
+        assert!(status.success(), "{err:?}");
+        assert!(out.is_empty(), "nothing more: {}", text(&out));
+    }
+}
+
+#[test]
 fn send_delivers_a_file_byte_for_byte_with_progress() {
     // (A broadcast server takes messages up to 1 MiB unless told more.)
     let (_server, url) = serve(&["--broadcast", "--max-message-size", "4194304"]);

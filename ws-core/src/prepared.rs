@@ -125,6 +125,28 @@ impl PreparedMessage {
                 .len()
     }
 
+    /// True if this message already holds frames for connections with
+    /// the shared-encoding key `key` ([`ExtensionStack::shared_encoding`])
+    /// and `max_outgoing_frame_size` (their
+    /// [`WebSocketConfig::max_outgoing_frame_size`](crate::WebSocketConfig::max_outgoing_frame_size)):
+    /// sending it to such a connection then adds no encoding. A caller that
+    /// bounds the memory of the messages it keeps checks this before
+    /// [`Protocol::send_prepared`](crate::Protocol::send_prepared), and
+    /// sends an ordinary message instead when a new copy would not fit.
+    pub fn has_encoding(&self, key: &str, max_outgoing_frame_size: Option<usize>) -> bool {
+        let frame_size = frame_size(max_outgoing_frame_size);
+        let first = self.inner.first.get();
+        first.is_some_and(|e| e.is_for(key, frame_size))
+            || self.others().iter().any(|e| e.is_for(key, frame_size))
+    }
+
+    /// The bytes of frames held over all its encodings (what it keeps
+    /// besides the [`payload`](Self::payload)).
+    pub fn encoded_len(&self) -> usize {
+        let first = self.inner.first.get().map_or(0, |e| e.frames.len());
+        first + self.others().iter().map(|e| e.frames.len()).sum::<usize>()
+    }
+
     /// The message as a [`Message`] (sharing the payload).
     pub fn to_message(&self) -> Message {
         match self.inner.kind {
@@ -147,11 +169,7 @@ impl PreparedMessage {
         stack: &ExtensionStack,
         use_frames: impl FnOnce(&Bytes) -> R,
     ) -> Result<R, Error> {
-        let matches = |e: &Encoding| {
-            e.frame_size == frame_size
-                && e.key.len() == key.len()
-                && (key.is_empty() || e.key.as_bytes() == key.as_bytes())
-        };
+        let matches = |e: &Encoding| e.is_for(key, frame_size);
         match self.inner.first.get() {
             Some(first) if matches(first) => return Ok(use_frames(&first.frames)),
             Some(_) => {}
@@ -230,6 +248,21 @@ impl PreparedMessage {
     }
 }
 
+impl Encoding {
+    /// Is this the encoding for connections with `key` and `frame_size`?
+    fn is_for(&self, key: &str, frame_size: usize) -> bool {
+        self.frame_size == frame_size
+            && self.key.len() == key.len()
+            && (key.is_empty() || self.key.as_bytes() == key.as_bytes())
+    }
+}
+
+/// The largest frame payload a connection sends, from its
+/// `max_outgoing_frame_size` (`None`: unlimited).
+pub(crate) fn frame_size(max_outgoing_frame_size: Option<usize>) -> usize {
+    max_outgoing_frame_size.unwrap_or(usize::MAX).max(1)
+}
+
 fn write_server_frame(out: &mut Vec<u8>, fin: bool, rsv: Rsv, opcode: OpCode, payload: &[u8]) {
     FrameHeader {
         fin,
@@ -240,4 +273,40 @@ fn write_server_frame(out: &mut Vec<u8>, fin: bool, rsv: Rsv, opcode: OpCode, pa
     }
     .write_to(out);
     out.extend_from_slice(payload);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Protocol, Role, WebSocketConfig};
+
+    fn server(frame: Option<usize>) -> Protocol {
+        let config = WebSocketConfig {
+            max_outgoing_frame_size: frame,
+            ..WebSocketConfig::default()
+        };
+        Protocol::new(Role::Server, config)
+    }
+
+    #[test]
+    fn has_encoding_and_encoded_len_follow_what_was_sent() {
+        let prepared = PreparedMessage::binary(vec![7u8; 300]);
+        assert!(!prepared.has_encoding("", None));
+        assert_eq!(prepared.encoded_len(), 0);
+
+        server(None).send_prepared(&prepared).unwrap();
+        assert!(prepared.has_encoding("", None));
+        assert!(!prepared.has_encoding("", Some(100)));
+        assert!(!prepared.has_encoding("other", None));
+        // One frame: a 4-byte header (16-bit length) and the payload.
+        assert_eq!(prepared.encoded_len(), 304);
+
+        // A frame size of 100: three frames of 2-byte headers.
+        server(Some(100)).send_prepared(&prepared).unwrap();
+        assert!(prepared.has_encoding("", Some(100)));
+        assert_eq!(prepared.encoded_len(), 304 + 306);
+        // The same key again adds nothing.
+        server(Some(100)).send_prepared(&prepared).unwrap();
+        assert_eq!((prepared.encodings(), prepared.encoded_len()), (2, 610));
+    }
 }

@@ -171,10 +171,7 @@ impl Protocol {
 
     /// The largest frame payload to send (`max_outgoing_frame_size`).
     fn outgoing_frame_size(&self) -> usize {
-        self.config
-            .max_outgoing_frame_size
-            .unwrap_or(usize::MAX)
-            .max(1)
+        crate::prepared::frame_size(self.config.max_outgoing_frame_size)
     }
 
     /// May the application queue a data message of `len` payload bytes
