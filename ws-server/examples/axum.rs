@@ -8,8 +8,9 @@
 //!
 //! - Each connection is served by `hyper_util`'s auto builder
 //!   (`support/serve.rs`): HTTP/1.1, and HTTP/2 with the extended CONNECT
-//!   setting on; an HTTP/1.1 client that takes more than 10 s to send a
-//!   request head is disconnected (`axum::serve` sets no such timeout).
+//!   setting on; a client that takes more than 10 s to send an HTTP/1.1
+//!   request head, or the first bytes that tell HTTP/1.1 from HTTP/2, is
+//!   disconnected (`axum::serve` sets no such timeout).
 //! - Cleartext: HTTP/1.1, and HTTP/2 with prior knowledge.
 //! - `--tls`: a certificate for `localhost` made at start (its CA written
 //!   to `--ca-out FILE` if asked, for clients to trust), ALPN `h2` and

@@ -1,7 +1,8 @@
 //! The axum example's connection serving (`examples/support/serve.rs`,
 //! the same file the example includes) against slowloris clients: one
 //! that trickles its request head a byte at a time, one that sends its
-//! request line and never the rest. Each is disconnected once the header
+//! request line and never the rest, one that sends nothing, one that stops
+//! before the server can tell which HTTP it speaks. Each is disconnected once the header
 //! read timeout passes, and not before; a client that sends its head at
 //! once is answered meanwhile.
 
@@ -87,6 +88,30 @@ async fn a_client_that_never_finishes_its_head_is_disconnected() {
         .expect("still connected");
     assert!(took >= TIMEOUT, "disconnected before the timeout: {took:?}");
     drop(write);
+}
+
+#[tokio::test]
+async fn a_client_that_sends_nothing_is_disconnected() {
+    let addr = server().await;
+    let (read, _write) = TcpStream::connect(addr).await.unwrap().into_split();
+    let started = Instant::now();
+    let took = tokio::time::timeout(PATIENCE, closed_after(read, started))
+        .await
+        .expect("still connected");
+    assert!(took >= TIMEOUT, "disconnected before the timeout: {took:?}");
+}
+
+#[tokio::test]
+async fn a_client_that_stops_before_its_protocol_is_known_is_disconnected() {
+    // Too few bytes to tell an HTTP/2 preface from an HTTP/1.1 request.
+    let addr = server().await;
+    let (read, mut write) = TcpStream::connect(addr).await.unwrap().into_split();
+    let started = Instant::now();
+    write.write_all(b"PRI * HT").await.unwrap();
+    let took = tokio::time::timeout(PATIENCE, closed_after(read, started))
+        .await
+        .expect("still connected");
+    assert!(took >= TIMEOUT, "disconnected before the timeout: {took:?}");
 }
 
 #[tokio::test]
