@@ -90,7 +90,7 @@ pub enum Delivery {
 /// A listener's connection as the room sees it: the way it encodes a
 /// prepared message, and how to queue one.
 pub trait Listener {
-    /// Its [`shared_encoding`](ws_core::ExtensionStack::shared_encoding) key
+    /// Its [`shared_encoding`](ws_core::ws_extensions::ExtensionStack::shared_encoding) key
     /// and `max_outgoing_frame_size`, or `None` when it encodes every
     /// message itself (then a prepared message keeps nothing for it).
     fn encoding(&self) -> Option<(&str, Option<usize>)>;
