@@ -20,9 +20,10 @@ const SCRATCH: usize = 8 << 10;
 pub(crate) struct Engine {
     pub(crate) protocol: Protocol,
     timer: Timer,
-    /// A write error met while a message was being delivered: reported by
-    /// the next call, so that the message is not lost.
-    deferred: Option<io::Error>,
+    /// An error met while writing replies as a message was delivered (the
+    /// stream broke, or a timer ran out while it took nothing): reported
+    /// by the next call, so that the message is not lost.
+    deferred: Option<Error>,
     /// The error that failed the connection, held back until the Close it
     /// queued is written (the caller drops the stream when it hears it).
     failure: Option<Error>,
@@ -58,7 +59,7 @@ impl Engine {
         take: Take,
     ) -> Poll<Result<(), Error>> {
         if let Some(e) = self.deferred.take() {
-            return Poll::Ready(Err(self.io_failed(e)));
+            return Poll::Ready(Err(e));
         }
         let mut wrote = false;
         loop {
@@ -122,10 +123,11 @@ impl Engine {
 
     /// Writes replies if the stream takes them now; a full stream is not an
     /// error here (the waker is registered and the bytes stay queued), a
-    /// broken one is reported by the next call.
+    /// broken one, or a timer that ran out meanwhile, is reported by the
+    /// next call.
     fn try_write_replies<W: AsyncWrite + Unpin>(&mut self, io: &mut W, cx: &mut Context<'_>) {
         if self.protocol.wants_reply_write() {
-            if let Poll::Ready(Err(Error::Io(e))) = self.poll_write_out(io, cx, Take::Replies) {
+            if let Poll::Ready(Err(e)) = self.poll_write_out(io, cx, Take::Replies) {
                 self.deferred = Some(e);
             }
         }
@@ -240,7 +242,7 @@ impl Engine {
     ) -> Poll<Result<Option<Message>, Error>> {
         loop {
             if let Some(e) = self.deferred.take() {
-                return Poll::Ready(Err(Error::Io(e)));
+                return Poll::Ready(Err(e));
             }
             if self.protocol.close_state() == CloseState::Closed && self.protocol.wants_write() {
                 if let Err(e) = ready!(self.poll_write_out(io, cx, Take::All)) {
