@@ -46,8 +46,13 @@
 //!   config's `handshake_timeout`; [`HandshakeIo`] is the adapter they run
 //!   ws-handshake's resumable machines through. The TCP entry point
 //!   `connect_async` is in `ws-client` with its `tokio` feature.
-//! - Keepalive runs on tokio timers ([`Keepalive`]: on by default, a ping
-//!   after 20 s of quiet, 20 s for the answer).
+//! - The connection's timers run on tokio's: keepalive ([`Keepalive`]: on
+//!   by default, a ping after 20 s of quiet, 20 s for the answer), the
+//!   close timeout (10 s) and the optional write timeout, while `recv`
+//!   waits to read and while any call waits to write. So the runtime needs
+//!   its time driver: `#[tokio::main]` and `Builder::enable_all` have it;
+//!   a runtime built with `enable_io` alone needs `enable_time` as well
+//!   (tokio panics when a timer is armed without it).
 //! - Re-exported, so that one `use` suffices: from `ws-core` [`Message`],
 //!   [`PreparedMessage`], [`Error`], [`CloseCode`], [`CloseFrame`],
 //!   [`CloseState`], [`Protocol`], [`Role`], [`WebSocketConfig`]; from
