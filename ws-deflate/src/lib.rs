@@ -58,11 +58,12 @@
 
 mod codec;
 mod config;
+mod history;
 mod inflate;
 mod params;
 mod pool;
 mod raw_inflate;
 
 pub use codec::PerMessageDeflate;
-pub use config::DeflateConfig;
+pub use config::{DeflateConfig, TakeoverContext};
 pub use params::NAME;
