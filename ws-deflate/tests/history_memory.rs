@@ -62,7 +62,9 @@ fn client_wire(seed: u64) -> Vec<Vec<u8>> {
 /// (`release_buffers`, as the engine does for a quiet connection).
 fn talk(server: &mut ExtensionStack, seed: u64, incoming: &[Vec<u8>]) {
     for (message, wire) in SmallJson::new(seed).messages(MESSAGES).iter().zip(incoming) {
-        let (_, rsv) = server.encode(MessageKind::Text, message.as_bytes()).unwrap();
+        let (_, rsv) = server
+            .encode(MessageKind::Text, message.as_bytes())
+            .unwrap();
         assert_eq!(rsv, Rsv::RSV1);
         server.begin_message(Rsv::RSV1).unwrap();
         let mut out = Vec::new();
@@ -102,7 +104,10 @@ fn an_idle_connection_with_history_takeover_holds_at_most_16_kib() {
         "heap per idle connection after {MESSAGES} small JSON messages each way, window {BITS}: \
          history {history} bytes, owned zlib states {owned} bytes"
     );
-    assert!(history <= BOUND, "history mode: {history} bytes per connection");
+    assert!(
+        history <= BOUND,
+        "history mode: {history} bytes per connection"
+    );
     // The measure sees zlib states when a connection keeps them.
     assert!(owned > BOUND, "owned states: {owned} bytes per connection");
 }
