@@ -109,6 +109,16 @@ impl KeptCompressor {
         out
     }
 
+    /// One message whose DEFLATE stream ends with an empty final block
+    /// (§7.2.3.4, the form without the extra `0x00`): the decoder needs no
+    /// tail for it, and the next message starts a new stream on the same
+    /// window.
+    fn message_ending_final(&mut self, payload: &[u8]) -> Vec<u8> {
+        let mut out = self.flush(payload);
+        out.extend_from_slice(&[0x03, 0x00]);
+        out
+    }
+
     /// One message that ends its DEFLATE stream (an empty final block,
     /// `03 00`) after `first` and starts a new one, on the same window
     /// (§7.2.3.4), for `second`.
@@ -220,11 +230,13 @@ fn kept_compressor_feeds_a_history_inflater_at_every_window() {
             let (_client, mut server) = pair(&cfg);
             let mut peer = KeptCompressor::new(bits, level);
             for (i, message) in conversation(100 + u64::from(bits), 1500).iter().enumerate() {
-                let (wire, expected) = if i % 50 == 7 {
-                    let (first, second) = message.split_at(message.len() / 2);
-                    (peer.message_with_restart(first, second), message.clone())
-                } else {
-                    (peer.message(message), message.clone())
+                let (wire, expected) = match i % 50 {
+                    7 => {
+                        let (first, second) = message.split_at(message.len() / 2);
+                        (peer.message_with_restart(first, second), message.clone())
+                    }
+                    23 => (peer.message_ending_final(message), message.clone()),
+                    _ => (peer.message(message), message.clone()),
                 };
                 let frame = if i % 3 == 0 { 7 } else { wire.len().max(1) };
                 let got = decode(&mut server, Rsv::RSV1, &wire, frame);
@@ -345,4 +357,27 @@ fn history_mode_ratio_on_small_json_is_three_times_no_takeover() {
         history >= 0.95 * owned,
         "history {history:.2}, owned {owned:.2}"
     );
+}
+
+/// Window 8 for what we send: zlib cannot compress with it, so history mode
+/// keeps today's answer, every message sent as it is (and no history kept
+/// for it), while what the peer compresses is still inflated.
+#[test]
+fn window_8_sends_uncompressed_in_history_mode() {
+    let cfg = config(8, 6, TakeoverContext::History);
+    let (mut client, mut server) = pair(&cfg);
+    let mut peer = KeptCompressor::new(9, 6);
+    for (i, message) in conversation(8, 300).iter().enumerate() {
+        let (wire, rsv) = server.encode(MessageKind::Text, message).unwrap();
+        assert_eq!(rsv, Rsv::NONE, "message {i}");
+        assert_eq!(wire, &message[..]);
+        let (wire, rsv) = client.encode(MessageKind::Text, message).unwrap();
+        assert_eq!(rsv, Rsv::NONE, "message {i}");
+        assert_eq!(wire, &message[..]);
+        // What a peer on zlib sends when asked for a window of 8: it
+        // compresses with 9, whose matches reach back at most
+        // 2^9 - 262 = 250 bytes, within a window of 8.
+        let wire = peer.message(message);
+        assert!(decode(&mut server, Rsv::RSV1, &wire, 64) == *message);
+    }
 }
