@@ -37,8 +37,8 @@ pub enum TakeoverContext {
     /// 8,970 bytes against 313,786 with owned states (`cargo test -p
     /// ws-deflate --test history_memory -- --nocapture`); the same ratio as
     /// owned states (3.39:1 on the wire, frame headers included); a message
-    /// compressed and inflated costs about twice the CPU of owned states
-    /// (16.8 µs against 8.2 µs; `deflate/small_json` in
+    /// compressed and inflated costs about 2.2 times the CPU of owned
+    /// states (15.2 µs against 6.9 µs; `deflate/small_json` in
     /// benches/benches/deflate.rs), most of the difference being the hash
     /// table's reset and the dictionary's hashing.
     History,
