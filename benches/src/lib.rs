@@ -23,6 +23,9 @@
 //!     message kinds of the message benchmarks.
 //!   - [`json_payload`], [`random_payload`]: seeded payloads for the
 //!     compression benchmarks (repetitive JSON records, incompressible bytes).
+//! - `small_json` (`src/small_json.rs`): [`SmallJson`], a seeded stream of
+//!   small JSON messages (ticker, chat, presence; 70–320 bytes), the traffic
+//!   context takeover is for. ws-deflate's tests include the file by path.
 //! - `engine` (`src/engine.rs`), fixtures on `ws_core`'s engine:
 //!   - [`encode_client_messages`]: the wire bytes of N masked client frames,
 //!     encoded with `ws_core`'s engine.
@@ -36,6 +39,7 @@
 mod cpu;
 mod engine;
 mod payloads;
+mod small_json;
 mod streams;
 
 pub use cpu::{pin_to_cpu, process_cpu, self_cpu, steady_allocator};
@@ -44,4 +48,5 @@ pub use payloads::{
     binary_payload, json_payload, message_count, random_payload, size_label, text_payload, Kind,
     BYTES_PER_ITERATION, MAX_MESSAGES_PER_ITERATION, SIZES,
 };
+pub use small_json::{SmallJson, SMALL_JSON_MAX, SMALL_JSON_MIN};
 pub use streams::{duplex, PipeEnd, ReplayStream, SinkStream};

@@ -1,6 +1,7 @@
 //! The per-connection compressor and decompressor (RFC 7692 §7.2).
 
-use crate::config::DeflateConfig;
+use crate::config::{DeflateConfig, TakeoverContext};
+use crate::history::History;
 use crate::inflate::{Inflater, TAIL};
 use crate::params::{Params, NAME};
 use crate::pool::POOL;
@@ -18,18 +19,24 @@ pub(crate) struct Direction {
 /// what the peer compressed (messages whose first frame has RSV1).
 ///
 /// With context takeover, a direction's zlib state is the connection's own,
-/// allocated on the first message that needs it. Without, the connection
-/// holds none between messages: it borrows a context from a pool shared by
-/// the process's connections and gives it back, reset, when the message is
-/// done (see [`DeflateConfig`]).
+/// allocated on the first message that needs it
+/// ([`TakeoverContext::Owned`]), or the connection keeps only the last 2^w
+/// bytes of that direction's messages and borrows a pooled context primed
+/// with them for each message ([`TakeoverContext::History`]). Without, the
+/// connection holds none between messages: it borrows a context from a pool
+/// shared by the process's connections and gives it back, reset, when the
+/// message is done (see [`DeflateConfig`]).
 pub struct PerMessageDeflate {
     agreed: Params,
     level: Compression,
     min_compress_size: usize,
     outgoing: Direction,
     incoming: Direction,
-    /// Our own compressor (context takeover only).
+    /// Our own compressor (context takeover, [`TakeoverContext::Owned`]).
     compressor: Option<Compress>,
+    /// What we sent compressed, the last 2^w bytes (context takeover,
+    /// [`TakeoverContext::History`]).
+    sent: Option<History>,
     inflater: Inflater,
     /// Idle contexts the pool keeps.
     keep: usize,
@@ -53,6 +60,9 @@ impl PerMessageDeflate {
         incoming: Direction,
     ) -> Self {
         let keep = config.pooled_contexts;
+        let history = config.takeover_context == TakeoverContext::History;
+        let sent = (history && !outgoing.no_context_takeover && outgoing.window_bits >= 9)
+            .then(|| History::new(outgoing.window_bits));
         PerMessageDeflate {
             agreed,
             level: Compression::new(config.level.min(9)),
@@ -60,7 +70,13 @@ impl PerMessageDeflate {
             outgoing,
             incoming,
             compressor: None,
-            inflater: Inflater::new(incoming.window_bits, !incoming.no_context_takeover, keep),
+            sent,
+            inflater: Inflater::new(
+                incoming.window_bits,
+                !incoming.no_context_takeover,
+                history,
+                keep,
+            ),
             keep,
         }
     }
@@ -98,6 +114,39 @@ impl PerMessageDeflate {
         if out.len() >= payload.len() {
             return Ok(None);
         }
+        Ok(Some(Rsv::RSV1))
+    }
+
+    /// Compresses one message with context takeover from the history alone
+    /// (§7.2.3.1): a compressor borrowed from the shared pool is primed with
+    /// the last 2^w bytes sent compressed, which is all the peer's window
+    /// holds, so the DEFLATE bytes are what a kept compressor would write.
+    /// The history is reset at each message, so a message that does not
+    /// shrink can still go as it is: it never enters the peer's window (§6),
+    /// and is not added to ours.
+    fn encode_history(
+        level: Compression,
+        bits: u8,
+        keep: usize,
+        sent: &mut History,
+        payload: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<Option<Rsv>, ExtensionError> {
+        let mut c = POOL.compressor(level, bits);
+        // zlib takes a dictionary for raw deflate only before any input
+        // (or at a block boundary): right after the reset the pool made.
+        let primed = match sent.as_slice() {
+            [] => Ok(()),
+            history => c.set_dictionary(history).map(drop).map_err(Self::internal),
+        };
+        let result = primed.and_then(|()| compress(&mut c, payload, out));
+        c.reset();
+        POOL.return_compressor(level, bits, c, keep);
+        result?;
+        if out.len() >= payload.len() {
+            return Ok(None);
+        }
+        sent.push(payload);
         Ok(Some(Rsv::RSV1))
     }
 
@@ -156,6 +205,9 @@ impl Extension for PerMessageDeflate {
             return self.encode_pooled(payload, out);
         }
         let (level, bits) = (self.level, self.outgoing.window_bits);
+        if let Some(sent) = &mut self.sent {
+            return Self::encode_history(level, bits, self.keep, sent, payload, out);
+        }
         let c = self
             .compressor
             .get_or_insert_with(|| Compress::new_with_window_bits(level, false, bits));

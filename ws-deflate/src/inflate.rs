@@ -11,7 +11,14 @@
 //! The decoder restarts zlib with the reset that keeps the window
 //! ([`RawInflate::restart_keeping_window`]), which costs the same whatever
 //! the window holds (see [`Inflater::restart`] for why that matters).
+//!
+//! What carries over between messages is one of three things ([`Carry`]):
+//! nothing (no context takeover), the connection's own zlib state, or the
+//! last 2^w bytes inflated ([`History`]), with a pooled decoder primed with
+//! them for each message. A decoder is held for a whole message in every
+//! case, so a restart inside a message works the same in all three.
 
+use crate::history::History;
 use crate::params::NAME;
 use crate::pool::POOL;
 use crate::raw_inflate::{Progress, RawInflate};
@@ -33,15 +40,31 @@ const MIN_GROWTH: usize = 4 << 10;
 /// that inflates once).
 const JOIN_TAIL_MAX: usize = 508;
 
+/// What the decoder keeps from one message to the next.
+///
+/// Why a history is kept from the decoded output rather than read back from
+/// zlib's window (`inflateGetDictionary`): zlib-rs's inflate window is
+/// 32 KiB whatever the window bits, and that call copies all of it, where
+/// a window of 2^12 needs 4 KiB.
+pub(crate) enum Carry {
+    /// Nothing: no context takeover (§7.2.3.2).
+    Nothing,
+    /// The connection's own zlib state, window and all (§7.2.3.1).
+    Decoder,
+    /// The window's bytes only (§7.2.3.1): each message borrows a pooled
+    /// decoder, primed with them, and refreshes them when it ends.
+    History(History),
+}
+
 /// Inflates what the peer compressed, one message after another.
 pub(crate) struct Inflater {
     /// zlib's window bits (9..=15: zlib cannot inflate with 8, and 9 reads
     /// everything a window of 8 produces).
     bits: u8,
-    /// The window carries over from one message to the next.
-    takeover: bool,
-    /// With takeover, allocated on the first compressed message and kept;
-    /// without, borrowed from the pool for one message.
+    /// What carries over from one message to the next.
+    carry: Carry,
+    /// With [`Carry::Decoder`], allocated on the first compressed message
+    /// and kept; otherwise borrowed from the pool for one message.
     zlib: Option<RawInflate>,
     /// The current DEFLATE stream ended (BFINAL) and nothing followed yet.
     ended: bool,
@@ -50,10 +73,18 @@ pub(crate) struct Inflater {
 }
 
 impl Inflater {
-    pub(crate) fn new(window_bits: u8, takeover: bool, keep: usize) -> Self {
+    /// `history`: with takeover, keep the window's bytes rather than a
+    /// decoder (see [`Carry`]).
+    pub(crate) fn new(window_bits: u8, takeover: bool, history: bool, keep: usize) -> Self {
+        let bits = window_bits.clamp(9, 15);
+        let carry = match (takeover, history) {
+            (false, _) => Carry::Nothing,
+            (true, false) => Carry::Decoder,
+            (true, true) => Carry::History(History::new(bits)),
+        };
         Inflater {
-            bits: window_bits.clamp(9, 15),
-            takeover,
+            bits,
+            carry,
             zlib: None,
             ended: false,
             keep,
@@ -68,6 +99,7 @@ impl Inflater {
         fin: bool,
         out: &mut DecodeOutput<'_>,
     ) -> Result<(), ExtensionError> {
+        let start = out.len();
         if fin && input.len() <= JOIN_TAIL_MAX {
             // §7.2.2: the tail the sender removed, appended to the payload.
             let mut joined = [0u8; JOIN_TAIL_MAX + TAIL.len()];
@@ -83,16 +115,57 @@ impl Inflater {
                 self.inflate(&TAIL, out, false)?;
             }
         }
-        if fin && !self.takeover {
-            // §7.2.3.2 (no context takeover): the next message starts
-            // afresh, with whichever decompressor the pool hands out.
-            if let Some(mut zlib) = self.zlib.take() {
-                zlib.reset();
-                POOL.return_inflater(self.bits, zlib, self.keep);
-            }
-            self.ended = false;
+        if let Carry::History(history) = &mut self.carry {
+            // The decoder was primed when the message began, so its history
+            // can move on piece by piece: what this piece added to the
+            // message (this decoder's output only; a stage before it in the
+            // stack starts each piece afresh).
+            history.push(out.as_slice().get(start..).unwrap_or_default());
+        }
+        if fin {
+            self.end_message();
         }
         Ok(())
+    }
+
+    /// After a message's last piece: gives a borrowed decoder back.
+    fn end_message(&mut self) {
+        if let Carry::Decoder = self.carry {
+            // The stream goes on from where it is; a BFINAL at the end of
+            // this message makes the next one restart it (`ended`).
+            return;
+        }
+        // §7.2.3.2, or a history that already holds this message: the next
+        // message starts on a reset (and, with a history, primed) decoder.
+        if let Some(mut zlib) = self.zlib.take() {
+            zlib.reset();
+            POOL.return_inflater(self.bits, zlib, self.keep);
+        }
+        self.ended = false;
+    }
+
+    /// The decoder for this message: the connection's own, or one borrowed
+    /// from the pool (primed with the history, if any).
+    fn decoder(&mut self) -> Result<&mut RawInflate, ExtensionError> {
+        let zlib = match self.zlib.take() {
+            Some(zlib) => zlib,
+            None => match &self.carry {
+                Carry::Decoder => RawInflate::new(self.bits).map_err(invalid)?,
+                Carry::Nothing => POOL.inflater(self.bits).map_err(invalid)?,
+                Carry::History(history) => {
+                    let mut zlib = POOL.inflater(self.bits).map_err(invalid)?;
+                    if !history.as_slice().is_empty() {
+                        if let Err(e) = zlib.set_dictionary(history.as_slice()) {
+                            zlib.reset();
+                            POOL.return_inflater(self.bits, zlib, self.keep);
+                            return Err(invalid(e));
+                        }
+                    }
+                    zlib
+                }
+            },
+        };
+        Ok(self.zlib.insert(zlib))
     }
 
     /// `tail_appended`: `input` ends with the [`TAIL`] the caller put back;
@@ -125,13 +198,7 @@ impl Inflater {
                     .min(max_len.saturating_add(1));
                 out.reserve_exact(target - out.len());
             }
-            let zlib = match &mut self.zlib {
-                Some(zlib) => zlib,
-                None if self.takeover => self
-                    .zlib
-                    .insert(RawInflate::new(self.bits).map_err(invalid)?),
-                None => self.zlib.insert(POOL.inflater(self.bits).map_err(invalid)?),
-            };
+            let zlib = self.decoder()?;
             let result = zlib.inflate(&input[consumed..], out);
             // Checked before the result: corrupt data can fill the output
             // up to the byte past the limit and only then fail.

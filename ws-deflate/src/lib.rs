@@ -44,7 +44,10 @@
 //! - [`DeflateConfig`]: the settings and the negotiation side (an
 //!   [`ExtensionFactory`](ws_extensions::ExtensionFactory)): every parameter
 //!   of RFC 7692 §7.1 in both roles, window bits 8..=15, the level, the size
-//!   below which messages go uncompressed, the shared pool of zlib contexts.
+//!   below which messages go uncompressed, the shared pool of zlib contexts,
+//!   and [`TakeoverContext`]: what a connection with context takeover keeps
+//!   between messages (its own zlib states, or only the last 2^w bytes each
+//!   way, priming a pooled context per message).
 //! - [`PerMessageDeflate`]: the per-connection codec. It compresses outgoing
 //!   messages (sync flush, tail removed, §7.2.1) and inflates incoming ones
 //!   frame by frame, stopping with close 1009 as soon as the decoded size
@@ -58,11 +61,12 @@
 
 mod codec;
 mod config;
+mod history;
 mod inflate;
 mod params;
 mod pool;
 mod raw_inflate;
 
 pub use codec::PerMessageDeflate;
-pub use config::DeflateConfig;
+pub use config::{DeflateConfig, TakeoverContext};
 pub use params::NAME;

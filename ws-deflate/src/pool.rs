@@ -11,7 +11,10 @@
 //! idle contexts of each kind, level and window size; what is checked out
 //! beyond that is freed on return. So a server's compression memory follows
 //! the number of messages in progress at once, not the number of
-//! connections. The pool is one per process (not per config) so that a
+//! connections. A connection with context takeover kept as histories
+//! ([`TakeoverContext::History`](crate::TakeoverContext::History)) borrows
+//! from the same shelves, one message at a time, and primes what it
+//! borrows from its history. The pool is one per process (not per config) so that a
 //! server that builds its config per connection still shares it.
 
 use crate::raw_inflate::{InflateError, RawInflate};

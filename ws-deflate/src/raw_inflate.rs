@@ -113,6 +113,22 @@ impl RawInflate {
         unsafe { z::inflateReset(&mut *self.strm) };
     }
 
+    /// Primes a reset decoder with the bytes a stream may refer back to
+    /// (the connection's history, at most the window): zlib's
+    /// `inflateSetDictionary`, which a raw stream accepts at any time.
+    pub(crate) fn set_dictionary(&mut self, dictionary: &[u8]) -> Result<(), InflateError> {
+        let len = u32::try_from(dictionary.len())
+            .map_err(|_| InflateError("dictionary larger than a window"))?;
+        // SAFETY: `dictionary` is `len` readable bytes, borrowed for the
+        // call (zlib copies them into its window); the stream was
+        // initialized by `new`.
+        let ret = unsafe { z::inflateSetDictionary(&mut *self.strm, dictionary.as_ptr(), len) };
+        match ret {
+            z::Z_OK => Ok(()),
+            _ => Err(InflateError("zlib refused the dictionary")),
+        }
+    }
+
     /// Starts a new DEFLATE stream that refers back to the window as it
     /// stands, as if the last stream had not ended: zlib's
     /// `inflateResetKeep` (declared in zlib.h among its undocumented

@@ -30,8 +30,11 @@ const PIPE: usize = 4 << 20;
 /// default, 1 MiB, is exclusive and would refuse the 1 MiB case).
 const LIMIT: usize = 64 << 20;
 
+/// Timers on: the async driver arms its keepalive and read deadlines (since
+/// 85d7025), which panics on a runtime without them.
 fn runtime() -> Runtime {
     tokio::runtime::Builder::new_current_thread()
+        .enable_time()
         .build()
         .expect("a current-thread runtime")
 }
