@@ -4,7 +4,7 @@ use crate::config::{DeflateConfig, TakeoverContext};
 use crate::history::History;
 use crate::inflate::{Inflater, TAIL};
 use crate::params::{Params, NAME};
-use crate::pool::POOL;
+use crate::pool::{count_priming, POOL};
 use flate2::{Compress, Compression, FlushCompress};
 use ws_extensions::{DecodeOutput, Extension, ExtensionError, MessageKind, Rsv};
 
@@ -37,6 +37,9 @@ pub struct PerMessageDeflate {
     /// What we sent compressed, the last 2^w bytes (context takeover,
     /// [`TakeoverContext::History`]).
     sent: Option<History>,
+    /// A compressor borrowed in history mode and held between messages
+    /// while the connection is busy: its state is `sent` continued.
+    borrowed: Option<Compress>,
     inflater: Inflater,
     /// Idle contexts the pool keeps.
     keep: usize,
@@ -71,6 +74,7 @@ impl PerMessageDeflate {
             incoming,
             compressor: None,
             sent,
+            borrowed: None,
             inflater: Inflater::new(
                 incoming.window_bits,
                 !incoming.no_context_takeover,
@@ -120,34 +124,76 @@ impl PerMessageDeflate {
     /// Compresses one message with context takeover from the history alone
     /// (§7.2.3.1): a compressor borrowed from the shared pool is primed with
     /// the last 2^w bytes sent compressed, which is all the peer's window
-    /// holds, so the DEFLATE bytes are what a kept compressor would write.
-    /// The history is reset at each message, so a message that does not
-    /// shrink can still go as it is: it never enters the peer's window (§6),
-    /// and is not added to ours.
+    /// holds, so the peer's inflater reads the DEFLATE bytes as it would
+    /// read a kept compressor's (not always the same bytes: a fresh
+    /// compressor may pick other matches). A message that does not shrink can still go as it is: it never
+    /// enters the peer's window (§6), is not added to ours, and the
+    /// compressor (whose state now holds it) goes back reset.
+    ///
+    /// After a message the connection keeps the borrowed compressor as it
+    /// stands while it is busy (so the next message needs neither a reset
+    /// nor a dictionary: it continues like an owned one), unless
+    /// [`DeflateConfig::pooled_contexts`](crate::DeflateConfig::pooled_contexts)
+    /// compressors are already held that way; it gives it back in
+    /// [`Extension::release_idle_state`]. The history is still brought up to
+    /// date per message (a copy of the payload into 2^w bytes, cheap beside
+    /// compressing it), so that giving back costs only the reset.
     fn encode_history(
-        level: Compression,
-        bits: u8,
-        keep: usize,
-        sent: &mut History,
+        &mut self,
         payload: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<Option<Rsv>, ExtensionError> {
-        let mut c = POOL.compressor(level, bits);
-        // zlib takes a dictionary for raw deflate only before any input
-        // (or at a block boundary): right after the reset the pool made.
-        let primed = match sent.as_slice() {
-            [] => Ok(()),
-            history => c.set_dictionary(history).map(drop).map_err(Self::internal),
+        let (level, bits, keep) = (self.level, self.outgoing.window_bits, self.keep);
+        let Some(sent) = &mut self.sent else {
+            return Err(Self::internal(std::io::Error::other("no history")));
         };
-        let result = primed.and_then(|()| compress(&mut c, payload, out));
+        let held = self.borrowed.take();
+        let was_held = held.is_some();
+        let mut c = match held {
+            Some(c) => c,
+            None => {
+                count_priming();
+                let mut c = POOL.compressor(level, bits);
+                // zlib takes a dictionary for raw deflate only before any
+                // input (or at a block boundary): right after the reset the
+                // pool made.
+                if !sent.as_slice().is_empty() {
+                    if let Err(e) = c.set_dictionary(sent.as_slice()) {
+                        c.reset();
+                        POOL.return_compressor(level, bits, c, keep);
+                        return Err(Self::internal(e));
+                    }
+                }
+                c
+            }
+        };
+        let result = compress(&mut c, payload, out);
+        let shrank = result.is_ok() && out.len() < payload.len();
+        if shrank && (was_held || POOL.held_compressors().try_hold(keep)) {
+            sent.push(payload);
+            self.borrowed = Some(c);
+            return Ok(Some(Rsv::RSV1));
+        }
+        if was_held {
+            POOL.held_compressors().release();
+        }
         c.reset();
         POOL.return_compressor(level, bits, c, keep);
         result?;
-        if out.len() >= payload.len() {
+        if !shrank {
             return Ok(None);
         }
         sent.push(payload);
         Ok(Some(Rsv::RSV1))
+    }
+
+    /// Gives a compressor held between messages back to the pool, reset.
+    fn release_compressor(&mut self) {
+        if let Some(mut c) = self.borrowed.take() {
+            c.reset();
+            POOL.return_compressor(self.level, self.outgoing.window_bits, c, self.keep);
+            POOL.held_compressors().release();
+        }
     }
 
     fn internal(e: impl std::error::Error + Send + Sync + 'static) -> ExtensionError {
@@ -205,8 +251,8 @@ impl Extension for PerMessageDeflate {
             return self.encode_pooled(payload, out);
         }
         let (level, bits) = (self.level, self.outgoing.window_bits);
-        if let Some(sent) = &mut self.sent {
-            return Self::encode_history(level, bits, self.keep, sent, payload, out);
+        if self.sent.is_some() {
+            return self.encode_history(payload, out);
         }
         let c = self
             .compressor
@@ -261,5 +307,21 @@ impl Extension for PerMessageDeflate {
         out: &mut DecodeOutput<'_>,
     ) -> Result<(), ExtensionError> {
         self.inflater.decode(input, fin, out)
+    }
+
+    /// In history mode, gives back the zlib contexts held since the last
+    /// messages (reset, to the shared pool): the next message primes a
+    /// borrowed one from the histories again.
+    fn release_idle_state(&mut self) {
+        self.release_compressor();
+        self.inflater.release_held();
+    }
+}
+
+impl Drop for PerMessageDeflate {
+    fn drop(&mut self) {
+        // Keeps the count of held contexts right (the inflater gives back
+        // its own).
+        self.release_compressor();
     }
 }

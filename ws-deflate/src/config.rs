@@ -7,9 +7,9 @@ use std::sync::Arc;
 use ws_extensions::{Accepted, Extension, ExtensionFactory, ExtensionOffer, NegotiationError};
 
 /// What a connection with context takeover (RFC 7692 §7.2.3.1) keeps
-/// between messages, in each direction that has it. Both choices put the
-/// same bytes on the wire and accept the same; they differ in memory per
-/// connection and CPU per message.
+/// between messages, in each direction that has it. A peer cannot tell the
+/// two apart: both send what a kept inflater reads and accept the same;
+/// they differ in memory per connection and CPU per message.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TakeoverContext {
@@ -24,13 +24,21 @@ pub enum TakeoverContext {
     /// compressed messages (its history: 4 KiB each way at window 12,
     /// 32 KiB at window 15, one allocation each, made on the first message)
     /// and borrows a zlib state from the process's shared pool for one
-    /// message at a time (see [`DeflateConfig::pooled_contexts`]). Each
-    /// message pays what priming costs: sending, a `deflateReset` (which
-    /// clears the 128 KiB hash table) and a `deflateSetDictionary` that
-    /// hashes the history; receiving, an `inflateReset`, the history copied
-    /// into the decoder's window and the window copied back out when the
-    /// message ends. The memory of many idle connections with takeover is
-    /// then their histories, not their zlib states.
+    /// message at a time (see [`DeflateConfig::pooled_contexts`]). A
+    /// borrowed state is primed from the history: sending, a `deflateReset`
+    /// (which clears the 128 KiB hash table) and a `deflateSetDictionary`
+    /// that hashes the history; receiving, an `inflateReset` and the
+    /// history copied into the decoder's window. A busy connection then
+    /// holds what it borrowed between messages, as it stands, so that its
+    /// next messages need no priming (it continues like an owned state),
+    /// and gives it back, reset, when it goes quiet: when the driver finds
+    /// nothing to read (`ExtensionStack::release_buffers`, which the async
+    /// driver calls then; the sync driver does not, so a sync connection
+    /// holds them until it is dropped). At most
+    /// [`DeflateConfig::pooled_contexts`] states of each kind are held that
+    /// way in the process; a connection that finds them all held gives its
+    /// own back after each message. The memory of many idle connections
+    /// with takeover is then their histories, not their zlib states.
     ///
     /// Measured at window 12, level 6, on small JSON messages (70–320
     /// bytes): an idle server connection after traffic both ways holds
@@ -106,11 +114,14 @@ pub struct DeflateConfig {
     /// takeover (or with [`TakeoverContext::History`]), when one of this
     /// config's connections gives one back;
     /// more are made while more messages are in progress at once, and
-    /// freed when they are done. Default 8.
+    /// freed when they are done. With [`TakeoverContext::History`] it also
+    /// bounds how many borrowed contexts of each kind busy connections may
+    /// hold between messages, process-wide (see there); 0 makes every
+    /// message borrow and prime afresh. Default 8.
     pub pooled_contexts: usize,
     /// With context takeover, whether a connection owns its zlib states or
     /// keeps only its histories and borrows pooled states per message
-    /// ([`TakeoverContext`]). The wire is the same either way, so this is
+    /// ([`TakeoverContext`]). The peer cannot tell them apart, so this is
     /// not negotiated. Default [`TakeoverContext::Owned`].
     pub takeover_context: TakeoverContext,
 }

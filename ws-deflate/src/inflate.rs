@@ -20,7 +20,7 @@
 
 use crate::history::History;
 use crate::params::NAME;
-use crate::pool::POOL;
+use crate::pool::{count_priming, POOL};
 use crate::raw_inflate::{Progress, RawInflate};
 use ws_extensions::{DecodeOutput, ExtensionError};
 
@@ -68,8 +68,15 @@ pub(crate) struct Inflater {
     zlib: Option<RawInflate>,
     /// The current DEFLATE stream ended (BFINAL) and nothing followed yet.
     ended: bool,
-    /// Idle decompressors the pool keeps.
+    /// Idle decompressors the pool keeps, and the bound on decompressors
+    /// held between messages by busy connections.
     keep: usize,
+    /// With [`Carry::History`]: `zlib` is a borrowed decoder kept between
+    /// messages (counted in the pool's held decompressors), its window the
+    /// history continued, so the next message needs no priming.
+    held: bool,
+    /// A message is partly inflated: a held decoder cannot go back yet.
+    mid_message: bool,
 }
 
 impl Inflater {
@@ -88,6 +95,8 @@ impl Inflater {
             zlib: None,
             ended: false,
             keep,
+            held: false,
+            mid_message: false,
         }
     }
 
@@ -100,6 +109,7 @@ impl Inflater {
         out: &mut DecodeOutput<'_>,
     ) -> Result<(), ExtensionError> {
         let start = out.len();
+        self.mid_message = true;
         if fin && input.len() <= JOIN_TAIL_MAX {
             // §7.2.2: the tail the sender removed, appended to the payload.
             let mut joined = [0u8; JOIN_TAIL_MAX + TAIL.len()];
@@ -128,15 +138,41 @@ impl Inflater {
         Ok(())
     }
 
-    /// After a message's last piece: gives a borrowed decoder back.
+    /// After a message's last piece: gives a borrowed decoder back, or
+    /// holds it while the connection is busy (history mode).
     fn end_message(&mut self) {
-        if let Carry::Decoder = self.carry {
+        self.mid_message = false;
+        let keeps = match self.carry {
+            Carry::Decoder => true,
+            Carry::History(_) => {
+                self.zlib.is_some() && (self.held || POOL.held_inflaters().try_hold(self.keep))
+            }
+            Carry::Nothing => false,
+        };
+        if keeps {
             // The stream goes on from where it is; a BFINAL at the end of
             // this message makes the next one restart it (`ended`).
+            self.held = matches!(self.carry, Carry::History(_));
             return;
         }
         // §7.2.3.2, or a history that already holds this message: the next
         // message starts on a reset (and, with a history, primed) decoder.
+        if let Some(mut zlib) = self.zlib.take() {
+            zlib.reset();
+            POOL.return_inflater(self.bits, zlib, self.keep);
+        }
+        self.ended = false;
+    }
+
+    /// Gives back a decoder held between messages in history mode (reset,
+    /// to the pool), for a connection gone quiet; one in the middle of a
+    /// message stays until the message ends.
+    pub(crate) fn release_held(&mut self) {
+        if !self.held || self.mid_message {
+            return;
+        }
+        self.held = false;
+        POOL.held_inflaters().release();
         if let Some(mut zlib) = self.zlib.take() {
             zlib.reset();
             POOL.return_inflater(self.bits, zlib, self.keep);
@@ -153,6 +189,7 @@ impl Inflater {
                 Carry::Decoder => RawInflate::new(self.bits).map_err(invalid)?,
                 Carry::Nothing => POOL.inflater(self.bits).map_err(invalid)?,
                 Carry::History(history) => {
+                    count_priming();
                     let mut zlib = POOL.inflater(self.bits).map_err(invalid)?;
                     if !history.as_slice().is_empty() {
                         if let Err(e) = zlib.set_dictionary(history.as_slice()) {
@@ -241,6 +278,16 @@ impl Inflater {
         self.ended = false;
         if let Some(zlib) = &mut self.zlib {
             zlib.restart_keeping_window();
+        }
+    }
+}
+
+impl Drop for Inflater {
+    fn drop(&mut self) {
+        if self.held {
+            // Keeps the count of held decoders right; the decoder itself
+            // is freed with `zlib`.
+            POOL.held_inflaters().release();
         }
     }
 }

@@ -59,6 +59,8 @@
 //! bits). What each parameter costs in memory and ratio, measured:
 //! `docs/compression.md` in the repository.
 
+#[cfg(test)]
+mod busy_tests;
 mod codec;
 mod config;
 mod history;

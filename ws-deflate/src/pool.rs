@@ -19,6 +19,7 @@
 
 use crate::raw_inflate::{InflateError, RawInflate};
 use flate2::{Compress, Compression};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 /// Window sizes zlib works with (9..=15 bits), for each level (0..=9).
@@ -70,6 +71,36 @@ pub(crate) static POOL: ContextPool = ContextPool::new();
 pub(crate) struct ContextPool {
     compressors: Shelf<Compress>,
     inflaters: Shelf<RawInflate>,
+    /// Borrowed compressors that busy connections hold between messages.
+    held_compressors: Holds,
+    /// Borrowed decompressors that busy connections hold between messages.
+    held_inflaters: Holds,
+}
+
+/// How many borrowed contexts of one kind busy connections hold between
+/// messages (history mode), so that their number stays bounded: a
+/// connection that finds the bound reached gives its context back after
+/// the message, as if it were idle.
+pub(crate) struct Holds(AtomicUsize);
+
+impl Holds {
+    const fn new() -> Self {
+        Holds(AtomicUsize::new(0))
+    }
+
+    /// Counts one more held context if fewer than `bound` are held.
+    pub(crate) fn try_hold(&self, bound: usize) -> bool {
+        self.0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < bound).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    /// One held context went back (or was dropped).
+    pub(crate) fn release(&self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl ContextPool {
@@ -77,7 +108,19 @@ impl ContextPool {
         ContextPool {
             compressors: Shelf::new(),
             inflaters: Shelf::new(),
+            held_compressors: Holds::new(),
+            held_inflaters: Holds::new(),
         }
+    }
+
+    /// The count of compressors held by busy connections.
+    pub(crate) fn held_compressors(&self) -> &Holds {
+        &self.held_compressors
+    }
+
+    /// The count of decompressors held by busy connections.
+    pub(crate) fn held_inflaters(&self) -> &Holds {
+        &self.held_inflaters
     }
 
     /// A reset compressor at `level` for windows of `1 << bits` bytes.
@@ -116,4 +159,19 @@ impl ContextPool {
     pub(crate) fn idle(&self) -> (usize, usize) {
         (self.compressors.idle(), self.inflaters.idle())
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Contexts this thread borrowed for a message in history mode (each
+    /// one primed, or started afresh with an empty history).
+    pub(crate) static PRIMINGS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts a history-mode borrow, for the tests that check a busy
+/// connection does not re-prime; nothing outside tests.
+#[inline]
+pub(crate) fn count_priming() {
+    #[cfg(test)]
+    PRIMINGS.with(|n| n.set(n.get() + 1));
 }

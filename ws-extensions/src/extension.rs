@@ -100,4 +100,18 @@ pub trait Extension: Send + fmt::Debug {
             source: "shared_encoding gave a key but encode_shared is not implemented".into(),
         })
     }
+
+    /// The connection has gone quiet: give back what this extension holds
+    /// only to make its next messages cheaper (for example a context
+    /// borrowed from a shared pool), so that an idle connection keeps as
+    /// little as it can. Called by
+    /// [`ExtensionStack::release_buffers`](crate::ExtensionStack::release_buffers),
+    /// which a driver calls when a read finds nothing; it may come between
+    /// any two calls of this trait, including between two pieces of an
+    /// incoming message, so what a message in progress needs must stay.
+    /// Whatever is released must be rebuildable: the messages after it
+    /// are encoded and decoded as if nothing had been released.
+    ///
+    /// The default does nothing.
+    fn release_idle_state(&mut self) {}
 }

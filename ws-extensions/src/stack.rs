@@ -117,11 +117,16 @@ impl ExtensionStack {
     /// next, when they are small (for a connection going quiet: the next
     /// message allocates them again). Large ones stay, so that a stream of
     /// large messages does not reallocate (and fault in) one per message.
+    /// Each extension then gives back what it holds only to be faster
+    /// while busy ([`Extension::release_idle_state`]).
     pub fn release_buffers(&mut self) {
         for buf in &mut self.scratch {
             if buf.capacity() <= 64 << 10 {
                 *buf = Vec::new();
             }
+        }
+        for extension in &mut self.extensions {
+            extension.release_idle_state();
         }
     }
 
