@@ -1,6 +1,8 @@
 //! What an idle connection with context takeover holds once it has sent
 //! and received compressed messages: with `TakeoverContext::History`, its
 //! two histories (2^w bytes each) and small structs, not zlib states.
+//! A busy connection holds the zlib states it borrowed until it goes idle
+//! (`release_buffers`), and gives them back then.
 //!
 //! Its own test binary: it counts heap bytes with a `#[global_allocator]`.
 
@@ -110,4 +112,55 @@ fn an_idle_connection_with_history_takeover_holds_at_most_16_kib() {
     );
     // The measure sees zlib states when a connection keeps them.
     assert!(owned > BOUND, "owned states: {owned} bytes per connection");
+}
+
+/// Traffic both ways, without going idle in between (a busy connection).
+fn talk_busy(server: &mut ExtensionStack, seed: u64, incoming: &[Vec<u8>]) {
+    for (message, wire) in SmallJson::new(seed).messages(MESSAGES).iter().zip(incoming) {
+        let (_, rsv) = server
+            .encode(MessageKind::Text, message.as_bytes())
+            .unwrap();
+        assert_eq!(rsv, Rsv::RSV1);
+        server.begin_message(Rsv::RSV1).unwrap();
+        let mut out = Vec::new();
+        server.decode(wire, true, &mut out, 1 << 20).unwrap();
+    }
+}
+
+/// A busy connection (no `release_buffers` between its messages) holds
+/// the zlib states it borrowed; once it goes idle it gives them back and
+/// holds its histories alone again. The pool keeps one idle context of
+/// each kind (`pooled_contexts(1)`), which is also the bound on contexts
+/// held by busy connections: filled before the release, the shelves free
+/// what comes back, so the heap shows it.
+#[test]
+fn a_busy_history_connection_holds_zlib_states_until_it_goes_idle() {
+    let _lock = exclusive();
+    let incoming = client_wire(7);
+    // One idle context of each kind for this level and window.
+    talk(&mut server(TakeoverContext::History), 0, &incoming);
+    let pooled = DeflateConfig::pooled();
+    let mut busy = server(TakeoverContext::History);
+    talk_busy(&mut busy, 7, &incoming);
+    assert_eq!(
+        DeflateConfig::pooled(),
+        (pooled.0 - 1, pooled.1 - 1),
+        "the busy connection holds what it borrowed"
+    );
+    // Another connection meanwhile finds the bound reached, so it gives
+    // its contexts back after each message: the shelves are full again.
+    talk(&mut server(TakeoverContext::History), 8, &client_wire(8));
+    assert_eq!(DeflateConfig::pooled(), pooled);
+    let before = live();
+    busy.release_buffers();
+    let released = before.saturating_sub(live());
+    let before = live();
+    drop(busy);
+    let idle = before.saturating_sub(live());
+    eprintln!(
+        "a busy history connection gave back {released} bytes when it went idle, \
+         then held {idle} bytes"
+    );
+    assert!(released > BOUND, "given back: {released} bytes");
+    assert!(idle <= BOUND, "held when idle: {idle} bytes");
 }
