@@ -167,6 +167,12 @@ impl ReadBuffer {
         self.total += n as u64;
     }
 
+    /// The stream was found idle ([`idle`](Self::idle)) and no byte has
+    /// come since.
+    pub(crate) fn found_idle(&self) -> bool {
+        self.idle_once
+    }
+
     /// The stream has nothing for now. The second time in a row (the
     /// connection went quiet, not just between two bursts), give back what
     /// heavy traffic grew, keeping the base chunk (freeing it would cost an

@@ -240,7 +240,10 @@ impl<R: Read, W: Write> ReadHalf<R, W> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(None),
                 Err(e) if is_timeout(&e) => {
                     // Nothing arrived within the stream's read timeout:
-                    // the timers' turn, as in `WebSocket::read`.
+                    // the timers' turn, as in `WebSocket::read`, and (the
+                    // second time in a row) the extensions' chance to give
+                    // back what they hold while busy.
+                    self.shared.protocol().read_idle();
                     self.timers_tick()?;
                     return Err(Error::Io(e));
                 }

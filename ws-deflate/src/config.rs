@@ -33,8 +33,11 @@ pub enum TakeoverContext {
     /// next messages need no priming (it continues like an owned state),
     /// and gives it back, reset, when it goes quiet: when the driver finds
     /// nothing to read (`ExtensionStack::release_buffers`, which the async
-    /// driver calls then; the sync driver does not, so a sync connection
-    /// holds them until it is dropped). At most
+    /// driver calls then), or when the sync driver's read finds the stream
+    /// idle twice in a row (`WouldBlock` after `WouldBlock` with no byte
+    /// in between: a non-blocking stream, or a read timeout); a blocking
+    /// sync connection without a read timeout keeps them until it is
+    /// dropped. At most
     /// [`DeflateConfig::pooled_contexts`] states of each kind are held that
     /// way in the process; a connection that finds them all held gives its
     /// own back after each message. The memory of many idle connections

@@ -125,6 +125,15 @@ impl ExtensionStack {
                 *buf = Vec::new();
             }
         }
+        self.release_idle_state();
+    }
+
+    /// The connection has gone quiet: each extension gives back what it
+    /// holds only to be faster while busy
+    /// ([`Extension::release_idle_state`]). Part of
+    /// [`release_buffers`](Self::release_buffers), for a driver that keeps
+    /// its buffers but knows the connection is idle.
+    pub fn release_idle_state(&mut self) {
         for extension in &mut self.extensions {
             extension.release_idle_state();
         }

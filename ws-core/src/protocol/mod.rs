@@ -143,8 +143,20 @@ impl Protocol {
 
     /// Makes one `read` call on `reader` straight into the engine's buffer.
     /// `Ok(0)` means end of stream; see [`Protocol::end_of_stream`].
+    ///
+    /// A `WouldBlock` right after another one, with no byte in between
+    /// (the connection went quiet, not just between two messages of a
+    /// burst), also lets the extensions give back what they hold only
+    /// while busy ([`ExtensionStack::release_idle_state`]); the read
+    /// buffer shrinks on the same sign.
     pub fn read_from<R: Read + ?Sized>(&mut self, reader: &mut R) -> io::Result<usize> {
-        self.rx.read_from(reader)
+        let found_idle = self.rx.found_idle();
+        let result = self.rx.read_from(reader);
+        if found_idle && matches!(&result, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
+            // The buffer's own policy ran in `read_from`.
+            self.extensions.release_idle_state();
+        }
+        result
     }
 
     /// Room to read into, straight into the engine's read buffer: for a
@@ -160,9 +172,14 @@ impl Protocol {
         self.rx.commit(n);
     }
 
-    /// The stream has no data for now: the read buffer shrinks back if
-    /// heavy traffic grew it and nothing is left in it.
+    /// The stream has no data for now: the second time in a row (no byte
+    /// in between), the read buffer shrinks back if heavy traffic grew it
+    /// and nothing is left in it, and the extensions give back what they
+    /// hold only while busy ([`ExtensionStack::release_idle_state`]).
     pub fn read_idle(&mut self) {
+        if self.rx.found_idle() {
+            self.extensions.release_idle_state();
+        }
         self.rx.idle();
     }
 
