@@ -99,6 +99,19 @@ pub struct WebSocketConfig {
     /// that cannot go out goes unanswered); this bounds the wait sooner,
     /// and also for a peer that keeps sending while it reads nothing.
     pub write_timeout: Option<Duration>,
+    /// How long a connection must be quiet (no byte read or written)
+    /// before its extensions give back what they hold only to be faster
+    /// while busy ([`Extension::release_idle_state`](ws_extensions::Extension::release_idle_state)):
+    /// with permessage-deflate's history-based context takeover, the zlib
+    /// contexts a busy connection borrowed from the shared pool (about
+    /// 250 KiB for a compressor), so that idle connections keep only their
+    /// histories. Run by [`Protocol::poll_timers`](crate::Protocol::poll_timers),
+    /// and only while some extension holds such state. Shorter saves memory
+    /// sooner; longer spares a connection that sends every few seconds the
+    /// cost of priming a context again for each message. Default 1 s;
+    /// `None`: only when the sync driver finds the stream idle twice in a
+    /// row.
+    pub release_idle_state_after: Option<Duration>,
 }
 
 /// Keepalive: when nothing has arrived for `interval`, send a ping; when
@@ -197,6 +210,12 @@ impl WebSocketConfig {
         self
     }
 
+    /// Sets [`release_idle_state_after`](Self::release_idle_state_after).
+    pub fn with_release_idle_state_after(mut self, quiet: Option<Duration>) -> Self {
+        self.release_idle_state_after = quiet;
+        self
+    }
+
     /// Sets the keepalive settings; `None` turns keepalive off.
     pub fn with_keepalive_config(mut self, keepalive: Option<Keepalive>) -> Self {
         self.keepalive = keepalive;
@@ -215,6 +234,7 @@ impl Default for WebSocketConfig {
             keepalive: Some(Keepalive::default()),
             close_timeout: Some(Duration::from_secs(10)),
             write_timeout: None,
+            release_idle_state_after: Some(Duration::from_secs(1)),
         }
     }
 }

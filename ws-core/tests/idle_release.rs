@@ -1,21 +1,26 @@
 //! The sync driver lets extensions give back what they hold only while
 //! busy (`Extension::release_idle_state`) when the stream is found idle
 //! twice in a row (`WouldBlock` after `WouldBlock`, no byte in between),
-//! not at each `WouldBlock` between the messages of a burst.
+//! not at each `WouldBlock` between the messages of a burst; and the
+//! engine's timers (`Protocol::poll_timers`, which both drivers run) give it
+//! back after `WebSocketConfig::release_idle_state_after` without traffic,
+//! waking for it only while an extension holds such state.
 
 mod common;
 
 use common::frame;
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use ws_core::{Message, Protocol, Role, WebSocket, WebSocketConfig};
 use ws_extensions::{DecodeOutput, Extension, ExtensionError, ExtensionStack, MessageKind, Rsv};
 
-/// Claims RSV2, changes nothing, and counts its releases.
+/// Claims RSV2, changes nothing, and counts its releases; it holds idle
+/// state while its flag is set (a release clears it).
 #[derive(Debug)]
-struct Counting(Arc<AtomicUsize>);
+struct Counting(Arc<AtomicUsize>, Arc<AtomicBool>);
 
 impl Extension for Counting {
     fn name(&self) -> &str {
@@ -50,6 +55,11 @@ impl Extension for Counting {
 
     fn release_idle_state(&mut self) {
         self.0.fetch_add(1, Ordering::SeqCst);
+        self.1.store(false, Ordering::SeqCst);
+    }
+
+    fn holds_idle_state(&self) -> bool {
+        self.1.load(Ordering::SeqCst)
     }
 }
 
@@ -94,7 +104,10 @@ fn client() -> (WebSocket<Quiet>, Quiet, Arc<AtomicUsize>) {
     let releases = Arc::new(AtomicUsize::new(0));
     let mut stack = ExtensionStack::new();
     stack
-        .push(Box::new(Counting(releases.clone())))
+        .push(Box::new(Counting(
+            releases.clone(),
+            Arc::new(AtomicBool::new(false)),
+        )))
         .expect("RSV2 is free");
     let protocol = Protocol::new(Role::Client, WebSocketConfig::default()).with_extensions(stack);
     let stream = Quiet::default();
@@ -141,4 +154,58 @@ fn a_split_read_half_found_idle_twice_releases_its_extensions_state() {
     let (ws, stream, releases) = client();
     let (mut reader, _writer) = ws.split(io::sink());
     rounds(&stream, &releases, || reader.read());
+}
+
+#[test]
+fn the_timers_release_idle_state_after_a_quiet_spell() {
+    let releases = Arc::new(AtomicUsize::new(0));
+    let holds = Arc::new(AtomicBool::new(false));
+    let mut stack = ExtensionStack::new();
+    stack
+        .push(Box::new(Counting(releases.clone(), holds.clone())))
+        .expect("RSV2 is free");
+    let config = WebSocketConfig::default()
+        .with_keepalive_config(None)
+        .with_release_idle_state_after(Some(Duration::from_secs(1)));
+    let mut p = Protocol::new(Role::Server, config).with_extensions(stack);
+    let t0 = Instant::now();
+    let ms = Duration::from_millis;
+    // Nothing held: no timer at all.
+    assert_eq!(p.poll_timers(t0).unwrap(), None);
+    holds.store(true, Ordering::SeqCst);
+    assert_eq!(p.poll_timers(t0).unwrap(), Some(t0 + ms(1000)));
+    // Traffic moves the deadline: a byte in, then a message out.
+    p.receive(&frame(true, 0, 0x1, Some([1, 2, 3, 4]), b"busy"));
+    assert_eq!(p.next_message().unwrap(), Some(Message::text("busy")));
+    assert_eq!(p.poll_timers(t0 + ms(600)).unwrap(), Some(t0 + ms(1600)));
+    p.send(&Message::text("answer")).unwrap();
+    let n = p.pending_output().len();
+    p.advance_output(n);
+    assert_eq!(p.poll_timers(t0 + ms(1500)).unwrap(), Some(t0 + ms(2500)));
+    assert_eq!(releases.load(Ordering::SeqCst), 0, "never while busy");
+    // Quiet for the whole spell: released once, and no timer after it.
+    assert_eq!(p.poll_timers(t0 + ms(2500)).unwrap(), None);
+    assert_eq!(releases.load(Ordering::SeqCst), 1);
+    assert_eq!(p.poll_timers(t0 + ms(9000)).unwrap(), None);
+    assert_eq!(releases.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn the_quiet_release_can_be_turned_off() {
+    let releases = Arc::new(AtomicUsize::new(0));
+    let mut stack = ExtensionStack::new();
+    stack
+        .push(Box::new(Counting(
+            releases.clone(),
+            Arc::new(AtomicBool::new(true)),
+        )))
+        .expect("RSV2 is free");
+    let config = WebSocketConfig::default()
+        .with_keepalive_config(None)
+        .with_release_idle_state_after(None);
+    let mut p = Protocol::new(Role::Server, config).with_extensions(stack);
+    let t0 = Instant::now();
+    assert_eq!(p.poll_timers(t0).unwrap(), None);
+    assert_eq!(p.poll_timers(t0 + Duration::from_secs(60)).unwrap(), None);
+    assert_eq!(releases.load(Ordering::SeqCst), 0);
 }

@@ -1,6 +1,6 @@
 //! History mode on a busy connection: it holds the contexts it borrowed
 //! between messages (no re-priming while it streams) and gives them back
-//! when it goes quiet (`ExtensionStack::release_buffers`). Counted with the
+//! when it goes quiet (`ExtensionStack::release_idle_state`). Counted with the
 //! test-only per-thread priming counter, and checked against connections
 //! that own their zlib states.
 
@@ -112,7 +112,9 @@ fn a_busy_connection_primes_once_and_again_after_going_idle() {
     // One compressor and one decompressor, borrowed for the first messages
     // and held since: the same bytes as a server that owns its states.
     assert_eq!(primings() - start, 2);
-    server.release_buffers();
+    assert!(server.holds_idle_state());
+    server.release_idle_state();
+    assert!(!server.holds_idle_state());
     for n in 40..80 {
         round(&mut client, &mut server, None, n * 2);
     }
@@ -140,9 +142,9 @@ fn a_held_decoder_stays_through_a_release_in_the_middle_of_a_message() {
     let start = primings();
     for n in 0..20 {
         let wire = encode(&mut client, &message(n));
-        // The engine releases when a read finds nothing, which can fall
+        // The engine releases after a quiet spell, which can fall
         // between two frames of a message.
-        let got = decode(&mut server, &wire, 3, ExtensionStack::release_buffers);
+        let got = decode(&mut server, &wire, 3, ExtensionStack::release_idle_state);
         assert_eq!(got, message(n), "message {n}");
     }
     // Released between messages' frames only: never while one was held

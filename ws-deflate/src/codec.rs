@@ -316,6 +316,10 @@ impl Extension for PerMessageDeflate {
         self.release_compressor();
         self.inflater.release_held();
     }
+
+    fn holds_idle_state(&self) -> bool {
+        self.borrowed.is_some() || self.inflater.holds()
+    }
 }
 
 impl Drop for PerMessageDeflate {

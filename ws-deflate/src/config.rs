@@ -32,7 +32,7 @@ pub enum TakeoverContext {
     /// holds what it borrowed between messages, as it stands, so that its
     /// next messages need no priming (it continues like an owned state),
     /// and gives it back, reset, when it goes quiet: when the driver finds
-    /// nothing to read (`ExtensionStack::release_buffers`, which the async
+    /// nothing to read (`ExtensionStack::release_idle_state`, which the async
     /// driver calls then), or when the sync driver's read finds the stream
     /// idle twice in a row (`WouldBlock` after `WouldBlock` with no byte
     /// in between: a non-blocking stream, or a read timeout); a blocking

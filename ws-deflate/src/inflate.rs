@@ -164,6 +164,11 @@ impl Inflater {
         self.ended = false;
     }
 
+    /// True while a decoder is held between messages in history mode.
+    pub(crate) fn holds(&self) -> bool {
+        self.held
+    }
+
     /// Gives back a decoder held between messages in history mode (reset,
     /// to the pool), for a connection gone quiet; one in the middle of a
     /// message stays until the message ends.

@@ -2,7 +2,7 @@
 //! and received compressed messages: with `TakeoverContext::History`, its
 //! two histories (2^w bytes each) and small structs, not zlib states.
 //! A busy connection holds the zlib states it borrowed until it goes idle
-//! (`release_buffers`), and gives them back then.
+//! (`release_idle_state`), and gives them back then.
 //!
 //! Its own test binary: it counts heap bytes with a `#[global_allocator]`.
 
@@ -61,7 +61,7 @@ fn client_wire(seed: u64) -> Vec<Vec<u8>> {
 }
 
 /// Traffic both ways on one server connection; the stack then goes idle
-/// (`release_buffers`, as the engine does for a quiet connection).
+/// (`release_idle_state`, as the engine does for a quiet connection).
 fn talk(server: &mut ExtensionStack, seed: u64, incoming: &[Vec<u8>]) {
     for (message, wire) in SmallJson::new(seed).messages(MESSAGES).iter().zip(incoming) {
         let (_, rsv) = server
@@ -72,7 +72,7 @@ fn talk(server: &mut ExtensionStack, seed: u64, incoming: &[Vec<u8>]) {
         let mut out = Vec::new();
         server.decode(wire, true, &mut out, 1 << 20).unwrap();
     }
-    server.release_buffers();
+    server.release_idle_state();
 }
 
 /// Heap held per connection by `CONNECTIONS` idle server connections after
@@ -127,7 +127,7 @@ fn talk_busy(server: &mut ExtensionStack, seed: u64, incoming: &[Vec<u8>]) {
     }
 }
 
-/// A busy connection (no `release_buffers` between its messages) holds
+/// A busy connection (no `release_idle_state` between its messages) holds
 /// the zlib states it borrowed; once it goes idle it gives them back and
 /// holds its histories alone again. The pool keeps one idle context of
 /// each kind (`pooled_contexts(1)`), which is also the bound on contexts
@@ -152,7 +152,7 @@ fn a_busy_history_connection_holds_zlib_states_until_it_goes_idle() {
     talk(&mut server(TakeoverContext::History), 8, &client_wire(8));
     assert_eq!(DeflateConfig::pooled(), pooled);
     let before = live();
-    busy.release_buffers();
+    busy.release_idle_state();
     let released = before.saturating_sub(live());
     let before = live();
     drop(busy);

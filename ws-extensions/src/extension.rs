@@ -104,14 +104,26 @@ pub trait Extension: Send + fmt::Debug {
     /// The connection has gone quiet: give back what this extension holds
     /// only to make its next messages cheaper (for example a context
     /// borrowed from a shared pool), so that an idle connection keeps as
-    /// little as it can. Called by
-    /// [`ExtensionStack::release_buffers`](crate::ExtensionStack::release_buffers),
-    /// which a driver calls when a read finds nothing; it may come between
-    /// any two calls of this trait, including between two pieces of an
-    /// incoming message, so what a message in progress needs must stay.
-    /// Whatever is released must be rebuildable: the messages after it
-    /// are encoded and decoded as if nothing had been released.
+    /// little as it can. Called through
+    /// [`ExtensionStack::release_idle_state`](crate::ExtensionStack::release_idle_state):
+    /// the engine (`ws_core::Protocol::poll_timers`) calls it once the
+    /// connection has been quiet for a while while
+    /// [`holds_idle_state`](Self::holds_idle_state) says there is something
+    /// to give back, and the sync driver also when a read finds the stream
+    /// idle twice in a row. It may come between any two calls of this
+    /// trait, including between two pieces of an incoming message, so what
+    /// a message in progress needs must stay. Whatever is released must be
+    /// rebuildable: the messages after it are encoded and decoded as if
+    /// nothing had been released.
     ///
     /// The default does nothing.
     fn release_idle_state(&mut self) {}
+
+    /// True while this extension holds something that
+    /// [`release_idle_state`](Self::release_idle_state) would give back: the
+    /// engine then wakes once the connection has been quiet for a while to
+    /// call it (and not at all otherwise). The default says `false`.
+    fn holds_idle_state(&self) -> bool {
+        false
+    }
 }

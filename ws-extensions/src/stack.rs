@@ -117,22 +117,28 @@ impl ExtensionStack {
     /// next, when they are small (for a connection going quiet: the next
     /// message allocates them again). Large ones stay, so that a stream of
     /// large messages does not reallocate (and fault in) one per message.
-    /// Each extension then gives back what it holds only to be faster
-    /// while busy ([`Extension::release_idle_state`]).
+    /// What the extensions hold to be faster while busy stays: that is
+    /// [`release_idle_state`](Self::release_idle_state)'s, which a driver
+    /// calls only once the connection has been quiet for a while.
     pub fn release_buffers(&mut self) {
         for buf in &mut self.scratch {
             if buf.capacity() <= 64 << 10 {
                 *buf = Vec::new();
             }
         }
-        self.release_idle_state();
+    }
+
+    /// True while some extension holds something only to be faster while
+    /// busy ([`Extension::holds_idle_state`]): a driver then arranges to call
+    /// [`release_idle_state`](Self::release_idle_state) once the connection
+    /// has been quiet for a while.
+    pub fn holds_idle_state(&self) -> bool {
+        self.extensions.iter().any(|e| e.holds_idle_state())
     }
 
     /// The connection has gone quiet: each extension gives back what it
     /// holds only to be faster while busy
-    /// ([`Extension::release_idle_state`]). Part of
-    /// [`release_buffers`](Self::release_buffers), for a driver that keeps
-    /// its buffers but knows the connection is idle.
+    /// ([`Extension::release_idle_state`]).
     pub fn release_idle_state(&mut self) {
         for extension in &mut self.extensions {
             extension.release_idle_state();

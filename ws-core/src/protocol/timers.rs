@@ -31,6 +31,12 @@ pub(crate) struct TimerState {
     write_stalled_since: Option<Instant>,
     /// When the closing handshake was first seen under way.
     closing_since: Option<Instant>,
+    /// Bytes read plus bytes written at the last poll, for the release of
+    /// the extensions' idle state.
+    traffic_seen: u64,
+    /// Since when no byte went either way while the extensions hold state
+    /// to give back when quiet.
+    quiet_since: Option<Instant>,
 }
 
 impl Protocol {
@@ -60,6 +66,11 @@ impl Protocol {
     ///   waits to be written), the handshake must end (both Closes
     ///   exchanged, ours written) within it, or [`Error::CloseTimeout`].
     ///
+    /// - [`release_idle_state_after`](crate::WebSocketConfig::release_idle_state_after):
+    ///   while an extension holds state only to be faster while busy
+    ///   ([`ExtensionStack::holds_idle_state`](ws_extensions::ExtensionStack::holds_idle_state)),
+    ///   no byte read or written for that long gives it back.
+    ///
     /// Time is an argument, not read here, so the engine stays sans-IO and
     /// testable.
     pub fn poll_timers(&mut self, now: Instant) -> Result<Option<Instant>, Error> {
@@ -68,6 +79,9 @@ impl Protocol {
             return Ok(None);
         }
         let mut next = self.poll_write_stall(now)?;
+        if let Some(t) = self.poll_idle_state(now) {
+            next = Some(next.map_or(t, |n: Instant| n.min(t)));
+        }
         let closing = self.close_sent || self.close_received || self.failed;
         let other = if closing {
             self.poll_close_deadline(now)?
@@ -122,6 +136,28 @@ impl Protocol {
             }
         };
         Ok(Some(idle_until.map_or(next, |idle| idle.min(next))))
+    }
+
+    /// The extensions' idle state goes back after a quiet spell.
+    fn poll_idle_state(&mut self, now: Instant) -> Option<Instant> {
+        let quiet = self.config.release_idle_state_after?;
+        if !self.extensions.holds_idle_state() {
+            self.timers.quiet_since = None;
+            return None;
+        }
+        let traffic = self.rx.total_received() + self.written;
+        let state = &mut self.timers;
+        if traffic != state.traffic_seen || state.quiet_since.is_none() {
+            state.traffic_seen = traffic;
+            state.quiet_since = Some(now);
+        }
+        let due = state.quiet_since.unwrap_or(now) + quiet;
+        if now < due {
+            return Some(due);
+        }
+        state.quiet_since = None;
+        self.extensions.release_idle_state();
+        None
     }
 
     /// The write stall timeout: output that must go out and does not move.
