@@ -210,7 +210,11 @@ mod tests {
 
     const FRAME: usize = 16 << 10;
 
-    /// A connection whose client asked for `deflate` (None: no extension).
+    /// A connection whose client asked for `deflate` (None: no extension),
+    /// to a server without context takeover: its messages are encoded once
+    /// for every such listener, the copies this module bounds. (With
+    /// context takeover, the default, each listener's encoding is its own
+    /// and no copy is kept in the room.)
     fn pair(deflate: Option<DeflateConfig>) -> Pair {
         let mut config = WebSocketConfig::default();
         config.max_outgoing_frame_size = Some(FRAME);
@@ -219,7 +223,10 @@ mod tests {
         if let Some(deflate) = deflate {
             let offered: Vec<Arc<dyn ExtensionFactory>> = vec![deflate.into_factory()];
             let offer = client_offer(&offered).unwrap();
-            let accepts = [DeflateConfig::default().into_factory()];
+            let accepts = [DeflateConfig::default()
+                .server_no_context_takeover(true)
+                .client_no_context_takeover(true)
+                .into_factory()];
             let (answer, stack) = server_negotiate(&accepts, [offer.as_bytes()]).unwrap();
             let confirmed = client_confirm(&offered, [answer.unwrap().as_bytes()]).unwrap();
             server = server.with_extensions(stack);

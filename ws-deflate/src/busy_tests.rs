@@ -19,6 +19,7 @@ fn config(context: TakeoverContext, keep: usize) -> DeflateConfig {
         .server_max_window_bits(BITS)
         .client_max_window_bits(BITS)
         .pooled_contexts(keep)
+        .busy_contexts(keep)
         .takeover_context(context)
 }
 
@@ -124,7 +125,7 @@ fn a_busy_connection_primes_once_and_again_after_going_idle() {
 #[test]
 fn without_room_to_hold_every_message_primes() {
     let owned = config(TakeoverContext::Owned, 1000);
-    // pooled_contexts(0): no context may be held between messages.
+    // busy_contexts(0): no context may be held between messages.
     let history = config(TakeoverContext::History, 0);
     let (mut client, mut server) = pair(&owned, &history);
     let start = primings();

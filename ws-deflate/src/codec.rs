@@ -43,6 +43,8 @@ pub struct PerMessageDeflate {
     inflater: Inflater,
     /// Idle contexts the pool keeps.
     keep: usize,
+    /// The bound on contexts held between messages, process-wide.
+    busy: usize,
 }
 
 impl std::fmt::Debug for PerMessageDeflate {
@@ -80,8 +82,10 @@ impl PerMessageDeflate {
                 !incoming.no_context_takeover,
                 history,
                 keep,
+                config.busy_contexts,
             ),
             keep,
+            busy: config.busy_contexts,
         }
     }
 
@@ -143,7 +147,8 @@ impl PerMessageDeflate {
         payload: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<Option<Rsv>, ExtensionError> {
-        let (level, bits, keep) = (self.level, self.outgoing.window_bits, self.keep);
+        let (level, bits, keep, busy) =
+            (self.level, self.outgoing.window_bits, self.keep, self.busy);
         let Some(sent) = &mut self.sent else {
             return Err(Self::internal(std::io::Error::other("no history")));
         };
@@ -169,7 +174,7 @@ impl PerMessageDeflate {
         };
         let result = compress(&mut c, payload, out);
         let shrank = result.is_ok() && out.len() < payload.len();
-        if shrank && (was_held || POOL.held_compressors().try_hold(keep)) {
+        if shrank && (was_held || POOL.held_compressors().try_hold(busy)) {
             sent.push(payload);
             self.borrowed = Some(c);
             return Ok(Some(Rsv::RSV1));

@@ -17,27 +17,24 @@ pub enum TakeoverContext {
     /// message and kept: about 250–370 KiB for a compressor at any window
     /// (zlib-rs's hash table alone is a fixed 128 KiB) and a few KiB plus
     /// the window for a decompressor. Nothing is redone per message: the
-    /// cheapest CPU for a few busy connections.
-    #[default]
+    /// cheapest CPU for a few busy connections, for which memory does not
+    /// count.
     Owned,
-    /// The connection keeps only the last 2^w bytes of each direction's
-    /// compressed messages (its history: 4 KiB each way at window 12,
-    /// 32 KiB at window 15, one allocation each, made on the first message)
-    /// and borrows a zlib state from the process's shared pool for one
-    /// message at a time (see [`DeflateConfig::pooled_contexts`]). A
+    /// The default. The connection keeps only the last 2^w bytes of each
+    /// direction's compressed messages (its history: 8 KiB sent and 4 KiB
+    /// received at the default windows, one allocation each, made on the
+    /// first message) and borrows a zlib state from the process's shared
+    /// pool when it needs one (see [`DeflateConfig::pooled_contexts`]). A
     /// borrowed state is primed from the history: sending, a `deflateReset`
     /// (which clears the 128 KiB hash table) and a `deflateSetDictionary`
     /// that hashes the history; receiving, an `inflateReset` and the
     /// history copied into the decoder's window. A busy connection then
     /// holds what it borrowed between messages, as it stands, so that its
     /// next messages need no priming (it continues like an owned state),
-    /// and gives it back, reset, when it goes quiet: when the driver finds
-    /// nothing to read (`ExtensionStack::release_idle_state`, which the async
-    /// driver calls then), or when the sync driver's read finds the stream
-    /// idle twice in a row (`WouldBlock` after `WouldBlock` with no byte
-    /// in between: a non-blocking stream, or a read timeout); a blocking
-    /// sync connection without a read timeout keeps them until it is
-    /// dropped. At most
+    /// and gives it back, reset, once it has been quiet for
+    /// `WebSocketConfig::release_idle_state_after` (1 s by default; the
+    /// engine's timers see to it) or when the sync driver's read finds
+    /// the stream idle twice in a row. At most
     /// [`DeflateConfig::pooled_contexts`] states of each kind are held that
     /// way in the process; a connection that finds them all held gives its
     /// own back after each message. The memory of many idle connections
@@ -47,14 +44,14 @@ pub enum TakeoverContext {
     /// bytes): an idle server connection after traffic both ways holds
     /// 8,970 bytes against 313,786 with owned states (`cargo test -p
     /// ws-deflate --test history_memory -- --nocapture`); the same ratio as
-    /// owned states (3.39:1 on the wire, frame headers included). CPU per
-    /// message compressed and inflated (`deflate/small_json` in
-    /// benches/benches/deflate.rs, one run on a loaded machine): on a busy
-    /// connection, which holds its contexts, 7.4 µs against 6.9 µs owned;
-    /// a message that has to prime (every message of 100 connections taken
-    /// in turn, each going idle in between) 13.4 µs against 5.7 µs owned,
-    /// most of the difference being the hash table's reset and the
-    /// dictionary's hashing.
+    /// owned states. CPU per message compressed and inflated
+    /// (`deflate/small_json` in benches/benches/deflate.rs, one run on a
+    /// loaded machine): on a busy connection, which holds its contexts,
+    /// 7.4 µs against 6.9 µs owned; a message that has to prime (every
+    /// message of 100 connections taken in turn, each going idle in
+    /// between) 13.4 µs against 5.7 µs owned, most of the difference being
+    /// the hash table's reset and the dictionary's hashing.
+    #[default]
     History,
 }
 
@@ -71,24 +68,46 @@ pub enum TakeoverContext {
 /// | `server_max_window_bits` | asks the server for a window of at most 2^N | caps its own window (the answer echoes min(offer, cap), §7.1.2.1) |
 /// | `client_max_window_bits` | offers its own window of at most 2^N (the parameter is always offered, so a server may lower it) | caps the client's window, when the client allows it |
 ///
-/// # Memory, and the defaults of each role
+/// # The defaults: context takeover in small windows
 ///
-/// The two `*_no_context_takeover` fields are `Option`s: `None` is the
-/// role's default. A client offers neither (it keeps its context, and the
-/// server decides). A **server answers both**: no context is kept between
-/// messages in either direction, so a connection holds no zlib state while
-/// it is idle. The state a message needs is borrowed from a pool shared by
-/// every connection of the process ([`pooled`](Self::pooled)): a server's
-/// compression memory follows the number of messages being compressed or
-/// inflated at once, not the number of connections. Measured on an async server with 10,000 idle connections
-/// after one 1 KiB JSON message each way (`cargo test --release -p benches
-/// --test idle_connections -- --nocapture`), see the README's table: the
-/// default costs what a connection without compression costs, while
-/// keeping both contexts (`server_no_context_takeover(false)
-/// .client_no_context_takeover(false)`) costs about 420 KiB per endpoint
-/// at window 15 (zlib-rs's compressor alone is about 320 KiB at any window)
-/// for a better ratio on small, similar messages; keeping them as histories
-/// instead ([`TakeoverContext::History`]) costs 2^w bytes each way.
+/// By default both sides keep their context between messages (context
+/// takeover): each message may refer back to the ones before it, which is
+/// what makes small, similar messages (JSON events, chat lines) compress.
+/// What a connection keeps for it is the last 2^w bytes of each direction
+/// ([`TakeoverContext::History`]), not a zlib state: zlib states are
+/// borrowed from a pool shared by the process's connections
+/// ([`pooled_contexts`](Self::pooled_contexts)) and held only while the
+/// connection is busy. The windows bound that memory:
+///
+/// - A **server** compresses with a window of 2^13 (8 KiB kept) unless
+///   `server_max_window_bits` says otherwise or the client asks for less,
+///   and announces it (`server_max_window_bits=13`, which lets the client
+///   keep less too). When the client offers `client_max_window_bits` (every
+///   browser, Python `websockets` and Node `ws` do), the server caps the
+///   client's window at 2^12 (4 KiB kept); when it does not, the client
+///   could use 2^15, so the server answers `client_no_context_takeover`
+///   instead (unless `client_no_context_takeover(false)` says to let it
+///   keep its context anyway). An idle server connection thus keeps at
+///   most 12 KiB of compression state.
+/// - A **client** offers `client_max_window_bits` (without a value, so the
+///   server may cap it) and asks for nothing else; it compresses with a
+///   window of at most 2^13 whatever was agreed (a smaller window than
+///   agreed is always valid) and inflates with the server's.
+///
+/// Measured on small JSON messages, server to client (see the README's
+/// compression section for the commands and the comparison with Python
+/// `websockets`): the default compresses about 4.1:1 where no context
+/// takeover gets about 1.3:1.
+///
+/// Without context takeover in either direction
+/// (`server_no_context_takeover(true).client_no_context_takeover(true)`),
+/// a connection keeps nothing between messages, and a broadcast
+/// (`ws_core::PreparedMessage`) is compressed once for every such
+/// connection; pick it for large messages that compress well on their own,
+/// or when memory counts more than bandwidth. [`context_takeover`](Self::context_takeover)
+/// lets the client keep its context in every case; with
+/// [`TakeoverContext::Owned`] a connection owns its zlib states (about
+/// 250–370 KiB each way, the least CPU per message).
 ///
 /// Window bits are 8..=15 (values outside are clamped). zlib, and so this
 /// crate, cannot *compress* with a window of 8 (it silently uses 9, which a
@@ -106,31 +125,57 @@ pub struct DeflateConfig {
     /// windows stay in step. Default 32.
     pub min_compress_size: usize,
     /// See the table above. `None` (the default): a client does not ask,
-    /// a server resets its context per message.
+    /// a server keeps its context unless the client asks otherwise.
     pub server_no_context_takeover: Option<bool>,
     /// See the table above. `None` (the default): a client keeps its
-    /// context unless told otherwise, a server tells it to reset.
+    /// context unless told otherwise; a server lets the client keep its
+    /// context when it can cap the client's window (the client offered
+    /// `client_max_window_bits`) and tells it to reset otherwise.
     pub client_no_context_takeover: Option<bool>,
-    /// See the table above. Default `None` (15).
+    /// See the table above. Default `None`: a client does not ask; a server
+    /// caps its own window at 13 bits when it keeps its context (15 when
+    /// it does not).
     pub server_max_window_bits: Option<u8>,
-    /// See the table above. Default `None` (15).
+    /// See the table above. Default `None`: a client offers the parameter
+    /// without a value and, keeping its context, compresses with at most
+    /// 13 bits; a server caps the window of a client that keeps its context
+    /// at 12 bits (and leaves it at 15 otherwise).
     pub client_max_window_bits: Option<u8>,
     /// How many idle zlib contexts of each kind (and level and window
     /// size) the shared pool keeps for connections without context
     /// takeover (or with [`TakeoverContext::History`]), when one of this
     /// config's connections gives one back;
     /// more are made while more messages are in progress at once, and
-    /// freed when they are done. With [`TakeoverContext::History`] it also
-    /// bounds how many borrowed contexts of each kind busy connections may
-    /// hold between messages, process-wide (see there); 0 makes every
-    /// message borrow and prime afresh. Default 8.
+    /// freed when they are done. Default 8.
     pub pooled_contexts: usize,
+    /// With [`TakeoverContext::History`]: how many borrowed contexts of
+    /// each kind busy connections may hold between messages, process-wide
+    /// (see there). A connection that finds them all held primes a borrowed
+    /// context for each message instead (a `deflateReset` of the 128 KiB
+    /// hash table and the history's hashing, some microseconds). So this
+    /// bounds the zlib memory of busy connections, about 250 KiB per
+    /// compressor and 12 KiB per decompressor at the default windows; 0
+    /// makes every message borrow and prime afresh. Default 64.
+    pub busy_contexts: usize,
     /// With context takeover, whether a connection owns its zlib states or
     /// keeps only its histories and borrows pooled states per message
     /// ([`TakeoverContext`]). The peer cannot tell them apart, so this is
-    /// not negotiated. Default [`TakeoverContext::Owned`].
+    /// not negotiated. Default [`TakeoverContext::History`].
     pub takeover_context: TakeoverContext,
 }
+
+/// The window we compress with unless configured otherwise, in either
+/// role: 2^13 bytes of what we sent, kept per connection. Chosen by
+/// measurement on small JSON messages (see the README's compression
+/// section): 13 is where a connection's two histories fit the 16 KiB that
+/// an idle connection may cost, with a ratio above Python `websockets`'
+/// (window 12).
+pub(crate) const OWN_WINDOW_BITS: u8 = 13;
+
+/// The window a server caps a client's at unless configured otherwise
+/// (when the client offers `client_max_window_bits`, as browsers do): 2^12
+/// bytes of what the peer sent, kept per connection.
+pub(crate) const PEER_WINDOW_BITS: u8 = 12;
 
 impl Default for DeflateConfig {
     fn default() -> Self {
@@ -142,7 +187,8 @@ impl Default for DeflateConfig {
             server_max_window_bits: None,
             client_max_window_bits: None,
             pooled_contexts: 8,
-            takeover_context: TakeoverContext::Owned,
+            busy_contexts: 64,
+            takeover_context: TakeoverContext::History,
         }
     }
 }
@@ -177,9 +223,10 @@ impl DeflateConfig {
         self
     }
 
-    /// Keeps both contexts between messages in both roles (a server
-    /// answers neither `*_no_context_takeover`): the best ratio on small,
-    /// similar messages, at about 420 KiB per endpoint with window 15.
+    /// Keeps both contexts between messages in both roles: a server answers
+    /// neither `*_no_context_takeover`, even to a client whose window it
+    /// cannot cap (which then keeps up to 2^15 bytes of history, or a zlib
+    /// state with [`TakeoverContext::Owned`]).
     pub fn context_takeover(self) -> Self {
         self.server_no_context_takeover(false)
             .client_no_context_takeover(false)
@@ -189,6 +236,13 @@ impl DeflateConfig {
     /// ([`pooled_contexts`](Self::pooled_contexts)).
     pub fn pooled_contexts(mut self, contexts: usize) -> Self {
         self.pooled_contexts = contexts;
+        self
+    }
+
+    /// Sets how many borrowed contexts busy connections may hold between
+    /// messages ([`busy_contexts`](Self::busy_contexts)).
+    pub fn busy_contexts(mut self, contexts: usize) -> Self {
+        self.busy_contexts = contexts;
         self
     }
 
@@ -248,24 +302,43 @@ impl ExtensionFactory for DeflateConfig {
 
     fn accept(&self, offer: &ExtensionOffer) -> Option<Accepted> {
         let offer = Params::parse(offer).ok()?;
-        let cap = |bits: Option<u8>| Self::clamp(bits).unwrap_or(15);
-        let server_bits = offer
-            .server_max_window_bits
-            .unwrap_or(15)
-            .min(cap(self.server_max_window_bits));
+        // The default windows bound what a kept context costs; a direction
+        // that keeps nothing keeps the largest window for its ratio.
+        let server_takeover =
+            !(offer.server_no_context_takeover || self.server_no_context_takeover.unwrap_or(false));
+        let own_cap = Self::clamp(self.server_max_window_bits).unwrap_or(if server_takeover {
+            OWN_WINDOW_BITS
+        } else {
+            15
+        });
+        let server_bits = offer.server_max_window_bits.unwrap_or(15).min(own_cap);
+        // By default the client keeps its context when its window can be
+        // capped; one that cannot be (no client_max_window_bits offered)
+        // would make the connection keep 32 KiB of its messages, so it is
+        // told to reset instead.
+        let configured_peer_cap = Self::clamp(self.client_max_window_bits);
+        let client_no_context_takeover = self.client_no_context_takeover.unwrap_or(
+            offer.client_max_window_bits.is_none()
+                && configured_peer_cap.unwrap_or(PEER_WINDOW_BITS) < 15,
+        );
+        let peer_cap = configured_peer_cap.unwrap_or(if client_no_context_takeover {
+            15
+        } else {
+            PEER_WINDOW_BITS
+        });
         let client_bits = match offer.client_max_window_bits {
             // The client did not say it can limit its window: it uses up to 15.
             None => None,
             Some(value) => {
-                let bits = value.unwrap_or(15).min(cap(self.client_max_window_bits));
+                let bits = value.unwrap_or(15).min(peer_cap);
                 (value.is_some() || bits < 15).then_some(bits)
             }
         };
         let response = Params {
-            server_no_context_takeover: offer.server_no_context_takeover
-                || self.server_no_context_takeover.unwrap_or(true),
-            client_no_context_takeover: self.client_no_context_takeover.unwrap_or(true),
-            // §7.1.2.1: an accepted server_max_window_bits MUST be echoed.
+            server_no_context_takeover: !server_takeover,
+            client_no_context_takeover,
+            // §7.1.2.1: an accepted server_max_window_bits MUST be echoed;
+            // a smaller window than asked MAY be announced.
             server_max_window_bits: (offer.server_max_window_bits.is_some() || server_bits < 15)
                 .then_some(server_bits),
             client_max_window_bits: client_bits.map(Some),
@@ -335,13 +408,20 @@ impl ExtensionFactory for DeflateConfig {
                 _ => bits,
             },
         };
+        let no_context_takeover =
+            answer.client_no_context_takeover || self.client_no_context_takeover.unwrap_or(false);
         let extension = PerMessageDeflate::new(
             self,
             answer,
             Direction {
-                no_context_takeover: answer.client_no_context_takeover
-                    || self.client_no_context_takeover.unwrap_or(false),
-                window_bits: client_bits,
+                no_context_takeover,
+                // A smaller window than agreed is always valid for what we
+                // compress: by default it bounds the history kept.
+                window_bits: if no_context_takeover || self.client_max_window_bits.is_some() {
+                    client_bits
+                } else {
+                    client_bits.min(OWN_WINDOW_BITS)
+                },
             },
             Direction {
                 no_context_takeover: answer.server_no_context_takeover,

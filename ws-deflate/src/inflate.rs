@@ -68,9 +68,11 @@ pub(crate) struct Inflater {
     zlib: Option<RawInflate>,
     /// The current DEFLATE stream ended (BFINAL) and nothing followed yet.
     ended: bool,
-    /// Idle decompressors the pool keeps, and the bound on decompressors
-    /// held between messages by busy connections.
+    /// Idle decompressors the pool keeps.
     keep: usize,
+    /// The bound on decompressors held between messages by busy
+    /// connections, process-wide.
+    busy: usize,
     /// With [`Carry::History`]: `zlib` is a borrowed decoder kept between
     /// messages (counted in the pool's held decompressors), its window the
     /// history continued, so the next message needs no priming.
@@ -82,7 +84,13 @@ pub(crate) struct Inflater {
 impl Inflater {
     /// `history`: with takeover, keep the window's bytes rather than a
     /// decoder (see [`Carry`]).
-    pub(crate) fn new(window_bits: u8, takeover: bool, history: bool, keep: usize) -> Self {
+    pub(crate) fn new(
+        window_bits: u8,
+        takeover: bool,
+        history: bool,
+        keep: usize,
+        busy: usize,
+    ) -> Self {
         let bits = window_bits.clamp(9, 15);
         let carry = match (takeover, history) {
             (false, _) => Carry::Nothing,
@@ -95,6 +103,7 @@ impl Inflater {
             zlib: None,
             ended: false,
             keep,
+            busy,
             held: false,
             mid_message: false,
         }
@@ -145,7 +154,7 @@ impl Inflater {
         let keeps = match self.carry {
             Carry::Decoder => true,
             Carry::History(_) => {
-                self.zlib.is_some() && (self.held || POOL.held_inflaters().try_hold(self.keep))
+                self.zlib.is_some() && (self.held || POOL.held_inflaters().try_hold(self.busy))
             }
             Carry::Nothing => false,
         };

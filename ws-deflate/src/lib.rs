@@ -12,12 +12,14 @@
 //! assert_eq!(offer, "permessage-deflate; client_max_window_bits");
 //! let (answer, mut server) = server_negotiate(&server_cfg, [offer.as_bytes()]).unwrap();
 //! let answer = answer.unwrap();
-//! // By default a server keeps no context between messages, in either
-//! // direction: an idle connection holds no zlib state.
+//! // By default both sides keep their context between messages (context
+//! // takeover), within small windows: the server's own (capped at 2^10
+//! // here) and the client's, capped at 2^12 since the client offered
+//! // `client_max_window_bits`. An idle connection keeps only the last
+//! // 2^w bytes each way, not a zlib state.
 //! assert_eq!(
 //!     answer,
-//!     "permessage-deflate; server_no_context_takeover; client_no_context_takeover; \
-//!      server_max_window_bits=10"
+//!     "permessage-deflate; server_max_window_bits=10; client_max_window_bits=12"
 //! );
 //! let mut client = client_confirm(&client_cfg, [answer.as_bytes()]).unwrap();
 //!

@@ -87,7 +87,10 @@ fn server_stack() -> ExtensionStack {
     let server = vec![DeflateConfig::default().context_takeover().into_factory()];
     let offer = client_offer(&client).unwrap();
     let (answer, stack) = server_negotiate(&server, [offer.as_bytes()]).unwrap();
-    assert_eq!(answer.as_deref(), Some("permessage-deflate"));
+    assert_eq!(
+        answer.as_deref(),
+        Some("permessage-deflate; server_max_window_bits=13; client_max_window_bits=12")
+    );
     stack
 }
 

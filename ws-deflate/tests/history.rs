@@ -265,7 +265,9 @@ struct Connection {
 #[test]
 fn fifty_connections_share_the_pool_and_stay_in_step() {
     const BITS: u8 = 12;
-    let cfg = config(BITS, 6, TakeoverContext::History).pooled_contexts(2);
+    let cfg = config(BITS, 6, TakeoverContext::History)
+        .pooled_contexts(2)
+        .busy_contexts(2);
     let mut connections: Vec<Connection> = (0..50)
         .map(|n| Connection {
             server: pair(&cfg).1,

@@ -35,6 +35,7 @@ fn server(context: TakeoverContext) -> ExtensionStack {
         .server_max_window_bits(BITS)
         .client_max_window_bits(BITS)
         .pooled_contexts(1)
+        .busy_contexts(1)
         .takeover_context(context);
     let factories = vec![config.into_factory()];
     let offer = client_offer(&factories).unwrap();
@@ -130,7 +131,8 @@ fn talk_busy(server: &mut ExtensionStack, seed: u64, incoming: &[Vec<u8>]) {
 /// A busy connection (no `release_idle_state` between its messages) holds
 /// the zlib states it borrowed; once it goes idle it gives them back and
 /// holds its histories alone again. The pool keeps one idle context of
-/// each kind (`pooled_contexts(1)`), which is also the bound on contexts
+/// each kind (`pooled_contexts(1)`), and one may be held by a busy connection
+/// (`busy_contexts(1)`), the bound on contexts
 /// held by busy connections: filled before the release, the shelves free
 /// what comes back, so the heap shows it.
 #[test]

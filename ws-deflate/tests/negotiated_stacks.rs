@@ -122,7 +122,10 @@ fn server_cap_of_8_is_announced_and_honoured() {
     let offer = client_offer(&client).unwrap();
     let (answer, mut server_stack) = server_negotiate(&server, [offer.as_bytes()]).unwrap();
     let answer = answer.unwrap();
-    assert_eq!(answer, "permessage-deflate; server_max_window_bits=8");
+    assert_eq!(
+        answer,
+        "permessage-deflate; server_max_window_bits=8; client_max_window_bits=12"
+    );
     let mut client_stack = client_confirm(&client, [answer.as_bytes()]).unwrap();
 
     let payload = b"hello hello hello hello hello hello hello hello".repeat(4);

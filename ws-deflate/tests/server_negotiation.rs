@@ -14,57 +14,85 @@ fn accept(server: &DeflateConfig, offer: &str) -> Option<String> {
         .map(|accepted| accepted.response.to_string())
 }
 
-/// A server that keeps its context and lets the client keep its own, so
-/// that each answer names only what the offer and the caps ask for.
+/// A server that keeps its context and lets the client keep its own, with
+/// windows of 15, so that each answer names only what the offer and the
+/// caps ask for.
 fn keeping() -> DeflateConfig {
-    DeflateConfig::default().context_takeover()
+    DeflateConfig::default()
+        .context_takeover()
+        .server_max_window_bits(15)
+        .client_max_window_bits(15)
 }
 
 // ---------------------------------------------------------------- server side
 
 #[test]
-fn a_default_server_keeps_no_context_in_either_direction() {
+fn a_default_server_keeps_both_contexts_within_small_windows() {
     let server = DeflateConfig::default();
+    // A browser's offer: the client's window can be capped, so both keep
+    // their context, ours at 2^13 and the client's capped at 2^12.
     assert_eq!(
-        accept(&server, "permessage-deflate").as_deref(),
-        Some("permessage-deflate; server_no_context_takeover; client_no_context_takeover")
+        accept(&server, "permessage-deflate; client_max_window_bits").as_deref(),
+        Some("permessage-deflate; server_max_window_bits=13; client_max_window_bits=12")
+    );
+    // Smaller windows asked for are granted; larger ones capped.
+    assert_eq!(
+        accept(
+            &server,
+            "permessage-deflate; client_max_window_bits=10; server_max_window_bits=10"
+        )
+        .as_deref(),
+        Some("permessage-deflate; server_max_window_bits=10; client_max_window_bits=10")
     );
     assert_eq!(
         accept(
             &server,
-            "permessage-deflate; client_max_window_bits; server_max_window_bits=10"
+            "permessage-deflate; client_max_window_bits=15; server_max_window_bits=15"
         )
         .as_deref(),
-        Some(
-            "permessage-deflate; server_no_context_takeover; client_no_context_takeover; \
-             server_max_window_bits=10"
-        )
+        Some("permessage-deflate; server_max_window_bits=13; client_max_window_bits=12")
     );
-    // Either may be turned back on alone.
+    // A client that cannot be capped (no client_max_window_bits) would make
+    // us keep 2^15 bytes of its messages: it is told to reset instead.
     assert_eq!(
-        accept(
-            &server.clone().server_no_context_takeover(false),
-            "permessage-deflate"
-        )
-        .as_deref(),
-        Some("permessage-deflate; client_no_context_takeover")
+        accept(&server, "permessage-deflate").as_deref(),
+        Some("permessage-deflate; client_no_context_takeover; server_max_window_bits=13")
     );
+    // ... unless the server is told to let it keep its context anyway.
     assert_eq!(
         accept(
             &server.clone().client_no_context_takeover(false),
             "permessage-deflate"
         )
         .as_deref(),
-        Some("permessage-deflate; server_no_context_takeover")
+        Some("permessage-deflate; server_max_window_bits=13")
+    );
+    // Either may be turned off alone; a direction that keeps nothing keeps
+    // its largest window (nothing to bound).
+    assert_eq!(
+        accept(
+            &server.clone().server_no_context_takeover(true),
+            "permessage-deflate; client_max_window_bits"
+        )
+        .as_deref(),
+        Some("permessage-deflate; server_no_context_takeover; client_max_window_bits=12")
+    );
+    assert_eq!(
+        accept(
+            &server.clone().client_no_context_takeover(true),
+            "permessage-deflate; client_max_window_bits"
+        )
+        .as_deref(),
+        Some("permessage-deflate; client_no_context_takeover; server_max_window_bits=13")
     );
     // A client asking for server_no_context_takeover always gets it.
     assert_eq!(
         accept(
-            &server.server_no_context_takeover(false),
-            "permessage-deflate; server_no_context_takeover"
+            &server,
+            "permessage-deflate; server_no_context_takeover; client_max_window_bits"
         )
         .as_deref(),
-        Some("permessage-deflate; server_no_context_takeover; client_no_context_takeover")
+        Some("permessage-deflate; server_no_context_takeover; client_max_window_bits=12")
     );
 }
 
