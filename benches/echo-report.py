@@ -9,7 +9,10 @@ as the median over the run's rounds and as the best round (the least
 disturbed by a shared machine), and messages per second; then the ratios
 the speed issue asks about, on both statistics, with the median and
 quartiles of the same ratio taken round by round (how far the machine's
-noise moves it). The chart shows medians.
+noise moves it). The chart shows medians. For the compressed cases, a
+fourth table: the compression ratio the load client saw on the echoes
+(plain payload bytes per byte on the wire, frame headers included), where
+the results have it.
 """
 
 import argparse
@@ -17,10 +20,18 @@ import json
 import statistics
 from collections import OrderedDict
 
-ORDER = ["ours-async", "ours-sync", "fastwebsockets", "sockudo-ws", "tokio-tungstenite", "tungstenite"]
+ORDER = [
+    "ours-async", "ours-async-owned", "ours-async-none",
+    "ours-sync", "ours-sync-owned", "ours-sync-none",
+    "fastwebsockets", "sockudo-ws", "tokio-tungstenite", "tungstenite",
+]
 COLORS = {
     "ours-async": "#1f77b4",
+    "ours-async-owned": "#17becf",
+    "ours-async-none": "#aec7e8",
     "ours-sync": "#6baed6",
+    "ours-sync-owned": "#9edae5",
+    "ours-sync-none": "#c6dbef",
     "fastwebsockets": "#ff7f0e",
     "sockudo-ws": "#2ca02c",
     "tokio-tungstenite": "#9467bd",
@@ -50,6 +61,10 @@ def load(path):
                 "rate": statistics.median(r["msgs_per_s"] for r in rs),
                 "rounds": len(rs),
                 "by_round": by_round[imp],
+                # Older results have no wire ratio.
+                "wire": statistics.median(r["wire_ratio"] for r in rs)
+                if all("wire_ratio" in r for r in rs) else None,
+                "deflate": rs[0].get("deflate", False),
             }
     return medians
 
@@ -65,14 +80,28 @@ def table(medians):
             out.append(f"| {case} | " + " | ".join(cells) + " |")
         return "\n".join(out)
 
-    return "\n\n".join([
+    tables = [
         one(f"Server CPU µs per echoed message, median of {rounds} interleaved rounds (lower is better):",
             lambda v: f"{v['us']:.2f}"),
         one(f"Server CPU µs per echoed message, best of the {rounds} rounds (the least disturbed):",
             lambda v: f"{v['best']:.2f}"),
         one(f"Echoed messages per second, median of {rounds} rounds:",
             lambda v: f"{v['rate'] / 1000:.1f}k"),
-    ])
+    ]
+    compressed = OrderedDict(
+        (case, m) for case, m in medians.items()
+        if any(v["deflate"] and v["wire"] is not None for v in m.values()))
+    if compressed:
+        wire_impls = [i for i in ORDER if any(i in m for m in compressed.values())]
+        out = ["Compression on the echoes: plain payload bytes per byte on the wire, frame headers "
+               f"included, median of {rounds} rounds (higher is better):", "",
+               "| case | " + " | ".join(wire_impls) + " |", "|---|" + "---:|" * len(wire_impls)]
+        for case, m in compressed.items():
+            cells = [f"{m[i]['wire']:.2f}" if i in m and m[i]["wire"] is not None else "–"
+                     for i in wire_impls]
+            out.append(f"| {case} | " + " | ".join(cells) + " |")
+        tables.append("\n".join(out))
+    return "\n\n".join(tables)
 
 
 def ratios(medians):
@@ -108,7 +137,14 @@ def ratios(medians):
     ratio("100x20B-8", "ours-async", ["sockudo-ws", "tokio-tungstenite", "fastwebsockets"], 1.5, "target")
     ratio("10x1MiB", "ours-async", ["fastwebsockets"], 1.0, "target")
     for case in medians:
-        if not case.startswith("deflate"):
+        if case.startswith("json"):
+            # Small JSON messages, each library's default permessage-deflate:
+            # ours (context takeover kept as history) against owned zlib
+            # states, and against sockudo-ws.
+            ratio(case, "ours-async", ["ours-async-owned"], 1.25, "target")
+            ratio(case, "ours-async", ["sockudo-ws"], 1.0, "target")
+            ratio(case, "ours-sync", ["ours-sync-owned"], 1.25, "for comparison")
+        elif not case.startswith("deflate"):
             ratio(case, "ours-sync", ["tungstenite"], 0.8, "target")
         else:
             ratio(case, "ours-async", ["sockudo-ws"], 1.0, "target")

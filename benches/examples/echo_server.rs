@@ -1,5 +1,6 @@
 //! The echo servers that `echo_load` measures, one implementation per
-//! process: `echo_server IMPL [--deflate] [--cpu N]`. It binds 127.0.0.1:0,
+//! process: `echo_server IMPL [--deflate | --deflate-mode MODE] [--cpu N]`.
+//! It binds 127.0.0.1:0,
 //! prints `listening on ADDR`, and echoes every data message until killed.
 //!
 //! IMPL is one of `ours-sync` (thread per connection), `ours-async`,
@@ -7,8 +8,17 @@
 //! `fastwebsockets`, `sockudo-ws`. The async ones run on a current-thread
 //! tokio runtime, so every server has one core's worth of threads to work
 //! with when pinned (`--cpu`). With `--deflate` the server accepts
-//! permessage-deflate at compression level 1 (ours, sockudo-ws; the others
-//! have no compression and refuse the flag).
+//! permessage-deflate at compression level 1 with context takeover (ours,
+//! sockudo-ws; the others have no compression and refuse the flag). With
+//! `--deflate-mode MODE` it accepts permessage-deflate as configured by
+//! MODE:
+//!
+//! - `default`: the library's default config, exactly
+//!   (`ws_deflate::DeflateConfig::default()`,
+//!   `sockudo_ws::deflate::DeflateConfig::default()`);
+//! - `owned` (ours only): context takeover both ways with owned zlib
+//!   states, windows of 2^12 both ways, level 6;
+//! - `none` (ours only): no context takeover either way.
 //!
 //! Each server uses its library's batching pattern where it has one: read
 //! what already arrived, answer all of it, flush once.
@@ -21,7 +31,23 @@ use std::net::{TcpListener, TcpStream};
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let imp = args.first().cloned().unwrap_or_default();
-    let deflate = args.iter().any(|a| a == "--deflate");
+    let deflate = if args.iter().any(|a| a == "--deflate") {
+        Deflate::Level1
+    } else if let Some(i) = args.iter().position(|a| a == "--deflate-mode") {
+        match args.get(i + 1).map(String::as_str) {
+            Some("default") => Deflate::Default,
+            Some("owned") => Deflate::Owned,
+            Some("none") => Deflate::NoTakeover,
+            other => {
+                eprintln!(
+                    "echo_server: --deflate-mode takes default, owned or none, not {other:?}"
+                );
+                std::process::exit(2);
+            }
+        }
+    } else {
+        Deflate::Off
+    };
     if let Some(i) = args.iter().position(|a| a == "--cpu") {
         let cpu: usize = args[i + 1].parse().expect("--cpu N");
         benches::pin_to_cpu(cpu);
@@ -31,17 +57,20 @@ fn main() {
     std::io::stdout().flush().unwrap();
     match (imp.as_str(), deflate) {
         ("ours-sync", _) => threads(listener, move |tcp| ours_sync(tcp, deflate)),
-        ("tungstenite", false) => threads(listener, tungstenite_echo),
+        ("tungstenite", Deflate::Off) => threads(listener, tungstenite_echo),
         ("ours-async", _) => tokio_serve(listener, move |tcp| async move {
             ours_async(tcp, deflate).await
         }),
-        ("tokio-tungstenite", false) => tokio_serve(listener, tokio_tungstenite_echo),
-        ("fastwebsockets", false) => tokio_serve(listener, fastwebsockets_echo),
-        ("sockudo-ws", _) => tokio_serve(listener, move |tcp| async move {
-            sockudo_echo(tcp, deflate).await
-        }),
+        ("tokio-tungstenite", Deflate::Off) => tokio_serve(listener, tokio_tungstenite_echo),
+        ("fastwebsockets", Deflate::Off) => tokio_serve(listener, fastwebsockets_echo),
+        ("sockudo-ws", Deflate::Off | Deflate::Level1 | Deflate::Default) => {
+            tokio_serve(listener, move |tcp| async move {
+                sockudo_echo(tcp, deflate).await
+            })
+        }
         _ => {
-            eprintln!("usage: echo_server IMPL [--deflate] [--cpu N] (IMPL {imp:?} unknown or without compression)");
+            eprintln!("usage: echo_server IMPL [--deflate | --deflate-mode default|owned|none] [--cpu N] \
+                       (IMPL {imp:?} unknown, or without that compression)");
             std::process::exit(2);
         }
     }
@@ -78,17 +107,52 @@ where
     });
 }
 
+/// Which permessage-deflate a server accepts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Deflate {
+    /// None.
+    Off,
+    /// `--deflate`: level 1, context takeover both ways, window 15.
+    Level1,
+    /// `--deflate-mode default`: the library's default config.
+    Default,
+    /// `--deflate-mode owned`: context takeover both ways with owned zlib
+    /// states, windows 12, level 6.
+    Owned,
+    /// `--deflate-mode none`: no context takeover either way.
+    NoTakeover,
+}
+
 // ---- ours ----
 
-fn ours_sync(tcp: TcpStream, deflate: bool) {
+/// Our permessage-deflate config for `deflate`, if any.
+fn ours_deflate(deflate: Deflate) -> Option<ws_deflate::DeflateConfig> {
+    use ws_deflate::{DeflateConfig, TakeoverContext};
+    match deflate {
+        Deflate::Off => None,
+        Deflate::Level1 => Some(DeflateConfig::default().level(1).context_takeover()),
+        Deflate::Default => Some(DeflateConfig::default()),
+        Deflate::Owned => Some(
+            DeflateConfig::default()
+                .level(6)
+                .context_takeover()
+                .takeover_context(TakeoverContext::Owned)
+                .server_max_window_bits(12)
+                .client_max_window_bits(12),
+        ),
+        Deflate::NoTakeover => Some(
+            DeflateConfig::default()
+                .server_no_context_takeover(true)
+                .client_no_context_takeover(true),
+        ),
+    }
+}
+
+fn ours_sync(tcp: TcpStream, deflate: Deflate) {
     use ws_core::{Error, Message};
     let mut config = ws_server::ServerConfig::default();
-    if deflate {
-        config = config.with_extension(
-            ws_deflate::DeflateConfig::default()
-                .level(1)
-                .context_takeover(),
-        );
+    if let Some(deflate) = ours_deflate(deflate) {
+        config = config.with_extension(deflate);
     }
     let Ok(mut ws) = ws_server::accept_with_deadline(tcp, config) else {
         return;
@@ -114,14 +178,10 @@ fn ours_sync(tcp: TcpStream, deflate: bool) {
     }
 }
 
-async fn ours_async(tcp: tokio::net::TcpStream, deflate: bool) {
+async fn ours_async(tcp: tokio::net::TcpStream, deflate: Deflate) {
     let mut config = ws_tokio::ServerConfig::default();
-    if deflate {
-        config = config.with_extension(
-            ws_deflate::DeflateConfig::default()
-                .level(1)
-                .context_takeover(),
-        );
+    if let Some(deflate) = ours_deflate(deflate) {
+        config = config.with_extension(deflate);
     }
     let Ok(mut ws) = ws_tokio::accept_async_with_config(tcp, config).await else {
         return;
@@ -267,17 +327,19 @@ async fn fastwebsockets_echo(mut tcp: tokio::net::TcpStream) {
     }
 }
 
-async fn sockudo_echo(mut tcp: tokio::net::TcpStream, deflate: bool) {
+async fn sockudo_echo(mut tcp: tokio::net::TcpStream, deflate: Deflate) {
     use sockudo_ws::deflate::{negotiate_server_deflate, DeflateConfig};
     use sockudo_ws::{Config, Message};
     let mut agreed = None;
     let answered = upgrade_async(&mut tcp, |offer| {
-        if !deflate {
-            return String::new();
-        }
-        let policy = DeflateConfig {
-            compression_level: 1,
-            ..DeflateConfig::default()
+        // Its default: context takeover both ways, windows 15, level 6.
+        let policy = match deflate {
+            Deflate::Level1 => DeflateConfig {
+                compression_level: 1,
+                ..DeflateConfig::default()
+            },
+            Deflate::Default => DeflateConfig::default(),
+            _ => return String::new(),
         };
         match negotiate_server_deflate(offer, &policy) {
             Some(n) => {

@@ -12,14 +12,75 @@ pub(crate) const IMPLS: &[&str] = &[
     "sockudo-ws",
 ];
 pub(crate) const DEFLATE_IMPLS: &[&str] = &["ours-async", "ours-sync", "sockudo-ws"];
+/// The implementations of the small-JSON cases: each library's default
+/// permessage-deflate config, and ours also with owned zlib states and
+/// with no context takeover (see [`server_of`]).
+pub(crate) const JSON_IMPLS: &[&str] = &[
+    "ours-async",
+    "ours-async-owned",
+    "ours-async-none",
+    "ours-sync",
+    "ours-sync-owned",
+    "ours-sync-none",
+    "sockudo-ws",
+];
+
+/// The `echo_server` implementation behind an implementation name, and the
+/// `--deflate-mode` it runs with in the small-JSON cases: `ours-async-owned`
+/// is `ours-async` in mode `owned`; a name without a mode suffix runs its
+/// library's default config.
+pub(crate) fn server_of(name: &str) -> (&str, &'static str) {
+    for mode in ["owned", "none"] {
+        if let Some(server) = name.strip_suffix(mode).and_then(|n| n.strip_suffix('-')) {
+            return (server, mode);
+        }
+    }
+    (name, "default")
+}
+
+/// What a case's messages are.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Payload {
+    /// One message of `size` bytes of a short repeating pattern.
+    Pattern,
+    /// A cycle of [`JSON_CYCLE`] distinct small JSON messages from
+    /// `benches::SmallJson`, one record each (70 to 320 bytes).
+    JsonRecord,
+    /// A cycle of [`JSON_CYCLE`] distinct JSON arrays of consecutive
+    /// `SmallJson` records, each as many as fit in `size` bytes.
+    JsonArray,
+}
+
+/// How many distinct messages a connection of a JSON case sends, in turn,
+/// before it starts over.
+pub(crate) const JSON_CYCLE: usize = 256;
 
 #[derive(Clone, Copy)]
 pub(crate) struct Case {
     pub(crate) name: &'static str,
     pub(crate) conns: usize,
+    /// Bytes per message: the pattern's length; for a JSON array, the
+    /// most it may have; for single JSON records, nominal (the cycle's
+    /// average is 158).
     pub(crate) size: usize,
     pub(crate) in_flight: usize,
     pub(crate) deflate: bool,
+    pub(crate) payload: Payload,
+}
+
+impl Case {
+    /// The implementations this case can run.
+    pub(crate) fn impls(&self) -> &'static [&'static str] {
+        match (self.payload, self.deflate) {
+            (Payload::Pattern, false) => IMPLS,
+            (Payload::Pattern, true) => DEFLATE_IMPLS,
+            _ => JSON_IMPLS,
+        }
+    }
+
+    pub(crate) fn json(&self) -> bool {
+        self.payload != Payload::Pattern
+    }
 }
 
 pub(crate) const CASES: &[Case] = &[
@@ -29,6 +90,7 @@ pub(crate) const CASES: &[Case] = &[
         size: 20,
         in_flight: 1,
         deflate: false,
+        payload: Payload::Pattern,
     },
     Case {
         name: "100x20B-8",
@@ -36,6 +98,7 @@ pub(crate) const CASES: &[Case] = &[
         size: 20,
         in_flight: 8,
         deflate: false,
+        payload: Payload::Pattern,
     },
     Case {
         name: "500x20B",
@@ -43,6 +106,7 @@ pub(crate) const CASES: &[Case] = &[
         size: 20,
         in_flight: 1,
         deflate: false,
+        payload: Payload::Pattern,
     },
     Case {
         name: "100x1KiB",
@@ -50,6 +114,7 @@ pub(crate) const CASES: &[Case] = &[
         size: 1024,
         in_flight: 1,
         deflate: false,
+        payload: Payload::Pattern,
     },
     Case {
         name: "10x1MiB",
@@ -57,6 +122,7 @@ pub(crate) const CASES: &[Case] = &[
         size: 1 << 20,
         in_flight: 1,
         deflate: false,
+        payload: Payload::Pattern,
     },
     Case {
         name: "deflate-100x1KiB",
@@ -64,6 +130,7 @@ pub(crate) const CASES: &[Case] = &[
         size: 1024,
         in_flight: 1,
         deflate: true,
+        payload: Payload::Pattern,
     },
     Case {
         name: "deflate-10x16KiB",
@@ -71,6 +138,7 @@ pub(crate) const CASES: &[Case] = &[
         size: 16 << 10,
         in_flight: 1,
         deflate: true,
+        payload: Payload::Pattern,
     },
     Case {
         name: "deflate-4x1MiB",
@@ -78,6 +146,23 @@ pub(crate) const CASES: &[Case] = &[
         size: 1 << 20,
         in_flight: 1,
         deflate: true,
+        payload: Payload::Pattern,
+    },
+    Case {
+        name: "json-100x200B",
+        conns: 100,
+        size: 200,
+        in_flight: 1,
+        deflate: true,
+        payload: Payload::JsonRecord,
+    },
+    Case {
+        name: "json-100x1KiB",
+        conns: 100,
+        size: 1024,
+        in_flight: 1,
+        deflate: true,
+        payload: Payload::JsonArray,
     },
 ];
 
@@ -96,7 +181,7 @@ fn usage() -> String {
     format!(
         "usage: echo_load [--rounds N] [--secs SECONDS] [--impls a,b] [--cases a,b] \
          [--json FILE] [--baseline PATH]\nimpls: {}\ncases: {}\n(all of each by default)",
-        IMPLS.join(" "),
+        all_impls().join(" "),
         cases.join(" ")
     )
 }
@@ -157,8 +242,19 @@ pub(crate) fn parse_args() -> Args {
     {
         usage_error(&format!("no case named {n:?}"));
     }
-    if let Some(n) = args.impls.iter().find(|n| !IMPLS.contains(&n.as_str())) {
+    if let Some(n) = args
+        .impls
+        .iter()
+        .find(|n| !all_impls().contains(&n.as_str()))
+    {
         usage_error(&format!("no implementation named {n:?}"));
     }
     args
+}
+
+/// Every implementation name, each once.
+fn all_impls() -> Vec<&'static str> {
+    let mut all: Vec<&str> = IMPLS.to_vec();
+    all.extend(JSON_IMPLS.iter().filter(|i| !IMPLS.contains(i)));
+    all
 }

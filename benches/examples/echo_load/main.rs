@@ -27,10 +27,25 @@
 //! the messages counted. The load generator is a minimal client (pre-built masked frames, replies
 //! counted by their headers), checks the first echo of every connection
 //! byte for byte, and reports its own CPU use so a saturated generator is
-//! visible. With compression the client offers `permessage-deflate;
+//! visible. In the `deflate-*` cases the client offers `permessage-deflate;
 //! client_no_context_takeover` (so it can resend one pre-compressed frame)
 //! and the server compresses at level 1 with a 32 KiB window and context
 //! takeover.
+//!
+//! The `json-*` cases send small JSON messages (`benches::SmallJson`), each
+//! connection a cycle of 256 distinct ones in order, and offer what
+//! browsers offer, `permessage-deflate; client_max_window_bits`. The client
+//! compresses the cycle once per server answer (level 6, a window of at
+//! most 2^12 and no more than the answer allows): with the client's context
+//! takeover, one compressor across the cycle, whose first message starts
+//! from a fresh state and so can follow the cycle's last; with
+//! `client_no_context_takeover`, each message alone. The servers run their
+//! library's default permessage-deflate config (`ours-async`, `ours-sync`,
+//! `sockudo-ws`), and ours also with owned zlib states and context takeover
+//! at window 12 (`ours-*-owned`) and without context takeover
+//! (`ours-*-none`): `echo_server --deflate-mode default|owned|none`. Each
+//! sample also gives the ratio of plain payload bytes to echoed bytes on
+//! the wire (frame headers included).
 
 #![allow(missing_docs)]
 
@@ -45,14 +60,17 @@ mod client;
 mod config;
 
 use benches::{pin_to_cpu, process_cpu, self_cpu};
-use client::{client_frame, connection, payload};
-use config::{parse_args, Args, Case, CASES, DEFLATE_IMPLS, IMPLS};
+use client::{connection, Frames};
+use config::{parse_args, server_of, Args, Case, CASES};
 
 struct Sample {
     msgs_per_s: f64,
     server_us_per_msg: f64,
     server_cpu: f64,
     load_cpu: f64,
+    /// Plain payload bytes per echoed byte on the wire (frame headers
+    /// included): the compression ratio the client sees.
+    wire_ratio: f64,
 }
 
 fn main() {
@@ -80,7 +98,8 @@ fn main() {
         .build()
         .unwrap();
     for case in &cases {
-        let mut impls: Vec<Impl> = if case.deflate { DEFLATE_IMPLS } else { IMPLS }
+        let mut impls: Vec<Impl> = case
+            .impls()
             .iter()
             .filter(|i| args.impls.is_empty() || args.impls.iter().any(|n| n == *i))
             .map(|i| Impl {
@@ -104,19 +123,21 @@ fn main() {
         if impls.is_empty() {
             continue;
         }
-        let samples = rt.block_on(run_case(&impls, case, &args));
+        let frames = Rc::new(Frames::new(case));
+        let samples = rt.block_on(run_case(&impls, case, &frames, &args));
         for (round, imp, sample) in samples {
             eprintln!(
-                "round {round} {:<17} {:<17} {:>10.0} msg/s {:>9.2} µs/msg server {:>4.0}% load {:>4.0}%",
+                "round {round} {:<17} {:<21} {:>10.0} msg/s {:>9.2} µs/msg server {:>4.0}% load {:>4.0}% wire {:>6.2}:1",
                 case.name, imp, sample.msgs_per_s, sample.server_us_per_msg,
-                sample.server_cpu * 100.0, sample.load_cpu * 100.0
+                sample.server_cpu * 100.0, sample.load_cpu * 100.0, sample.wire_ratio
             );
             if let Some(f) = json.as_mut() {
                 writeln!(
                     f,
-                    r#"{{"round":{round},"case":"{}","impl":"{imp}","conns":{},"size":{},"in_flight":{},"deflate":{},"msgs_per_s":{:.1},"server_us_per_msg":{:.3},"server_cpu":{:.3},"load_cpu":{:.3}}}"#,
-                    case.name, case.conns, case.size, case.in_flight, case.deflate,
-                    sample.msgs_per_s, sample.server_us_per_msg, sample.server_cpu, sample.load_cpu
+                    r#"{{"round":{round},"case":"{}","impl":"{imp}","conns":{},"size":{},"msg_bytes":{:.1},"in_flight":{},"deflate":{},"json":{},"msgs_per_s":{:.1},"server_us_per_msg":{:.3},"server_cpu":{:.3},"load_cpu":{:.3},"wire_ratio":{:.3}}}"#,
+                    case.name, case.conns, case.size, frames.average_size(), case.in_flight,
+                    case.deflate, case.json(), sample.msgs_per_s, sample.server_us_per_msg,
+                    sample.server_cpu, sample.load_cpu, sample.wire_ratio
                 )
                 .unwrap();
             }
@@ -130,17 +151,18 @@ fn main() {
         }
     }
     println!(
-        "| case | implementation | msgs/s | server CPU µs/msg | server CPU | load generator CPU |"
+        "| case | implementation | msgs/s | server CPU µs/msg | server CPU | load generator CPU | wire ratio |"
     );
-    println!("|---|---|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|");
     for (case, imp, samples) in &results {
         let med = |f: fn(&Sample) -> f64| median(samples.iter().map(f).collect());
         println!(
-            "| {case} | {imp} | {:.0} | {:.2} | {:.0}% | {:.0}% |",
+            "| {case} | {imp} | {:.0} | {:.2} | {:.0}% | {:.0}% | {:.2} |",
             med(|s| s.msgs_per_s),
             med(|s| s.server_us_per_msg),
             med(|s| s.server_cpu) * 100.0,
-            med(|s| s.load_cpu) * 100.0
+            med(|s| s.load_cpu) * 100.0,
+            med(|s| s.wire_ratio)
         );
     }
 }
@@ -164,7 +186,9 @@ impl Drop for Server {
     }
 }
 
-/// One server to measure: `bin IMPL` (`name`), reported as `label`.
+/// One server to measure: `name` (an implementation of `config`, which
+/// [`server_of`] maps to `echo_server`'s IMPL and mode) run from `bin`,
+/// reported as `label`.
 struct Impl {
     label: String,
     name: &'static str,
@@ -172,10 +196,15 @@ struct Impl {
 }
 
 /// Starts `echo_server IMPL` pinned to CPU 0; returns it and its address.
+/// The pattern cases with compression run it with `--deflate`; the JSON
+/// cases with `--deflate-mode` and the mode `imp` names.
 fn start_server(bin: &Path, imp: &str, case: &Case) -> (Server, String) {
+    let (server, mode) = server_of(imp);
     let mut cmd = Command::new(bin);
-    cmd.arg(imp).args(["--cpu", "0"]).stdout(Stdio::piped());
-    if case.deflate {
+    cmd.arg(server).args(["--cpu", "0"]).stdout(Stdio::piped());
+    if case.json() {
+        cmd.args(["--deflate-mode", mode]);
+    } else if case.deflate {
         cmd.arg("--deflate");
     }
     let mut server = Server(cmd.spawn().expect("start echo_server"));
@@ -196,6 +225,10 @@ fn start_server(bin: &Path, imp: &str, case: &Case) -> (Server, String) {
 pub(crate) struct Slot {
     pub(crate) count: AtomicU64,
     pub(crate) busy: AtomicUsize,
+    /// Plain payload bytes of the echoed messages counted.
+    pub(crate) plain: AtomicU64,
+    /// Their bytes on the wire, frame headers included.
+    pub(crate) wire: AtomicU64,
 }
 
 /// Runs one case: every implementation's server started and connected,
@@ -204,14 +237,13 @@ pub(crate) struct Slot {
 async fn run_case<'a>(
     impls: &'a [Impl],
     case: &Case,
+    frames: &Rc<Frames>,
     args: &Args,
 ) -> Vec<(usize, &'a str, Sample)> {
     let servers: Vec<(Server, String)> = impls
         .iter()
         .map(|imp| start_server(&imp.bin, imp.name, case))
         .collect();
-    let payload = Rc::new(payload(case.size));
-    let frame = Rc::new(client_frame(&payload, case.deflate).repeat(case.in_flight));
     let local = tokio::task::LocalSet::new();
     let samples = local
         .run_until(async {
@@ -220,16 +252,18 @@ async fn run_case<'a>(
                 let slot = Rc::new(Slot {
                     count: AtomicU64::new(0),
                     busy: AtomicUsize::new(0),
+                    plain: AtomicU64::new(0),
+                    wire: AtomicU64::new(0),
                 });
                 let (on, active) = tokio::sync::watch::channel(false);
                 let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(case.conns);
                 for _ in 0..case.conns {
-                    let (addr, payload, frame) = (addr.clone(), payload.clone(), frame.clone());
+                    let (addr, frames) = (addr.clone(), frames.clone());
                     let (slot, active, ready) = (slot.clone(), active.clone(), ready_tx.clone());
                     let (case, imp) = (*case, imp.label.clone());
                     tokio::task::spawn_local(async move {
                         if let Err(e) =
-                            connection(&addr, &case, &payload, &frame, &slot, active, ready).await
+                            connection(&addr, &case, &frames, &slot, active, ready).await
                         {
                             panic!("{imp} connection: {e}");
                         }
@@ -268,6 +302,10 @@ async fn run_case<'a>(
 /// exchange they are in; the server's CPU time and the echoes counted from
 /// before the start to after the last reply.
 async fn slice(pid: u32, slot: &Slot, on: &tokio::sync::watch::Sender<bool>, secs: f64) -> Sample {
+    let (p0, w0) = (
+        slot.plain.load(Ordering::Relaxed),
+        slot.wire.load(Ordering::Relaxed),
+    );
     let (n0, c0, l0, t0) = (
         slot.count.load(Ordering::Relaxed),
         process_cpu(pid),
@@ -291,6 +329,10 @@ async fn slice(pid: u32, slot: &Slot, on: &tokio::sync::watch::Sender<bool>, sec
         self_cpu(),
         Instant::now(),
     );
+    let (p1, w1) = (
+        slot.plain.load(Ordering::Relaxed),
+        slot.wire.load(Ordering::Relaxed),
+    );
     let elapsed = (t1 - t0).as_secs_f64();
     let n = (n1 - n0).max(1) as f64;
     Sample {
@@ -298,5 +340,6 @@ async fn slice(pid: u32, slot: &Slot, on: &tokio::sync::watch::Sender<bool>, sec
         server_us_per_msg: (c1 - c0) * 1e6 / n,
         server_cpu: (c1 - c0) / elapsed,
         load_cpu: (l1 - l0) / elapsed,
+        wire_ratio: (p1 - p0) as f64 / (w1 - w0).max(1) as f64,
     }
 }
