@@ -77,7 +77,7 @@ if [ "$ROLE" = server-axum ]; then
 else
     (cd "$ROOT" && cargo build --release -q -p autobahn)
 fi
-BIN="$ROOT/target/release"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT

@@ -43,7 +43,10 @@ Both:
   --level N                     zlib level 0-9 (default 6)
   --min-compress-size BYTES     send shorter messages uncompressed (default 32)
   --server-no-context-takeover, --client-no-context-takeover
-  --context-takeover            keep both contexts (a server's default resets them)
+                                reset that side's context per message (by default both keep
+                                it, in windows of 2^13 (ours) and 2^12 (a client a server caps))
+  --context-takeover            let a client keep its context even when its window cannot be
+                                capped (a server's default then tells it to reset)
   --server-max-window-bits N, --client-max-window-bits N   (8-15)
   --ping-interval SECS          ping after SECS of silence, fail if no answer in as long
                                 (default 20; 0 turns keepalive off)
