@@ -5,8 +5,16 @@
 //! Groups `broadcast/<receivers>`, throughput in receivers per iteration,
 //! so criterion's time per element is the CPU per receiver:
 //!
-//! - `shared_deflate`: permessage-deflate as a server negotiates it by
-//!   default (no context takeover), the message prepared once
+//! - `takeover`: permessage-deflate as a server negotiates it by default
+//!   (context takeover, kept as histories), every receiver in step (each
+//!   gets every message), the message prepared once and sent with
+//!   `send_prepared`: compressed once, from the receivers' shared history,
+//!   by the first connection, the same bytes queued on every other, each
+//!   moving to the same next history. Each iteration sends the next of 64
+//!   distinct 1 KiB JSON messages (the same one every time would compress
+//!   to a few bytes against the window).
+//! - `shared_deflate`: permessage-deflate without context takeover
+//!   (`server_no_context_takeover`), the message prepared once
 //!   (`PreparedMessage`) and sent with `send_prepared`: compressed once by
 //!   the first connection, the same bytes queued on every other.
 //! - `per_connection_deflate`: the same connections, the message sent with
@@ -60,11 +68,44 @@ fn check(
 fn broadcast(c: &mut Criterion) {
     let text = json_payload(1 << 10, 3);
     let message = Message::text(text.clone());
-    let deflate = DeflateConfig::default();
+    let deflate = DeflateConfig::default()
+        .server_no_context_takeover(true)
+        .client_no_context_takeover(true);
+    let takeover = DeflateConfig::default();
+    let texts: Vec<String> = (0..64)
+        .map(|seed| json_payload(1 << 10, 100 + seed))
+        .collect();
     for receivers in RECEIVERS {
         let mut group = c.benchmark_group(format!("broadcast/{receivers}"));
         group.throughput(Throughput::Elements(receivers as u64));
         group.sample_size(20);
+
+        // Context takeover: every receiver in step from the start. One
+        // client reads every message (checked), once round the cycle.
+        let (mut in_step_client, first, agreed) = deflate_pair(&takeover, &takeover);
+        assert!(!agreed.contains("server_no_context_takeover"), "{agreed}");
+        let mut in_step: Vec<Protocol> = std::iter::once(first)
+            .chain((1..receivers).map(|_| deflate_pair(&takeover, &takeover).1))
+            .collect();
+        let mut next_text = 0;
+        let mut wire_bytes = 0;
+        for _ in 0..texts.len() {
+            let prepared = PreparedMessage::text(texts[next_text].clone());
+            next_text = (next_text + 1) % texts.len();
+            let (first, rest) = in_step.split_first_mut().unwrap();
+            check(&mut in_step_client, first, true, |s| {
+                s.send_prepared(&prepared).unwrap()
+            });
+            for server in rest {
+                server.send_prepared(&prepared).unwrap();
+                wire_bytes += drain(server);
+            }
+            assert_eq!(prepared.encodings(), 1);
+        }
+        println!(
+            "broadcast/{receivers}/takeover: {} wire bytes per 1 KiB message",
+            wire_bytes / (receivers - 1) / texts.len()
+        );
 
         let (mut client, mut first, agreed) = deflate_pair(&deflate, &deflate);
         assert!(agreed.contains("server_no_context_takeover"), "{agreed}");
@@ -86,6 +127,17 @@ fn broadcast(c: &mut Criterion) {
             s.send_prepared(&prepared).unwrap()
         });
 
+        group.bench_function(BenchmarkId::new("takeover", receivers), |b| {
+            b.iter(|| {
+                let prepared = PreparedMessage::text(texts[next_text].clone());
+                next_text = (next_text + 1) % texts.len();
+                for server in &mut in_step {
+                    server.send_prepared(&prepared).unwrap();
+                    drain(server);
+                }
+                assert_eq!(prepared.encodings(), 1);
+            })
+        });
         group.bench_function(BenchmarkId::new("shared_deflate", receivers), |b| {
             b.iter(|| {
                 let prepared = PreparedMessage::text(text.clone());

@@ -4,8 +4,12 @@ use crate::header::{FrameHeader, MAX_HEADER_LEN};
 use crate::{Error, Message, OpCode, SendError, Utf8Bytes};
 use bytes::Bytes;
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use ws_extensions::{ExtensionStack, MessageKind, Rsv};
+use ws_extensions::{
+    ExtensionStack, MessageId, MessageKind, NextState, Rsv, SharedState, SharedStateRef,
+    StateSharing,
+};
 
 /// A text or binary message to send to many connections, encoded once.
 ///
@@ -14,15 +18,22 @@ use ws_extensions::{ExtensionStack, MessageKind, Rsv};
 /// connection that needs an encoding makes it (compression included) and
 /// every later one with the same [`ExtensionStack::shared_encoding`] key and
 /// frame size queues those bytes: with permessage-deflate, a message is
-/// compressed once for all the connections without server context takeover
-/// (the server's default) and the same window, level and threshold; without
+/// compressed once for all the connections with the same window, level and
+/// threshold, and, with context takeover, the same history (the
+/// [`ExtensionStack::shared_state`]: connections that received the same
+/// messages, such as the members of a room that get only the room's
+/// broadcasts; each then moves to the same next history). Without
 /// extensions it is framed once.
 ///
 /// A connection that cannot share (a client, which masks each frame with a
-/// key of its own; a compressor that keeps its context, whose window must
-/// see every message) encodes the message itself, as
+/// key of its own; a compressor that owns its zlib state; a history that
+/// holds a message of the connection's own) encodes the message itself, as
 /// [`Protocol::send`](crate::Protocol::send) would: sending a prepared
-/// message is always correct, and cheap where sharing is possible.
+/// message is always correct, and cheap where sharing is possible. A
+/// connection whose history no other holds but may equal others' (catching
+/// up with a group) shares an encoding from an equal history if the
+/// message has one, and otherwise has one made and kept, for at most a
+/// few such connections per message.
 ///
 /// Cheap to clone (clones share the payload and the encodings); `Send` and
 /// `Sync`, so one message can be handed to connections on many threads.
@@ -51,15 +62,31 @@ struct Inner {
     payload: Bytes,
     /// The first encoding made (almost always the only one).
     first: OnceLock<Encoding>,
-    /// Encodings for other keys or frame sizes.
+    /// Encodings for other keys, frame sizes or states.
     others: Mutex<Vec<Arc<Encoding>>>,
+    /// Its identity, for stateful extensions.
+    id: MessageId,
+    /// How many encodings were made from lone states
+    /// ([`StateSharing::Lone`]).
+    lone: AtomicUsize,
 }
 
+/// The most encodings a message keeps for connections whose state no other
+/// connection shares ([`StateSharing::Lone`]: catching up with a group):
+/// beyond, they encode the message themselves, so that the frames a
+/// message keeps follow the groups of its receivers, not their number.
+pub(crate) const LONE_ENCODINGS: usize = 8;
+
 /// The frames of the message for one way of encoding it.
-struct Encoding {
+pub(crate) struct Encoding {
     key: String,
     frame_size: usize,
     frames: Bytes,
+    /// With a stateful shared encoding: the state it starts from.
+    from: Option<Arc<dyn SharedState>>,
+    /// With a stateful shared encoding: the state the connections that send
+    /// it move to (`None`: unchanged).
+    next: Option<NextState>,
 }
 
 impl fmt::Debug for PreparedMessage {
@@ -88,6 +115,8 @@ impl PreparedMessage {
                 payload,
                 first: OnceLock::new(),
                 others: Mutex::new(Vec::new()),
+                id: MessageId::new(),
+                lone: AtomicUsize::new(0),
             }),
         })
     }
@@ -112,8 +141,10 @@ impl PreparedMessage {
         &self.inner.payload
     }
 
-    /// How many distinct encodings were made so far (one per extension
-    /// key and frame size met among the connections it was sent to).
+    /// How many distinct encodings were made so far and kept (one per
+    /// extension key, frame size and shared state met among the
+    /// connections it was sent to; a connection that encodes the message
+    /// for itself keeps none here).
     pub fn encodings(&self) -> usize {
         let first = usize::from(self.inner.first.get().is_some());
         first
@@ -129,15 +160,20 @@ impl PreparedMessage {
     /// the shared-encoding key `key` ([`ExtensionStack::shared_encoding`])
     /// and `max_outgoing_frame_size` (their
     /// [`WebSocketConfig::max_outgoing_frame_size`](crate::WebSocketConfig::max_outgoing_frame_size)):
-    /// sending it to such a connection then adds no encoding. A caller that
+    /// sending it to such a connection then adds no encoding, unless its
+    /// extension's shared encoding depends on a state
+    /// ([`ExtensionStack::shared_state`]) that no encoding here started
+    /// from: then one may be made and kept, one per group of connections
+    /// in the same state, and at most eight for connections alone in
+    /// theirs. A caller that
     /// bounds the memory of the messages it keeps checks this before
     /// [`Protocol::send_prepared`](crate::Protocol::send_prepared), and
     /// sends an ordinary message instead when a new copy would not fit.
     pub fn has_encoding(&self, key: &str, max_outgoing_frame_size: Option<usize>) -> bool {
         let frame_size = frame_size(max_outgoing_frame_size);
         let first = self.inner.first.get();
-        first.is_some_and(|e| e.is_for(key, frame_size))
-            || self.others().iter().any(|e| e.is_for(key, frame_size))
+        first.is_some_and(|e| e.is_for_key(key, frame_size))
+            || self.others().iter().any(|e| e.is_for_key(key, frame_size))
     }
 
     /// The bytes of frames held over all its encodings (what it keeps
@@ -159,71 +195,154 @@ impl PreparedMessage {
     }
 
     /// Calls `use_frames` with the server frames of this message for
-    /// connections with `stack`'s shared key (`key`) and outgoing frame
-    /// size `frame_size`, made once (borrowed, so that a small frame is
-    /// copied without touching the shared reference count).
+    /// connections with `stack`'s shared key (`key`), outgoing frame size
+    /// `frame_size` and shared state `state` (`stack.shared_state()`),
+    /// made once (borrowed, so that a small frame is copied without
+    /// touching the shared reference count). `None` when there is no
+    /// encoding from an equal state and the state is
+    /// [`StateSharing::Lone`] while the message keeps
+    /// [`LONE_ENCODINGS`] already: the connection then encodes the
+    /// message itself.
     pub(crate) fn with_frames<R>(
         &self,
         key: &str,
         frame_size: usize,
+        state: Option<SharedStateRef<'_>>,
         stack: &ExtensionStack,
-        use_frames: impl FnOnce(&Bytes) -> R,
-    ) -> Result<R, Error> {
-        let matches = |e: &Encoding| e.is_for(key, frame_size);
+        use_frames: impl FnOnce(&Encoding) -> R,
+    ) -> Result<Option<R>, Error> {
+        let matches = |e: &Encoding| e.is_for(key, frame_size, state.as_ref());
+        let lone = state.is_some_and(|s| s.sharing == StateSharing::Lone);
         match self.inner.first.get() {
-            Some(first) if matches(first) => return Ok(use_frames(&first.frames)),
+            Some(first) if matches(first) => return Ok(Some(use_frames(first))),
             Some(_) => {}
             None => {
-                let encoding = self.encode(key, frame_size, stack)?;
+                if lone && !self.count_lone() {
+                    return Ok(None);
+                }
+                let encoding =
+                    self.encode_counted(key, frame_size, state.is_some(), stack, lone)?;
                 // Another thread may have set it meanwhile: then keep ours
                 // aside if it is for other connections.
-                return Ok(match self.inner.first.set(encoding) {
-                    Ok(()) => use_frames(&self.inner.first.get().expect("just set").frames),
+                return Ok(Some(match self.inner.first.set(encoding) {
+                    Ok(()) => use_frames(self.inner.first.get().expect("just set")),
                     Err(encoding) => {
-                        let frames = encoding.frames.clone();
-                        if !matches(self.inner.first.get().expect("set")) {
-                            self.others().push(Arc::new(encoding));
+                        let first = self.inner.first.get().expect("set");
+                        if matches(first) {
+                            self.uncount_lone(lone);
+                            use_frames(first)
+                        } else {
+                            self.keep_other(encoding, lone, matches, use_frames)
                         }
-                        use_frames(&frames)
                     }
-                });
+                }));
             }
         }
         let found = self.others().iter().find(|e| matches(e)).cloned();
         if let Some(found) = found {
-            return Ok(use_frames(&found.frames));
+            return Ok(Some(use_frames(&found)));
+        }
+        if lone && !self.count_lone() {
+            return Ok(None);
         }
         // Encoded outside the lock: compression may take a while.
-        let encoding = Arc::new(self.encode(key, frame_size, stack)?);
+        let encoding = self.encode_counted(key, frame_size, state.is_some(), stack, lone)?;
+        Ok(Some(self.keep_other(encoding, lone, matches, use_frames)))
+    }
+
+    /// Keeps `encoding` among the others unless one for the same
+    /// connections was kept meanwhile (then uses that one).
+    fn keep_other<R>(
+        &self,
+        encoding: Encoding,
+        lone: bool,
+        matches: impl Fn(&Encoding) -> bool,
+        use_frames: impl FnOnce(&Encoding) -> R,
+    ) -> R {
         let encoding = {
             let mut others = self.others();
             match others.iter().find(|e| matches(e)) {
-                Some(found) => found.clone(),
+                Some(found) => {
+                    self.uncount_lone(lone);
+                    found.clone()
+                }
                 None => {
+                    let encoding = Arc::new(encoding);
                     others.push(encoding.clone());
                     encoding
                 }
             }
         };
-        Ok(use_frames(&encoding.frames))
+        use_frames(&encoding)
+    }
+
+    /// Counts one more encoding made from a lone state, if the message
+    /// keeps fewer than [`LONE_ENCODINGS`].
+    fn count_lone(&self) -> bool {
+        self.inner
+            .lone
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < LONE_ENCODINGS).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    /// [`encode`](Self::encode), uncounting a lone encoding that failed.
+    fn encode_counted(
+        &self,
+        key: &str,
+        frame_size: usize,
+        stateful: bool,
+        stack: &ExtensionStack,
+        lone: bool,
+    ) -> Result<Encoding, Error> {
+        let encoding = self.encode(key, frame_size, stateful, stack);
+        if encoding.is_err() {
+            self.uncount_lone(lone);
+        }
+        encoding
+    }
+
+    /// A counted lone encoding was not kept after all.
+    fn uncount_lone(&self, lone: bool) {
+        if lone {
+            self.inner.lone.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+
+    /// The message's process-wide identity (what a stateful extension
+    /// records of it).
+    pub(crate) fn id(&self) -> MessageId {
+        self.inner.id
     }
 
     fn others(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Encoding>>> {
         self.inner.others.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Runs the payload through `stack`'s shared encoding and frames it
-    /// (unmasked: server frames), fragmented at `frame_size`.
+    /// Runs the payload through `stack`'s shared encoding (from its shared
+    /// state if `stateful`) and frames it (unmasked: server frames),
+    /// fragmented at `frame_size`.
     fn encode(
         &self,
         key: &str,
         frame_size: usize,
+        stateful: bool,
         stack: &ExtensionStack,
     ) -> Result<Encoding, Error> {
         let payload = &self.inner.payload;
-        let (encoded, rsv) = stack
-            .encode_shared(self.inner.kind, payload)
-            .map_err(Error::Extension)?;
+        let (encoded, rsv, from, next) = if stateful {
+            let (encoded, encoding) = stack
+                .encode_shared_from_state(self.inner.kind, payload, self.inner.id)
+                .map_err(Error::Extension)?;
+            let rsv = encoding.rsv.unwrap_or(Rsv::NONE);
+            (encoded, rsv, Some(encoding.from), encoding.next)
+        } else {
+            let (encoded, rsv) = stack
+                .encode_shared(self.inner.kind, payload)
+                .map_err(Error::Extension)?;
+            (encoded, rsv, None, None)
+        };
         let encoded = encoded.as_deref().unwrap_or(payload);
         let opcode = match self.inner.kind {
             MessageKind::Text => OpCode::Text,
@@ -244,16 +363,40 @@ impl PreparedMessage {
             key: key.to_owned(),
             frame_size,
             frames: frames.into(),
+            from,
+            next,
         })
     }
 }
 
 impl Encoding {
-    /// Is this the encoding for connections with `key` and `frame_size`?
-    fn is_for(&self, key: &str, frame_size: usize) -> bool {
+    /// Is this the encoding for connections with `key` and `frame_size`
+    /// (whatever their state)?
+    fn is_for_key(&self, key: &str, frame_size: usize) -> bool {
         self.frame_size == frame_size
             && self.key.len() == key.len()
             && (key.is_empty() || self.key.as_bytes() == key.as_bytes())
+    }
+
+    /// Is this the encoding for connections with `key`, `frame_size` and
+    /// shared state `state`?
+    fn is_for(&self, key: &str, frame_size: usize, state: Option<&SharedStateRef<'_>>) -> bool {
+        self.is_for_key(key, frame_size)
+            && match (&self.from, state) {
+                (None, None) => true,
+                (Some(from), Some(state)) => state.is(&**from),
+                _ => false,
+            }
+    }
+
+    /// The frames.
+    pub(crate) fn frames(&self) -> &Bytes {
+        &self.frames
+    }
+
+    /// The state the connections that send it move to, if it changes.
+    pub(crate) fn next(&self) -> Option<&NextState> {
+        self.next.as_ref()
     }
 }
 

@@ -1,12 +1,17 @@
 //! The per-connection compressor and decompressor (RFC 7692 §7.2).
 
 use crate::config::{DeflateConfig, TakeoverContext};
-use crate::history::History;
+use crate::history::{SentHistory, Successor};
 use crate::inflate::{Inflater, TAIL};
 use crate::params::{Params, NAME};
-use crate::pool::{count_priming, POOL};
+use crate::pool::{count_compression, count_priming, POOL};
 use flate2::{Compress, Compression, FlushCompress};
-use ws_extensions::{DecodeOutput, Extension, ExtensionError, MessageKind, Rsv};
+use std::any::Any;
+use std::sync::Arc;
+use ws_extensions::{
+    DecodeOutput, Extension, ExtensionError, MessageId, MessageKind, Rsv, SharedStateRef,
+    StatefulEncoding,
+};
 
 /// The agreement for one direction of the connection.
 #[derive(Clone, Copy, Debug)]
@@ -36,7 +41,7 @@ pub struct PerMessageDeflate {
     compressor: Option<Compress>,
     /// What we sent compressed, the last 2^w bytes (context takeover,
     /// [`TakeoverContext::History`]).
-    sent: Option<History>,
+    sent: Option<SentHistory>,
     /// A compressor borrowed in history mode and held between messages
     /// while the connection is busy: its state is `sent` continued.
     borrowed: Option<Compress>,
@@ -67,7 +72,7 @@ impl PerMessageDeflate {
         let keep = config.pooled_contexts;
         let history = config.takeover_context == TakeoverContext::History;
         let sent = (history && !outgoing.no_context_takeover && outgoing.window_bits >= 9)
-            .then(|| History::new(outgoing.window_bits));
+            .then(|| SentHistory::new(outgoing.window_bits));
         PerMessageDeflate {
             agreed,
             level: Compression::new(config.level.min(9)),
@@ -142,10 +147,14 @@ impl PerMessageDeflate {
     /// [`Extension::release_idle_state`]. The history is still brought up to
     /// date per message (a copy of the payload into 2^w bytes, cheap beside
     /// compressing it), so that giving back costs only the reset.
+    ///
+    /// `message` is the broadcast this message is (`None`: the
+    /// connection's own), recorded in the history's key.
     fn encode_history(
         &mut self,
         payload: &[u8],
         out: &mut Vec<u8>,
+        message: Option<MessageId>,
     ) -> Result<Option<Rsv>, ExtensionError> {
         let (level, bits, keep, busy) =
             (self.level, self.outgoing.window_bits, self.keep, self.busy);
@@ -175,7 +184,7 @@ impl PerMessageDeflate {
         let result = compress(&mut c, payload, out);
         let shrank = result.is_ok() && out.len() < payload.len();
         if shrank && (was_held || POOL.held_compressors().try_hold(busy)) {
-            sent.push(payload);
+            sent.push(payload, message);
             self.borrowed = Some(c);
             return Ok(Some(Rsv::RSV1));
         }
@@ -188,7 +197,81 @@ impl PerMessageDeflate {
         if !shrank {
             return Ok(None);
         }
-        sent.push(payload);
+        sent.push(payload, message);
+        Ok(Some(Rsv::RSV1))
+    }
+
+    /// Compresses one message for every connection whose history equals
+    /// this one's (see [`crate::history`]): a pooled compressor primed
+    /// with the history, as [`encode_history`](Self::encode_history) does
+    /// for a connection alone, leaving this connection as it is. A message
+    /// that does not shrink goes as it is for all of them, and no history
+    /// changes.
+    fn encode_shared_history(
+        &self,
+        payload: &[u8],
+        message: MessageId,
+        out: &mut Vec<u8>,
+    ) -> Result<StatefulEncoding, ExtensionError> {
+        let Some(sent) = &self.sent else {
+            return Err(Self::internal(std::io::Error::other("no history")));
+        };
+        let from = sent.key().clone();
+        let unchanged = |from| StatefulEncoding {
+            rsv: None,
+            from,
+            next: None,
+        };
+        if self.skips(payload) {
+            return Ok(unchanged(from));
+        }
+        let (level, bits) = (self.level, self.outgoing.window_bits);
+        let mut c = POOL.compressor(level, bits);
+        let mut result = Ok(());
+        if !sent.as_slice().is_empty() {
+            result = c
+                .set_dictionary(sent.as_slice())
+                .map(drop)
+                .map_err(Self::internal);
+        }
+        if result.is_ok() {
+            result = compress(&mut c, payload, out);
+        }
+        c.reset();
+        POOL.return_compressor(level, bits, c, self.keep);
+        result?;
+        if out.len() >= payload.len() {
+            return Ok(unchanged(from));
+        }
+        Ok(StatefulEncoding {
+            rsv: Some(Rsv::RSV1),
+            from,
+            next: Some(Arc::new(sent.successor(payload, message))),
+        })
+    }
+
+    /// Compresses a message for this connection alone; `message` is the
+    /// broadcast it is, if it is one (recorded in a history).
+    fn encode_as(
+        &mut self,
+        payload: &[u8],
+        out: &mut Vec<u8>,
+        message: Option<MessageId>,
+    ) -> Result<Option<Rsv>, ExtensionError> {
+        if self.skips(payload) {
+            return Ok(None);
+        }
+        if self.outgoing.no_context_takeover {
+            return self.encode_pooled(payload, out);
+        }
+        let (level, bits) = (self.level, self.outgoing.window_bits);
+        if self.sent.is_some() {
+            return self.encode_history(payload, out, message);
+        }
+        let c = self
+            .compressor
+            .get_or_insert_with(|| Compress::new_with_window_bits(level, false, bits));
+        compress(c, payload, out)?;
         Ok(Some(Rsv::RSV1))
     }
 
@@ -212,6 +295,7 @@ impl PerMessageDeflate {
 /// Compresses a whole message with a sync flush and removes the flush's
 /// `0x00 0x00 0xff 0xff` (§7.2.1).
 fn compress(c: &mut Compress, payload: &[u8], out: &mut Vec<u8>) -> Result<(), ExtensionError> {
+    count_compression();
     out.reserve(payload.len() / 2 + 64);
     let start_in = c.total_in();
     loop {
@@ -249,37 +333,33 @@ impl Extension for PerMessageDeflate {
         payload: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<Option<Rsv>, ExtensionError> {
-        if self.skips(payload) {
-            return Ok(None);
-        }
-        if self.outgoing.no_context_takeover {
-            return self.encode_pooled(payload, out);
-        }
-        let (level, bits) = (self.level, self.outgoing.window_bits);
-        if self.sent.is_some() {
-            return self.encode_history(payload, out);
-        }
-        let c = self
-            .compressor
-            .get_or_insert_with(|| Compress::new_with_window_bits(level, false, bits));
-        compress(c, payload, out)?;
-        Ok(Some(Rsv::RSV1))
+        self.encode_as(payload, out, None)
     }
 
     /// Without context takeover each message is compressed on its own, the
     /// same way on every connection with the same level, window and
-    /// threshold: a broadcast compresses it once for all of them.
+    /// threshold: a broadcast compresses it once for all of them. With
+    /// context takeover kept as a history ([`TakeoverContext::History`]),
+    /// the same holds for the connections whose histories are equal (the
+    /// [`shared_state`](Extension::shared_state)). A window of 8 bits
+    /// sends every message as it is. A connection that owns its zlib
+    /// state ([`TakeoverContext::Owned`]) compresses for itself.
+    ///
+    /// [`TakeoverContext::History`]: crate::TakeoverContext::History
+    /// [`TakeoverContext::Owned`]: crate::TakeoverContext::Owned
     fn shared_encoding(&self) -> Option<String> {
-        self.outgoing.no_context_takeover.then(|| {
+        let history = self.sent.is_some();
+        (self.outgoing.no_context_takeover || history || !self.compresses()).then(|| {
             format!(
-                "{NAME}; level={}; window_bits={}; min_compress_size={}",
+                "{NAME}; level={}; window_bits={}; min_compress_size={}{}",
                 self.level.level(),
                 if self.compresses() {
                     self.outgoing.window_bits
                 } else {
                     0
                 },
-                self.min_compress_size
+                self.min_compress_size,
+                if history { "; takeover" } else { "" }
             )
         })
     }
@@ -290,15 +370,59 @@ impl Extension for PerMessageDeflate {
         payload: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<Option<Rsv>, ExtensionError> {
-        if !self.outgoing.no_context_takeover {
-            return Err(Self::internal(std::io::Error::other(
-                "a shared encoding needs server_no_context_takeover",
-            )));
-        }
-        if self.skips(payload) {
+        if self.skips(payload) && self.sent.is_none() {
             return Ok(None);
         }
+        if !self.outgoing.no_context_takeover {
+            return Err(Self::internal(std::io::Error::other(
+                "a shared encoding with context takeover starts from a history",
+            )));
+        }
         self.encode_pooled(payload, out)
+    }
+
+    /// With context takeover kept as a history: the history, which the
+    /// connections that received the same messages share.
+    fn shared_state(&self) -> Option<SharedStateRef<'_>> {
+        let sent = self.sent.as_ref()?;
+        Some(SharedStateRef {
+            state: &**sent.key(),
+            sharing: sent.sharing(),
+        })
+    }
+
+    fn encode_shared_from_state(
+        &self,
+        _kind: MessageKind,
+        payload: &[u8],
+        message: MessageId,
+        out: &mut Vec<u8>,
+    ) -> Result<StatefulEncoding, ExtensionError> {
+        self.encode_shared_history(payload, message, out)
+    }
+
+    /// Moves to the history after a broadcast compressed for every
+    /// connection with this one's. A compressor held since the last
+    /// message goes back: its state does not hold the broadcast.
+    fn adopt_shared_state(&mut self, next: &(dyn Any + Send + Sync), payload: &[u8]) {
+        let (Some(next), Some(_)) = (next.downcast_ref::<Successor>(), &self.sent) else {
+            debug_assert!(false, "a shared state that is not a history");
+            return;
+        };
+        self.release_compressor();
+        if let Some(sent) = &mut self.sent {
+            sent.adopt(next, payload);
+        }
+    }
+
+    fn encode_prepared(
+        &mut self,
+        _kind: MessageKind,
+        payload: &[u8],
+        message: MessageId,
+        out: &mut Vec<u8>,
+    ) -> Result<Option<Rsv>, ExtensionError> {
+        self.encode_as(payload, out, Some(message))
     }
 
     fn decodes(&self, rsv: Rsv) -> bool {

@@ -62,6 +62,8 @@
 //! `docs/compression.md` in the repository.
 
 #[cfg(test)]
+mod broadcast_tests;
+#[cfg(test)]
 mod busy_tests;
 mod codec;
 mod config;

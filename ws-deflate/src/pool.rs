@@ -175,3 +175,18 @@ pub(crate) fn count_priming() {
     #[cfg(test)]
     PRIMINGS.with(|n| n.set(n.get() + 1));
 }
+
+#[cfg(test)]
+thread_local! {
+    /// Messages this thread compressed (each a whole message through one
+    /// compressor, whatever came of it).
+    pub(crate) static COMPRESSIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts a message compressed, for the tests that check a broadcast is
+/// compressed once for the connections in step; nothing outside tests.
+#[inline]
+pub(crate) fn count_compression() {
+    #[cfg(test)]
+    COMPRESSIONS.with(|n| n.set(n.get() + 1));
+}

@@ -4,7 +4,7 @@
 //! decodes it.
 
 use ws_core::{Message, PreparedMessage, Protocol, Role, WebSocketConfig};
-use ws_deflate::DeflateConfig;
+use ws_deflate::{DeflateConfig, TakeoverContext};
 use ws_extensions::{client_confirm, client_offer, server_negotiate};
 
 /// A (client, server) pair negotiated as a handshake would.
@@ -94,10 +94,42 @@ fn one_compression_is_shared_by_every_connection_without_context_takeover() {
     }
 }
 
+/// With the default (context takeover kept as a history), connections that
+/// received the same messages share one compression of the next; one that
+/// got a message of its own compresses for itself, and every client reads
+/// every message.
 #[test]
-fn a_connection_that_keeps_its_context_compresses_for_itself() {
+fn connections_in_step_share_one_compression_with_context_takeover() {
+    let default = DeflateConfig::default();
+    let mut pairs: Vec<_> = (0..5)
+        .map(|_| pair(&default, &default, WebSocketConfig::default()))
+        .collect();
+    for n in 0..30 {
+        if n == 10 {
+            let (client, server) = &mut pairs[2];
+            server.send(&Message::text(chat_line(99))).unwrap();
+            assert_eq!(pump(server, client).1, vec![Message::text(chat_line(99))]);
+        }
+        let prepared = PreparedMessage::text(chat_line(n));
+        let wires = broadcast(&mut pairs, &prepared);
+        assert_eq!(prepared.encodings(), 1);
+        assert_eq!(wires[0][0] & 0x40, 0x40);
+        assert_eq!(wires[0], wires[4]);
+        if n > 1 {
+            // Context takeover: the repeated text is a reference back.
+            assert!(wires[0].len() < 100, "{} bytes", wires[0].len());
+        }
+    }
+}
+
+/// A connection that owns its zlib state (`TakeoverContext::Owned`) cannot
+/// share a compression: its compressor's state is its own. (With the
+/// default, context takeover kept as a history, the connections in step
+/// share one: see the crate's `broadcast_tests`.)
+#[test]
+fn a_connection_that_owns_its_context_compresses_for_itself() {
     let default = stateless();
-    let keeping = DeflateConfig::default();
+    let keeping = DeflateConfig::default().takeover_context(TakeoverContext::Owned);
     let (mut shared_client, mut shared_server) =
         pair(&default, &default, WebSocketConfig::default());
     let (mut own_client, mut own_server) = pair(&keeping, &keeping, WebSocketConfig::default());

@@ -1,6 +1,7 @@
 //! The [`Extension`] trait: what an extension does to the messages of one connection.
 
-use crate::{DecodeOutput, ExtensionError, Rsv};
+use crate::{DecodeOutput, ExtensionError, MessageId, Rsv, SharedStateRef, StatefulEncoding};
+use std::any::Any;
 use std::fmt;
 
 /// The kind of a data message, as its first frame's opcode says (RFC 6455 §5.6).
@@ -76,6 +77,14 @@ pub trait Extension: Send + fmt::Debug {
     /// [`encode_shared`](Extension::encode_shared). The key must stay the
     /// same for the connection's life.
     ///
+    /// An extension that carries state between messages can give a key
+    /// too, if the encoding is a function of the message and a state that
+    /// connections can share: it then gives that state with
+    /// [`shared_state`](Extension::shared_state) and implements
+    /// [`encode_shared_from_state`](Extension::encode_shared_from_state)
+    /// and [`adopt_shared_state`](Extension::adopt_shared_state) instead of
+    /// `encode_shared`.
+    ///
     /// The default, `None`, has the connection encode each message itself
     /// (a broadcast then costs one [`encode`](Extension::encode) per
     /// receiver, which is always correct).
@@ -99,6 +108,73 @@ pub trait Extension: Send + fmt::Debug {
             extension: self.name().to_owned(),
             source: "shared_encoding gave a key but encode_shared is not implemented".into(),
         })
+    }
+
+    /// For a stateful shared encoding (see [`crate::SharedState`]): the
+    /// state the encoding of this connection's next message depends on,
+    /// besides the [`shared_encoding`](Extension::shared_encoding) key
+    /// (which must then be `Some`). Connections with the same key and an
+    /// equal state share one encoding of a prepared message, made by
+    /// [`encode_shared_from_state`](Extension::encode_shared_from_state),
+    /// and then each [`adopt_shared_state`](Extension::adopt_shared_state).
+    /// It must be `Some` for every message of the connection or for none.
+    /// Only the first extension of a stack may have one (it sees the
+    /// message as it was prepared); a stack with a stateful extension
+    /// elsewhere encodes broadcasts per connection.
+    ///
+    /// The default, `None`: the shared encoding, if any, is stateless.
+    fn shared_state(&self) -> Option<SharedStateRef<'_>> {
+        None
+    }
+
+    /// Encodes a broadcast message (whose payload `message` identifies)
+    /// from this connection's [`shared_state`](Extension::shared_state),
+    /// for every connection with the same key and an equal state, without
+    /// changing this connection's state: writes to `out` and returns the
+    /// RSV bits as [`encode_shared`](Extension::encode_shared) does, the
+    /// state it started from and the state the connections that send it
+    /// move to. Called only when `shared_state` is `Some`; the default
+    /// fails.
+    fn encode_shared_from_state(
+        &self,
+        kind: MessageKind,
+        payload: &[u8],
+        message: MessageId,
+        out: &mut Vec<u8>,
+    ) -> Result<StatefulEncoding, ExtensionError> {
+        let _ = (kind, payload, message, out);
+        Err(ExtensionError::Internal {
+            extension: self.name().to_owned(),
+            source: "shared_state gave a state but encode_shared_from_state is not implemented"
+                .into(),
+        })
+    }
+
+    /// This connection sent a stateful shared encoding of `payload` (made
+    /// by [`encode_shared_from_state`](Extension::encode_shared_from_state)
+    /// on a connection with an equal state): its state becomes `next`, the
+    /// encoding's [`StatefulEncoding::next`], a
+    /// [`NextState`](crate::NextState) this extension made, as `dyn Any`.
+    /// The default does nothing.
+    fn adopt_shared_state(&mut self, next: &(dyn Any + Send + Sync), payload: &[u8]) {
+        let _ = (next, payload);
+    }
+
+    /// Encodes a broadcast message (whose payload `message` identifies) for
+    /// this connection alone, like [`encode`](Extension::encode): a
+    /// stateful extension whose state no other connection shares
+    /// ([`StateSharing::Private`](crate::StateSharing::Private)) records
+    /// the id, so that its state can be found equal to others' later. The
+    /// default calls `encode`.
+    fn encode_prepared(
+        &mut self,
+        kind: MessageKind,
+        payload: &[u8],
+        message: MessageId,
+        out: &mut Vec<u8>,
+    ) -> Result<Option<Rsv>, ExtensionError> {
+        let _ = message;
+        self.encode(kind, payload, out)
     }
 
     /// The connection has gone quiet: give back what this extension holds

@@ -63,6 +63,10 @@
 //! - [`Extension`], [`MessageKind`]: one negotiated extension on one
 //!   connection (encode a message; decode it frame by frame under a size
 //!   limit; optionally share an encoding between connections).
+//! - [`SharedState`], [`SharedStateRef`], [`StateSharing`],
+//!   [`StatefulEncoding`], [`NextState`], [`MessageId`]: shared encodings
+//!   of broadcasts for extensions that keep state between messages,
+//!   shared among the connections in the same state.
 //! - [`DecodeOutput`]: where `decode` writes, the message so far, which
 //!   an extension can only append to (so that text checked for UTF-8 as it
 //!   arrived stays checked).
@@ -99,6 +103,7 @@ mod header;
 mod negotiation;
 mod output;
 mod rsv;
+mod shared;
 mod stack;
 
 pub use error::{ExtensionError, RsvConflict};
@@ -111,4 +116,7 @@ pub use negotiation::{
 };
 pub use output::DecodeOutput;
 pub use rsv::Rsv;
+pub use shared::{
+    MessageId, NextState, SharedState, SharedStateRef, StateSharing, StatefulEncoding,
+};
 pub use stack::ExtensionStack;

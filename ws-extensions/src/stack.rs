@@ -1,8 +1,10 @@
 //! The negotiated extension stack of one connection.
 
 use crate::{
-    DecodeOutput, Extension, ExtensionError, ExtensionOffer, MessageKind, Rsv, RsvConflict,
+    DecodeOutput, Extension, ExtensionError, ExtensionOffer, MessageId, MessageKind, Rsv,
+    RsvConflict, SharedStateRef, StatefulEncoding,
 };
+use std::any::Any;
 
 /// The extensions negotiated on one connection, in negotiation order.
 ///
@@ -21,6 +23,9 @@ pub struct ExtensionStack {
     /// The stack's [`shared_encoding`](Self::shared_encoding) key: `Some("")`
     /// for an empty stack, `None` once an extension has no key.
     shared: Option<String>,
+    /// The first extension's shared encoding depends on its
+    /// [`shared_state`](Extension::shared_state).
+    stateful: bool,
 }
 
 impl Default for ExtensionStack {
@@ -32,6 +37,7 @@ impl Default for ExtensionStack {
             active: 0,
             scratch: Default::default(),
             shared: Some(String::new()),
+            stateful: false,
         }
     }
 }
@@ -77,7 +83,13 @@ impl ExtensionStack {
             });
         }
         self.owned = self.owned.union(bits);
+        // Only the first extension may share an encoding that depends on
+        // its state: it sees the message as prepared.
+        let stateful = extension.shared_state().is_some();
+        let first = self.extensions.is_empty();
+        self.stateful |= stateful && first;
         self.shared = match (self.shared.take(), extension.shared_encoding()) {
+            (Some(_), Some(_)) if stateful && !first => None,
             (Some(mut key), Some(own)) => {
                 if !key.is_empty() {
                     key.push_str(" | ");
@@ -177,6 +189,73 @@ impl ExtensionStack {
         Ok((current, rsv))
     }
 
+    /// With a [`shared_encoding`](Self::shared_encoding) key: the state,
+    /// besides the key, that the shared encoding of the connection's next
+    /// message depends on (the first extension's
+    /// [`shared_state`](Extension::shared_state)); `None` when the shared
+    /// encoding is stateless.
+    pub fn shared_state(&self) -> Option<SharedStateRef<'_>> {
+        if !self.stateful {
+            return None;
+        }
+        self.extensions.first()?.shared_state()
+    }
+
+    /// [`encode_shared`](Self::encode_shared) for a stack with a
+    /// [`shared_state`](Self::shared_state): the first extension's
+    /// [`encode_shared_from_state`](Extension::encode_shared_from_state),
+    /// then the others' `encode_shared`. Returns the payload as
+    /// `encode_shared` does, and the encoding's states, with the RSV bits
+    /// of the whole stack (`None` when no extension changed the payload).
+    pub fn encode_shared_from_state(
+        &self,
+        kind: MessageKind,
+        payload: &[u8],
+        message: MessageId,
+    ) -> Result<(Option<Vec<u8>>, StatefulEncoding), ExtensionError> {
+        let Some((first, rest)) = self.extensions.split_first().filter(|_| self.stateful) else {
+            return Err(ExtensionError::Internal {
+                extension: "(stack)".to_owned(),
+                source: "no extension has a shared state".into(),
+            });
+        };
+        let mut out = Vec::new();
+        let mut encoding = first.encode_shared_from_state(kind, payload, message, &mut out)?;
+        let mut rsv = encoding.rsv.unwrap_or(Rsv::NONE);
+        let mut current = encoding.rsv.is_some().then_some(out);
+        for ext in rest {
+            let mut out = Vec::new();
+            let input = current.as_deref().unwrap_or(payload);
+            if let Some(bits) = ext.encode_shared(kind, input, &mut out)? {
+                rsv = rsv.union(bits);
+                current = Some(out);
+            }
+        }
+        encoding.rsv = current.is_some().then_some(rsv);
+        Ok((current, encoding))
+    }
+
+    /// The connection sent a stateful shared encoding of `payload`: the
+    /// first extension's state becomes `next`
+    /// ([`Extension::adopt_shared_state`]).
+    pub fn adopt_shared_state(&mut self, next: &(dyn Any + Send + Sync), payload: &[u8]) {
+        if let Some(first) = self.extensions.first_mut().filter(|_| self.stateful) {
+            first.adopt_shared_state(next, payload);
+        }
+    }
+
+    /// [`encode`](Self::encode) for a broadcast message that this
+    /// connection encodes alone: the first extension gets the message's id
+    /// ([`Extension::encode_prepared`]).
+    pub fn encode_prepared<'a>(
+        &'a mut self,
+        kind: MessageKind,
+        payload: &'a [u8],
+        message: MessageId,
+    ) -> Result<(&'a [u8], Rsv), ExtensionError> {
+        self.encode_as(kind, payload, Some(message))
+    }
+
     /// Runs an outgoing message through every extension, in negotiation order.
     /// Returns the payload to frame and the RSV bits for its first frame; when
     /// no extension changes it, that is `payload` itself, not a copy.
@@ -185,10 +264,19 @@ impl ExtensionStack {
         kind: MessageKind,
         payload: &'a [u8],
     ) -> Result<(&'a [u8], Rsv), ExtensionError> {
+        self.encode_as(kind, payload, None)
+    }
+
+    fn encode_as<'a>(
+        &'a mut self,
+        kind: MessageKind,
+        payload: &'a [u8],
+        message: Option<MessageId>,
+    ) -> Result<(&'a [u8], Rsv), ExtensionError> {
         let mut rsv = Rsv::NONE;
         // Which buffer holds the current payload: None = the caller's.
         let mut current: Option<usize> = None;
-        for ext in &mut self.extensions {
+        for (i, ext) in self.extensions.iter_mut().enumerate() {
             let target = current.map_or(0, |c| 1 - c);
             let (a, b) = self.scratch.split_at_mut(1);
             let (input, out): (&[u8], &mut Vec<u8>) = match (current, target) {
@@ -197,7 +285,11 @@ impl ExtensionStack {
                 (Some(_), _) => (&b[0], &mut a[0]),
             };
             out.clear();
-            if let Some(bits) = ext.encode(kind, input, out)? {
+            let encoded = match message {
+                Some(id) if i == 0 => ext.encode_prepared(kind, input, id, out)?,
+                _ => ext.encode(kind, input, out)?,
+            };
+            if let Some(bits) = encoded {
                 rsv = rsv.union(bits);
                 current = Some(target);
             }

@@ -6,7 +6,7 @@ use crate::mask::{apply_mask, extend_masked};
 use crate::write_buffer::WriteBuffer;
 use crate::{Error, OpCode, PreparedMessage, Role, SendError};
 use bytes::Bytes;
-use ws_extensions::{MessageKind, Rsv};
+use ws_extensions::{MessageId, MessageKind, Rsv, StateSharing};
 
 /// Payloads from this size on, given by value, are queued without a copy
 /// (below it, copying costs less than one more piece in a vectored write).
@@ -44,13 +44,27 @@ impl Protocol {
         kind: MessageKind,
         payload: Payload<'_>,
     ) -> Result<(), Error> {
+        self.queue_data_as(kind, payload, None)
+    }
+
+    /// [`queue_data`](Self::queue_data), for a broadcast message (`message`
+    /// its id) that this connection encodes alone.
+    fn queue_data_as(
+        &mut self,
+        kind: MessageKind,
+        payload: Payload<'_>,
+        message: Option<MessageId>,
+    ) -> Result<(), Error> {
         self.check_data_room(payload.as_slice().len())?;
         let frame_size = self.outgoing_frame_size();
         self.serialize_pending_pong();
-        let (encoded, rsv) = self
-            .extensions
-            .encode(kind, payload.as_slice())
-            .map_err(Error::Extension)?;
+        let encoded = match message {
+            Some(id) => self
+                .extensions
+                .encode_prepared(kind, payload.as_slice(), id),
+            None => self.extensions.encode(kind, payload.as_slice()),
+        };
+        let (encoded, rsv) = encoded.map_err(Error::Extension)?;
         let opcode = match kind {
             MessageKind::Text => OpCode::Text,
             MessageKind::Binary => OpCode::Binary,
@@ -112,24 +126,33 @@ impl Protocol {
 
     /// Queues a message prepared for many connections (a broadcast): the
     /// frames shared by every server connection with the same extension
-    /// key and frame size, encoded (compressed) by the first of them; a
-    /// connection that cannot share (a client, or an extension that keeps
-    /// state between messages) encodes the message itself, as
+    /// key, frame size and (for an extension that keeps state between
+    /// messages, such as permessage-deflate with context takeover) state,
+    /// encoded (compressed) by the first of them; a connection that cannot
+    /// share (a client, an extension without a key, or a state that no
+    /// other connection can be in) encodes the message itself, as
     /// [`send`](Self::send) would. The same checks and errors as `send`
     /// (the room check uses the size before compression).
     pub fn send_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), Error> {
         // A client masks every frame with a key of its own.
         let shares = self.role == Role::Server && self.extensions.shared_encoding().is_some();
+        let payload = || Payload::Owned(prepared.payload().clone());
         if !shares {
-            return self.queue_data(prepared.kind(), Payload::Owned(prepared.payload().clone()));
+            return self.queue_data(prepared.kind(), payload());
+        }
+        let sharing = self.extensions.shared_state().map(|s| s.sharing);
+        if sharing == Some(StateSharing::Private) {
+            return self.queue_data_as(prepared.kind(), payload(), Some(prepared.id()));
         }
         self.check_data_room(prepared.payload().len())?;
         self.serialize_pending_pong();
+        let state = self.extensions.shared_state();
         let key = self.extensions.shared_encoding().unwrap_or_default();
         let limit = self.config.max_write_buffer_size;
         let frame_size = self.outgoing_frame_size();
         let tx = &mut self.tx;
-        prepared.with_frames(key, frame_size, &self.extensions, |frames| {
+        let sent = prepared.with_frames(key, frame_size, state, &self.extensions, |encoding| {
+            let frames = encoding.frames();
             if frames.len() >= OWNED_MIN {
                 // Large: queued as the shared bytes, written in a vectored write.
                 tx.push_owned(frames.clone());
@@ -137,7 +160,16 @@ impl Protocol {
                 // Small: a copy costs less than another piece to write.
                 tx.reserve(frames.len(), limit).extend_from_slice(frames);
             }
+            encoding.next().cloned()
         })?;
+        let Some(next) = sent else {
+            // A lone state the message keeps no encoding for.
+            return self.queue_data_as(prepared.kind(), payload(), Some(prepared.id()));
+        };
+        if let Some(next) = next {
+            self.extensions
+                .adopt_shared_state(&*next, prepared.payload());
+        }
         self.app_unflushed = true;
         self.data_messages += 1;
         Ok(())
