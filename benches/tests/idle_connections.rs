@@ -2,7 +2,7 @@
 //! loopback, each after one 1 KiB JSON message each way: the server's heap
 //! per idle connection, without and with permessage-deflate (the default
 //! `DeflateConfig` on both sides: context takeover both ways, kept as the
-//! last 2^13 bytes sent and 2^12 received, the zlib states going back to
+//! last 2^13 bytes sent and 2^11 received, the zlib states going back to
 //! the shared pool once a connection has been quiet for
 //! `WebSocketConfig::release_idle_state_after`, 1 s). The clients run in a process of their
 //! own (`idle-clients`), so only the server is counted, and each process
@@ -161,7 +161,7 @@ fn ten_thousand_idle_connections() {
     // A quiet connection holds no read or write buffer (the task, the
     // stream, the engine and the timer remain), and with the default
     // permessage-deflate no zlib state either, only its two histories
-    // (12 KiB): zlib states are borrowed from the shared pool.
+    // (10 KiB): zlib states are borrowed from the shared pool.
     assert!(plain <= 8 << 10, "{plain} bytes per idle connection");
     assert!(
         deflate <= 16 << 10,

@@ -21,7 +21,7 @@ pub enum TakeoverContext {
     /// count.
     Owned,
     /// The default. The connection keeps only the last 2^w bytes of each
-    /// direction's compressed messages (its history: 8 KiB sent and 4 KiB
+    /// direction's compressed messages (its history: 8 KiB sent and 2 KiB
     /// received at the default windows, one allocation each, made on the
     /// first message) and borrows a zlib state from the process's shared
     /// pool when it needs one (see [`DeflateConfig::pooled_contexts`]). A
@@ -84,11 +84,11 @@ pub enum TakeoverContext {
 ///   and announces it (`server_max_window_bits=13`, which lets the client
 ///   keep less too). When the client offers `client_max_window_bits` (every
 ///   browser, Python `websockets` and Node `ws` do), the server caps the
-///   client's window at 2^12 (4 KiB kept); when it does not, the client
+///   client's window at 2^11 (2 KiB kept); when it does not, the client
 ///   could use 2^15, so the server answers `client_no_context_takeover`
 ///   instead (unless `client_no_context_takeover(false)` says to let it
 ///   keep its context anyway). An idle server connection thus keeps at
-///   most 12 KiB of compression state.
+///   most 10 KiB of compression state.
 /// - A **client** offers `client_max_window_bits` (without a value, so the
 ///   server may cap it) and asks for nothing else; it compresses with a
 ///   window of at most 2^13 whatever was agreed (a smaller window than
@@ -139,7 +139,7 @@ pub struct DeflateConfig {
     /// See the table above. Default `None`: a client offers the parameter
     /// without a value and, keeping its context, compresses with at most
     /// 13 bits; a server caps the window of a client that keeps its context
-    /// at 12 bits (and leaves it at 15 otherwise).
+    /// at 11 bits (and leaves it at 15 otherwise).
     pub client_max_window_bits: Option<u8>,
     /// How many idle zlib contexts of each kind (and level and window
     /// size) the shared pool keeps for connections without context
@@ -154,7 +154,7 @@ pub struct DeflateConfig {
     /// context for each message instead (a `deflateReset` of the 128 KiB
     /// hash table and the history's hashing, some microseconds). So this
     /// bounds the zlib memory of busy connections, about 250 KiB per
-    /// compressor and 12 KiB per decompressor at the default windows; 0
+    /// compressor and 10 KiB per decompressor at the default windows; 0
     /// makes every message borrow and prime afresh. Default 64.
     pub busy_contexts: usize,
     /// With context takeover, whether a connection owns its zlib states or
@@ -167,15 +167,16 @@ pub struct DeflateConfig {
 /// The window we compress with unless configured otherwise, in either
 /// role: 2^13 bytes of what we sent, kept per connection. Chosen by
 /// measurement on small JSON messages (see the README's compression
-/// section): 13 is where a connection's two histories fit the 16 KiB that
-/// an idle connection may cost, with a ratio above Python `websockets`'
-/// (window 12).
+/// section): at 12, zlib-rs at level 6 compresses them 3.7:1, below Python
+/// `websockets`' 3.9:1 (C zlib, window 12); at 13, 4.1:1.
 pub(crate) const OWN_WINDOW_BITS: u8 = 13;
 
 /// The window a server caps a client's at unless configured otherwise
-/// (when the client offers `client_max_window_bits`, as browsers do): 2^12
-/// bytes of what the peer sent, kept per connection.
-pub(crate) const PEER_WINDOW_BITS: u8 = 12;
+/// (when the client offers `client_max_window_bits`, as browsers do): 2^11
+/// bytes of what the peer sent, kept per connection. With the 8 KiB sent,
+/// an idle async server connection then costs under 16 KiB in all
+/// (`benches/tests/idle_connections.rs`); at 12 it cost 17.3 KiB.
+pub(crate) const PEER_WINDOW_BITS: u8 = 11;
 
 impl Default for DeflateConfig {
     fn default() -> Self {

@@ -14,12 +14,12 @@
 //! let answer = answer.unwrap();
 //! // By default both sides keep their context between messages (context
 //! // takeover), within small windows: the server's own (capped at 2^10
-//! // here) and the client's, capped at 2^12 since the client offered
+//! // here) and the client's, capped at 2^11 since the client offered
 //! // `client_max_window_bits`. An idle connection keeps only the last
 //! // 2^w bytes each way, not a zlib state.
 //! assert_eq!(
 //!     answer,
-//!     "permessage-deflate; server_max_window_bits=10; client_max_window_bits=12"
+//!     "permessage-deflate; server_max_window_bits=10; client_max_window_bits=11"
 //! );
 //! let mut client = client_confirm(&client_cfg, [answer.as_bytes()]).unwrap();
 //!

@@ -30,10 +30,10 @@ fn keeping() -> DeflateConfig {
 fn a_default_server_keeps_both_contexts_within_small_windows() {
     let server = DeflateConfig::default();
     // A browser's offer: the client's window can be capped, so both keep
-    // their context, ours at 2^13 and the client's capped at 2^12.
+    // their context, ours at 2^13 and the client's capped at 2^11.
     assert_eq!(
         accept(&server, "permessage-deflate; client_max_window_bits").as_deref(),
-        Some("permessage-deflate; server_max_window_bits=13; client_max_window_bits=12")
+        Some("permessage-deflate; server_max_window_bits=13; client_max_window_bits=11")
     );
     // Smaller windows asked for are granted; larger ones capped.
     assert_eq!(
@@ -50,7 +50,7 @@ fn a_default_server_keeps_both_contexts_within_small_windows() {
             "permessage-deflate; client_max_window_bits=15; server_max_window_bits=15"
         )
         .as_deref(),
-        Some("permessage-deflate; server_max_window_bits=13; client_max_window_bits=12")
+        Some("permessage-deflate; server_max_window_bits=13; client_max_window_bits=11")
     );
     // A client that cannot be capped (no client_max_window_bits) would make
     // us keep 2^15 bytes of its messages: it is told to reset instead.
@@ -75,7 +75,7 @@ fn a_default_server_keeps_both_contexts_within_small_windows() {
             "permessage-deflate; client_max_window_bits"
         )
         .as_deref(),
-        Some("permessage-deflate; server_no_context_takeover; client_max_window_bits=12")
+        Some("permessage-deflate; server_no_context_takeover; client_max_window_bits=11")
     );
     assert_eq!(
         accept(
@@ -92,7 +92,7 @@ fn a_default_server_keeps_both_contexts_within_small_windows() {
             "permessage-deflate; server_no_context_takeover; client_max_window_bits"
         )
         .as_deref(),
-        Some("permessage-deflate; server_no_context_takeover; client_max_window_bits=12")
+        Some("permessage-deflate; server_no_context_takeover; client_max_window_bits=11")
     );
 }
 

@@ -21,7 +21,9 @@ pub(crate) struct Timer {
     /// atomics) and its deadline, kept here beside the connection's other
     /// state: the common check (not due yet) reads the clock instead of the
     /// boxed `Sleep`, which with many connections is a cache miss each time.
-    armed: Option<(Waker, Instant)>,
+    /// The flag: whether the extensions held idle state when it was armed
+    /// (state held since brings an earlier deadline, the quiet release).
+    armed: Option<(Waker, Instant, bool)>,
 }
 
 impl Timer {
@@ -38,10 +40,13 @@ impl Timer {
         // to do before it fires (activity only moves its deadlines later),
         // so only the clock is read. Activity is then noted when the timer
         // fires, which `CHECK_FRACTION` keeps close enough.
-        if let Some((waker, until)) = &self.armed {
+        let holds = protocol.extensions().holds_idle_state();
+        if let Some((waker, until, held)) = &self.armed {
             // Before its deadline the timer cannot have fired; at or after
-            // it, the slow path below looks at the timer itself.
-            if waker.will_wake(cx.waker()) && Instant::now() < *until {
+            // it, the slow path below looks at the timer itself. Idle state
+            // taken since it was armed is the one thing that brings a
+            // deadline nearer (its release after a quiet spell).
+            if *held == holds && waker.will_wake(cx.waker()) && Instant::now() < *until {
                 return Ok(());
             }
         }
@@ -77,7 +82,7 @@ impl Timer {
             };
             match sleep.as_mut().poll(cx) {
                 Poll::Pending => {
-                    self.armed = Some((cx.waker().clone(), sleep.deadline()));
+                    self.armed = Some((cx.waker().clone(), sleep.deadline(), holds));
                     return Ok(());
                 }
                 // Due already: ask the engine again.
