@@ -27,7 +27,7 @@ fi
 chromium --version 2>/dev/null || true
 
 cargo build -q -p ws-server --features axum --example axum
-EXAMPLE="$ROOT/target/debug/examples/axum"
+EXAMPLE="${CARGO_TARGET_DIR:-$ROOT/target}/debug/examples/axum"
 WORK="$(mktemp -d)"
 PIDS=()
 cleanup() {

@@ -19,7 +19,7 @@ if ! "$VENV/bin/python" -c "import websockets" 2>/dev/null; then
 fi
 PY="$VENV/bin/python"
 (cd "$ROOT" && cargo build --release -q -p autobahn --bin interop)
-BIN="$ROOT/target/release/interop"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/interop"
 
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }

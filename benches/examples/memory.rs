@@ -2,7 +2,7 @@
 //!
 //! ```sh
 //! cargo run --release -p benches --example memory            # every scenario, a table
-//! cargo run --release -p benches --example memory -- takeover_w10  # one scenario
+//! cargo run --release -p benches --example memory -- history_w10  # one scenario
 //! ```
 //!
 //! A counting global allocator tracks the bytes currently allocated and
@@ -11,8 +11,10 @@
 //! `ws_core::Protocol`s are built in memory (permessage-deflate negotiated
 //! with `client_offer`, `server_negotiate` and `client_confirm`, as a
 //! handshake does), then one 1 KiB JSON text message goes from each client to
-//! its server and one back: the steady state of an idle connection that has
-//! carried traffic both ways (zlib state is allocated on first use).
+//! its server and one back, and the connection goes quiet (the engine's
+//! timers give back what its extensions held only while busy): the steady
+//! state of an idle connection that has carried traffic both ways (zlib
+//! state is allocated on first use).
 //!
 //! Reported per connection pair, from the live heap bytes:
 //!
@@ -43,7 +45,7 @@ use benches::{deflate_pair, deliver, json_payload, text_payload};
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
 use std::time::Instant;
 use ws_core::{Message, Protocol, Role, WebSocketConfig};
-use ws_deflate::DeflateConfig;
+use ws_deflate::{DeflateConfig, TakeoverContext};
 
 /// Connection pairs per scenario.
 const CONNECTIONS: usize = 1000;
@@ -74,55 +76,71 @@ fn rss() -> Option<usize> {
 enum Scenario {
     /// No extension negotiated.
     Plain,
-    /// `DeflateConfig::default()` on both sides: the server answers both
-    /// `*_no_context_takeover`, and zlib state comes from the shared pool.
+    /// `DeflateConfig::default()` on both sides: context takeover both
+    /// ways kept as histories (windows 13 and 11), zlib state borrowed
+    /// from the shared pool.
     Default,
-    /// Both contexts kept (`context_takeover()`), window 15.
-    Takeover,
-    /// Both contexts kept, windows of 12 bits.
-    Takeover12,
-    /// Both contexts kept, windows of 10 bits.
-    Takeover10,
-    /// Both contexts kept, windows of 9 bits.
-    Takeover9,
+    /// No context takeover either way (the default before histories).
+    NoTakeover,
+    /// Both contexts kept as zlib states (`TakeoverContext::Owned`), window 15.
+    Owned,
+    /// Both contexts kept as zlib states, windows of 12 bits.
+    Owned12,
+    /// Both contexts kept as histories, windows of 15 bits.
+    History15,
+    /// Both contexts kept as histories, windows of 10 bits.
+    History10,
+    /// Both contexts kept as histories, windows of 9 bits.
+    History9,
 }
 
 impl Scenario {
-    const ALL: [Scenario; 6] = [
+    const ALL: [Scenario; 8] = [
         Scenario::Plain,
         Scenario::Default,
-        Scenario::Takeover,
-        Scenario::Takeover12,
-        Scenario::Takeover10,
-        Scenario::Takeover9,
+        Scenario::NoTakeover,
+        Scenario::Owned,
+        Scenario::Owned12,
+        Scenario::History15,
+        Scenario::History10,
+        Scenario::History9,
     ];
 
     fn name(self) -> &'static str {
         match self {
             Scenario::Plain => "none",
             Scenario::Default => "default",
-            Scenario::Takeover => "takeover",
-            Scenario::Takeover12 => "takeover_w12",
-            Scenario::Takeover10 => "takeover_w10",
-            Scenario::Takeover9 => "takeover_w9",
+            Scenario::NoTakeover => "no_takeover",
+            Scenario::Owned => "owned",
+            Scenario::Owned12 => "owned_w12",
+            Scenario::History15 => "history_w15",
+            Scenario::History10 => "history_w10",
+            Scenario::History9 => "history_w9",
         }
     }
 
     /// The config both sides use, if compression is on.
     fn config(self) -> Option<DeflateConfig> {
-        let windows = |bits| {
+        let windows = |bits, context| {
             DeflateConfig::default()
                 .context_takeover()
+                .takeover_context(context)
                 .server_max_window_bits(bits)
                 .client_max_window_bits(bits)
         };
         match self {
             Scenario::Plain => None,
             Scenario::Default => Some(DeflateConfig::default()),
-            Scenario::Takeover => Some(DeflateConfig::default().context_takeover()),
-            Scenario::Takeover12 => Some(windows(12)),
-            Scenario::Takeover10 => Some(windows(10)),
-            Scenario::Takeover9 => Some(windows(9)),
+            Scenario::NoTakeover => Some(
+                DeflateConfig::default()
+                    .server_no_context_takeover(true)
+                    .client_no_context_takeover(true),
+            ),
+            Scenario::Owned => Some(windows(15, TakeoverContext::Owned)),
+            Scenario::Owned12 => Some(windows(12, TakeoverContext::Owned)),
+            Scenario::History15 => Some(windows(15, TakeoverContext::History)),
+            Scenario::History10 => Some(windows(10, TakeoverContext::History)),
+            Scenario::History9 => Some(windows(9, TakeoverContext::History)),
         }
     }
 
@@ -239,6 +257,14 @@ fn measure(scenario: Scenario) -> Measured {
         let compressed = scenario.config().is_some();
         assert_eq!(wire < MESSAGE_SIZE, compressed, "{wire} bytes on the wire");
         assert_eq!(back < MESSAGE_SIZE, compressed, "{back} bytes on the wire");
+        // The connection goes quiet: what its extensions held only while
+        // busy (history mode's borrowed zlib contexts) goes back, as the
+        // drivers' timers do after `release_idle_state_after`.
+        let later = Instant::now() + std::time::Duration::from_secs(3600);
+        for p in [&mut *client, &mut *server] {
+            p.poll_timers(Instant::now()).ok();
+            p.poll_timers(later).ok();
+        }
     }
     let idle = heap() - base - agreed_bytes;
     let peak = counting::peak() - base - agreed_bytes;
