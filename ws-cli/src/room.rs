@@ -5,8 +5,11 @@
 //! one framed copy per distinct encoding its listeners need: the
 //! uncompressed frames, and with permessage-deflate one copy per window
 //! size (8..15) a client asked for (8 sends uncompressed: zlib cannot
-//! compress with it). Unchecked, that is up to nine copies of each message,
-//! two of them the size of its payload. Here every message charges a room-wide
+//! compress with it) and, with context takeover (the default), per group
+//! of listeners whose histories are in the same state (a listener is not
+//! sent its own messages, so each speaker's history differs from the
+//! others'). Unchecked, that is many copies of each message, some the
+//! size of its payload. Here every message charges a room-wide
 //! [`Budget`] for the copies it holds, and a listener whose copy would not
 //! fit gets the message encoded for it alone, kept nowhere in the room.
 //!
@@ -87,13 +90,26 @@ pub enum Delivery {
     Own,
 }
 
+/// How a connection encodes prepared messages: its
+/// [`shared_encoding`](ws_core::ws_extensions::ExtensionStack::shared_encoding) key,
+/// its `max_outgoing_frame_size`, and whether the encoding also depends
+/// on a state that moves with every message it is sent (context takeover:
+/// [`shared_state`](ws_core::ws_extensions::ExtensionStack::shared_state)),
+/// so that a message holding an encoding for the key may still make a
+/// new copy for it (one per group of connections in the same state).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Encoding {
+    pub key: String,
+    pub max_frame: Option<usize>,
+    pub stateful: bool,
+}
+
 /// A listener's connection as the room sees it: the way it encodes a
 /// prepared message, and how to queue one.
 pub trait Listener {
-    /// Its [`shared_encoding`](ws_core::ws_extensions::ExtensionStack::shared_encoding) key
-    /// and `max_outgoing_frame_size`, or `None` when it encodes every
+    /// How it encodes prepared messages, or `None` when it encodes every
     /// message itself (then a prepared message keeps nothing for it).
-    fn encoding(&self) -> Option<(&str, Option<usize>)>;
+    fn encoding(&self) -> Option<&Encoding>;
     /// Queues the prepared message (`send_prepared`).
     fn queue_prepared(&mut self, message: &PreparedMessage) -> Result<(), WsError>;
     /// Queues an ordinary message, encoded for this connection alone.
@@ -101,9 +117,14 @@ pub trait Listener {
 }
 
 /// How a connection encodes prepared messages, read from its engine.
-pub fn encoding_of(protocol: &Protocol) -> Option<(String, Option<usize>)> {
-    let key = protocol.extensions().shared_encoding()?;
-    Some((key.to_owned(), protocol.config().max_outgoing_frame_size))
+pub fn encoding_of(protocol: &Protocol) -> Option<Encoding> {
+    let stack = protocol.extensions();
+    let key = stack.shared_encoding()?;
+    Some(Encoding {
+        key: key.to_owned(),
+        max_frame: protocol.config().max_outgoing_frame_size,
+        stateful: stack.shared_state().is_some(),
+    })
 }
 
 /// An upper bound of a framed copy of `payload_len` bytes in frames of
@@ -132,10 +153,11 @@ impl Said {
     /// holds them already or the budget takes a new copy, and otherwise an
     /// ordinary message encoded for it alone.
     pub async fn deliver(&self, listener: &mut impl Listener) -> Result<Delivery, WsError> {
-        let (key, max_frame) = match listener.encoding() {
-            // Encodings are only ever added: one found stays.
-            Some((key, max_frame)) if !self.message.has_encoding(key, max_frame) => {
-                (key.to_owned(), max_frame)
+        let (key, max_frame, stateful) = match listener.encoding() {
+            // Encodings are only ever added: one found stays. With a
+            // state, one found for the key may be another group's.
+            Some(e) if e.stateful || !self.message.has_encoding(&e.key, e.max_frame) => {
+                (e.key.clone(), e.max_frame, e.stateful)
             }
             _ => {
                 listener.queue_prepared(&self.message)?;
@@ -144,7 +166,7 @@ impl Said {
         };
         let mut charged = self.charged.lock().await;
         // Another listener with the same key may have made it meanwhile.
-        if self.message.has_encoding(&key, max_frame) {
+        if !stateful && self.message.has_encoding(&key, max_frame) {
             listener.queue_prepared(&self.message)?;
             return Ok(Delivery::Shared);
         }
@@ -191,14 +213,12 @@ mod tests {
     struct Pair {
         server: Protocol,
         client: Protocol,
-        encoding: Option<(String, Option<usize>)>,
+        encoding: Option<Encoding>,
     }
 
     impl Listener for Pair {
-        fn encoding(&self) -> Option<(&str, Option<usize>)> {
-            self.encoding
-                .as_ref()
-                .map(|(key, frame)| (key.as_str(), *frame))
+        fn encoding(&self) -> Option<&Encoding> {
+            self.encoding.as_ref()
         }
         fn queue_prepared(&mut self, message: &PreparedMessage) -> Result<(), WsError> {
             self.server.send_prepared(message)
@@ -212,10 +232,18 @@ mod tests {
 
     /// A connection whose client asked for `deflate` (None: no extension),
     /// to a server without context takeover: its messages are encoded once
-    /// for every such listener, the copies this module bounds. (With
-    /// context takeover, the default, each listener's encoding is its own
-    /// and no copy is kept in the room.)
+    /// for every such listener, the copies this module bounds.
     fn pair(deflate: Option<DeflateConfig>) -> Pair {
+        pair_with(
+            deflate,
+            DeflateConfig::default()
+                .server_no_context_takeover(true)
+                .client_no_context_takeover(true),
+        )
+    }
+
+    /// The same with the server's config `accepts`.
+    fn pair_with(deflate: Option<DeflateConfig>, accepts: DeflateConfig) -> Pair {
         let mut config = WebSocketConfig::default();
         config.max_outgoing_frame_size = Some(FRAME);
         let mut server = Protocol::new(Role::Server, config.clone());
@@ -223,10 +251,7 @@ mod tests {
         if let Some(deflate) = deflate {
             let offered: Vec<Arc<dyn ExtensionFactory>> = vec![deflate.into_factory()];
             let offer = client_offer(&offered).unwrap();
-            let accepts = [DeflateConfig::default()
-                .server_no_context_takeover(true)
-                .client_no_context_takeover(true)
-                .into_factory()];
+            let accepts = [accepts.into_factory()];
             let (answer, stack) = server_negotiate(&accepts, [offer.as_bytes()]).unwrap();
             let confirmed = client_confirm(&offered, [answer.unwrap().as_bytes()]).unwrap();
             server = server.with_extensions(stack);
@@ -371,5 +396,44 @@ mod tests {
             assert!(prepared.encodings() == 2 && prepared.encoded_len() <= 2 * bound);
             assert!(deflate.server.pending_output().len() <= bound, "{len}");
         }
+    }
+
+    /// With context takeover (the default) a message keeps one copy per
+    /// group of listeners in the same state; the room charges each copy,
+    /// whatever the group, and a listener whose copy would not fit gets
+    /// the message encoded for it alone.
+    #[tokio::test]
+    async fn copies_for_each_state_with_context_takeover_are_charged() {
+        let default = || pair_with(Some(DeflateConfig::default()), DeflateConfig::default());
+        let mut listeners: Vec<Pair> = (0..4).map(|_| default()).collect();
+        assert!(listeners[0].encoding.as_ref().unwrap().stateful);
+        // Listeners 2 and 3 each heard an earlier message the others did
+        // not: three states (0 and 1 in step).
+        for (n, listener) in listeners.iter_mut().enumerate().skip(2) {
+            let earlier = PreparedMessage::text(format!("{{\"earlier\":{n}}}").repeat(40));
+            listener.queue_prepared(&earlier).unwrap();
+            assert_eq!(receive(listener), earlier.to_message());
+        }
+        // Bytes that do not compress: each copy is about the payload's size.
+        let payload = noise(100 << 10);
+        let bound = copy_bound(payload.len(), Some(FRAME));
+        // Room for two copies, not three.
+        let budget = Arc::new(Budget::new(2 * bound + 100));
+        let prepared = PreparedMessage::binary(payload.clone());
+        let said = Said::new(0, prepared.clone(), budget.clone());
+        let mut own = 0;
+        for listener in &mut listeners {
+            if said.deliver(listener).await.unwrap() == Delivery::Own {
+                own += 1;
+            }
+            assert_eq!(budget.held(), prepared.encoded_len());
+            assert_eq!(receive(listener), Message::binary(payload.clone()));
+        }
+        // The two in step shared one copy, listener 2 made a second, and
+        // listener 3's would not fit.
+        assert_eq!(prepared.encodings(), 2);
+        assert_eq!(own, 1);
+        drop(said);
+        assert_eq!(budget.held(), 0);
     }
 }

@@ -238,13 +238,12 @@ impl Room {
 /// messages (read before the split: the half does not show its engine).
 struct Writer<S> {
     half: WsWriter<S>,
-    encoding: Option<(String, Option<usize>)>,
+    encoding: Option<room::Encoding>,
 }
 
 impl<S> Listener for Writer<S> {
-    fn encoding(&self) -> Option<(&str, Option<usize>)> {
-        let (key, max_frame) = self.encoding.as_ref()?;
-        Some((key, *max_frame))
+    fn encoding(&self) -> Option<&room::Encoding> {
+        self.encoding.as_ref()
     }
 
     fn queue_prepared(&mut self, message: &PreparedMessage) -> Result<(), WsError> {
