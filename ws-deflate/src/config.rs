@@ -42,7 +42,7 @@ pub enum TakeoverContext {
     ///
     /// Measured at window 12, level 6, on small JSON messages (70–320
     /// bytes): an idle server connection after traffic both ways holds
-    /// 8,970 bytes against 313,786 with owned states (`cargo test -p
+    /// 9,648 bytes against 314,213 with owned states (`cargo test -p
     /// ws-deflate --test history_memory -- --nocapture`); the same ratio as
     /// owned states. CPU per message compressed and inflated
     /// (`deflate/small_json` in benches/benches/deflate.rs, one run on a
