@@ -44,7 +44,7 @@ Both:
   --min-compress-size BYTES     send shorter messages uncompressed (default 32)
   --server-no-context-takeover, --client-no-context-takeover
                                 reset that side's context per message (by default both keep
-                                it, in windows of 2^13 (ours) and 2^11 (a client a server caps))
+                                it, keeping 2^13 bytes of ours and 2^11 of a client a server caps)
   --context-takeover            let a client keep its context even when its window cannot be
                                 capped (a server's default then tells it to reset)
   --server-max-window-bits N, --client-max-window-bits N   (8-15)

@@ -17,7 +17,13 @@ use ws_extensions::{
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Direction {
     pub no_context_takeover: bool,
+    /// The agreed window: what the inflater must accept, what the
+    /// compressor uses.
     pub window_bits: u8,
+    /// With context takeover as histories, how much of the direction's
+    /// messages is kept between them (at most the window): all a message
+    /// may refer back to before itself once the context was primed again.
+    pub history_bits: u8,
 }
 
 /// permessage-deflate on one connection: compresses what we send, inflates
@@ -72,7 +78,7 @@ impl PerMessageDeflate {
         let keep = config.pooled_contexts;
         let history = config.takeover_context == TakeoverContext::History;
         let sent = (history && !outgoing.no_context_takeover && outgoing.window_bits >= 9)
-            .then(|| SentHistory::new(outgoing.window_bits));
+            .then(|| SentHistory::new(outgoing.history_bits.clamp(9, outgoing.window_bits)));
         PerMessageDeflate {
             agreed,
             level: Compression::new(config.level.min(9)),
@@ -359,7 +365,11 @@ impl Extension for PerMessageDeflate {
                     0
                 },
                 self.min_compress_size,
-                if history { "; takeover" } else { "" }
+                if history {
+                    format!("; takeover; history_bits={}", self.outgoing.history_bits)
+                } else {
+                    String::new()
+                }
             )
         })
     }

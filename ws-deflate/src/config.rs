@@ -79,10 +79,13 @@ pub enum TakeoverContext {
 /// ([`pooled_contexts`](Self::pooled_contexts)) and held only while the
 /// connection is busy. The windows bound that memory:
 ///
-/// - A **server** compresses with a window of 2^13 (8 KiB kept) unless
-///   `server_max_window_bits` says otherwise or the client asks for less,
-///   and announces it (`server_max_window_bits=13`, which lets the client
-///   keep less too). When the client offers `client_max_window_bits` (every
+/// - A **server** compresses in the window the client allows (2^15
+///   unless it asks for less, or `server_max_window_bits` caps it) and
+///   keeps the last 2^13 bytes of it between messages: a message primed
+///   again after a quiet spell refers back at most that far, which any
+///   larger window accepts (and compressing in the large window spares
+///   zlib-rs sliding its 128 KiB hash table every 8 KiB). When the
+///   client offers `client_max_window_bits` (every
 ///   browser, Python `websockets` and Node `ws` do), the server caps the
 ///   client's window at 2^11 (2 KiB kept); when it does not, the client
 ///   could use 2^15, so the server answers `client_no_context_takeover`
@@ -90,9 +93,9 @@ pub enum TakeoverContext {
 ///   keep its context anyway). An idle server connection thus keeps at
 ///   most 10 KiB of compression state.
 /// - A **client** offers `client_max_window_bits` (without a value, so the
-///   server may cap it) and asks for nothing else; it compresses with a
-///   window of at most 2^13 whatever was agreed (a smaller window than
-///   agreed is always valid) and inflates with the server's.
+///   server may cap it) and asks for nothing else; it compresses in the
+///   agreed window, keeping the last 2^13 bytes of it at most, and inflates
+///   with the server's (keeping all of that window).
 ///
 /// Measured on small JSON messages, server to client (see the README's
 /// compression section for the commands and the comparison with Python
@@ -133,13 +136,13 @@ pub struct DeflateConfig {
     /// `client_max_window_bits`) and tells it to reset otherwise.
     pub client_no_context_takeover: Option<bool>,
     /// See the table above. Default `None`: a client does not ask; a server
-    /// caps its own window at 13 bits when it keeps its context (15 when
-    /// it does not).
+    /// takes the window the client allows (and keeps the last 2^13 bytes of
+    /// it between messages). A value also bounds that history.
     pub server_max_window_bits: Option<u8>,
     /// See the table above. Default `None`: a client offers the parameter
-    /// without a value and, keeping its context, compresses with at most
-    /// 13 bits; a server caps the window of a client that keeps its context
-    /// at 11 bits (and leaves it at 15 otherwise).
+    /// without a value (and keeps the last 2^13 bytes it sent between
+    /// messages); a server caps the window of a client that keeps its
+    /// context at 11 bits (and leaves it at 15 otherwise).
     pub client_max_window_bits: Option<u8>,
     /// How many idle zlib contexts of each kind (and level and window
     /// size) the shared pool keeps for connections without context
@@ -171,16 +174,25 @@ pub struct DeflateConfig {
     pub takeover_context: TakeoverContext,
 }
 
-/// The window we compress with unless configured otherwise, in either
-/// role: 2^13 bytes of what we sent, kept per connection. Chosen by
-/// measurement on small JSON messages (see the README's compression
-/// section): at 12, zlib-rs at level 6 compresses them 3.7:1, below Python
-/// `websockets`' 3.9:1 (C zlib, window 12); at 13, 4.1:1.
-pub(crate) const OWN_WINDOW_BITS: u8 = 13;
+/// How much of what we sent a connection with context takeover keeps
+/// between messages (in history mode), unless a smaller window was agreed
+/// or configured: 2^13 bytes. A borrowed compressor is primed with it and
+/// compresses with the agreed window (15 unless the peer asked for less):
+/// a message may then refer back to the last 2^13 bytes before it, and to
+/// 2^w within what followed the priming, all of it in the peer's window.
+/// Compressing with a window of 13 instead would cost zlib-rs a slide of
+/// its 128 KiB hash table every 8 KiB of input (1.8x the CPU of
+/// sockudo-ws on 1 MiB messages, measured); the history alone costs no
+/// CPU. Chosen by measurement on small JSON messages (see the README's
+/// compression section): with 2^12 of history zlib-rs at level 6
+/// compresses them 3.7:1, below Python `websockets`' 3.9:1 (C zlib, window
+/// 12); with 2^13, 4.1:1.
+pub(crate) const OWN_HISTORY_BITS: u8 = 13;
 
 /// The window a server caps a client's at unless configured otherwise
 /// (when the client offers `client_max_window_bits`, as browsers do): 2^11
-/// bytes of what the peer sent, kept per connection. With the 8 KiB sent,
+/// bytes of what the peer sent, kept per connection (all of the peer's
+/// window must be). With the 8 KiB sent,
 /// an idle async server connection then costs under 16 KiB in all
 /// (`benches/tests/idle_connections.rs`); at 12 it cost 17.3 KiB.
 pub(crate) const PEER_WINDOW_BITS: u8 = 11;
@@ -310,15 +322,9 @@ impl ExtensionFactory for DeflateConfig {
 
     fn accept(&self, offer: &ExtensionOffer) -> Option<Accepted> {
         let offer = Params::parse(offer).ok()?;
-        // The default windows bound what a kept context costs; a direction
-        // that keeps nothing keeps the largest window for its ratio.
         let server_takeover =
             !(offer.server_no_context_takeover || self.server_no_context_takeover.unwrap_or(false));
-        let own_cap = Self::clamp(self.server_max_window_bits).unwrap_or(if server_takeover {
-            OWN_WINDOW_BITS
-        } else {
-            15
-        });
+        let own_cap = Self::clamp(self.server_max_window_bits).unwrap_or(15);
         let server_bits = offer.server_max_window_bits.unwrap_or(15).min(own_cap);
         // By default the client keeps its context when its window can be
         // capped; one that cannot be (no client_max_window_bits offered)
@@ -357,6 +363,8 @@ impl ExtensionFactory for DeflateConfig {
             Direction {
                 no_context_takeover: response.server_no_context_takeover,
                 window_bits: server_bits,
+                history_bits: server_bits
+                    .min(Self::clamp(self.server_max_window_bits).unwrap_or(OWN_HISTORY_BITS)),
             },
             Direction {
                 // Only the response binds the client. Its own
@@ -365,6 +373,7 @@ impl ExtensionFactory for DeflateConfig {
                 // their context, so the inflater keeps its window.
                 no_context_takeover: response.client_no_context_takeover,
                 window_bits: client_bits.unwrap_or(15),
+                history_bits: client_bits.unwrap_or(15),
             },
         );
         Some(Accepted {
@@ -423,17 +432,14 @@ impl ExtensionFactory for DeflateConfig {
             answer,
             Direction {
                 no_context_takeover,
-                // A smaller window than agreed is always valid for what we
-                // compress: by default it bounds the history kept.
-                window_bits: if no_context_takeover || self.client_max_window_bits.is_some() {
-                    client_bits
-                } else {
-                    client_bits.min(OWN_WINDOW_BITS)
-                },
+                window_bits: client_bits,
+                history_bits: client_bits
+                    .min(Self::clamp(self.client_max_window_bits).unwrap_or(OWN_HISTORY_BITS)),
             },
             Direction {
                 no_context_takeover: answer.server_no_context_takeover,
                 window_bits: answer.server_max_window_bits.unwrap_or(15),
+                history_bits: answer.server_max_window_bits.unwrap_or(15),
             },
         );
         Ok(Box::new(extension))

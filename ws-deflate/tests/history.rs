@@ -383,3 +383,47 @@ fn window_8_sends_uncompressed_in_history_mode() {
         assert!(decode(&mut server, Rsv::RSV1, &wire, 64) == *message);
     }
 }
+
+/// The default config: the server compresses in the agreed window (15)
+/// but keeps only the last 2^13 bytes between messages. A busy connection
+/// (its borrowed compressor held) refers back as far as its window allows;
+/// one primed again after going quiet refers back at most 2^13 bytes. The
+/// peer's kept window-15 inflater reads every message either way, large
+/// messages included (matches 32 KiB back within them).
+#[test]
+fn the_default_keeps_a_smaller_history_than_its_window() {
+    let client_cfg = vec![DeflateConfig::default().into_factory()];
+    let server_cfg = vec![DeflateConfig::default().into_factory()];
+    let offer = client_offer(&client_cfg).unwrap();
+    let (answer, mut server) = server_negotiate(&server_cfg, [offer.as_bytes()]).unwrap();
+    let answer = answer.unwrap();
+    assert_eq!(answer, "permessage-deflate; client_max_window_bits=11");
+    client_confirm(&client_cfg, [answer.as_bytes()]).unwrap();
+    let mut peer = KeptInflater::new(15);
+    let mut json = SmallJson::new(30);
+    // A long message whose repeats lie 20 KiB apart: only a 2^15 window
+    // reaches them.
+    let block: Vec<u8> = json.messages(200).concat().into_bytes();
+    let long = [&block[..20 << 10], &block[..20 << 10]].concat();
+    for round in 0..4 {
+        for n in 0..30 {
+            let message = if n == 10 {
+                long.clone()
+            } else {
+                json.next_message().into_bytes()
+            };
+            let (wire, rsv) = server.encode(MessageKind::Text, &message).unwrap();
+            assert_eq!(rsv, Rsv::RSV1, "round {round}, message {n}");
+            let wire = wire.to_vec();
+            if n == 10 {
+                // The second half refers back 20 KiB: far smaller than
+                // the first, which a 2^13 window could not do.
+                assert!(wire.len() < long.len() / 6, "{} bytes", wire.len());
+            }
+            assert_eq!(peer.inflate(&wire), message, "round {round}, message {n}");
+        }
+        // Quiet: the borrowed compressor goes back; the next message is
+        // primed from the 8 KiB kept.
+        server.release_idle_state();
+    }
+}

@@ -150,10 +150,10 @@ NODE_SERVERS=(
 # ws client -> our server (default config).
 # name | peer.js client flags | wanted in the agreement | unwanted
 NODE_CLIENTS=(
-  "default||server_max_window_bits=13 client_max_window_bits=11|no_context_takeover"
+  "default||client_max_window_bits=11|no_context_takeover server_max_window_bits"
   "windows|--smwb 10 --cmwb 12|server_max_window_bits=10 client_max_window_bits=11|no_context_takeover"
-  "no-cmwb|--no-cmwb|client_no_context_takeover server_max_window_bits=13|server_no_context_takeover client_max_window_bits"
-  "no-cmwb-threshold0|--no-cmwb --threshold 0|client_no_context_takeover server_max_window_bits=13|server_no_context_takeover client_max_window_bits"
+  "no-cmwb|--no-cmwb|client_no_context_takeover|server_no_context_takeover client_max_window_bits"
+  "no-cmwb-threshold0|--no-cmwb --threshold 0|client_no_context_takeover|server_no_context_takeover client_max_window_bits"
 )
 
 our_client() { # driver name node-flags want unwant
