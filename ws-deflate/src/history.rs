@@ -185,13 +185,20 @@ impl History {
 
     /// The bytes a message refers back to, oldest first.
     pub(crate) fn as_slice(&self) -> &[u8] {
-        &self.bytes
+        window(&self.bytes, self.capacity)
     }
 
     /// Appends a message's payload, dropping from the front what no longer
-    /// fits in the window.
+    /// fits in the window (amortized: the allocation may hold up to twice
+    /// the window while messages flow).
     pub(crate) fn push(&mut self, payload: &[u8]) {
         push_bytes(&mut self.bytes, payload, self.capacity);
+    }
+
+    /// Gives back what the allocation holds beyond the window (a quiet
+    /// connection).
+    pub(crate) fn compact(&mut self) {
+        compact(&mut self.bytes, self.capacity);
     }
 
     /// Heap held.
@@ -220,7 +227,15 @@ impl SentHistory {
 
     /// The bytes a message refers back to, oldest first.
     pub(crate) fn as_slice(&self) -> &[u8] {
-        &self.node.bytes
+        window(&self.node.bytes, self.capacity)
+    }
+
+    /// Gives back what the allocation holds beyond the window (a quiet
+    /// connection), when no other connection shares it.
+    pub(crate) fn compact(&mut self) {
+        if let Some(node) = Arc::get_mut(&mut self.node) {
+            compact(&mut node.bytes, self.capacity);
+        }
     }
 
     /// Which messages they are.
@@ -301,19 +316,51 @@ impl SentHistory {
 /// Appends `payload` to a window of `capacity` bytes, dropping from the
 /// front what no longer fits, in one allocation of exactly that size.
 fn push_bytes(bytes: &mut Vec<u8>, payload: &[u8], capacity: usize) {
-    bytes.reserve_exact(capacity - bytes.len());
     if payload.len() >= capacity {
         bytes.clear();
+        bytes.reserve_exact(capacity);
         let start = payload.len() - capacity;
         bytes.extend_from_slice(payload.get(start..).unwrap_or_default());
         return;
     }
-    let excess = (bytes.len() + payload.len()).saturating_sub(capacity);
-    if excess > 0 {
-        // A memmove of at most the window, cheap beside compressing.
-        bytes.drain(..excess);
+    let len = bytes.len() + payload.len();
+    if len > 2 * capacity {
+        // Full twice over: keep what stays in the window, one memmove per
+        // window's worth of messages rather than one per message.
+        let keep = capacity - payload.len();
+        let start = bytes.len() - keep;
+        bytes.copy_within(start.., 0);
+        bytes.truncate(keep);
+    } else if bytes.capacity() < len {
+        // The window exactly at first; twice it once messages go past it
+        // (a busy connection; `compact` gives the half back when quiet).
+        let want = if len <= capacity {
+            capacity
+        } else {
+            2 * capacity
+        };
+        bytes.reserve_exact(want - bytes.len());
     }
     bytes.extend_from_slice(payload);
+}
+
+/// The window: the last `capacity` bytes of `bytes`.
+fn window(bytes: &[u8], capacity: usize) -> &[u8] {
+    bytes
+        .get(bytes.len().saturating_sub(capacity)..)
+        .unwrap_or_default()
+}
+
+/// Keeps only the window, in an allocation of exactly its size.
+fn compact(bytes: &mut Vec<u8>, capacity: usize) {
+    if bytes.len() > capacity {
+        let start = bytes.len() - capacity;
+        bytes.copy_within(start.., 0);
+        bytes.truncate(capacity);
+    }
+    if bytes.capacity() > capacity {
+        bytes.shrink_to(capacity);
+    }
 }
 
 #[cfg(test)]
@@ -321,22 +368,38 @@ mod tests {
     use super::{History, SentHistory};
     use ws_extensions::{MessageId, SharedState, StateSharing};
 
+    /// The window is always the last 2^w bytes; the allocation holds at
+    /// most twice that while messages flow (one memmove per window's
+    /// worth of messages) and exactly the window once compacted.
     #[test]
-    fn keeps_the_last_window_of_bytes_in_one_allocation() {
+    fn keeps_the_last_window_of_bytes_in_at_most_twice_its_size() {
         let mut history = History::new(9);
         let mut sent_history = SentHistory::new(9);
-        let all: Vec<u8> = (0..2000u32).map(|i| (i % 251) as u8).collect();
+        let all: Vec<u8> = (0..4000u32).map(|i| (i % 251) as u8).collect();
         let mut sent = 0;
-        for len in [1, 100, 300, 0, 511, 512, 513, 40] {
+        let mut grown = false;
+        for len in [
+            1, 100, 300, 0, 511, 512, 513, 40, 7, 200, 300, 300, 60, 90, 100, 80,
+        ] {
             history.push(&all[sent..sent + len]);
             sent_history.push(&all[sent..sent + len], None);
             sent += len;
             let start = sent.saturating_sub(512);
             assert_eq!(history.as_slice(), &all[start..sent], "after {sent} bytes");
             assert_eq!(sent_history.as_slice(), history.as_slice());
-            assert_eq!(history.held(), 512);
-            assert_eq!(sent_history.node.bytes.capacity(), 512);
+            assert!(history.held() <= 1024, "{}", history.held());
+            assert!(sent_history.node.bytes.capacity() <= 1024);
+            grown |= history.held() > 512;
+            if sent % 3 == 0 {
+                history.compact();
+                sent_history.compact();
+                assert_eq!(history.held(), 512.min(history.as_slice().len().max(512)));
+                assert_eq!(history.as_slice(), &all[start..sent], "compacted");
+                assert_eq!(sent_history.as_slice(), history.as_slice());
+                assert!(sent_history.node.bytes.capacity() <= 512);
+            }
         }
+        assert!(grown, "a busy history takes up to twice its window");
     }
 
     /// Histories that got the same broadcasts have equal keys once their

@@ -182,7 +182,13 @@ impl Inflater {
     /// to the pool), for a connection gone quiet; one in the middle of a
     /// message stays until the message ends.
     pub(crate) fn release_held(&mut self) {
-        if !self.held || self.mid_message {
+        if self.mid_message {
+            return;
+        }
+        if let Carry::History(history) = &mut self.carry {
+            history.compact();
+        }
+        if !self.held {
             return;
         }
         self.held = false;
