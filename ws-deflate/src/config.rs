@@ -79,12 +79,13 @@ pub enum TakeoverContext {
 /// ([`pooled_contexts`](Self::pooled_contexts)) and held only while the
 /// connection is busy. The windows bound that memory:
 ///
-/// - A **server** compresses in the window the client allows (2^15
-///   unless it asks for less, or `server_max_window_bits` caps it) and
-///   keeps the last 2^13 bytes of it between messages: a message primed
-///   again after a quiet spell refers back at most that far, which any
-///   larger window accepts (and compressing in the large window spares
-///   zlib-rs sliding its 128 KiB hash table every 8 KiB). When the
+/// - A **server** keeps the last 2^13 bytes it sent between messages and
+///   compresses a message that fits in them in a window of that size, a
+///   larger one in the window the client allows (2^15 unless it asks for
+///   less, or `server_max_window_bits` caps it): a small window makes
+///   zlib-rs slide its 128 KiB hash table every 2^w bytes of input, a
+///   large one lengthens the match search among small messages. It
+///   announces no window of its own. When the
 ///   client offers `client_max_window_bits` (every
 ///   browser, Python `websockets` and Node `ws` do), the server caps the
 ///   client's window at 2^11 (2 KiB kept); when it does not, the client
@@ -176,15 +177,11 @@ pub struct DeflateConfig {
 
 /// How much of what we sent a connection with context takeover keeps
 /// between messages (in history mode), unless a smaller window was agreed
-/// or configured: 2^13 bytes. A borrowed compressor is primed with it and
-/// compresses with the agreed window (15 unless the peer asked for less):
-/// a message may then refer back to the last 2^13 bytes before it, and to
-/// 2^w within what followed the priming, all of it in the peer's window.
-/// Compressing with a window of 13 instead would cost zlib-rs a slide of
-/// its 128 KiB hash table every 8 KiB of input (1.8x the CPU of
-/// sockudo-ws on 1 MiB messages, measured); the history alone costs no
-/// CPU. Chosen by measurement on small JSON messages (see the README's
-/// compression section): with 2^12 of history zlib-rs at level 6
+/// or configured: 2^13 bytes. A message that fits in it is compressed in a
+/// window of that size, a larger one in the agreed window (see
+/// the codec's `compress_bits`); either way back-references stay in
+/// the peer's window. Chosen by measurement on small JSON messages (see
+/// the README's compression section): with 2^12 zlib-rs at level 6
 /// compresses them 3.7:1, below Python `websockets`' 3.9:1 (C zlib, window
 /// 12); with 2^13, 4.1:1.
 pub(crate) const OWN_HISTORY_BITS: u8 = 13;
