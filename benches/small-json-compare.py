@@ -333,6 +333,14 @@ async def idle_connections(host, port, corpus, count, per_connection, in_flight)
     return await asyncio.gather(*tasks)
 
 
+def cpu_seconds(pid):
+    """User plus system CPU time of a process and its threads, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # utime and stime are fields 14 and 15 of stat(5); the split starts at field 3.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -592,14 +600,19 @@ def main():
         try:
             print(f"{name}: {shlex.join(argv) if argv[1:2] != ['-c'] else argv[0] + ' -c <websockets echo server>'}"
                   f" (pid {server.pid}, {server.host}:{server.port}){': ' + server.lines[0] if server.lines else ''}", flush=True)
+            cpu_before = cpu_seconds(server.pid)
             ratio = measure_ratio(server.host, server.port, records)
+            cpu = cpu_seconds(server.pid) - cpu_before
+            ratio["server_cpu_us_per_message"] = round(cpu * 1e6 / len(records), 1)
         finally:
             server.stop()
         result = {"server": name, "command": shlex.join(argv) if argv[1:2] != ["-c"] else f"{argv[0]} -c <websockets echo server>"}
         result.update(ratio)
         print(f"  agreed: {ratio['extensions'] or '(none)'}")
         print(f"  ratio: {ratio['payload_bytes']} / {ratio['wire_bytes']} = {ratio['ratio']}:1 "
-              f"({ratio['compressed_messages']}/{ratio['records']} echoes compressed, {ratio['seconds']} s)", flush=True)
+              f"({ratio['compressed_messages']}/{ratio['records']} echoes compressed, {ratio['seconds']} s; "
+              f"server CPU {ratio['server_cpu_us_per_message']} us per echo, one connection, "
+              f"clock ticks of {1e6 / os.sysconf('SC_CLK_TCK'):.0f} us)", flush=True)
         if args.connections > 0:
             server = Server(name, argv)
             try:
@@ -614,10 +627,10 @@ def main():
         results.append(result)
 
     print()
-    print("| server | agreed Sec-WebSocket-Extensions | ratio | KiB per connection after traffic | KiB per idle connection |")
-    print("| --- | --- | ---: | ---: | ---: |")
+    print("| server | agreed Sec-WebSocket-Extensions | ratio | server CPU µs per echo | KiB per connection after traffic | KiB per idle connection |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
     for r in results:
-        print(f"| {r['server']} | `{r['extensions'] or '(none)'}` | {r['ratio']:.2f}:1 | "
+        print(f"| {r['server']} | `{r['extensions'] or '(none)'}` | {r['ratio']:.2f}:1 | {r['server_cpu_us_per_message']} | "
               f"{r.get('kib_per_connection_after_traffic', '-')} | {r.get('kib_per_idle_connection', '-')} |")
     print()
     for r in results:
