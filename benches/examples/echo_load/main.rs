@@ -58,10 +58,12 @@ use std::time::{Duration, Instant};
 
 mod client;
 mod config;
+mod frames;
 
 use benches::{pin_to_cpu, process_cpu, self_cpu};
-use client::{connection, Frames};
+use client::connection;
 use config::{parse_args, server_of, Args, Case, CASES};
+use frames::Frames;
 
 struct Sample {
     msgs_per_s: f64,
