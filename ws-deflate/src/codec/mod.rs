@@ -51,9 +51,8 @@ pub struct PerMessageDeflate {
     sent: Option<SentHistory>,
     /// A compressor borrowed in history mode and held between messages
     /// while the connection is busy: its state is `sent` continued.
-    borrowed: Option<Compress>,
-    /// The window `borrowed` compresses with.
-    borrowed_bits: u8,
+    /// With the window bits it compresses with.
+    borrowed: Option<(Compress, u8)>,
     inflater: Inflater,
     /// Idle contexts the pool keeps.
     keep: usize,
@@ -91,7 +90,6 @@ impl PerMessageDeflate {
             compressor: None,
             sent,
             borrowed: None,
-            borrowed_bits: 15,
             inflater: Inflater::new(
                 incoming.window_bits,
                 !incoming.no_context_takeover,

@@ -7,6 +7,7 @@
 
 use super::{compress, PerMessageDeflate};
 use crate::pool::{count_priming, POOL};
+use flate2::{Compress, Compression};
 use std::sync::Arc;
 use ws_extensions::{ExtensionError, MessageId, Rsv, StatefulEncoding};
 
@@ -38,7 +39,11 @@ impl PerMessageDeflate {
         message: Option<MessageId>,
     ) -> Result<Option<Rsv>, ExtensionError> {
         let bits = self.compress_bits(payload.len());
-        if self.borrowed.is_some() && self.borrowed_bits != bits {
+        if self
+            .borrowed
+            .as_ref()
+            .is_some_and(|(_, held)| *held != bits)
+        {
             // A message of the other size class: the held compressor's
             // window does not suit it.
             self.release_compressor();
@@ -50,29 +55,17 @@ impl PerMessageDeflate {
         let held = self.borrowed.take();
         let was_held = held.is_some();
         let mut c = match held {
-            Some(c) => c,
+            Some((c, _)) => c,
             None => {
                 count_priming();
-                let mut c = POOL.compressor(level, bits);
-                // zlib takes a dictionary for raw deflate only before any
-                // input (or at a block boundary): right after the reset the
-                // pool made.
-                if !sent.as_slice().is_empty() {
-                    if let Err(e) = c.set_dictionary(sent.as_slice()) {
-                        c.reset();
-                        POOL.return_compressor(level, bits, c, keep);
-                        return Err(Self::internal(e));
-                    }
-                }
-                c
+                primed(level, bits, keep, sent.as_slice())?
             }
         };
         let result = compress(&mut c, payload, out);
         let shrank = result.is_ok() && out.len() < payload.len();
         if shrank && (was_held || POOL.held_compressors().try_hold(busy)) {
             sent.push(payload, message);
-            self.borrowed = Some(c);
-            self.borrowed_bits = bits;
+            self.borrowed = Some((c, bits));
             return Ok(Some(Rsv::RSV1));
         }
         if was_held {
@@ -113,17 +106,8 @@ impl PerMessageDeflate {
             return Ok(unchanged(from));
         }
         let (level, bits) = (self.level, self.compress_bits(payload.len()));
-        let mut c = POOL.compressor(level, bits);
-        let mut result = Ok(());
-        if !sent.as_slice().is_empty() {
-            result = c
-                .set_dictionary(sent.as_slice())
-                .map(drop)
-                .map_err(Self::internal);
-        }
-        if result.is_ok() {
-            result = compress(&mut c, payload, out);
-        }
+        let mut c = primed(level, bits, self.keep, sent.as_slice())?;
+        let result = compress(&mut c, payload, out);
         c.reset();
         POOL.return_compressor(level, bits, c, self.keep);
         result?;
@@ -139,9 +123,9 @@ impl PerMessageDeflate {
 
     /// Gives a compressor held between messages back to the pool, reset.
     pub(super) fn release_compressor(&mut self) {
-        if let Some(mut c) = self.borrowed.take() {
+        if let Some((mut c, bits)) = self.borrowed.take() {
             c.reset();
-            POOL.return_compressor(self.level, self.borrowed_bits, c, self.keep);
+            POOL.return_compressor(self.level, bits, c, self.keep);
             POOL.held_compressors().release();
         }
     }
@@ -163,4 +147,26 @@ impl PerMessageDeflate {
             history
         }
     }
+}
+
+/// A compressor from the shared pool at `level` for windows of `1 << bits`
+/// bytes, primed with `history` (`deflateSetDictionary`): what a message
+/// compressed with it may refer back to. zlib takes a dictionary for raw
+/// deflate only before any input (or at a block boundary): right after
+/// the reset the pool made. On failure the compressor goes back.
+fn primed(
+    level: Compression,
+    bits: u8,
+    keep: usize,
+    history: &[u8],
+) -> Result<Compress, ExtensionError> {
+    let mut c = POOL.compressor(level, bits);
+    if !history.is_empty() {
+        if let Err(e) = c.set_dictionary(history) {
+            c.reset();
+            POOL.return_compressor(level, bits, c, keep);
+            return Err(PerMessageDeflate::internal(e));
+        }
+    }
+    Ok(c)
 }
