@@ -31,7 +31,7 @@ stop() { kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null 
 trap stop EXIT
 
 cargo build -q --workspace --examples --bins
-cargo build -q -p ws-server --features tokio,axum --examples
+cargo build -q -p sockwell-server --features tokio,axum --examples
 
 # The sync pair: thread-per-connection server, blocking client.
 start "$EX/sync_echo" 127.0.0.1:0

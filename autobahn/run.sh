@@ -73,7 +73,7 @@ free_port() {
 
 # --- build the testees -------------------------------------------------------
 if [ "$ROLE" = server-axum ]; then
-    (cd "$ROOT" && cargo build --release -q -p ws-server --features axum --example axum)
+    (cd "$ROOT" && cargo build --release -q -p sockwell-server --features axum --example axum)
 else
     (cd "$ROOT" && cargo build --release -q -p autobahn)
 fi

@@ -585,7 +585,7 @@ def main():
     if not args.no_build:
         build = ["cargo", "build", "-q", "--profile", args.profile, "-p", "benches", "--bin", "small-json"]
         if "ours" in args.servers and not args.ours_cmd:
-            build += ["-p", "ws-cli", "--bin", "ws"]
+            build += ["-p", "sockwell-cli", "--bin", "ws"]
         log("$ " + shlex.join(build))
         subprocess.run(build, check=True, cwd=ROOT)
     raise_nofile(2 * args.connections + 256)

@@ -26,7 +26,7 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 chromium --version 2>/dev/null || true
 
-cargo build -q -p ws-server --features axum --example axum
+cargo build -q -p sockwell-server --features axum --example axum
 EXAMPLE="${CARGO_TARGET_DIR:-$ROOT/target}/debug/examples/axum"
 WORK="$(mktemp -d)"
 PIDS=()

@@ -1,9 +1,9 @@
 //! Shared pieces of the Autobahn|Testsuite testees.
 
+use sockwell_core::{Error, WebSocket};
+use sockwell_tokio::WebSocketStream;
 use std::io::{Read, Write};
 use tokio::io::{AsyncRead, AsyncWrite};
-use ws_core::{Error, WebSocket};
-use ws_tokio::WebSocketStream;
 
 /// Echoes every text and binary message until the connection ends. Pings,
 /// pongs and the closing handshake are the engine's business. Batched: the

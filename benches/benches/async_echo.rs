@@ -1,6 +1,6 @@
 //! The async drivers side by side, in one criterion group: a client sends
 //! "Hello, World!" 100,000 times over a tokio duplex pipe, waiting for each
-//! echo before the next; a server task echoes. Ours (`ws_tokio`) beside
+//! echo before the next; a server task echoes. Ours (`sockwell_tokio`) beside
 //! tokio-tungstenite 0.30 and fastwebsockets 0.10, each used the way its
 //! documentation shows (send a message, receive a message), on the same
 //! current-thread runtime and the same 64 KiB pipe. No handshake: each side
@@ -20,7 +20,7 @@ const HELLO: &str = "Hello, World!";
 const PIPE: usize = 64 << 10;
 
 async fn ours() {
-    use ws_tokio::{Message, Role, WebSocketConfig, WebSocketStream};
+    use sockwell_tokio::{Message, Role, WebSocketConfig, WebSocketStream};
     let (a, b) = tokio::io::duplex(PIPE);
     let server = tokio::spawn(async move {
         let mut ws = WebSocketStream::from_raw_socket(b, Role::Server, WebSocketConfig::default());

@@ -1,5 +1,5 @@
 //! Broadcast: one 1 KiB JSON text message sent by a server to 1,000 and
-//! 10,000 connections (in memory: server-role `ws_core::Protocol`s, each
+//! 10,000 connections (in memory: server-role `sockwell_core::Protocol`s, each
 //! message queued and its output taken as a write would take it).
 //!
 //! Groups `broadcast/<receivers>`, throughput in receivers per iteration,
@@ -35,9 +35,9 @@
 
 use benches::{deflate_pair, json_payload};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use sockwell_core::{Message, PreparedMessage, Protocol, Role, WebSocketConfig};
+use sockwell_deflate::DeflateConfig;
 use std::hint::black_box;
-use ws_core::{Message, PreparedMessage, Protocol, Role, WebSocketConfig};
-use ws_deflate::DeflateConfig;
 
 const RECEIVERS: [usize; 2] = [1_000, 10_000];
 

@@ -23,7 +23,7 @@
 //! Each group runs messages of 1 KiB, 64 KiB and 1 MiB; one iteration moves
 //! one message, and throughput is its payload size.
 //!
-//! - `ours/<size>`: a client-role `ws_core::Protocol` and a server-role one,
+//! - `ours/<size>`: a client-role `sockwell_core::Protocol` and a server-role one,
 //!   with permessage-deflate negotiated through `client_offer`,
 //!   `server_negotiate` and `client_confirm` from the same [`DeflateConfig`]
 //!   on both sides ([`deflate_pair`]). The client `send`s the message
@@ -32,11 +32,11 @@
 //!   returns it (unmask, inflate, UTF-8 check for text). The decoded message
 //!   is dropped inside the timed part.
 //! - `flate2/<size>`: `flate2::Compress` (level 6, raw deflate, window 15:
-//!   what ws-deflate uses by default) compresses the payload with a sync
+//!   what sockwell-deflate uses by default) compresses the payload with a sync
 //!   flush into a reused buffer, the 4-byte `00 00 ff ff` tail is stripped
 //!   and appended back, and `flate2::Decompress` inflates it into another
 //!   reused buffer. Without context takeover, both are `reset` after each
-//!   message, as ws-deflate does. No framing, masking or allocation per
+//!   message, as sockwell-deflate does. No framing, masking or allocation per
 //!   message: the floor for the same zlib work.
 //!
 //! - `sockudo-ws/<size>`: sockudo-ws's sans-IO `CompressedProtocol`, client
@@ -69,9 +69,9 @@ use benches::{deflate_pair, deliver, json_payload, random_payload, size_label};
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
+use sockwell_core::{FrameHeader, Message};
+use sockwell_deflate::DeflateConfig;
 use std::hint::black_box;
-use ws_core::{FrameHeader, Message};
-use ws_deflate::DeflateConfig;
 
 #[path = "deflate/restarts.rs"]
 mod restarts;
@@ -159,7 +159,7 @@ impl Takeover {
 }
 
 fn deflate(c: &mut Criterion) {
-    // The baseline must do the same zlib work as ws-deflate's defaults.
+    // The baseline must do the same zlib work as sockwell-deflate's defaults.
     assert_eq!(DeflateConfig::default().level, LEVEL);
     for payload in Payload::ALL {
         for takeover in Takeover::ALL {
@@ -310,7 +310,7 @@ fn bench_sockudo(
             other => sockudo_ws::Message::binary(payload_bytes(other).to_vec()),
         })
         .collect();
-    let mut buf = ws_core::bytes::BytesMut::with_capacity(pool[0].len() + 1024);
+    let mut buf = sockwell_core::bytes::BytesMut::with_capacity(pool[0].len() + 1024);
     for (message, ours) in theirs.iter().zip(pool) {
         client.encode_message(message, &mut buf).expect("encode");
         let got = server.process(&mut buf).expect("decode");

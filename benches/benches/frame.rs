@@ -2,10 +2,10 @@
 //! length encodings, masked and unmasked, with tungstenite's header codec
 //! alongside.
 //!
-//! - Group `frame/encode`: `ws_core::FrameHeader::write_to` into a cleared
+//! - Group `frame/encode`: `sockwell_core::FrameHeader::write_to` into a cleared
 //!   `Vec` (`ours/<variant>`) and tungstenite's `FrameHeader::format` into the
 //!   same (`tungstenite/<variant>`).
-//! - Group `frame/decode`: `ws_core::FrameHeader::parse` on the encoded bytes
+//! - Group `frame/decode`: `sockwell_core::FrameHeader::parse` on the encoded bytes
 //!   (`ours/<variant>`) and tungstenite's `FrameHeader::parse` on a `Cursor`
 //!   over the same bytes (`tungstenite/<variant>`).
 //!
@@ -18,12 +18,12 @@
 #![allow(missing_docs)]
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use sockwell_core::sockwell_extensions::Rsv;
+use sockwell_core::{FrameHeader, OpCode, MAX_HEADER_LEN};
 use std::hint::black_box;
 use std::io::Cursor;
 use tungstenite::protocol::frame::coding::{Data, OpCode as TOpCode};
 use tungstenite::protocol::frame::FrameHeader as TFrameHeader;
-use ws_core::ws_extensions::Rsv;
-use ws_core::{FrameHeader, OpCode, MAX_HEADER_LEN};
 
 const LENGTHS: [(&str, u64); 3] = [("small", 100), ("medium", 1000), ("large", 1 << 20)];
 const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];

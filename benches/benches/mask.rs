@@ -1,4 +1,4 @@
-//! Payload masking (RFC 6455 §5.3): `ws_core::mask::apply_mask` (in place)
+//! Payload masking (RFC 6455 §5.3): `sockwell_core::mask::apply_mask` (in place)
 //! and `extend_masked_at` (copy and unmask in one pass) against the
 //! textbook byte-at-a-time loop and against a plain copy of the same bytes
 //! (`memcpy`, the floor any pass over the payload is held to), at 16 B,
@@ -14,8 +14,8 @@
 
 use benches::{binary_payload, size_label, SIZES};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use sockwell_core::mask::{apply_mask, extend_masked_at};
 use std::hint::black_box;
-use ws_core::mask::{apply_mask, extend_masked_at};
 
 /// The reference: one XOR per byte, the key indexed modulo 4.
 #[inline(never)]

@@ -13,7 +13,7 @@
 //!   - `ours/protocol/<size>`: client `Protocol::send`, its `pending_output`
 //!     handed to the server's `Protocol::receive`, `advance_output`, then the
 //!     server's `next_message`.
-//!   - `ours/driver/<size>`: `ws_core::WebSocket::send` on the client end of a
+//!   - `ours/driver/<size>`: `sockwell_core::WebSocket::send` on the client end of a
 //!     [`duplex`] pipe, `read` on the server end.
 //!   - `tungstenite/<size>`: the same with two `tungstenite::WebSocket`s made
 //!     by `from_raw_socket`.
@@ -46,10 +46,10 @@ use criterion::measurement::WallTime;
 use criterion::{
     criterion_group, criterion_main, BatchSize, BenchmarkGroup, Criterion, Throughput,
 };
+use sockwell_core::{Message, Protocol, Role, WebSocket, WebSocketConfig};
 use std::hint::black_box;
 use tungstenite::protocol::{Role as TRole, WebSocket as TWebSocket};
 use tungstenite::Message as TMessage;
-use ws_core::{Message, Protocol, Role, WebSocket, WebSocketConfig};
 
 /// The piece size fed to `Protocol::receive` on the read side.
 const READ_CHUNK: usize = 64 << 10;
@@ -86,7 +86,7 @@ impl Workload {
         Throughput::Bytes((self.size * self.count) as u64)
     }
 
-    /// `count` messages for ws-core, each with its own payload allocation.
+    /// `count` messages for sockwell-core, each with its own payload allocation.
     fn ours_batch(&self) -> Vec<Message> {
         vec![self.ours.clone(); self.count]
     }

@@ -43,11 +43,11 @@ fn utf8(c: &mut Criterion) {
             assert!(std::str::from_utf8(text).is_ok());
             let label = size_label(size);
             group.throughput(Throughput::Bytes(text.len() as u64));
-            let shared = ws_core::Bytes::from_static(text);
+            let shared = sockwell_core::Bytes::from_static(text);
             group.bench_function(BenchmarkId::new("ours", &label), |b| {
                 b.iter_batched(
                     || shared.clone(),
-                    |bytes| ws_core::Utf8Bytes::try_from(black_box(bytes)),
+                    |bytes| sockwell_core::Utf8Bytes::try_from(black_box(bytes)),
                     BatchSize::SmallInput,
                 )
             });

@@ -14,7 +14,7 @@
 //! MODE:
 //!
 //! - `default`: the library's default config, exactly
-//!   (`ws_deflate::DeflateConfig::default()`,
+//!   (`sockwell_deflate::DeflateConfig::default()`,
 //!   `sockudo_ws::deflate::DeflateConfig::default()`);
 //! - `owned` (ours only): context takeover both ways with owned zlib
 //!   states, windows of 2^12 both ways, level 6;
@@ -126,8 +126,8 @@ enum Deflate {
 // ---- ours ----
 
 /// Our permessage-deflate config for `deflate`, if any.
-fn ours_deflate(deflate: Deflate) -> Option<ws_deflate::DeflateConfig> {
-    use ws_deflate::{DeflateConfig, TakeoverContext};
+fn ours_deflate(deflate: Deflate) -> Option<sockwell_deflate::DeflateConfig> {
+    use sockwell_deflate::{DeflateConfig, TakeoverContext};
     match deflate {
         Deflate::Off => None,
         Deflate::Level1 => Some(DeflateConfig::default().level(1).context_takeover()),
@@ -149,12 +149,12 @@ fn ours_deflate(deflate: Deflate) -> Option<ws_deflate::DeflateConfig> {
 }
 
 fn ours_sync(tcp: TcpStream, deflate: Deflate) {
-    use ws_core::{Error, Message};
-    let mut config = ws_server::ServerConfig::default();
+    use sockwell_core::{Error, Message};
+    let mut config = sockwell_server::ServerConfig::default();
     if let Some(deflate) = ours_deflate(deflate) {
         config = config.with_extension(deflate);
     }
-    let Ok(mut ws) = ws_server::accept_with_deadline(tcp, config) else {
+    let Ok(mut ws) = sockwell_server::accept_with_deadline(tcp, config) else {
         return;
     };
     loop {
@@ -179,11 +179,11 @@ fn ours_sync(tcp: TcpStream, deflate: Deflate) {
 }
 
 async fn ours_async(tcp: tokio::net::TcpStream, deflate: Deflate) {
-    let mut config = ws_tokio::ServerConfig::default();
+    let mut config = sockwell_tokio::ServerConfig::default();
     if let Some(deflate) = ours_deflate(deflate) {
         config = config.with_extension(deflate);
     }
-    let Ok(mut ws) = ws_tokio::accept_async_with_config(tcp, config).await else {
+    let Ok(mut ws) = sockwell_tokio::accept_async_with_config(tcp, config).await else {
         return;
     };
     loop {
@@ -259,7 +259,7 @@ fn answer(head: &[u8]) -> Option<(String, String)> {
         })
     };
     let key = field("sec-websocket-key")?;
-    let accept = ws_handshake::derive_accept_key(key.as_bytes());
+    let accept = sockwell_handshake::derive_accept_key(key.as_bytes());
     Some((
         format!("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"),
         field("sec-websocket-extensions").unwrap_or_default(),

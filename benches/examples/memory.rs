@@ -8,7 +8,7 @@
 //! A counting global allocator tracks the bytes currently allocated and
 //! their peak (requested sizes: the allocator's own rounding and headers are
 //! not counted). For each scenario, [`CONNECTIONS`] client/server pairs of
-//! `ws_core::Protocol`s are built in memory (permessage-deflate negotiated
+//! `sockwell_core::Protocol`s are built in memory (permessage-deflate negotiated
 //! with `client_offer`, `server_negotiate` and `client_confirm`, as a
 //! handshake does), then one 1 KiB JSON text message goes from each client to
 //! its server and one back, and the connection goes quiet (the engine's
@@ -43,9 +43,9 @@ use std::process::Command;
 
 use benches::{deflate_pair, deliver, json_payload, text_payload};
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
+use sockwell_core::{Message, Protocol, Role, WebSocketConfig};
+use sockwell_deflate::{DeflateConfig, TakeoverContext};
 use std::time::Instant;
-use ws_core::{Message, Protocol, Role, WebSocketConfig};
-use ws_deflate::{DeflateConfig, TakeoverContext};
 
 /// Connection pairs per scenario.
 const CONNECTIONS: usize = 1000;
@@ -318,7 +318,7 @@ fn measure_isolated(scenario: Scenario) -> Measured {
     }
 }
 
-/// Heap bytes of flate2's zlib-rs state alone, as ws-deflate makes it
+/// Heap bytes of flate2's zlib-rs state alone, as sockwell-deflate makes it
 /// (level 6, raw deflate): a compressor after compressing `message` with a
 /// sync flush, and a decompressor after inflating it back.
 fn zlib_state(window_bits: u8, message: &[u8]) -> (usize, usize) {

@@ -1,10 +1,10 @@
-//! Fixtures built on `ws_core`'s engine ([`Protocol`]): the wire bytes of
+//! Fixtures built on `sockwell_core`'s engine ([`Protocol`]): the wire bytes of
 //! masked client frames, and a client and a server with permessage-deflate
 //! negotiated, with one message carried from one to the other.
 
-use ws_core::{Message, Protocol, Role, WebSocketConfig};
-use ws_deflate::DeflateConfig;
-use ws_extensions::{client_confirm, client_offer, format_extensions, server_negotiate};
+use sockwell_core::{Message, Protocol, Role, WebSocketConfig};
+use sockwell_deflate::DeflateConfig;
+use sockwell_extensions::{client_confirm, client_offer, format_extensions, server_negotiate};
 
 /// A client and a server [`Protocol`] (default [`WebSocketConfig`]) with
 /// permessage-deflate negotiated the way the handshake does it: the client's
@@ -57,7 +57,7 @@ pub fn deliver(
 }
 
 /// The bytes a client puts on the wire for `messages` (masked frames, one
-/// frame per message), encoded with `ws_core`'s engine.
+/// frame per message), encoded with `sockwell_core`'s engine.
 pub fn encode_client_messages(messages: &[Message]) -> Vec<u8> {
     let mut client = Protocol::new(Role::Client, WebSocketConfig::default());
     let mut wire = Vec::new();

@@ -25,12 +25,12 @@
 //!     compression benchmarks (repetitive JSON records, incompressible bytes).
 //! - `small_json` (`src/small_json.rs`): [`SmallJson`], a seeded stream of
 //!   small JSON messages (ticker, chat, presence; 70–320 bytes), the traffic
-//!   context takeover is for. ws-deflate's tests include the file by path.
-//! - `engine` (`src/engine.rs`), fixtures on `ws_core`'s engine:
+//!   context takeover is for. sockwell-deflate's tests include the file by path.
+//! - `engine` (`src/engine.rs`), fixtures on `sockwell_core`'s engine:
 //!   - [`encode_client_messages`]: the wire bytes of N masked client frames,
-//!     encoded with `ws_core`'s engine.
+//!     encoded with `sockwell_core`'s engine.
 //!   - [`deflate_pair`], [`deliver`]: a client and a server
-//!     [`Protocol`](ws_core::Protocol) with permessage-deflate negotiated the
+//!     [`Protocol`](sockwell_core::Protocol) with permessage-deflate negotiated the
 //!     way a handshake does it, and one message carried from one to the other.
 //! - `cpu` (`src/cpu.rs`), for the echo load tool: [`pin_to_cpu`],
 //!   [`process_cpu`], [`self_cpu`]; for the criterion benches that move

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use ws_core::Message;
+use sockwell_core::Message;
 
 /// The message sizes every size-parameterised benchmark runs: 16 B, 1 KiB,
 /// 64 KiB and 1 MiB.
@@ -194,7 +194,7 @@ impl Kind {
         }
     }
 
-    /// A `ws_core` message of this kind and `size` bytes.
+    /// A `sockwell_core` message of this kind and `size` bytes.
     pub fn ws_message(self, size: usize) -> Message {
         match self {
             Kind::Text => Message::Text(text_payload(size).into()),

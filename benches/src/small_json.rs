@@ -4,7 +4,7 @@
 //! implementation and every run gets the same stream.
 //!
 //! Self-contained (no dependency, not even on this crate's other modules):
-//! ws-deflate's tests include this file by path to run the same stream
+//! sockwell-deflate's tests include this file by path to run the same stream
 //! through its codec.
 
 /// The shortest message [`SmallJson`] makes.

@@ -183,7 +183,7 @@ impl Write for PipeEnd {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ws_core::{Message, Role, WebSocketConfig};
+    use sockwell_core::{Message, Role, WebSocketConfig};
 
     use crate::{binary_payload, encode_client_messages, Kind};
 
@@ -191,7 +191,7 @@ mod tests {
     fn replayed_client_bytes_decode_with_the_driver() {
         let messages: Vec<Message> = (0..3).map(|_| Kind::Text.ws_message(300)).collect();
         let wire = encode_client_messages(&messages);
-        let mut ws = ws_core::WebSocket::from_raw_socket(
+        let mut ws = sockwell_core::WebSocket::from_raw_socket(
             ReplayStream::new(&wire),
             Role::Server,
             WebSocketConfig::default(),
@@ -209,9 +209,9 @@ mod tests {
     fn duplex_carries_messages_both_ways() {
         let (a, b) = duplex();
         let mut client =
-            ws_core::WebSocket::from_raw_socket(a, Role::Client, WebSocketConfig::default());
+            sockwell_core::WebSocket::from_raw_socket(a, Role::Client, WebSocketConfig::default());
         let mut server =
-            ws_core::WebSocket::from_raw_socket(b, Role::Server, WebSocketConfig::default());
+            sockwell_core::WebSocket::from_raw_socket(b, Role::Server, WebSocketConfig::default());
         client
             .send(Message::binary(binary_payload(70_000)))
             .unwrap();

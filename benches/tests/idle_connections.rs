@@ -15,13 +15,13 @@
 #[path = "../../ws-core/tests/common/heap.rs"]
 mod heap;
 
+use sockwell_deflate::DeflateConfig;
+use sockwell_server::ServerConfig;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use ws_deflate::DeflateConfig;
-use ws_server::ServerConfig;
 
 const CONNECTIONS: usize = 10_000;
 const PATIENCE: Duration = Duration::from_secs(300);
@@ -70,7 +70,8 @@ async fn measure(deflate: bool) -> usize {
                     if deflate {
                         config = config.with_extension(DeflateConfig::default());
                     }
-                    let Ok(mut ws) = ws_server::accept_async_with_config(tcp, config).await else {
+                    let Ok(mut ws) = sockwell_server::accept_async_with_config(tcp, config).await
+                    else {
                         return;
                     };
                     open.fetch_add(1, Ordering::SeqCst);

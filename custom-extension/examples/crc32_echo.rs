@@ -6,9 +6,9 @@
 //! `cargo run -p custom-extension --example crc32_echo`
 
 use custom_extension::Crc32Config;
+use sockwell_client::{ClientConfig, DeflateConfig, Message, WsError};
+use sockwell_server::ServerConfig;
 use std::net::TcpListener;
-use ws_client::{ClientConfig, DeflateConfig, Message, WsError};
-use ws_server::ServerConfig;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
@@ -19,7 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let config = ServerConfig::default()
             .with_extension(DeflateConfig::default())
             .with_extension(Crc32Config::default());
-        let mut ws = ws_server::accept_with_deadline(tcp, config)
+        let mut ws = sockwell_server::accept_with_deadline(tcp, config)
             .map_err(|e| WsError::Io(std::io::Error::other(e)))?;
         loop {
             match ws.read() {
@@ -34,7 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = ClientConfig::default()
         .with_extension(DeflateConfig::default())
         .with_extension(Crc32Config::default());
-    let (mut ws, response) = ws_client::connect_with_config(format!("ws://{addr}/"), config)?;
+    let (mut ws, response) = sockwell_client::connect_with_config(format!("ws://{addr}/"), config)?;
     println!(
         "Sec-WebSocket-Extensions: {:?}",
         response.headers().get("sec-websocket-extensions")

@@ -1,9 +1,9 @@
 //! `x-crc32`: an example of a custom WebSocket extension, built on
-//! `ws-extensions` alone.
+//! `sockwell-extensions` alone.
 //!
 //! ```
 //! use custom_extension::Crc32Config;
-//! use ws_extensions::{client_confirm, client_offer, server_negotiate, MessageKind, Rsv};
+//! use sockwell_extensions::{client_confirm, client_offer, server_negotiate, MessageKind, Rsv};
 //!
 //! // Negotiated as a handshake would: offer, accept, confirm.
 //! let ours = vec![Crc32Config::default().into_factory()];
@@ -50,11 +50,11 @@
 mod crc32;
 
 pub use crc32::Crc32;
-use std::sync::Arc;
-use ws_extensions::{
+use sockwell_extensions::{
     Accepted, DecodeOutput, Extension, ExtensionError, ExtensionFactory, ExtensionOffer,
     MessageKind, NegotiationError, Rsv,
 };
+use std::sync::Arc;
 
 /// The extension token.
 pub const NAME: &str = "x-crc32";

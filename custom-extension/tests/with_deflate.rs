@@ -2,13 +2,13 @@
 //! the stack order, RSV ownership and conflicts.
 
 use custom_extension::{Crc32Config, NAME};
-use std::net::TcpListener;
-use std::sync::Arc;
-use ws_core::{CloseCode, Error, Message, Protocol, ProtocolError, Role, WebSocketConfig};
-use ws_deflate::DeflateConfig;
-use ws_extensions::{
+use sockwell_core::{CloseCode, Error, Message, Protocol, ProtocolError, Role, WebSocketConfig};
+use sockwell_deflate::DeflateConfig;
+use sockwell_extensions::{
     client_confirm, client_offer, server_negotiate, ExtensionFactory, NegotiationError, Rsv,
 };
+use std::net::TcpListener;
+use std::sync::Arc;
 
 fn both() -> Vec<Arc<dyn ExtensionFactory>> {
     vec![
@@ -112,10 +112,10 @@ fn over_tcp_with_client_and_server_configs() {
     let addr = listener.local_addr().unwrap();
     let server = std::thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
-        let config = ws_server::ServerConfig::default()
+        let config = sockwell_server::ServerConfig::default()
             .with_extension(DeflateConfig::default())
             .with_extension(Crc32Config::default());
-        let mut ws = ws_server::accept_with_config(stream, config).unwrap();
+        let mut ws = sockwell_server::accept_with_config(stream, config).unwrap();
         loop {
             match ws.read() {
                 Ok(m) if m.is_data() => ws.send(m).unwrap(),
@@ -125,11 +125,11 @@ fn over_tcp_with_client_and_server_configs() {
             }
         }
     });
-    let config = ws_client::ClientConfig::default()
+    let config = sockwell_client::ClientConfig::default()
         .with_extension(DeflateConfig::default())
         .with_extension(Crc32Config::default());
     let (mut ws, response) =
-        ws_client::connect_with_config(format!("ws://{addr}/"), config).unwrap();
+        sockwell_client::connect_with_config(format!("ws://{addr}/"), config).unwrap();
     assert_eq!(
         response.headers()["sec-websocket-extensions"],
         "permessage-deflate; client_max_window_bits=11, x-crc32"

@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ws_core::CloseFrame;
+use sockwell_core::CloseFrame;
 
 fuzz_target!(|data: &[u8]| {
     let parsed = CloseFrame::parse(data);

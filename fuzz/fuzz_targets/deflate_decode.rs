@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ws_extensions::Rsv;
+use sockwell_extensions::Rsv;
 use ws_fuzz::{deflate_config, deflate_stacks};
 
 const LIMIT: usize = 64 << 10;

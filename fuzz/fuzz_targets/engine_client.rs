@@ -4,6 +4,6 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ws_core::Role;
+use sockwell_core::Role;
 
 fuzz_target!(|data: &[u8]| ws_fuzz::drive_engine(Role::Client, data));

@@ -12,8 +12,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ws_core::{Error, Message, Protocol, Role};
-use ws_extensions::{
+use sockwell_core::{Error, Message, Protocol, Role};
+use sockwell_extensions::{
     client_offer, parse_extensions, DecodeOutput, Extension, ExtensionError, ExtensionStack,
     MessageKind, Rsv,
 };

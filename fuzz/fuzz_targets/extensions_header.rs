@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ws_extensions::{client_confirm, format_extensions, parse_extensions, server_negotiate};
+use sockwell_extensions::{client_confirm, format_extensions, parse_extensions, server_negotiate};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(items) = parse_extensions([data]) {

@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ws_core::{FrameHeader, MAX_HEADER_LEN};
+use sockwell_core::{FrameHeader, MAX_HEADER_LEN};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(Some((header, len))) = FrameHeader::parse(data) else {

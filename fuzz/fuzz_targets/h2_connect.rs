@@ -13,10 +13,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ws_handshake::http::header::{ALLOW, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE};
-use ws_handshake::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response};
-use ws_handshake::http::{StatusCode, Version};
-use ws_handshake::{
+use sockwell_handshake::http::header::{
+    ALLOW, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
+};
+use sockwell_handshake::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response};
+use sockwell_handshake::http::{StatusCode, Version};
+use sockwell_handshake::{
     accept_request, build_connect_response, confirm_extensions, error_response_for,
     prepare_connect_request, validate_connect_response, ClientConfig, Error, IntoClientRequest,
     NoCallback, ServerConfig,
@@ -60,7 +62,7 @@ fuzz_target!(|data: &[u8]| {
     } else {
         Version::HTTP_11
     };
-    *request.uri_mut() = ws_handshake::http::Uri::from_static("https://example.com/chat");
+    *request.uri_mut() = sockwell_handshake::http::Uri::from_static("https://example.com/chat");
     *request.headers_mut() = headers.clone();
     match build_connect_response(&request, protocol, &subprotocols) {
         Ok(response) => {

@@ -5,8 +5,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use sockwell_handshake::{
+    parse_request, HandshakeLimits, NoCallback, ServerConfig, ServerHandshake,
+};
 use ws_fuzz::Canned;
-use ws_handshake::{parse_request, HandshakeLimits, NoCallback, ServerConfig, ServerHandshake};
 
 fuzz_target!(|data: &[u8]| {
     let _ = parse_request(data, &HandshakeLimits::default());

@@ -4,11 +4,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ws_fuzz::Canned;
-use ws_handshake::http::header::SEC_WEBSOCKET_EXTENSIONS;
-use ws_handshake::{
+use sockwell_handshake::http::header::SEC_WEBSOCKET_EXTENSIONS;
+use sockwell_handshake::{
     parse_response, validate_response, ClientConfig, ClientHandshake, HandshakeLimits,
 };
+use ws_fuzz::Canned;
 
 /// RFC 6455 §1.3's example: the accept value of "dGhlIHNhbXBsZSBub25jZQ==".
 const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
                 .get_all(SEC_WEBSOCKET_EXTENSIONS)
                 .iter()
                 .map(|v| v.as_bytes());
-            let _ = ws_extensions::client_confirm(&[deflate.clone().into_factory()], answers);
+            let _ = sockwell_extensions::client_confirm(&[deflate.clone().into_factory()], answers);
         }
     }
     let config = ClientConfig::default().with_extension(deflate);

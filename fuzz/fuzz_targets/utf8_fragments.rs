@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ws_core::{Error, Message, Protocol, Role};
+use sockwell_core::{Error, Message, Protocol, Role};
 use ws_fuzz::{config, frame};
 
 const KEY: [u8; 4] = [0x11, 0x22, 0x33, 0x44];

@@ -2,10 +2,10 @@
 //! a frame builder, an in-memory stream, and the engine driver that the two
 //! engine targets run in each role.
 
+use sockwell_core::{Error, Limits, Message, Protocol, Role, WebSocketConfig};
+use sockwell_deflate::DeflateConfig;
+use sockwell_extensions::{client_confirm, client_offer, server_negotiate, ExtensionStack};
 use std::io::{self, Read, Write};
-use ws_core::{Error, Limits, Message, Protocol, Role, WebSocketConfig};
-use ws_deflate::DeflateConfig;
-use ws_extensions::{client_confirm, client_offer, server_negotiate, ExtensionStack};
 
 /// Message and frame limit of the engines under fuzzing: small enough that a
 /// bomb is refused fast, large enough for real messages.

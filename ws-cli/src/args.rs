@@ -1,8 +1,8 @@
 //! The command line, parsed by hand: a few flags do not need a parser crate.
 
+use sockwell_client::DeflateConfig;
 use std::path::PathBuf;
 use std::time::Duration;
-use ws_client::DeflateConfig;
 
 pub const USAGE: &str = "\
 ws: a WebSocket client and server, with permessage-deflate (RFC 7692)

@@ -6,11 +6,11 @@ use crate::client::{connect, read_all, stalled, while_active, Ended};
 use crate::config;
 use crate::failure::Failure;
 use crate::progress::Counter;
+use sockwell_client::{CloseCode, CloseFrame, Message};
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokio::sync::mpsc;
-use ws_client::{CloseCode, CloseFrame, Message};
 
 /// Prints a data message on stdout: text as a line; binary raw with
 /// `--binary`, else as a line with its length and first bytes in hex.

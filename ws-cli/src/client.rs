@@ -5,15 +5,15 @@ use crate::args::Args;
 use crate::failure::{self, describe_close, exit, Failure};
 use crate::progress::{Counted, Counter};
 use crate::{config, tls};
+use sockwell_client::http::{HeaderName, HeaderValue, Request, Uri};
+use sockwell_client::{
+    AsyncMaybeTlsStream, CloseCode, CloseFrame, IntoClientRequest, Message, UpgradeError,
+    WebSocketStream, WsError, WsReader,
+};
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::net::TcpStream;
-use ws_client::http::{HeaderName, HeaderValue, Request, Uri};
-use ws_client::{
-    AsyncMaybeTlsStream, CloseCode, CloseFrame, IntoClientRequest, Message, UpgradeError,
-    WebSocketStream, WsError, WsReader,
-};
 
 pub type Socket = WebSocketStream<AsyncMaybeTlsStream<Counted<TcpStream>>>;
 pub type Reader = WsReader<AsyncMaybeTlsStream<Counted<TcpStream>>>;
@@ -44,7 +44,7 @@ fn request(url: &str, args: &Args) -> Result<Request<()>, Failure> {
 pub async fn connect(
     url: &str,
     args: &Args,
-    mut config: ws_client::ClientConfig,
+    mut config: sockwell_client::ClientConfig,
     counter: &Counter,
 ) -> Result<Socket, Failure> {
     // One deadline for the TCP connect, TLS and the upgrade together.
@@ -86,17 +86,21 @@ pub async fn connect(
         config.handshake_timeout =
             Some(deadline.saturating_duration_since(tokio::time::Instant::now()));
     }
-    let (ws, response) =
-        ws_client::client_async_tls_with_config(request, counter.wrap(tcp), config, connector)
-            .await
-            .map_err(|e| match (e, limit) {
-                // Named by the whole limit, not the part left after TCP.
-                (ws_client::Error::Handshake(UpgradeError::Timeout(_)), Some(limit)) => {
-                    ws_client::Error::Handshake(UpgradeError::Timeout(limit))
-                }
-                (e, _) => e,
-            })
-            .map_err(failure::from_connect)?;
+    let (ws, response) = sockwell_client::client_async_tls_with_config(
+        request,
+        counter.wrap(tcp),
+        config,
+        connector,
+    )
+    .await
+    .map_err(|e| match (e, limit) {
+        // Named by the whole limit, not the part left after TCP.
+        (sockwell_client::Error::Handshake(UpgradeError::Timeout(_)), Some(limit)) => {
+            sockwell_client::Error::Handshake(UpgradeError::Timeout(limit))
+        }
+        (e, _) => e,
+    })
+    .map_err(failure::from_connect)?;
     if !args.quiet {
         eprintln!("connected to {url} ({})", config::agreed(ws.protocol()));
     }
@@ -192,7 +196,7 @@ pub async fn read_all(
             // the peer already shut) does not change how it ended.
             Err(_) if close.is_some() => return Ended::Closed(close.flatten()),
             Err(WsError::ConnectionClosed)
-            | Err(WsError::Protocol(ws_core::ProtocolError::ResetWithoutClosingHandshake)) => {
+            | Err(WsError::Protocol(sockwell_core::ProtocolError::ResetWithoutClosingHandshake)) => {
                 return Ended::Failed("the connection ended without a Close (1006)".into())
             }
             Err(e) => return Ended::Failed(format!("connection failed: {}", failure::chain(&e))),

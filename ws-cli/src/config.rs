@@ -1,9 +1,9 @@
 //! The flags both roles share, turned into the libraries' configurations.
 
 use crate::args::Args;
-use ws_client::Keepalive;
-use ws_client::{ClientConfig, WebSocketConfig};
-use ws_server::ServerConfig;
+use sockwell_client::Keepalive;
+use sockwell_client::{ClientConfig, WebSocketConfig};
+use sockwell_server::ServerConfig;
 
 /// Outgoing messages are cut into frames of this size: a peer with the
 /// common 16 MiB frame limit takes a larger message in several frames.
@@ -72,7 +72,7 @@ pub fn server(args: &Args) -> ServerConfig {
 }
 
 /// What was agreed, for a status line: `permessage-deflate; …` or `none`.
-pub fn agreed(protocol: &ws_core::Protocol) -> String {
+pub fn agreed(protocol: &sockwell_core::Protocol) -> String {
     let agreed: Vec<String> = protocol
         .extensions()
         .negotiated()

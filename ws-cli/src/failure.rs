@@ -1,9 +1,9 @@
 //! What failed, said once, and the exit status that goes with it.
 
+use sockwell_client::{CloseFrame, UpgradeError};
 use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::fmt;
-use ws_client::{CloseFrame, UpgradeError};
 
 /// Exit statuses (also in `ws --help`).
 pub mod exit {
@@ -119,14 +119,14 @@ pub fn chain(error: &dyn StdError) -> String {
 
 /// A failed connect, classified: TCP, TLS, or the upgrade itself. A
 /// refusal carries its status and the body the server sent.
-pub fn from_connect(error: ws_client::Error) -> Failure {
+pub fn from_connect(error: sockwell_client::Error) -> Failure {
     let status = match &error {
-        ws_client::Error::Url(_) => exit::USAGE,
-        ws_client::Error::Connect { .. } => exit::CONNECT,
-        ws_client::Error::Tls { .. } => exit::TLS,
-        ws_client::Error::Handshake(UpgradeError::InvalidRequest(_)) => exit::USAGE,
-        ws_client::Error::Handshake(UpgradeError::Http(_)) => exit::USAGE,
-        ws_client::Error::Handshake(_) => exit::HANDSHAKE,
+        sockwell_client::Error::Url(_) => exit::USAGE,
+        sockwell_client::Error::Connect { .. } => exit::CONNECT,
+        sockwell_client::Error::Tls { .. } => exit::TLS,
+        sockwell_client::Error::Handshake(UpgradeError::InvalidRequest(_)) => exit::USAGE,
+        sockwell_client::Error::Handshake(UpgradeError::Http(_)) => exit::USAGE,
+        sockwell_client::Error::Handshake(_) => exit::HANDSHAKE,
         _ => exit::OTHER,
     };
     let mut message = chain(&error);
@@ -136,7 +136,7 @@ pub fn from_connect(error: ws_client::Error) -> Failure {
              that CA with --ca FILE; --insecure skips the check (for testing only)",
         );
     }
-    if let ws_client::Error::Handshake(UpgradeError::UnexpectedStatus(response)) = &error {
+    if let sockwell_client::Error::Handshake(UpgradeError::UnexpectedStatus(response)) = &error {
         let reason = response.status().canonical_reason().unwrap_or("");
         message = format!(
             "handshake refused: the server answered {} {reason}",
@@ -153,7 +153,7 @@ pub fn from_connect(error: ws_client::Error) -> Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ws_client::CloseCode;
+    use sockwell_client::CloseCode;
 
     #[test]
     fn close_codes_are_named_and_reasons_quoted() {

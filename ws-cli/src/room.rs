@@ -17,10 +17,10 @@
 //! limit) plus the budget's bytes of framed copies; each listener besides
 //! holds what it is writing (one message: the room writes one at a time).
 
+use sockwell_core::{Protocol, MAX_HEADER_LEN};
+use sockwell_server::{Message, PreparedMessage, WsError};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use ws_core::{Protocol, MAX_HEADER_LEN};
-use ws_server::{Message, PreparedMessage, WsError};
 
 /// How many messages a slow listener may fall behind before it misses some.
 pub const BACKLOG: usize = 256;
@@ -91,10 +91,10 @@ pub enum Delivery {
 }
 
 /// How a connection encodes prepared messages: its
-/// [`shared_encoding`](ws_core::ws_extensions::ExtensionStack::shared_encoding) key,
+/// [`shared_encoding`](sockwell_core::sockwell_extensions::ExtensionStack::shared_encoding) key,
 /// its `max_outgoing_frame_size`, and whether the encoding also depends
 /// on a state that moves with every message it is sent (context takeover:
-/// [`shared_state`](ws_core::ws_extensions::ExtensionStack::shared_state)),
+/// [`shared_state`](sockwell_core::sockwell_extensions::ExtensionStack::shared_state)),
 /// so that a message holding an encoding for the key may still make a
 /// new copy for it (one per group of connections in the same state).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -202,12 +202,12 @@ impl Drop for Said {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
-    use ws_client::ws_extensions::{
+    use sockwell_client::sockwell_extensions::{
         client_confirm, client_offer, server_negotiate, ExtensionFactory,
     };
-    use ws_client::DeflateConfig;
-    use ws_core::{Role, WebSocketConfig};
+    use sockwell_client::DeflateConfig;
+    use sockwell_core::{Role, WebSocketConfig};
+    use std::sync::Arc;
 
     /// A server engine (what the room writes to) and its client.
     struct Pair {

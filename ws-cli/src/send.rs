@@ -5,11 +5,11 @@ use crate::client::{connect, read_all, stalled, while_active, Ended};
 use crate::config;
 use crate::failure::{self, exit, Failure};
 use crate::progress::{Counter, Progress};
+use sockwell_client::{CloseCode, CloseFrame, Message};
 use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
-use ws_client::{CloseCode, CloseFrame, Message};
 
 /// The file, or stdin for `-`.
 fn read_input(file: &Path) -> Result<Vec<u8>, Failure> {

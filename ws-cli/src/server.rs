@@ -7,16 +7,16 @@ use crate::args::Args;
 use crate::failure::{self, describe_close, exit, Failure};
 use crate::room::{self, Budget, Listener, Said};
 use crate::{config, tls};
+use sockwell_server::{
+    Error as UpgradeError, Message, PreparedMessage, ServerConfig, WebSocketStream, WsError,
+    WsWriter,
+};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 use tokio::time::Instant;
-use ws_server::{
-    Error as UpgradeError, Message, PreparedMessage, ServerConfig, WebSocketStream, WsError,
-    WsWriter,
-};
 
 /// The room: where what is said goes, and the budget of its framed copies.
 #[derive(Clone)]
@@ -133,7 +133,7 @@ impl Connection {
         if let Some(deadline) = deadline {
             config.handshake_timeout = Some(deadline.saturating_duration_since(Instant::now()));
         }
-        let ws = match ws_server::accept_async_with_config(stream, config.clone()).await {
+        let ws = match sockwell_server::accept_async_with_config(stream, config.clone()).await {
             Ok(ws) => ws,
             Err(e) => {
                 // A timeout names the whole limit, not the part left of it.
@@ -166,7 +166,7 @@ impl Connection {
         &self,
         ws: WebSocketStream<S>,
         room: Room,
-    ) -> Result<Option<ws_server::CloseFrame>, WsError>
+    ) -> Result<Option<sockwell_server::CloseFrame>, WsError>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
@@ -259,7 +259,7 @@ impl<S> Listener for Writer<S> {
 /// together is answered with one write. A client that sends but does not
 /// read meets backpressure (nothing more is read from it), and after
 /// [`WRITE_STALL`] without taking our answer it is dropped.
-async fn echo<S>(mut ws: WebSocketStream<S>) -> Result<Option<ws_server::CloseFrame>, WsError>
+async fn echo<S>(mut ws: WebSocketStream<S>) -> Result<Option<sockwell_server::CloseFrame>, WsError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {

@@ -213,9 +213,10 @@ fn escape_sequences_from_the_server_are_not_printed_raw() {
     let port = tcp.local_addr().unwrap().port();
     let closer = std::thread::spawn(move || {
         let (conn, _) = tcp.accept().unwrap();
-        let mut ws = ws_server::accept(conn).unwrap();
+        let mut ws = sockwell_server::accept(conn).unwrap();
         let reason = "\x1b[2J\x1b[31mbye";
-        let frame = ws_server::CloseFrame::new(ws_server::CloseCode::from(4000), reason);
+        let frame =
+            sockwell_server::CloseFrame::new(sockwell_server::CloseCode::from(4000), reason);
         ws.close(Some(frame)).unwrap();
         while ws.read().is_ok() {}
     });
@@ -279,7 +280,7 @@ fn certificates(dir: &std::path::Path) {
     let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca.distinguished_name
-        .push(DnType::CommonName, "ws-cli test CA");
+        .push(DnType::CommonName, "sockwell-cli test CA");
     let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
     let key = KeyPair::generate().unwrap();
     let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned()])

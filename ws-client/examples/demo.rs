@@ -2,26 +2,28 @@
 //! free port, a client that connects to it, sends a few messages and closes.
 //! Prints what the handshake negotiated and what came back.
 //!
-//! `cargo run -p ws-client --example demo`
+//! `cargo run -p sockwell-client --example demo`
 
+use sockwell_client::{
+    connect_with_config, ClientConfig, CloseCode, CloseFrame, DeflateConfig, Message,
+};
+use sockwell_server::ServerConfig;
 use std::net::TcpListener;
 use std::thread;
-use ws_client::{connect_with_config, ClientConfig, CloseCode, CloseFrame, DeflateConfig, Message};
-use ws_server::ServerConfig;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
-    let server = thread::spawn(move || -> Result<(), ws_server::WsError> {
+    let server = thread::spawn(move || -> Result<(), sockwell_server::WsError> {
         let (stream, _) = listener.accept()?;
         let config = ServerConfig::default().with_extension(DeflateConfig::default());
-        let mut socket = ws_server::accept_with_deadline(stream, config)
+        let mut socket = sockwell_server::accept_with_deadline(stream, config)
             .map_err(|e| std::io::Error::other(format!("handshake: {e}")))?;
         loop {
             match socket.read() {
                 Ok(m) if m.is_data() => socket.send(m)?,
                 Ok(_) => {}
-                Err(ws_server::WsError::ConnectionClosed) => return Ok(()),
+                Err(sockwell_server::WsError::ConnectionClosed) => return Ok(()),
                 Err(e) => return Err(e),
             }
         }
@@ -54,7 +56,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         match socket.read() {
             Ok(Message::Close(frame)) => println!("server closed with {frame:?}"),
             Ok(_) => {}
-            Err(ws_client::WsError::ConnectionClosed) => break,
+            Err(sockwell_client::WsError::ConnectionClosed) => break,
             Err(e) => return Err(e.into()),
         }
     }

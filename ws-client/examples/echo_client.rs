@@ -2,18 +2,18 @@
 //! it says what was agreed, sends a text, a binary and a large text
 //! message, checks that each comes back unchanged, and closes.
 //!
-//! `cargo run -p ws-client --example echo_client -- ws://127.0.0.1:9001/`
-//! (against `cargo run -p ws-server --example sync_echo`, `ws serve`, or
+//! `cargo run -p sockwell-client --example echo_client -- ws://127.0.0.1:9001/`
+//! (against `cargo run -p sockwell-server --example sync_echo`, `ws serve`, or
 //! any echo server).
 
-use ws_client::{ClientConfig, CloseCode, CloseFrame, DeflateConfig, Message, WsError};
+use sockwell_client::{ClientConfig, CloseCode, CloseFrame, DeflateConfig, Message, WsError};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::args()
         .nth(1)
         .unwrap_or("ws://127.0.0.1:9001/".into());
     let config = ClientConfig::default().with_extension(DeflateConfig::default());
-    let (mut ws, response) = ws_client::connect_with_config(url.as_str(), config)?;
+    let (mut ws, response) = sockwell_client::connect_with_config(url.as_str(), config)?;
     println!("connected to {url}: {}", response.status());
     for agreed in ws.protocol().extensions().negotiated() {
         println!("agreed: {agreed}");

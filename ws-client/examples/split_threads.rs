@@ -5,10 +5,10 @@
 //! and in the order that thread sent them. Pings from the server are
 //! answered by the reading half on its own.
 //!
-//! `cargo run -p ws-client --example split_threads`
+//! `cargo run -p sockwell-client --example split_threads`
 
+use sockwell_client::{ClientConfig, CloseCode, CloseFrame, DeflateConfig, Message, WsError};
 use std::net::{TcpListener, TcpStream};
-use ws_client::{ClientConfig, CloseCode, CloseFrame, DeflateConfig, Message, WsError};
 
 /// An echo server for one connection, in a thread, that pings first.
 fn echo_server(listener: TcpListener) {
@@ -16,8 +16,8 @@ fn echo_server(listener: TcpListener) {
         move || -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             let (tcp, _) = listener.accept()?;
             let config =
-                ws_server::ServerConfig::default().with_extension(DeflateConfig::default());
-            let mut ws = ws_server::accept_with_deadline(tcp, config)?;
+                sockwell_server::ServerConfig::default().with_extension(DeflateConfig::default());
+            let mut ws = sockwell_server::accept_with_deadline(tcp, config)?;
             ws.send(Message::ping(&b"are you there"[..]))?;
             loop {
                 match ws.read() {
@@ -40,8 +40,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let tcp = TcpStream::connect(addr)?;
     let config = ClientConfig::default().with_extension(DeflateConfig::default());
-    let (ws, _) = ws_client::client_with_config(format!("ws://{addr}/"), tcp.try_clone()?, config)
-        .map_err(|e| format!("handshake: {e:?}"))?;
+    let (ws, _) =
+        sockwell_client::client_with_config(format!("ws://{addr}/"), tcp.try_clone()?, config)
+            .map_err(|e| format!("handshake: {e:?}"))?;
     // The socket keeps `tcp` for reading; the writers get a second handle.
     let (mut reader, writer) = ws.split(tcp);
 

@@ -15,7 +15,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// When the connect must be done by, and the timeout it came from (which
-/// the [`Timeout`](ws_handshake::Error::Timeout) error names).
+/// the [`Timeout`](sockwell_handshake::Error::Timeout) error names).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Deadline {
     at: Instant,
@@ -45,7 +45,7 @@ impl Deadline {
 
     /// The handshake timeout error.
     pub(crate) fn expired(self) -> Error {
-        Error::Handshake(ws_handshake::Error::Timeout(self.limit))
+        Error::Handshake(sockwell_handshake::Error::Timeout(self.limit))
     }
 
     /// The instant it passes.
@@ -122,7 +122,7 @@ fn resolve(
     let (tx, rx) = mpsc::channel();
     let owned = host.to_owned();
     let spawned = std::thread::Builder::new()
-        .name("ws-client resolve".into())
+        .name("sockwell-client resolve".into())
         .spawn(move || {
             // The receiver is gone if the deadline passed first.
             let _ = tx.send(lookup(&owned));

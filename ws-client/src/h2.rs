@@ -4,8 +4,8 @@
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! use ws_client::h2::H2Connection;
-//! use ws_client::{ClientConfig, DeflateConfig, Message};
+//! use sockwell_client::h2::H2Connection;
+//! use sockwell_client::{ClientConfig, DeflateConfig, Message};
 //!
 //! // wss:// negotiates h2 by ALPN (needs a TLS feature); ws:// speaks
 //! // HTTP/2 at once ("prior knowledge").
@@ -46,16 +46,16 @@ use crate::{http, target, Error, Response};
 use bytes::Bytes;
 use h2::client::SendRequest;
 use h2::Ping;
+use sockwell_core::{Protocol, Role};
+use sockwell_handshake::{
+    confirm_extensions, prepare_connect_request, validate_connect_response, ClientConfig,
+    HandshakeLimits, IntoClientRequest,
+};
+use sockwell_tokio::WebSocketStream;
 use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
-use ws_core::{Protocol, Role};
-use ws_handshake::{
-    confirm_extensions, prepare_connect_request, validate_connect_response, ClientConfig,
-    HandshakeLimits, IntoClientRequest,
-};
-use ws_tokio::WebSocketStream;
 
 /// How much each WebSocket may receive before it reads (HTTP/2 flow control).
 const STREAM_WINDOW: u32 = 1 << 20;
@@ -286,7 +286,7 @@ impl H2Connection {
 }
 
 /// Runs `future` within `limit` (`None`: no limit); past it, fails with
-/// the handshake's [`Timeout`](ws_handshake::Error::Timeout).
+/// the handshake's [`Timeout`](sockwell_handshake::Error::Timeout).
 async fn within<T>(
     limit: Option<Duration>,
     future: impl Future<Output = Result<T, Error>>,
@@ -294,7 +294,7 @@ async fn within<T>(
     match limit {
         Some(limit) => tokio::time::timeout(limit, future)
             .await
-            .map_err(|_| Error::Handshake(ws_handshake::Error::Timeout(limit)))?,
+            .map_err(|_| Error::Handshake(sockwell_handshake::Error::Timeout(limit)))?,
         None => future.await,
     }
 }
@@ -328,10 +328,13 @@ fn answer_error(e: h2::Error, limits: &HandshakeLimits) -> Error {
 /// list at most `max_head_size` counted as RFC 9113 §6.5.2 counts it (h2
 /// enforces this one already, from SETTINGS_MAX_HEADER_LIST_SIZE; checked
 /// again so that the limit holds whatever h2 does).
-fn check_head(response: &Response, limits: &HandshakeLimits) -> Result<(), ws_handshake::Error> {
+fn check_head(
+    response: &Response,
+    limits: &HandshakeLimits,
+) -> Result<(), sockwell_handshake::Error> {
     let fields = response.headers().len() + 1;
     if fields > limits.max_headers {
-        return Err(ws_handshake::Error::TooManyHeaders {
+        return Err(sockwell_handshake::Error::TooManyHeaders {
             max: limits.max_headers,
         });
     }
@@ -343,7 +346,7 @@ fn check_head(response: &Response, limits: &HandshakeLimits) -> Result<(), ws_ha
             sum.saturating_add(name.as_str().len() + value.len() + 32)
         });
     if size > limits.max_head_size {
-        return Err(ws_handshake::Error::HeadTooLarge {
+        return Err(sockwell_handshake::Error::HeadTooLarge {
             max: limits.max_head_size,
         });
     }

@@ -2,14 +2,14 @@
 //!
 //! ```
 //! use std::net::TcpListener;
-//! use ws_client::{connect, Message};
+//! use sockwell_client::{connect, Message};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! // An echo server on a free loopback port (ws-server), for the example.
+//! // An echo server on a free loopback port (sockwell-server), for the example.
 //! let listener = TcpListener::bind("127.0.0.1:0")?;
 //! let url = format!("ws://{}/echo", listener.local_addr()?);
 //! std::thread::spawn(move || {
-//!     let mut ws = ws_server::accept(listener.accept().unwrap().0).unwrap();
+//!     let mut ws = sockwell_server::accept(listener.accept().unwrap().0).unwrap();
 //!     while let Ok(message) = ws.read() {
 //!         if message.is_data() && ws.send(message).is_err() {
 //!             break;
@@ -50,7 +50,7 @@
 //!   [`PreparedMessage`], [`WebSocket`], [`WebSocketConfig`], [`CloseCode`],
 //!   [`CloseFrame`], [`WsError`] (errors of an open connection),
 //!   [`UpgradeError`] (why the handshake failed), [`ClientHandshake`],
-//!   [`IntoClientRequest`], [`http`], [`ws_extensions`].
+//!   [`IntoClientRequest`], [`http`], [`sockwell_extensions`].
 //!
 //! # Settings
 //!
@@ -58,7 +58,7 @@
 //! `docs/compression.md`, says what each setting costs):
 //!
 //! ```no_run
-//! use ws_client::{connect_with_config, ClientConfig, DeflateConfig};
+//! use sockwell_client::{connect_with_config, ClientConfig, DeflateConfig};
 //!
 //! let config = ClientConfig::default().with_extension(DeflateConfig::default());
 //! let (socket, response) = connect_with_config("ws://127.0.0.1:9001", config).unwrap();
@@ -87,23 +87,25 @@ pub mod tls;
 #[cfg(feature = "tokio")]
 mod tls_tokio;
 
-pub use tls::{Connector, MaybeTlsStream};
-#[cfg(feature = "tokio")]
-pub use tls_tokio::AsyncMaybeTlsStream;
-pub use ws_core::{
+pub use sockwell_core::{
     CloseCode, CloseFrame, Error as WsError, Keepalive, Limits, Message, PreparedMessage,
     WebSocket, WebSocketConfig,
 };
-pub use ws_deflate::DeflateConfig;
-pub use ws_handshake::http;
-pub use ws_handshake::ws_extensions;
+pub use sockwell_deflate::DeflateConfig;
+pub use sockwell_handshake::http;
+pub use sockwell_handshake::sockwell_extensions;
 /// Why the opening handshake failed: the source of [`Error::Handshake`].
-pub use ws_handshake::Error as UpgradeError;
-pub use ws_handshake::{
+pub use sockwell_handshake::Error as UpgradeError;
+pub use sockwell_handshake::{
     ClientConfig, ClientHandshake, HandshakeError, HandshakeLimits, IntoClientRequest,
 };
 #[cfg(feature = "tokio")]
-pub use ws_tokio::{client_async, client_async_with_config, WebSocketStream, WsReader, WsWriter};
+pub use sockwell_tokio::{
+    client_async, client_async_with_config, WebSocketStream, WsReader, WsWriter,
+};
+pub use tls::{Connector, MaybeTlsStream};
+#[cfg(feature = "tokio")]
+pub use tls_tokio::AsyncMaybeTlsStream;
 
 /// The response to the upgrade request.
 pub type Response = http::Response<()>;
@@ -296,9 +298,9 @@ pub fn client_tls_with_config<S: Read + Write>(
     match handshake.handshake() {
         Ok(done) => Ok(done),
         Err(HandshakeError::Failure(e)) => Err(Error::Handshake(e)),
-        Err(HandshakeError::Interrupted(_)) => Err(Error::Handshake(ws_handshake::Error::Io(
-            std::io::ErrorKind::WouldBlock.into(),
-        ))),
+        Err(HandshakeError::Interrupted(_)) => Err(Error::Handshake(
+            sockwell_handshake::Error::Io(std::io::ErrorKind::WouldBlock.into()),
+        )),
     }
 }
 
@@ -369,7 +371,7 @@ pub async fn connect_async_tls_with_config(
     };
     let stream = within(deadline, connecting).await?;
     config.handshake_timeout = time_left(deadline)?;
-    ws_tokio::client_async_with_config(request, stream, config)
+    sockwell_tokio::client_async_with_config(request, stream, config)
         .await
         .map_err(|e| handshake_error(e, deadline))
 }
@@ -394,7 +396,7 @@ where
     let connector = Connector::for_url(host, tls, connector)?;
     let stream = within(deadline, tls_tokio::wrap_stream(stream, host, connector)).await?;
     config.handshake_timeout = time_left(deadline)?;
-    ws_tokio::client_async_with_config(request, stream, config)
+    sockwell_tokio::client_async_with_config(request, stream, config)
         .await
         .map_err(|e| handshake_error(e, deadline))
 }
@@ -415,7 +417,7 @@ async fn within<T>(
 
 /// The README's examples, compiled as doc tests so that they stay true
 /// (with the `tokio` feature, which its async example needs; the
-/// workspace's tests build ws-client with it).
+/// workspace's tests build sockwell-client with it).
 #[cfg(all(doctest, feature = "tokio"))]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;

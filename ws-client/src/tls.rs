@@ -28,10 +28,10 @@ mod handshake;
 pub(crate) use handshake::{wrap_stream, wrap_tcp};
 
 use crate::Error;
+use sockwell_handshake::IoTimeouts;
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::time::Duration;
-use ws_handshake::IoTimeouts;
 
 #[cfg(feature = "native-tls")]
 pub use native_tls;
@@ -43,9 +43,9 @@ pub use rustls;
 /// ```no_run
 /// # #[cfg(feature = "rustls")] {
 /// use std::sync::Arc;
-/// use ws_client::tls::{rustls, Connector};
+/// use sockwell_client::tls::{rustls, Connector};
 /// use rustls::pki_types::{pem::PemObject, CertificateDer};
-/// use ws_client::{connect_tls_with_config, ClientConfig};
+/// use sockwell_client::{connect_tls_with_config, ClientConfig};
 ///
 /// // Trust one private CA (PEM) instead of the public roots.
 /// let ca_pem = std::fs::read("ca.pem").unwrap();
@@ -122,7 +122,7 @@ impl Connector {
             .map_err(|e| tls_error(host, Box::new(e)));
         #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
         Err(Error::Url(
-            "wss:// needs TLS: build ws-client with the rustls or the native-tls feature",
+            "wss:// needs TLS: build sockwell-client with the rustls or the native-tls feature",
         ))
     }
 }
@@ -286,7 +286,7 @@ pub(crate) fn tls_error(host: &str, source: Box<dyn std::error::Error + Send + S
 #[cfg(feature = "rustls")]
 pub(crate) fn handshake_io_error(host: &str, e: io::Error, limit: Option<Duration>) -> Error {
     if let (Some(limit), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) = (limit, e.kind()) {
-        return Error::Handshake(ws_handshake::Error::Timeout(limit));
+        return Error::Handshake(sockwell_handshake::Error::Timeout(limit));
     }
     match e.downcast::<rustls::Error>() {
         Ok(tls) => tls_error(host, Box::new(tls)),
@@ -313,7 +313,7 @@ pub(crate) fn hint(source: &(dyn std::error::Error + Send + Sync + 'static)) -> 
     if is_ca_used_as_end_entity(source) {
         " (its certificate is a CA certificate, as `openssl req -x509` makes by default, and \
          rustls takes only a leaf certificate: give the server a leaf certificate signed by a CA \
-         and trust that CA, or use ws-client's native-tls feature)"
+         and trust that CA, or use sockwell-client's native-tls feature)"
     } else {
         ""
     }

@@ -1,10 +1,10 @@
-//! `connect` over real TCP against a `ws-server` echo server on 127.0.0.1.
+//! `connect` over real TCP against a `sockwell-server` echo server on 127.0.0.1.
 
+use sockwell_client::http::{Request, Response, StatusCode};
+use sockwell_client::{connect, Error, Message, WsError};
+use sockwell_server::ErrorResponse;
 use std::net::TcpListener;
 use std::thread;
-use ws_client::http::{Request, Response, StatusCode};
-use ws_client::{connect, Error, Message, WsError};
-use ws_server::ErrorResponse;
 
 /// Spawns a one-connection echo server that accepts only `path`; returns its
 /// address and a handle yielding the messages it saw.
@@ -23,13 +23,15 @@ fn echo_server(path: &'static str) -> (std::net::SocketAddr, thread::JoinHandle<
                     .unwrap())
             }
         };
-        let mut ws = match ws_server::accept_hdr(stream, callback) {
+        let mut ws = match sockwell_server::accept_hdr(stream, callback) {
             Ok(ws) => ws,
-            Err(ws_server::HandshakeError::Failure(ws_server::Error::Rejected(_))) => {
+            Err(sockwell_server::HandshakeError::Failure(sockwell_server::Error::Rejected(_))) => {
                 return Vec::new()
             }
-            Err(ws_server::HandshakeError::Failure(e)) => panic!("server handshake: {e:?}"),
-            Err(ws_server::HandshakeError::Interrupted(_)) => panic!("blocking stream blocked"),
+            Err(sockwell_server::HandshakeError::Failure(e)) => panic!("server handshake: {e:?}"),
+            Err(sockwell_server::HandshakeError::Interrupted(_)) => {
+                panic!("blocking stream blocked")
+            }
         };
         let mut seen = Vec::new();
         loop {
@@ -76,7 +78,7 @@ fn echo_round_trip_and_close() {
 fn refused_upgrade_is_a_handshake_error() {
     let (addr, server) = echo_server("/x");
     let err = connect(format!("ws://{addr}/elsewhere")).expect_err("server refuses");
-    let Error::Handshake(ws_handshake::Error::UnexpectedStatus(response)) = &err else {
+    let Error::Handshake(sockwell_handshake::Error::UnexpectedStatus(response)) = &err else {
         panic!("expected UnexpectedStatus, got {err:?}")
     };
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
@@ -104,7 +106,7 @@ fn wss_without_tls_and_other_schemes_are_url_errors() {
     assert!(
         matches!(
             err,
-            Error::Handshake(ws_handshake::Error::InvalidRequest(_))
+            Error::Handshake(sockwell_handshake::Error::InvalidRequest(_))
         ),
         "{err:?}"
     );
@@ -125,9 +127,9 @@ fn closed_port_is_a_connect_error() {
 
 #[test]
 fn keepalive_turns_a_silent_peer_into_an_error() {
+    use sockwell_client::{ClientConfig, WebSocketConfig};
     use std::sync::mpsc;
     use std::time::{Duration, Instant};
-    use ws_client::{ClientConfig, WebSocketConfig};
 
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -135,14 +137,15 @@ fn keepalive_turns_a_silent_peer_into_an_error() {
     let server = std::thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
         // Upgrade, then never read or write again: a peer that went to sleep.
-        let _socket = ws_server::accept(stream).unwrap();
+        let _socket = sockwell_server::accept(stream).unwrap();
         let _ = done_rx.recv_timeout(Duration::from_secs(30));
     });
 
     let websocket = WebSocketConfig::default()
         .with_keepalive(Duration::from_millis(50), Duration::from_millis(100));
     let config = ClientConfig::default().with_websocket_config(websocket);
-    let (mut ws, _) = ws_client::connect_with_config(format!("ws://{addr}/"), config).unwrap();
+    let (mut ws, _) =
+        sockwell_client::connect_with_config(format!("ws://{addr}/"), config).unwrap();
     // Without a read timeout a blocking read would wait forever.
     ws.get_mut()
         .get_mut()
@@ -172,7 +175,7 @@ fn keepalive_turns_a_silent_peer_into_an_error() {
 
 /// A request for `ws://{addr}/` carrying `Origin: {origin}`.
 fn with_origin(addr: std::net::SocketAddr, origin: &str) -> Request<()> {
-    use ws_client::IntoClientRequest;
+    use sockwell_client::IntoClientRequest;
     let mut request = format!("ws://{addr}/").into_client_request().unwrap();
     request
         .headers_mut()
@@ -185,24 +188,26 @@ fn a_foreign_origin_is_refused_with_403_and_an_allowed_one_connects() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let server = thread::spawn(move || {
-        let config = ws_server::ServerConfig::default()
-            .with_origins(ws_server::OriginPolicy::allowed(["https://app.example"]));
+        let config = sockwell_server::ServerConfig::default().with_origins(
+            sockwell_server::OriginPolicy::allowed(["https://app.example"]),
+        );
         let mut outcomes = Vec::new();
         for _ in 0..2 {
             let (stream, _) = listener.accept().unwrap();
-            outcomes.push(ws_server::accept_with_deadline(stream, config.clone()).map(|_| ()));
+            outcomes
+                .push(sockwell_server::accept_with_deadline(stream, config.clone()).map(|_| ()));
         }
         outcomes
     });
     let err = connect(with_origin(addr, "https://evil.example")).unwrap_err();
-    let Error::Handshake(ws_server::Error::UnexpectedStatus(response)) = err else {
+    let Error::Handshake(sockwell_server::Error::UnexpectedStatus(response)) = err else {
         panic!("expected a refusal, got {err:?}");
     };
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     connect(with_origin(addr, "https://app.example")).expect("allowed origin");
     let outcomes = server.join().unwrap();
     assert!(
-        matches!(&outcomes[0], Err(ws_server::Error::ForbiddenOrigin(Some(o))) if o == "https://evil.example"),
+        matches!(&outcomes[0], Err(sockwell_server::Error::ForbiddenOrigin(Some(o))) if o == "https://evil.example"),
         "{outcomes:?}"
     );
     assert!(outcomes[1].is_ok());
@@ -214,23 +219,24 @@ async fn the_async_server_refuses_a_foreign_origin_with_403() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move {
-        let config = ws_tokio::ServerConfig::default()
-            .with_origins(ws_tokio::OriginPolicy::allowed(["https://app.example"]));
+        let config = sockwell_tokio::ServerConfig::default().with_origins(
+            sockwell_tokio::OriginPolicy::allowed(["https://app.example"]),
+        );
         let (stream, _) = listener.accept().await.unwrap();
-        ws_tokio::accept_async_with_config(stream, config)
+        sockwell_tokio::accept_async_with_config(stream, config)
             .await
             .map(|_| ())
     });
-    let err = ws_client::connect_async(with_origin(addr, "https://evil.example"))
+    let err = sockwell_client::connect_async(with_origin(addr, "https://evil.example"))
         .await
         .unwrap_err();
-    let Error::Handshake(ws_server::Error::UnexpectedStatus(response)) = err else {
+    let Error::Handshake(sockwell_server::Error::UnexpectedStatus(response)) = err else {
         panic!("expected a refusal, got {err:?}");
     };
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     let outcome = server.await.unwrap();
     assert!(
-        matches!(outcome, Err(ws_server::Error::ForbiddenOrigin(_))),
+        matches!(outcome, Err(sockwell_server::Error::ForbiddenOrigin(_))),
         "{outcome:?}"
     );
 }

@@ -4,14 +4,14 @@
 //! client is served meanwhile; and a client gives up on a server that never
 //! answers. Waits are on events, with generous bounds.
 
+use sockwell_client::{ClientConfig, Message};
+use sockwell_server::{Error, ServerConfig};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
-use ws_client::{ClientConfig, Message};
-use ws_server::{Error, ServerConfig};
 
 const SLOW_CLIENTS: usize = 40;
 const DEADLINE: Duration = Duration::from_secs(1);
@@ -34,7 +34,7 @@ fn server() -> (String, mpsc::Receiver<Outcome>) {
             thread::spawn(move || {
                 let start = Instant::now();
                 let config = ServerConfig::default().with_handshake_timeout(Some(DEADLINE));
-                match ws_server::accept_with_deadline(stream, config) {
+                match sockwell_server::accept_with_deadline(stream, config) {
                     Ok(mut ws) => {
                         let _ = tx.send((Ok(()), start.elapsed()));
                         while let Ok(m) = ws.read() {
@@ -89,7 +89,7 @@ fn trickling_clients_are_dropped_at_the_deadline_while_others_are_served() {
     };
 
     // A normal client is served while the slow ones hang on.
-    let (mut ws, _) = ws_client::connect(&url).unwrap();
+    let (mut ws, _) = sockwell_client::connect(&url).unwrap();
     assert_eq!(
         ws.read_timeout_restored(),
         None,
@@ -146,11 +146,11 @@ fn a_client_gives_up_on_a_server_that_never_answers() {
     });
     let config = ClientConfig::default().with_handshake_timeout(Some(Duration::from_millis(300)));
     let start = Instant::now();
-    let err = ws_client::connect_with_config(&url, config).unwrap_err();
+    let err = sockwell_client::connect_with_config(&url, config).unwrap_err();
     assert!(
         matches!(
             err,
-            ws_client::Error::Handshake(ws_server::Error::Timeout(_))
+            sockwell_client::Error::Handshake(sockwell_server::Error::Timeout(_))
         ),
         "{err:?}"
     );
@@ -182,8 +182,9 @@ fn refuser_holding_the_body_open() -> (String, thread::JoinHandle<()>) {
 }
 
 /// The refusal, with what came of its body, at the deadline.
-fn assert_refused_at_the_deadline(err: ws_client::Error, took: Duration, limit: Duration) {
-    let ws_client::Error::Handshake(ws_server::Error::UnexpectedStatus(response)) = err else {
+fn assert_refused_at_the_deadline(err: sockwell_client::Error, took: Duration, limit: Duration) {
+    let sockwell_client::Error::Handshake(sockwell_server::Error::UnexpectedStatus(response)) = err
+    else {
         panic!("not the refusal: {err:?}");
     };
     assert_eq!(response.status(), 403);
@@ -198,7 +199,7 @@ fn a_refusal_whose_body_never_ends_is_reported_at_the_deadline() {
     let limit = Duration::from_millis(700);
     let config = ClientConfig::default().with_handshake_timeout(Some(limit));
     let start = Instant::now();
-    let err = ws_client::connect_with_config(&url, config).unwrap_err();
+    let err = sockwell_client::connect_with_config(&url, config).unwrap_err();
     assert_refused_at_the_deadline(err, start.elapsed(), limit);
     server.join().unwrap();
 }
@@ -210,7 +211,7 @@ async fn async_a_refusal_whose_body_never_ends_is_reported_at_the_deadline() {
     let limit = Duration::from_millis(700);
     let config = ClientConfig::default().with_handshake_timeout(Some(limit));
     let start = Instant::now();
-    let err = ws_client::connect_async_with_config(&url, config)
+    let err = sockwell_client::connect_async_with_config(&url, config)
         .await
         .unwrap_err();
     assert_refused_at_the_deadline(err, start.elapsed(), limit);
@@ -224,7 +225,7 @@ trait ReadTimeout {
     fn read_timeout_restored(&self) -> Option<Duration>;
 }
 
-impl ReadTimeout for ws_client::WebSocket<ws_client::MaybeTlsStream<TcpStream>> {
+impl ReadTimeout for sockwell_client::WebSocket<sockwell_client::MaybeTlsStream<TcpStream>> {
     fn read_timeout_restored(&self) -> Option<Duration> {
         self.get_ref().get_ref().read_timeout().unwrap()
     }

@@ -11,15 +11,15 @@
 #![cfg(feature = "h2")]
 
 use bytes::Bytes;
+use sockwell_client::h2::{connect_h2, H2Connection};
+use sockwell_client::http::{Request, Response};
+use sockwell_client::{ClientConfig, Error, Message, UpgradeError};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-use ws_client::h2::{connect_h2, H2Connection};
-use ws_client::http::{Request, Response};
-use ws_client::{ClientConfig, Error, Message, UpgradeError};
 
 /// The handshake deadline of the timeout tests.
 const DEADLINE: Duration = Duration::from_millis(500);
@@ -175,7 +175,7 @@ async fn a_1_mib_header_list_fails_within_the_head_limit() {
         for i in 0..1024 {
             let name = format!("x-pad-{i}");
             response.headers_mut().insert(
-                ws_client::http::HeaderName::try_from(name).unwrap(),
+                sockwell_client::http::HeaderName::try_from(name).unwrap(),
                 value.parse().unwrap(),
             );
         }
@@ -211,7 +211,7 @@ async fn more_header_fields_than_max_headers_fail() {
         for i in 0..100 {
             let name = format!("x-field-{i}");
             response.headers_mut().insert(
-                ws_client::http::HeaderName::try_from(name).unwrap(),
+                sockwell_client::http::HeaderName::try_from(name).unwrap(),
                 "1".parse().unwrap(),
             );
         }

@@ -1,9 +1,9 @@
 //! Split halves over real TCP: one thread writes while another reads, and
 //! the read half answers pings on its own.
 
+use sockwell_client::{Message, WsError};
 use std::net::TcpListener;
 use std::thread;
-use ws_client::{Message, WsError};
 
 /// Echoes data; on "ping-me" it pings and reports whether the pong came.
 fn server() -> (std::net::SocketAddr, thread::JoinHandle<()>) {
@@ -11,7 +11,7 @@ fn server() -> (std::net::SocketAddr, thread::JoinHandle<()>) {
     let addr = listener.local_addr().unwrap();
     let handle = thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
-        let mut ws = ws_server::accept(stream).unwrap();
+        let mut ws = sockwell_server::accept(stream).unwrap();
         loop {
             match ws.read() {
                 Ok(Message::Text(t)) if t == "ping-me" => {
@@ -40,7 +40,7 @@ fn server() -> (std::net::SocketAddr, thread::JoinHandle<()>) {
 #[test]
 fn one_thread_writes_while_another_reads() {
     let (addr, server) = server();
-    let (ws, _) = ws_client::connect(format!("ws://{addr}/")).unwrap();
+    let (ws, _) = sockwell_client::connect(format!("ws://{addr}/")).unwrap();
     let writer_stream = ws.get_ref().get_ref().try_clone().unwrap();
     let (mut reader, writer) = ws.split(writer_stream);
 
@@ -89,7 +89,10 @@ fn both_ends_send_megabytes_both_ways_while_pinging() {
 
     /// Returns the messages read and whether the last ping was answered
     /// (earlier ones may be answered by one pong: RFC 6455 §5.5.3).
-    fn pump<R, W>(reader: ws_core::ReadHalf<R, W>, writer: ws_core::WriteHalf<W>) -> (usize, bool)
+    fn pump<R, W>(
+        reader: sockwell_core::ReadHalf<R, W>,
+        writer: sockwell_core::WriteHalf<W>,
+    ) -> (usize, bool)
     where
         R: std::io::Read + Send + 'static,
         W: std::io::Write + Send + 'static,
@@ -126,12 +129,12 @@ fn both_ends_send_megabytes_both_ways_while_pinging() {
     let addr = listener.local_addr().unwrap();
     let server = thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
-        let ws = ws_server::accept(stream).unwrap();
+        let ws = sockwell_server::accept(stream).unwrap();
         let writer = ws.get_ref().try_clone().unwrap();
         let (reader, writer) = ws.split(writer);
         pump(reader, writer)
     });
-    let (ws, _) = ws_client::connect(format!("ws://{addr}/")).unwrap();
+    let (ws, _) = sockwell_client::connect(format!("ws://{addr}/")).unwrap();
     let writer = ws.get_ref().get_ref().try_clone().unwrap();
     let (reader, writer) = ws.split(writer);
     let client = pump(reader, writer);

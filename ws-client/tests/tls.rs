@@ -13,8 +13,8 @@ mod tls_common;
 use tls_common::*;
 
 use rustls::pki_types::PrivateKeyDer;
+use sockwell_client::Connector;
 use std::sync::Arc;
-use ws_client::Connector;
 
 // ---- what must work ----
 
@@ -91,7 +91,7 @@ fn client_certificate_from_the_connector() {
     // it reads the answer to its upgrade request).
     let (addr, handle) = rustls_server(server);
     let url = format!("wss://localhost:{}/", addr.port());
-    let err = ws_client::connect_tls_with_config(url, deflate(), Some(rustls_connector(&ca)))
+    let err = sockwell_client::connect_tls_with_config(url, deflate(), Some(rustls_connector(&ca)))
         .unwrap_err();
     assert!(handle.join().unwrap().is_err());
     let chain = error_chain(&err);

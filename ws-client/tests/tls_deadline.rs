@@ -9,12 +9,12 @@
 
 mod tls_common;
 
+use sockwell_client::{ClientConfig, Connector, Error, UpgradeError};
 use std::io::Write;
 use std::net::TcpListener;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 use tls_common::*;
-use ws_client::{ClientConfig, Connector, Error, UpgradeError};
 
 const DEADLINE: Duration = Duration::from_millis(1500);
 /// Far above the deadline, far below what the trickle would take.
@@ -61,7 +61,8 @@ fn sync_against_trickler(connector: Connector) {
     let (port, server) = trickler();
     let url = format!("wss://localhost:{port}/");
     let start = Instant::now();
-    let outcome = ws_client::connect_tls_with_config(url, config(), Some(connector)).map(drop);
+    let outcome =
+        sockwell_client::connect_tls_with_config(url, config(), Some(connector)).map(drop);
     assert_abandoned_at_the_deadline(outcome, start.elapsed());
     server.join().unwrap();
 }
@@ -71,7 +72,7 @@ async fn async_against_trickler(connector: Connector) {
     let (port, server) = trickler();
     let url = format!("wss://localhost:{port}/");
     let start = Instant::now();
-    let outcome = ws_client::connect_async_tls_with_config(url, config(), Some(connector))
+    let outcome = sockwell_client::connect_async_tls_with_config(url, config(), Some(connector))
         .await
         .map(drop);
     assert_abandoned_at_the_deadline(outcome, start.elapsed());

@@ -11,18 +11,18 @@ mod tls_common;
 use tls_common::*;
 
 use rustls::pki_types::PrivateKeyDer;
+use sockwell_client::{ClientConfig, Connector, Error};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::thread::{self};
 use std::time::Duration;
-use ws_client::{ClientConfig, Connector, Error};
 
 #[test]
 fn rustls_refuses_a_certificate_from_an_unknown_issuer() {
     let ca = ca();
     let (addr, server) = rustls_server(server_tls(&leaf(&ca, &["localhost"])));
     // The default connector trusts the public roots only.
-    let err = ws_client::connect(format!("wss://localhost:{}/", addr.port())).unwrap_err();
+    let err = sockwell_client::connect(format!("wss://localhost:{}/", addr.port())).unwrap_err();
     let source: &rustls::Error = tls_source(&err);
     assert!(
         matches!(
@@ -39,7 +39,7 @@ fn rustls_refuses_a_certificate_for_another_name() {
     let ca = ca();
     let (addr, server) = rustls_server(server_tls(&leaf(&ca, &["other.example"])));
     let url = format!("wss://localhost:{}/", addr.port());
-    let err = ws_client::connect_tls_with_config(url, deflate(), Some(rustls_connector(&ca)))
+    let err = sockwell_client::connect_tls_with_config(url, deflate(), Some(rustls_connector(&ca)))
         .unwrap_err();
     let source: &rustls::Error = tls_source(&err);
     assert!(
@@ -77,7 +77,7 @@ fn rustls_reports_the_alert_the_server_sent() {
         .with_root_certificates(roots(&ca))
         .with_no_client_auth();
     let url = format!("wss://localhost:{}/", addr.port());
-    let err = ws_client::connect_tls_with_config(
+    let err = sockwell_client::connect_tls_with_config(
         url,
         deflate(),
         Some(Connector::Rustls(Arc::new(client))),
@@ -117,7 +117,7 @@ fn a_ca_certificate_as_the_servers_own_is_refused_with_a_hint() {
         .with_root_certificates(roots)
         .with_no_client_auth();
     let url = format!("wss://localhost:{}/", addr.port());
-    let err = ws_client::connect_tls_with_config(
+    let err = sockwell_client::connect_tls_with_config(
         url,
         deflate(),
         Some(Connector::Rustls(Arc::new(client))),
@@ -136,7 +136,7 @@ fn a_ca_certificate_as_the_servers_own_is_refused_with_a_hint() {
     // Other refusals carry no such hint.
     let ca = ca();
     let (addr, server) = rustls_server(server_tls(&leaf(&ca, &["localhost"])));
-    let err = ws_client::connect(format!("wss://localhost:{}/", addr.port())).unwrap_err();
+    let err = sockwell_client::connect(format!("wss://localhost:{}/", addr.port())).unwrap_err();
     assert!(!err.is_ca_used_as_end_entity());
     assert!(!err.to_string().contains("leaf certificate"), "{err}");
     assert!(server.join().unwrap().is_err());
@@ -147,12 +147,15 @@ fn a_ca_certificate_as_the_servers_own_is_refused_with_a_hint() {
 fn native_tls_refuses_a_certificate_from_an_unknown_issuer() {
     let ca = ca();
     let (addr, server) = rustls_server(server_tls(&leaf(&ca, &["localhost"])));
-    let platform = ws_client::tls::native_tls::TlsConnector::new().unwrap();
+    let platform = sockwell_client::tls::native_tls::TlsConnector::new().unwrap();
     let url = format!("wss://localhost:{}/", addr.port());
-    let err =
-        ws_client::connect_tls_with_config(url, deflate(), Some(Connector::NativeTls(platform)))
-            .unwrap_err();
-    let _: &ws_client::tls::native_tls::Error = tls_source(&err);
+    let err = sockwell_client::connect_tls_with_config(
+        url,
+        deflate(),
+        Some(Connector::NativeTls(platform)),
+    )
+    .unwrap_err();
+    let _: &sockwell_client::tls::native_tls::Error = tls_source(&err);
     assert!(server.join().unwrap().is_err());
 }
 
@@ -170,7 +173,7 @@ async fn async_refuses_a_certificate_from_an_unknown_issuer() {
             .await
             .is_err()
     });
-    let err = ws_client::connect_async(format!("wss://localhost:{port}/"))
+    let err = sockwell_client::connect_async(format!("wss://localhost:{port}/"))
         .await
         .unwrap_err();
     let source: &rustls::Error = tls_source(&err);
@@ -191,10 +194,10 @@ fn a_server_that_never_answers_the_client_hello_times_out() {
     let config = ClientConfig::default().with_handshake_timeout(Some(limit));
     let url = format!("wss://127.0.0.1:{port}/");
     let ca = ca();
-    let err =
-        ws_client::connect_tls_with_config(url, config, Some(rustls_connector(&ca))).unwrap_err();
+    let err = sockwell_client::connect_tls_with_config(url, config, Some(rustls_connector(&ca)))
+        .unwrap_err();
     assert!(
-        matches!(err, Error::Handshake(ws_client::UpgradeError::Timeout(d)) if d == limit),
+        matches!(err, Error::Handshake(sockwell_client::UpgradeError::Timeout(d)) if d == limit),
         "{err:?}"
     );
     drop(holder.join().unwrap());

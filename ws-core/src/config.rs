@@ -101,7 +101,7 @@ pub struct WebSocketConfig {
     pub write_timeout: Option<Duration>,
     /// How long a connection must be quiet (no byte read or written)
     /// before its extensions give back what they hold only to be faster
-    /// while busy ([`Extension::release_idle_state`](ws_extensions::Extension::release_idle_state)):
+    /// while busy ([`Extension::release_idle_state`](sockwell_extensions::Extension::release_idle_state)):
     /// with permessage-deflate's history-based context takeover, the zlib
     /// contexts a busy connection borrowed from the shared pool (about
     /// 250 KiB for a compressor), so that idle connections keep only their

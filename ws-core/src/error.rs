@@ -4,8 +4,8 @@
 //! is one, is reachable through `source()` and not repeated in the text.
 
 use crate::{CloseCode, OpCode};
+use sockwell_extensions::ExtensionError;
 use std::io;
-use ws_extensions::ExtensionError;
 
 /// A rule of RFC 6455 (or of a negotiated extension) that the peer broke, or
 /// a limit it passed. Each knows the close code the connection fails with.

@@ -1,7 +1,7 @@
 //! The frame header codec (RFC 6455 §5.2).
 
 use crate::{OpCode, ProtocolError};
-use ws_extensions::Rsv;
+use sockwell_extensions::Rsv;
 
 /// The longest header: 2 bytes + 8 bytes of extended length + 4 bytes of mask key.
 pub const MAX_HEADER_LEN: usize = 14;

@@ -2,11 +2,11 @@
 //!
 //! ```
 //! use std::net::{TcpListener, TcpStream};
-//! use ws_core::{Error, Message, Role, WebSocket, WebSocketConfig};
+//! use sockwell_core::{Error, Message, Role, WebSocket, WebSocketConfig};
 //!
 //! # fn main() -> Result<(), Error> {
 //! // Two ends of a loopback connection whose opening handshake is done
-//! // (that is ws-handshake's job; this crate starts after it).
+//! // (that is sockwell-handshake's job; this crate starts after it).
 //! let listener = TcpListener::bind("127.0.0.1:0")?;
 //! let stream = TcpStream::connect(listener.local_addr()?)?;
 //! let mut client = WebSocket::from_raw_socket(stream, Role::Client, WebSocketConfig::default());
@@ -46,7 +46,7 @@
 //!   [`WebSocket::split`] gives a [`ReadHalf`] and [`WriteHalf`]s for
 //!   threads of their own.
 //! - [`Error`], [`ProtocolError`] (each knows its close code), [`SendError`].
-//! - [`ws_extensions`]: the extension framework the engine runs messages
+//! - [`sockwell_extensions`]: the extension framework the engine runs messages
 //!   through, re-exported.
 //!
 //! # Batching and backpressure
@@ -58,7 +58,7 @@
 //! queues each answer, and pays one write for all of them:
 //!
 //! ```no_run
-//! # fn serve(ws: &mut ws_core::WebSocket<std::net::TcpStream>) -> Result<(), ws_core::Error> {
+//! # fn serve(ws: &mut sockwell_core::WebSocket<std::net::TcpStream>) -> Result<(), sockwell_core::Error> {
 //! loop {
 //!     let mut next = Some(ws.read()?);
 //!     while let Some(message) = next {
@@ -86,7 +86,7 @@
 //! directly.
 //!
 //! ```
-//! use ws_core::{Message, Protocol, Role, WebSocketConfig};
+//! use sockwell_core::{Message, Protocol, Role, WebSocketConfig};
 //!
 //! let mut client = Protocol::new(Role::Client, WebSocketConfig::default());
 //! let mut server = Protocol::new(Role::Server, WebSocketConfig::default());
@@ -124,6 +124,6 @@ pub use opcode::OpCode;
 pub use prepared::PreparedMessage;
 pub use protocol::{CloseState, Protocol, MAX_IO_SLICES};
 pub use socket::WebSocket;
+pub use sockwell_extensions;
 pub use split::{ReadHalf, WriteHalf};
 pub use utf8_bytes::Utf8Bytes;
-pub use ws_extensions;

@@ -2,9 +2,9 @@
 
 use crate::protocol::{CloseState, Protocol};
 use crate::{CloseFrame, Error, Message, Role, WebSocketConfig};
+use sockwell_extensions::ExtensionStack;
 use std::io::{self, Read, Write};
 use std::time::Instant;
-use ws_extensions::ExtensionStack;
 
 /// A WebSocket connection over a stream `S`, blocking or non-blocking.
 ///
@@ -240,7 +240,7 @@ impl<S: Read + Write> WebSocket<S> {
     /// have to wait for the stream. Made for batching:
     ///
     /// ```no_run
-    /// # fn echo(ws: &mut ws_core::WebSocket<std::net::TcpStream>) -> Result<(), ws_core::Error> {
+    /// # fn echo(ws: &mut sockwell_core::WebSocket<std::net::TcpStream>) -> Result<(), sockwell_core::Error> {
     /// loop {
     ///     let message = ws.read()?; // waits only when nothing is buffered
     ///     if message.is_data() {

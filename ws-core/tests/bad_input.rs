@@ -4,7 +4,9 @@
 mod common;
 
 use common::{close_payload, frame, header, mask_for, single_close_code};
-use ws_core::{CloseState, Error, Message, OpCode, Protocol, ProtocolError, Role, WebSocketConfig};
+use sockwell_core::{
+    CloseState, Error, Message, OpCode, Protocol, ProtocolError, Role, WebSocketConfig,
+};
 
 const ROLES: [Role; 2] = [Role::Server, Role::Client];
 const TEXT: u8 = 0x1;

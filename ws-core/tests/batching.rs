@@ -5,10 +5,10 @@
 mod common;
 
 use common::{parse_frames, ws_pair, MemStream};
-use ws_core::{Message, OpCode, WebSocketConfig};
+use sockwell_core::{Message, OpCode, WebSocketConfig};
 
 /// Frames (opcode, payload) the client's end of the pipe has received.
-fn arrived(client: &ws_core::WebSocket<MemStream>) -> Vec<(OpCode, Vec<u8>)> {
+fn arrived(client: &sockwell_core::WebSocket<MemStream>) -> Vec<(OpCode, Vec<u8>)> {
     parse_frames(&client.get_ref().take_incoming())
         .into_iter()
         .map(|(h, p)| (h.opcode, p))

@@ -9,8 +9,8 @@ mod heap;
 
 use common::{frame, KEY};
 use heap::{exclusive, peak_during};
+use sockwell_core::{Error, Limits, Message, Protocol, Role, WebSocket, WebSocketConfig};
 use std::io::{self, Read, Write};
-use ws_core::{Error, Limits, Message, Protocol, Role, WebSocket, WebSocketConfig};
 
 const MIB: usize = 1 << 20;
 const PINGS: usize = 100_000;

@@ -3,11 +3,11 @@
 mod common;
 
 use common::{frame, mem_pair, parse_frames, single_close_code, ws_pair, MemStream};
-use std::io::Write;
-use ws_core::{
+use sockwell_core::{
     CloseCode, CloseFrame, CloseState, Error, Message, OpCode, ProtocolError, Role, SendError,
     WebSocket, WebSocketConfig,
 };
+use std::io::Write;
 
 fn pair() -> (WebSocket<MemStream>, WebSocket<MemStream>) {
     ws_pair(WebSocketConfig::default(), WebSocketConfig::default())

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{close_payload, frame, mask_for, single_close_code, XorShift};
-use ws_core::{Error, Message, Protocol, Role, WebSocketConfig};
+use sockwell_core::{Error, Message, Protocol, Role, WebSocketConfig};
 
 const ROLES: [Role; 2] = [Role::Server, Role::Client];
 const TEXT: u8 = 0x1;

@@ -10,8 +10,10 @@
 mod common;
 
 use common::{frame, mask_for, single_close_code};
-use ws_core::{Error, Message, Protocol, ProtocolError, Role, WebSocketConfig};
-use ws_extensions::{DecodeOutput, Extension, ExtensionError, ExtensionStack, MessageKind, Rsv};
+use sockwell_core::{Error, Message, Protocol, ProtocolError, Role, WebSocketConfig};
+use sockwell_extensions::{
+    DecodeOutput, Extension, ExtensionError, ExtensionStack, MessageKind, Rsv,
+};
 
 /// What the hostile extension does besides passing its input on.
 #[derive(Clone, Copy, Debug)]

@@ -9,13 +9,15 @@
 mod common;
 
 use common::frame;
+use sockwell_core::{Message, Protocol, Role, WebSocket, WebSocketConfig};
+use sockwell_extensions::{
+    DecodeOutput, Extension, ExtensionError, ExtensionStack, MessageKind, Rsv,
+};
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use ws_core::{Message, Protocol, Role, WebSocket, WebSocketConfig};
-use ws_extensions::{DecodeOutput, Extension, ExtensionError, ExtensionStack, MessageKind, Rsv};
 
 /// Claims RSV2, changes nothing, and counts its releases; it holds idle
 /// state while its flag is set (a release clears it).
@@ -94,7 +96,7 @@ impl Write for Quiet {
     }
 }
 
-fn would_block(result: Result<Message, ws_core::Error>) {
+fn would_block(result: Result<Message, sockwell_core::Error>) {
     let e = result.expect_err("nothing to read");
     assert!(e.is_would_block(), "{e}");
 }
@@ -119,7 +121,7 @@ fn client() -> (WebSocket<Quiet>, Quiet, Arc<AtomicUsize>) {
 fn rounds(
     stream: &Quiet,
     releases: &AtomicUsize,
-    mut read: impl FnMut() -> Result<Message, ws_core::Error>,
+    mut read: impl FnMut() -> Result<Message, sockwell_core::Error>,
 ) {
     for round in 0..3 {
         stream.put(frame(true, 0, 0x1, None, b"one"));

@@ -3,8 +3,8 @@
 //! that goes on after an error does not spin on it (or repeat a write into
 //! a broken stream).
 
+use sockwell_core::{Error, Message, Role, WebSocket, WebSocketConfig};
 use std::io::{self, Read, Write};
-use ws_core::{Error, Message, Role, WebSocket, WebSocketConfig};
 
 /// A stream broken both ways that counts how often it is tried.
 #[derive(Default)]

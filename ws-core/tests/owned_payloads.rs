@@ -3,8 +3,8 @@
 //! out byte-exact and in order however the writes cut them, in both roles
 //! (a client masks the payload in place).
 
+use sockwell_core::{Message, Protocol, Role, WebSocket, WebSocketConfig, MAX_IO_SLICES};
 use std::io::{self, IoSlice, Read, Write};
-use ws_core::{Message, Protocol, Role, WebSocket, WebSocketConfig, MAX_IO_SLICES};
 
 /// A deterministic pseudo-random generator (xorshift).
 struct Rng(u64);
@@ -164,7 +164,7 @@ fn the_sync_driver_writes_large_messages_with_their_headers_in_one_vectored_writ
 
 #[test]
 fn a_shared_payload_is_sent_without_a_copy_by_a_server_and_left_intact_by_a_client() {
-    let payload = ws_core::Bytes::from(Rng(7).bytes(100_000));
+    let payload = sockwell_core::Bytes::from(Rng(7).bytes(100_000));
     // Server: three connections, one payload; each queues it as it is.
     for _ in 0..3 {
         let mut server = Protocol::new(Role::Server, WebSocketConfig::default());
@@ -181,6 +181,6 @@ fn a_shared_payload_is_sent_without_a_copy_by_a_server_and_left_intact_by_a_clie
     client.send_owned(Message::Binary(payload)).unwrap();
     let mut rng = Rng(3);
     pump(&mut client, &mut server, &mut rng, 5000);
-    assert_eq!(kept, ws_core::Bytes::from(Rng(7).bytes(100_000)));
+    assert_eq!(kept, sockwell_core::Bytes::from(Rng(7).bytes(100_000)));
     assert_eq!(server.next_message().unwrap(), Some(Message::Binary(kept)));
 }

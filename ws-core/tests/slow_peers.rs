@@ -7,10 +7,10 @@
 //! the close timeout at its deadline.
 
 use socket2::SockRef;
+use sockwell_core::{Error, Keepalive, Message, Role, WebSocket, WebSocketConfig};
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
-use ws_core::{Error, Keepalive, Message, Role, WebSocket, WebSocketConfig};
 
 const INTERVAL: Duration = Duration::from_millis(300);
 const TIMEOUT: Duration = Duration::from_millis(300);

@@ -8,12 +8,12 @@
 mod common;
 
 use common::{frame, parse_frames, KEY};
+use sockwell_core::{Error, Message, OpCode, Role, WebSocket, WebSocketConfig};
 use std::io::{self, Read, Write};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::Duration;
-use ws_core::{Error, Message, OpCode, Role, WebSocket, WebSocketConfig};
 
 /// Bytes a writer put on the "wire", shared with the test.
 type Wire = Arc<Mutex<Vec<u8>>>;

@@ -4,8 +4,8 @@
 mod common;
 
 use common::{frame, mem_pair, parse_frames, peer_of, ChokingStream, MemStream};
+use sockwell_core::{CloseCode, CloseFrame, Message, OpCode, Role, WebSocket, WebSocketConfig};
 use std::io;
-use ws_core::{CloseCode, CloseFrame, Message, OpCode, Role, WebSocket, WebSocketConfig};
 
 /// Text of exactly `len` bytes, mostly multi-byte code points.
 fn text_of_len(len: usize) -> String {
@@ -280,7 +280,10 @@ fn close_reply_is_written_before_read_returns() {
             Message::Close(Some(CloseFrame::new(CloseCode::from(4001), "bye")))
         );
         assert_eq!(common::single_close_code(&peer.take_incoming(), role), 4001);
-        assert!(matches!(ws.read(), Err(ws_core::Error::ConnectionClosed)));
+        assert!(matches!(
+            ws.read(),
+            Err(sockwell_core::Error::ConnectionClosed)
+        ));
     }
 }
 
@@ -310,7 +313,7 @@ fn pong_and_close_reply_survive_a_choking_writer() {
             }
         }
         assert!(
-            matches!(end, Some(ws_core::Error::ConnectionClosed)),
+            matches!(end, Some(sockwell_core::Error::ConnectionClosed)),
             "{end:?}"
         );
         assert_eq!(got[0], Message::Ping(b"ping!".to_vec().into()));

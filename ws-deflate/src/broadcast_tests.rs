@@ -1,4 +1,4 @@
-//! Broadcasts (`ws_core::PreparedMessage`) with context takeover kept as
+//! Broadcasts (`sockwell_core::PreparedMessage`) with context takeover kept as
 //! histories: the receivers in step share one compression of each message
 //! (counted with the test-only per-thread compression counter), a
 //! receiver that diverged (a message of its own, a late join, a
@@ -10,8 +10,8 @@
 use crate::pool::COMPRESSIONS;
 use crate::DeflateConfig;
 use flate2::{Decompress, FlushDecompress};
-use ws_core::{Message, PreparedMessage, Protocol, Role, WebSocketConfig};
-use ws_extensions::{client_offer, server_negotiate, StateSharing};
+use sockwell_core::{Message, PreparedMessage, Protocol, Role, WebSocketConfig};
+use sockwell_extensions::{client_offer, server_negotiate, StateSharing};
 
 /// A server connection with permessage-deflate as negotiated by default,
 /// and what its peer keeps to read it: an inflater of its own.

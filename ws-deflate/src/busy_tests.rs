@@ -6,7 +6,7 @@
 
 use crate::pool::PRIMINGS;
 use crate::{DeflateConfig, TakeoverContext};
-use ws_extensions::{
+use sockwell_extensions::{
     client_confirm, client_offer, server_negotiate, ExtensionStack, MessageKind, Rsv,
 };
 

@@ -3,8 +3,10 @@
 use crate::codec::{Direction, PerMessageDeflate};
 use crate::params::{Params, NAME};
 use crate::pool::POOL;
+use sockwell_extensions::{
+    Accepted, Extension, ExtensionFactory, ExtensionOffer, NegotiationError,
+};
 use std::sync::Arc;
-use ws_extensions::{Accepted, Extension, ExtensionFactory, ExtensionOffer, NegotiationError};
 
 /// What a connection with context takeover (RFC 7692 §7.2.3.1) keeps
 /// between messages, in each direction that has it. A peer cannot tell the
@@ -43,7 +45,7 @@ pub enum TakeoverContext {
     /// Measured at window 12, level 6, on small JSON messages (70–320
     /// bytes): an idle server connection after traffic both ways holds
     /// 9,648 bytes against 314,213 with owned states (`cargo test -p
-    /// ws-deflate --test history_memory -- --nocapture`); the same ratio as
+    /// sockwell-deflate --test history_memory -- --nocapture`); the same ratio as
     /// owned states. CPU per message compressed and inflated
     /// (`deflate/small_json` in benches/benches/deflate.rs, one run on a
     /// loaded machine): on a busy connection, which holds its contexts,
@@ -106,7 +108,7 @@ pub enum TakeoverContext {
 /// Without context takeover in either direction
 /// (`server_no_context_takeover(true).client_no_context_takeover(true)`),
 /// a connection keeps nothing between messages, and a broadcast
-/// (`ws_core::PreparedMessage`) is compressed once for every such
+/// (`sockwell_core::PreparedMessage`) is compressed once for every such
 /// connection; pick it for large messages that compress well on their own,
 /// or when memory counts more than bandwidth. [`context_takeover`](Self::context_takeover)
 /// lets the client keep its context in every case; with

@@ -17,7 +17,7 @@
 //! way for every connection with that history, so connections that received
 //! the same messages (the members of a room that get only the room's
 //! broadcasts) can share one compression of each broadcast
-//! (`ws_core::PreparedMessage`), and one copy of the history:
+//! (`sockwell_core::PreparedMessage`), and one copy of the history:
 //!
 //! - A sent history is a [`HistoryNode`] behind an `Arc`, which the
 //!   connections in step point to. Its [`HistoryKey`] says exactly which
@@ -31,7 +31,7 @@
 //!   the same messages. No hashing decides it (a hash only rejects unequal
 //!   keys early).
 //! - A broadcast compressed for a history (by
-//!   [`encode_shared_from_state`](ws_extensions::Extension::encode_shared_from_state))
+//!   [`encode_shared_from_state`](sockwell_extensions::Extension::encode_shared_from_state))
 //!   leaves a [`Successor`]: the key of the next history and, once the
 //!   first connection that sends it has made it, a weak reference to the
 //!   next node, which every later connection in step adopts (an `Arc`
@@ -49,8 +49,8 @@
 //!   new connection), and meets the group's key the same way once 2^w
 //!   bytes of broadcasts filled its window.
 
+use sockwell_extensions::{MessageId, SharedState, StateSharing};
 use std::sync::{Arc, LazyLock, OnceLock, Weak};
-use ws_extensions::{MessageId, SharedState, StateSharing};
 
 /// One message's bytes in a history.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -366,7 +366,7 @@ fn compact(bytes: &mut Vec<u8>, capacity: usize) {
 #[cfg(test)]
 mod tests {
     use super::{History, SentHistory};
-    use ws_extensions::{MessageId, SharedState, StateSharing};
+    use sockwell_extensions::{MessageId, SharedState, StateSharing};
 
     /// The window is always the last 2^w bytes; the allocation holds at
     /// most twice that while messages flow (one memmove per window's

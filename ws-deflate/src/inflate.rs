@@ -22,7 +22,7 @@ use crate::history::History;
 use crate::params::NAME;
 use crate::pool::{count_priming, POOL};
 use crate::raw_inflate::{Progress, RawInflate};
-use ws_extensions::{DecodeOutput, ExtensionError};
+use sockwell_extensions::{DecodeOutput, ExtensionError};
 
 /// The empty stored block that ends a sync flush; removed by the sender and
 /// put back before inflating (§7.2.2).

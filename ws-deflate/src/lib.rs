@@ -1,8 +1,8 @@
-//! permessage-deflate (RFC 7692) as a [`ws_extensions::Extension`].
+//! permessage-deflate (RFC 7692) as a [`sockwell_extensions::Extension`].
 //!
 //! ```
-//! use ws_deflate::DeflateConfig;
-//! use ws_extensions::{client_confirm, client_offer, server_negotiate, MessageKind, Rsv};
+//! use sockwell_deflate::DeflateConfig;
+//! use sockwell_extensions::{client_confirm, client_offer, server_negotiate, MessageKind, Rsv};
 //!
 //! // What a client and a server config hold, and the three steps of the handshake.
 //! let client_cfg = vec![DeflateConfig::default().into_factory()];
@@ -38,13 +38,13 @@
 //!
 //! Applications do not call these steps: they give a [`DeflateConfig`] to
 //! the client or server config (`ClientConfig::default().with_extension(
-//! DeflateConfig::default())` in `ws-client`, the same in `ws-server`) and
+//! DeflateConfig::default())` in `sockwell-client`, the same in `sockwell-server`) and
 //! the handshake runs them.
 //!
 //! # The map
 //!
 //! - [`DeflateConfig`]: the settings and the negotiation side (an
-//!   [`ExtensionFactory`](ws_extensions::ExtensionFactory)): every parameter
+//!   [`ExtensionFactory`](sockwell_extensions::ExtensionFactory)): every parameter
 //!   of RFC 7692 §7.1 in both roles, window bits 8..=15, the level, the size
 //!   below which messages go uncompressed, the shared pool of zlib contexts,
 //!   and [`TakeoverContext`]: what a connection with context takeover keeps

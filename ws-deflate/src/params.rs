@@ -1,6 +1,6 @@
 //! The four parameters of RFC 7692 §7.1, parsed from offers and responses.
 
-use ws_extensions::ExtensionOffer;
+use sockwell_extensions::ExtensionOffer;
 
 /// The extension token (RFC 7692 §7).
 pub const NAME: &str = "permessage-deflate";
@@ -85,7 +85,7 @@ fn window_bits(value: &str) -> Result<u8, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ws_extensions::parse_extensions;
+    use sockwell_extensions::parse_extensions;
 
     fn parse(s: &str) -> Result<Params, String> {
         let items = parse_extensions([s.as_bytes()]).unwrap();

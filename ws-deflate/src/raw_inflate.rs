@@ -9,9 +9,9 @@
 //! sees a safe type.
 
 use libz_rs_sys as z;
+use sockwell_extensions::DecodeOutput;
 use std::ffi::CStr;
 use std::fmt;
-use ws_extensions::DecodeOutput;
 
 /// A raw (headerless) inflate stream.
 pub(crate) struct RawInflate {

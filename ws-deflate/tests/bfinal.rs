@@ -5,9 +5,9 @@
 //! messages mixed, each fed whole and in small pieces.
 
 use flate2::{Compress, Compression, FlushCompress};
-use ws_core::{Message, Protocol, Role, WebSocketConfig};
-use ws_deflate::DeflateConfig;
-use ws_extensions::{
+use sockwell_core::{Message, Protocol, Role, WebSocketConfig};
+use sockwell_deflate::DeflateConfig;
+use sockwell_extensions::{
     client_confirm, client_offer, server_negotiate, ExtensionError, ExtensionStack, Rsv,
 };
 

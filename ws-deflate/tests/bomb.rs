@@ -14,15 +14,15 @@
 //! allocates at a time while the peak is measured.
 
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
-use std::io::{self, Read, Write};
-use std::sync::OnceLock;
-use std::time::Instant;
-use ws_core::{
+use sockwell_core::{
     CloseCode, Error, Limits, Message, OpCode, Protocol, ProtocolError, Role, WebSocket,
     WebSocketConfig,
 };
-use ws_deflate::DeflateConfig;
-use ws_extensions::{client_offer, server_negotiate, ExtensionError, ExtensionStack, Rsv};
+use sockwell_deflate::DeflateConfig;
+use sockwell_extensions::{client_offer, server_negotiate, ExtensionError, ExtensionStack, Rsv};
+use std::io::{self, Read, Write};
+use std::sync::OnceLock;
+use std::time::Instant;
 
 #[path = "../../ws-core/tests/common/heap.rs"]
 mod heap;
@@ -314,7 +314,7 @@ fn engine_case(what: &str, wire: Vec<u8>, feed: Feed) {
     assert_peak(&what, peak);
 
     // A Close with 1009 went out, and nothing else.
-    let (header, n) = ws_core::FrameHeader::parse(&out).unwrap().unwrap();
+    let (header, n) = sockwell_core::FrameHeader::parse(&out).unwrap().unwrap();
     assert_eq!(header.opcode, OpCode::Close);
     assert!(header.fin);
     assert_eq!(header.rsv, Rsv::NONE);

@@ -1,11 +1,11 @@
-//! A message prepared once for many connections (`ws_core::PreparedMessage`)
+//! A message prepared once for many connections (`sockwell_core::PreparedMessage`)
 //! with permessage-deflate: compressed once for every connection that can
 //! take the same bytes, per connection for the others, and every receiver
 //! decodes it.
 
-use ws_core::{Message, PreparedMessage, Protocol, Role, WebSocketConfig};
-use ws_deflate::{DeflateConfig, TakeoverContext};
-use ws_extensions::{client_confirm, client_offer, server_negotiate};
+use sockwell_core::{Message, PreparedMessage, Protocol, Role, WebSocketConfig};
+use sockwell_deflate::{DeflateConfig, TakeoverContext};
+use sockwell_extensions::{client_confirm, client_offer, server_negotiate};
 
 /// A (client, server) pair negotiated as a handshake would.
 fn pair(

@@ -5,8 +5,8 @@
 mod common;
 
 use common::{confirm, item};
-use ws_deflate::DeflateConfig;
-use ws_extensions::{
+use sockwell_deflate::DeflateConfig;
+use sockwell_extensions::{
     client_confirm, client_offer, server_negotiate, ExtensionOffer, NegotiationError, Rsv,
 };
 

@@ -1,8 +1,8 @@
 //! Random bytes fed to the inflater, frame by frame, never panic and never
 //! pass the size limit: each message either decodes or fails with an error.
 
-use ws_deflate::DeflateConfig;
-use ws_extensions::{client_confirm, client_offer, server_negotiate, ExtensionError, Rsv};
+use sockwell_deflate::DeflateConfig;
+use sockwell_extensions::{client_confirm, client_offer, server_negotiate, ExtensionError, Rsv};
 
 struct XorShift(u64);
 
@@ -71,10 +71,11 @@ fn output_never_passes_the_limit_when_the_data_fails_after_it() {
         .client_no_context_takeover(true)
         .server_no_context_takeover(true)
         .into_factory()];
-    let offer = ws_extensions::client_offer(&client).unwrap();
-    let (_, mut stack) = ws_extensions::server_negotiate(&server, [offer.as_bytes()]).unwrap();
+    let offer = sockwell_extensions::client_offer(&client).unwrap();
+    let (_, mut stack) =
+        sockwell_extensions::server_negotiate(&server, [offer.as_bytes()]).unwrap();
     const LIMIT: usize = 64 << 10;
-    stack.begin_message(ws_extensions::Rsv::RSV1).unwrap();
+    stack.begin_message(sockwell_extensions::Rsv::RSV1).unwrap();
     let mut out = Vec::new();
     let chunks: Vec<&[u8]> = wire.chunks(64).collect();
     let mut failed = false;

@@ -5,8 +5,8 @@
 //! compress with (9..=15), both directions, many connections on one pool.
 
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
-use ws_deflate::{DeflateConfig, TakeoverContext};
-use ws_extensions::{
+use sockwell_deflate::{DeflateConfig, TakeoverContext};
+use sockwell_extensions::{
     client_confirm, client_offer, server_negotiate, ExtensionStack, MessageKind, Rsv,
 };
 

@@ -7,8 +7,8 @@
 //! Its own test binary: it counts heap bytes with a `#[global_allocator]`.
 
 use flate2::{Compress, Compression, FlushCompress};
-use ws_deflate::{DeflateConfig, TakeoverContext};
-use ws_extensions::{
+use sockwell_deflate::{DeflateConfig, TakeoverContext};
+use sockwell_extensions::{
     client_confirm, client_offer, server_negotiate, ExtensionStack, MessageKind, Rsv,
 };
 

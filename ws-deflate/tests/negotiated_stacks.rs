@@ -1,14 +1,14 @@
 //! Negotiated permessage-deflate stacks carrying data: a window of 8 bits
 //! (which zlib cannot compress with, so that end sends uncompressed but
-//! still inflates), and negotiated stacks driving the `ws_core` engine.
+//! still inflates), and negotiated stacks driving the `sockwell_core` engine.
 
 mod common;
 
 use common::item;
 use flate2::{Compress, Compression, FlushCompress};
-use ws_core::{Message, OpCode, Protocol, Role, WebSocketConfig};
-use ws_deflate::DeflateConfig;
-use ws_extensions::{
+use sockwell_core::{Message, OpCode, Protocol, Role, WebSocketConfig};
+use sockwell_deflate::DeflateConfig;
+use sockwell_extensions::{
     client_confirm, client_offer, server_negotiate, ExtensionFactory, ExtensionStack, MessageKind,
     Rsv,
 };
@@ -206,7 +206,7 @@ fn negotiated_stacks_drive_the_engine_both_ways() {
         client.send(&Message::text(text)).unwrap();
         let wire = pump(&mut client, &mut server);
         // First frame: Text with RSV1; the rest continuation frames without it.
-        let (first, _) = ws_core::FrameHeader::parse(&wire).unwrap().unwrap();
+        let (first, _) = sockwell_core::FrameHeader::parse(&wire).unwrap().unwrap();
         assert_eq!(first.opcode, OpCode::Text);
         assert_eq!(first.rsv, Rsv::RSV1);
         assert!(!first.fin);
@@ -214,7 +214,7 @@ fn negotiated_stacks_drive_the_engine_both_ways() {
 
         server.send(&Message::binary(text.as_bytes())).unwrap();
         let wire = pump(&mut server, &mut client);
-        let (first, _) = ws_core::FrameHeader::parse(&wire).unwrap().unwrap();
+        let (first, _) = sockwell_core::FrameHeader::parse(&wire).unwrap().unwrap();
         assert_eq!(first.opcode, OpCode::Binary);
         assert_eq!(first.rsv, Rsv::RSV1);
         assert_eq!(

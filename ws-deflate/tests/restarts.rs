@@ -10,9 +10,9 @@
 //! Its own test binary: it counts allocations with a `#[global_allocator]`.
 
 use flate2::{Compress, Compression, FlushCompress};
-use ws_core::{Message, Protocol, Role, WebSocketConfig};
-use ws_deflate::DeflateConfig;
-use ws_extensions::{client_confirm, client_offer, server_negotiate, ExtensionStack, Rsv};
+use sockwell_core::{Message, Protocol, Role, WebSocketConfig};
+use sockwell_deflate::DeflateConfig;
+use sockwell_extensions::{client_confirm, client_offer, server_negotiate, ExtensionStack, Rsv};
 
 #[path = "../../ws-core/tests/common/heap.rs"]
 mod heap;
@@ -53,7 +53,7 @@ fn inflate_counting(stack: &mut ExtensionStack, wire: &[u8], piece: usize) -> (V
         for (i, chunk) in chunks.iter().enumerate() {
             stack.decode(chunk, i + 1 == chunks.len(), &mut out, 64 << 20)?;
         }
-        Ok::<_, ws_extensions::ExtensionError>(())
+        Ok::<_, sockwell_extensions::ExtensionError>(())
     });
     result.expect("a valid message");
     (out, allocations)

@@ -1,8 +1,10 @@
 //! Compress with one end's stack, inflate with the other's, through the real
 //! negotiation, for every parameter combination.
 
-use ws_deflate::{DeflateConfig, TakeoverContext};
-use ws_extensions::{client_confirm, client_offer, server_negotiate, ExtensionStack, MessageKind};
+use sockwell_deflate::{DeflateConfig, TakeoverContext};
+use sockwell_extensions::{
+    client_confirm, client_offer, server_negotiate, ExtensionStack, MessageKind,
+};
 
 fn negotiate(
     client: DeflateConfig,

@@ -3,9 +3,9 @@
 //! protocol error (1002), and the "compressed" flag of one message does not
 //! leak into the next.
 
-use ws_core::{CloseCode, Error, Message, Protocol, ProtocolError, Role, WebSocketConfig};
-use ws_deflate::DeflateConfig;
-use ws_extensions::{client_confirm, client_offer, server_negotiate};
+use sockwell_core::{CloseCode, Error, Message, Protocol, ProtocolError, Role, WebSocketConfig};
+use sockwell_deflate::DeflateConfig;
+use sockwell_extensions::{client_confirm, client_offer, server_negotiate};
 
 /// A server engine with permessage-deflate negotiated, and the client stack.
 fn server() -> Protocol {

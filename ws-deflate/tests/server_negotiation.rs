@@ -4,8 +4,8 @@
 mod common;
 
 use common::{confirm, item};
-use ws_deflate::DeflateConfig;
-use ws_extensions::{server_negotiate, ExtensionFactory, Rsv};
+use sockwell_deflate::DeflateConfig;
+use sockwell_extensions::{server_negotiate, ExtensionFactory, Rsv};
 
 /// The server's response to `offer`, or `None` if declined.
 fn accept(server: &DeflateConfig, offer: &str) -> Option<String> {

@@ -1,8 +1,8 @@
 //! Decodes what Python's zlib produced (raw deflate, sync flush, tail
 //! removed), with context takeover: later messages refer back to earlier ones.
 
-use ws_deflate::DeflateConfig;
-use ws_extensions::{client_confirm, client_offer, server_negotiate, Rsv};
+use sockwell_deflate::DeflateConfig;
+use sockwell_extensions::{client_confirm, client_offer, server_negotiate, Rsv};
 
 fn hex(s: &str) -> Vec<u8> {
     (0..s.len())

@@ -182,7 +182,7 @@ pub trait Extension: Send + fmt::Debug {
     /// borrowed from a shared pool), so that an idle connection keeps as
     /// little as it can. Called through
     /// [`ExtensionStack::release_idle_state`](crate::ExtensionStack::release_idle_state):
-    /// the engine (`ws_core::Protocol::poll_timers`) calls it once the
+    /// the engine (`sockwell_core::Protocol::poll_timers`) calls it once the
     /// connection has been quiet for a while while
     /// [`holds_idle_state`](Self::holds_idle_state) says there is something
     /// to give back, and the sync driver also when a read finds the stream

@@ -4,7 +4,7 @@
 //! a connection runs its messages through.
 //!
 //! ```
-//! use ws_extensions::{
+//! use sockwell_extensions::{
 //!     DecodeOutput, Extension, ExtensionError, ExtensionStack, MessageKind, Rsv,
 //! };
 //!

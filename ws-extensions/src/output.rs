@@ -28,7 +28,7 @@ use std::mem::MaybeUninit;
 /// compile:
 ///
 /// ```compile_fail
-/// fn rewrite(out: &mut ws_extensions::DecodeOutput<'_>) {
+/// fn rewrite(out: &mut sockwell_extensions::DecodeOutput<'_>) {
 ///     let bytes: &mut Vec<u8> = &mut *out;
 ///     bytes[0] = 0xff;
 /// }

@@ -10,7 +10,7 @@
 //! every connection that sends it moves to the same next state
 //! ([`Extension::adopt_shared_state`](crate::Extension::adopt_shared_state)),
 //! so connections that receive the same messages stay in step and keep
-//! sharing. What a prepared message (`ws_core::PreparedMessage`) keeps per
+//! sharing. What a prepared message (`sockwell_core::PreparedMessage`) keeps per
 //! encoding is the state it starts from and the next state (both small,
 //! chosen by the extension), besides the frames.
 

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{confirm, factories, names, negotiate, TestFactory};
-use ws_extensions::{
+use sockwell_extensions::{
     client_confirm, client_offer, ExtensionOffer, ExtensionStack, MessageKind, NegotiationError,
     Rsv,
 };

@@ -1,7 +1,7 @@
 //! Random and mutated `Sec-WebSocket-Extensions` values never panic the
 //! parser, and whatever parses formats back to something that parses alike.
 
-use ws_extensions::{format_extensions, parse_extensions};
+use sockwell_extensions::{format_extensions, parse_extensions};
 
 struct XorShift(u64);
 

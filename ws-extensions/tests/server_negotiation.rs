@@ -5,7 +5,7 @@
 mod common;
 
 use common::{factories, names, negotiate, TestFactory};
-use ws_extensions::{server_negotiate, NegotiationError, Rsv};
+use sockwell_extensions::{server_negotiate, NegotiationError, Rsv};
 
 // ---------------------------------------------------------------- server side
 

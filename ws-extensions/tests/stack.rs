@@ -5,7 +5,7 @@
 mod common;
 
 use common::{factories, names, negotiate, TestExtension, TestFactory, Transform, TRAILER, XOR};
-use ws_extensions::{
+use sockwell_extensions::{
     parse_extensions, ExtensionError, ExtensionOffer, ExtensionStack, MessageKind, Rsv,
 };
 

@@ -80,7 +80,7 @@ pub enum Error {
     /// Extension negotiation failed: a malformed header, or (client) an
     /// answer that does not match the offer.
     #[error("extension negotiation failed")]
-    Extension(#[source] ws_extensions::NegotiationError),
+    Extension(#[source] sockwell_extensions::NegotiationError),
     /// The request cannot be built from what the caller gave.
     #[error("invalid request: {0}")]
     InvalidRequest(&'static str),

@@ -3,7 +3,7 @@
 //!
 //! ```
 //! use std::io::Cursor;
-//! use ws_handshake::{derive_accept_key, NoCallback, ServerConfig, ServerHandshake};
+//! use sockwell_handshake::{derive_accept_key, NoCallback, ServerConfig, ServerHandshake};
 //!
 //! // A server reading a canned request from memory.
 //! let request = "GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n\
@@ -44,7 +44,7 @@
 //!   [`parse_response`], [`validate_response`], [`prepare_connect_request`],
 //!   [`validate_connect_response`], [`confirm_extensions`]; keys
 //!   [`generate_key`], [`derive_accept_key`], [`is_valid_key`].
-//! - [`http`] and [`ws_extensions`], re-exported.
+//! - [`http`] and [`sockwell_extensions`], re-exported.
 //!
 //! # Resumable, with a deadline
 //!
@@ -86,4 +86,4 @@ pub use request::{
 pub use server::{
     accept_request, Callback, ErrorResponse, NoCallback, ServerConfig, ServerHandshake,
 };
-pub use ws_extensions;
+pub use sockwell_extensions;

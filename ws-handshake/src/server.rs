@@ -10,11 +10,11 @@ use crate::request::{
 use crate::{Error, HandshakeError, HandshakeLimits, OriginPolicy};
 use http::header::{HeaderValue, SEC_WEBSOCKET_EXTENSIONS};
 use http::{Request, Response};
+use sockwell_core::{Role, WebSocket, WebSocketConfig};
+use sockwell_extensions::{server_negotiate, ExtensionFactory, ExtensionStack};
 use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use ws_core::{Role, WebSocket, WebSocketConfig};
-use ws_extensions::{server_negotiate, ExtensionFactory, ExtensionStack};
 
 /// A response that refuses the upgrade, with an optional body.
 pub type ErrorResponse = Response<Option<String>>;
@@ -113,7 +113,7 @@ impl ServerConfig {
         self
     }
 
-    /// Adds an extension to accept, e.g. `ws_deflate::DeflateConfig::default()`.
+    /// Adds an extension to accept, e.g. `sockwell_deflate::DeflateConfig::default()`.
     pub fn with_extension(mut self, extension: impl ExtensionFactory + 'static) -> Self {
         self.extensions.push(Arc::new(extension));
         self

@@ -5,9 +5,9 @@
 mod common;
 
 use common::{frame, parse_head, Head, MemStream};
-use ws_core::{Message, WebSocket};
-use ws_handshake::http::{header, Request, Response, StatusCode};
-use ws_handshake::{
+use sockwell_core::{Message, WebSocket};
+use sockwell_handshake::http::{header, Request, Response, StatusCode};
+use sockwell_handshake::{
     derive_accept_key, is_valid_key, ClientConfig, ClientHandshake, Error, HandshakeError,
     IntoClientRequest,
 };

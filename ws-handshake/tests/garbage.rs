@@ -1,6 +1,6 @@
 //! Random and mutated HTTP heads never panic the request or response parser.
 
-use ws_handshake::{build_response, parse_request, HandshakeLimits};
+use sockwell_handshake::{build_response, parse_request, HandshakeLimits};
 
 struct XorShift(u64);
 

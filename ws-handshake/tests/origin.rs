@@ -6,11 +6,12 @@ mod common;
 
 use common::parse_head;
 use common::server::{reject_with, run, without, BAD_REQUEST};
-use ws_handshake::{Error, NoCallback, ServerConfig};
+use sockwell_handshake::{Error, NoCallback, ServerConfig};
 
 fn app_only() -> ServerConfig {
-    ServerConfig::default()
-        .with_origins(ws_handshake::OriginPolicy::allowed(["https://app.example"]))
+    ServerConfig::default().with_origins(sockwell_handshake::OriginPolicy::allowed([
+        "https://app.example",
+    ]))
 }
 
 #[test]
@@ -39,7 +40,7 @@ fn a_foreign_origin_is_403_before_upgrading() {
     assert!(matches!(err, Error::ForbiddenOrigin(_)), "{err:?}");
 
     // A list that does not take requests without Origin.
-    let strict = ServerConfig::default().with_origins(ws_handshake::OriginPolicy::Only {
+    let strict = ServerConfig::default().with_origins(sockwell_handshake::OriginPolicy::Only {
         origins: vec!["https://app.example".into()],
         allow_missing: false,
     });

@@ -5,14 +5,14 @@
 mod common;
 
 use common::{choke_pair, frame, parse_head, ChokeStream, MemStream, RFC_ACCEPT, VALID_REQUEST};
-use std::io::{Read, Write};
-use ws_core::{Message, WebSocket};
-use ws_handshake::{
+use sockwell_core::{Message, WebSocket};
+use sockwell_handshake::{
     ClientConfig, ClientHandshake, HandshakeError, NoCallback, ServerConfig, ServerHandshake,
 };
+use std::io::{Read, Write};
 
 /// Retries `f` until it stops returning `WouldBlock`.
-fn retry<T>(mut f: impl FnMut() -> Result<T, ws_core::Error>) -> T {
+fn retry<T>(mut f: impl FnMut() -> Result<T, sockwell_core::Error>) -> T {
     for _ in 0..100_000 {
         match f() {
             Ok(v) => return v,
@@ -204,7 +204,8 @@ fn client_keeps_frames_that_came_with_the_response() {
         panic!("expected to block on the response")
     };
     let sent = parse_head(&client_side.take_output());
-    let accept = ws_handshake::derive_accept_key(sent.get("sec-websocket-key").unwrap().as_bytes());
+    let accept =
+        sockwell_handshake::derive_accept_key(sent.get("sec-websocket-key").unwrap().as_bytes());
     let mut chunk = format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Accept: {accept}\r\n\r\n"
@@ -229,9 +230,9 @@ fn interrupted_server_resumes_with_its_callback() {
     // handshake was interrupted before.
     let (mut cs, ss) = choke_pair();
     let calls = std::cell::Cell::new(0);
-    let callback = |_: &ws_handshake::http::Request<()>,
-                    mut resp: ws_handshake::http::Response<()>|
-     -> Result<_, ws_handshake::ErrorResponse> {
+    let callback = |_: &sockwell_handshake::http::Request<()>,
+                    mut resp: sockwell_handshake::http::Response<()>|
+     -> Result<_, sockwell_handshake::ErrorResponse> {
         calls.set(calls.get() + 1);
         resp.headers_mut().insert("x-seen", "1".parse().unwrap());
         Ok(resp)
@@ -305,11 +306,15 @@ fn resumed_past_the_deadline_both_sides_time_out() {
     }
     assert!(matches!(
         server.handshake(),
-        Err(HandshakeError::Failure(ws_handshake::Error::Timeout(_)))
+        Err(HandshakeError::Failure(sockwell_handshake::Error::Timeout(
+            _
+        )))
     ));
     assert!(matches!(
         client.handshake(),
-        Err(HandshakeError::Failure(ws_handshake::Error::Timeout(_)))
+        Err(HandshakeError::Failure(sockwell_handshake::Error::Timeout(
+            _
+        )))
     ));
 }
 

@@ -6,8 +6,8 @@ mod common;
 
 use common::server::{reject_with, run, without, BAD_REQUEST};
 use common::{parse_head, request, valid_headers_except, Head, RFC_ACCEPT, VALID_REQUEST};
-use ws_handshake::http::{header, Request, Response, StatusCode};
-use ws_handshake::{Error, ErrorResponse, NoCallback, ServerConfig};
+use sockwell_handshake::http::{header, Request, Response, StatusCode};
+use sockwell_handshake::{Error, ErrorResponse, NoCallback, ServerConfig};
 
 /// A request the default server must refuse: returns the error and the
 /// parsed response, after checking what every error response must carry.

@@ -2,8 +2,8 @@
 //! on, over HTTP/1.1 and HTTP/2 (RFC 8441) on one port.
 //!
 //! ```text
-//! cargo run -p ws-server --features axum --example axum                # http://127.0.0.1:3000
-//! cargo run -p ws-server --features axum --example axum -- --tls       # https://localhost:3443
+//! cargo run -p sockwell-server --features axum --example axum                # http://127.0.0.1:3000
+//! cargo run -p sockwell-server --features axum --example axum -- --tls       # https://localhost:3443
 //! ```
 //!
 //! - Each connection is served by `hyper_util`'s auto builder
@@ -35,10 +35,10 @@ use axum::routing::{any, get, post};
 use axum::Router;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use sockwell_server::axum::WebSocketUpgrade;
+use sockwell_server::{DeflateConfig, ServerConfig};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use ws_server::axum::WebSocketUpgrade;
-use ws_server::{DeflateConfig, ServerConfig};
 
 #[path = "support/serve.rs"]
 mod serve;

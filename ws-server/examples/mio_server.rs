@@ -4,21 +4,21 @@
 //! one flush; what the socket does not take yet waits in the engine for the
 //! next writable event. Handshakes that outlive their deadline are dropped.
 //!
-//! `cargo run -p ws-server --example mio_server` runs it with 20 blocking
+//! `cargo run -p sockwell-server --example mio_server` runs it with 20 blocking
 //! clients in threads that each check 50 echoes, and stops when they are
 //! done; `-- serve 127.0.0.1:9003` only serves.
 
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
+use sockwell_server::{
+    DeflateConfig, HandshakeError, Message, NoCallback, ServerConfig, ServerHandshake, WebSocket,
+    WsError,
+};
 use std::collections::HashMap;
 use std::io::ErrorKind::WouldBlock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use ws_server::{
-    DeflateConfig, HandshakeError, Message, NoCallback, ServerConfig, ServerHandshake, WebSocket,
-    WsError,
-};
 
 const LISTENER: Token = Token(0);
 
@@ -134,8 +134,8 @@ fn serve(mut listener: TcpListener, done: impl Fn() -> bool) -> std::io::Result<
 }
 
 fn client(addr: std::net::SocketAddr, id: usize) -> Result<(), Box<dyn std::error::Error>> {
-    let config = ws_client::ClientConfig::default().with_extension(DeflateConfig::default());
-    let (mut ws, _) = ws_client::connect_with_config(format!("ws://{addr}/"), config)?;
+    let config = sockwell_client::ClientConfig::default().with_extension(DeflateConfig::default());
+    let (mut ws, _) = sockwell_client::connect_with_config(format!("ws://{addr}/"), config)?;
     for i in 0..50 {
         let sent = Message::text(format!("client {id} message {i} {}", "x".repeat(i * 10)));
         ws.send(sent.clone())?;

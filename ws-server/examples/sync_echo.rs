@@ -1,14 +1,14 @@
 //! A blocking echo server: a thread per connection, permessage-deflate
 //! accepted, every message that arrived together answered with one write.
 //!
-//! `cargo run -p ws-server --example sync_echo -- 127.0.0.1:9001`, then
-//! `cargo run -p ws-client --example echo_client -- ws://127.0.0.1:9001/`
-//! (or `ws ws://127.0.0.1:9001/` from `ws-cli`). Port 0 picks a free port;
+//! `cargo run -p sockwell-server --example sync_echo -- 127.0.0.1:9001`, then
+//! `cargo run -p sockwell-client --example echo_client -- ws://127.0.0.1:9001/`
+//! (or `ws ws://127.0.0.1:9001/` from `sockwell-cli`). Port 0 picks a free port;
 //! the first line printed says which.
 
+use sockwell_server::{DeflateConfig, ServerConfig, WebSocket, WsError};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
-use ws_server::{DeflateConfig, ServerConfig, WebSocket, WsError};
 
 fn echo(ws: &mut WebSocket<TcpStream>) -> Result<(), WsError> {
     loop {
@@ -32,7 +32,7 @@ fn handle(tcp: TcpStream, config: ServerConfig) {
     // The keepalive (a ping after 20 s of silence, by default) runs when a
     // read comes back empty-handed: give reads a timeout so they do.
     let _ = tcp.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut ws = match ws_server::accept_with_deadline(tcp, config) {
+    let mut ws = match sockwell_server::accept_with_deadline(tcp, config) {
         Ok(ws) => ws,
         Err(e) => return eprintln!("{peer}: handshake failed: {e}"),
     };

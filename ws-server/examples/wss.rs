@@ -9,14 +9,14 @@
 //! (`CertificateDer::pem_file_iter`, `PrivateKeyDer::from_pem_file`, as
 //! `autobahn/src/bin/interop/` does).
 //!
-//! `cargo run -p ws-server --example wss`
+//! `cargo run -p sockwell-server --example wss`
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use sockwell_server::{DeflateConfig, HandshakeError, Message, ServerConfig, WsError};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
-use ws_server::{DeflateConfig, HandshakeError, Message, ServerConfig, WsError};
 
 fn serve(tcp: TcpStream, tls: Arc<rustls::ServerConfig>) -> Result<(), Box<dyn std::error::Error>> {
     // Short socket timeouts let the handshake check its deadline
@@ -26,7 +26,7 @@ fn serve(tcp: TcpStream, tls: Arc<rustls::ServerConfig>) -> Result<(), Box<dyn s
     tcp.set_write_timeout(Some(Duration::from_millis(250)))?;
     let stream = rustls::StreamOwned::new(rustls::ServerConnection::new(tls)?, tcp);
     let config = ServerConfig::default().with_extension(DeflateConfig::default());
-    let mut attempt = ws_server::accept_with_config(stream, config);
+    let mut attempt = sockwell_server::accept_with_config(stream, config);
     let mut ws = loop {
         match attempt {
             Ok(ws) => break ws,
@@ -88,10 +88,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_safe_default_protocol_versions()?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    let connector = ws_client::Connector::Rustls(Arc::new(client_tls));
-    let config = ws_client::ClientConfig::default().with_extension(DeflateConfig::default());
+    let connector = sockwell_client::Connector::Rustls(Arc::new(client_tls));
+    let config = sockwell_client::ClientConfig::default().with_extension(DeflateConfig::default());
     let url = format!("wss://localhost:{port}/");
-    let (mut ws, _) = ws_client::connect_tls_with_config(url, config, Some(connector))?;
+    let (mut ws, _) = sockwell_client::connect_tls_with_config(url, config, Some(connector))?;
     for agreed in ws.protocol().extensions().negotiated() {
         println!("negotiated extensions: {agreed}");
     }

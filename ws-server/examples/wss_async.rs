@@ -8,14 +8,14 @@
 //! its certificate chain and key from PEM files instead
 //! (`CertificateDer::pem_file_iter`, `PrivateKeyDer::from_pem_file`).
 //!
-//! `cargo run -p ws-server --features tokio --example wss_async`
+//! `cargo run -p sockwell-server --features tokio --example wss_async`
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use sockwell_server::{DeflateConfig, Message, ServerConfig, WsError};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
-use ws_server::{DeflateConfig, Message, ServerConfig, WsError};
 
 async fn serve(
     tcp: TcpStream,
@@ -26,7 +26,7 @@ async fn serve(
     let handshakes = async {
         let tls = acceptor.accept(tcp).await?;
         Ok::<_, Box<dyn std::error::Error + Send + Sync>>(
-            ws_server::accept_async_with_config(tls, config).await?,
+            sockwell_server::accept_async_with_config(tls, config).await?,
         )
     };
     let mut ws = tokio::time::timeout(Duration::from_secs(10), handshakes).await??;
@@ -83,11 +83,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_safe_default_protocol_versions()?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    let connector = ws_client::Connector::Rustls(Arc::new(client_tls));
-    let config = ws_client::ClientConfig::default().with_extension(DeflateConfig::default());
+    let connector = sockwell_client::Connector::Rustls(Arc::new(client_tls));
+    let config = sockwell_client::ClientConfig::default().with_extension(DeflateConfig::default());
     let url = format!("wss://localhost:{port}/");
     let (mut ws, _) =
-        ws_client::connect_async_tls_with_config(url, config, Some(connector)).await?;
+        sockwell_client::connect_async_tls_with_config(url, config, Some(connector)).await?;
     for agreed in ws.protocol().extensions().negotiated() {
         println!("negotiated extensions: {agreed}");
     }

@@ -4,8 +4,8 @@
 //!
 //! ```no_run
 //! use axum::{routing::any, Router};
-//! use ws_server::axum::WebSocketUpgrade;
-//! use ws_server::{DeflateConfig, ServerConfig};
+//! use sockwell_server::axum::WebSocketUpgrade;
+//! use sockwell_server::{DeflateConfig, ServerConfig};
 //!
 //! async fn ws(upgrade: WebSocketUpgrade) -> axum::response::Response {
 //!     let config = ServerConfig::default().with_extension(DeflateConfig::default());
@@ -44,13 +44,13 @@ use ::hyper::upgrade::OnUpgrade;
 use axum_core::body::Body;
 use axum_core::extract::FromRequestParts;
 use axum_core::response::{IntoResponse, Response};
+use sockwell_core::{Protocol, Role};
+use sockwell_handshake::http::request::Parts;
+use sockwell_handshake::http::{Request, Version};
+use sockwell_handshake::{accept_request, Callback, NoCallback, ServerConfig};
+use sockwell_tokio::WebSocketStream;
 use std::fmt;
 use std::future::Future;
-use ws_core::{Protocol, Role};
-use ws_handshake::http::request::Parts;
-use ws_handshake::http::{Request, Version};
-use ws_handshake::{accept_request, Callback, NoCallback, ServerConfig};
-use ws_tokio::WebSocketStream;
 
 /// Extracts a WebSocket request; [`on_upgrade`](Self::on_upgrade) answers
 /// it and runs a callback on the WebSocket.
@@ -96,7 +96,7 @@ impl<S: Send + Sync> FromRequestParts<S> for WebSocketUpgrade {
         .map_err(|error| Rejection::new(error, head.version() == Version::HTTP_2))?;
         let on_upgrade = parts.extensions.remove::<OnUpgrade>().ok_or_else(|| {
             Rejection::new(
-                ws_handshake::Error::InvalidHeader {
+                sockwell_handshake::Error::InvalidHeader {
                     name: "Connection",
                     reason: "this connection cannot be upgraded (not served by hyper)",
                 },

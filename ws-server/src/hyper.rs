@@ -10,8 +10,8 @@
 //! use http_body_util::Full;
 //! use hyper::body::{Bytes, Incoming};
 //! use hyper::{Request, Response};
-//! use ws_server::hyper::{is_websocket_request, upgrade};
-//! use ws_server::{DeflateConfig, ServerConfig};
+//! use sockwell_server::hyper::{is_websocket_request, upgrade};
+//! use sockwell_server::{DeflateConfig, ServerConfig};
 //!
 //! async fn handle(mut request: Request<Incoming>) -> Result<Response<Full<Bytes>>, hyper::Error> {
 //!     if !is_websocket_request(&request) {
@@ -46,15 +46,17 @@ use ::hyper::upgrade::{OnUpgrade, Upgraded};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper_util::rt::TokioIo;
+use sockwell_core::{Protocol, Role};
+use sockwell_handshake::http::header::{CONNECTION, UPGRADE};
+use sockwell_handshake::http::{Method, Request, Response, Version};
+use sockwell_handshake::{
+    accept_request, error_response_for, Callback, Error, NoCallback, ServerConfig,
+};
+use sockwell_tokio::WebSocketStream;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use ws_core::{Protocol, Role};
-use ws_handshake::http::header::{CONNECTION, UPGRADE};
-use ws_handshake::http::{Method, Request, Response, Version};
-use ws_handshake::{accept_request, error_response_for, Callback, Error, NoCallback, ServerConfig};
-use ws_tokio::WebSocketStream;
 
 /// A WebSocket over a connection or stream that hyper handed over.
 pub type HyperWebSocket = WebSocketStream<TokioIo<Upgraded>>;

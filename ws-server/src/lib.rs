@@ -2,14 +2,14 @@
 //!
 //! ```
 //! use std::net::TcpListener;
-//! use ws_server::{accept_with_deadline, Message, ServerConfig, WsError};
+//! use sockwell_server::{accept_with_deadline, Message, ServerConfig, WsError};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let listener = TcpListener::bind("127.0.0.1:0")?; // a free port
 //! let url = format!("ws://{}/", listener.local_addr()?);
-//! // A client for the example (ws-client), in a thread of its own.
+//! // A client for the example (sockwell-client), in a thread of its own.
 //! let client = std::thread::spawn(move || {
-//!     let (mut ws, _) = ws_client::connect(url).unwrap();
+//!     let (mut ws, _) = sockwell_client::connect(url).unwrap();
 //!     ws.send(Message::text("hello")).unwrap();
 //!     let echo = ws.read().unwrap();
 //!     ws.close(None).unwrap();
@@ -47,13 +47,13 @@
 //!   [`WebSocketStream`] ([`WsReader`], [`WsWriter`] when split).
 //! - [`hyper`] (feature `hyper`) and [`axum`] (feature `axum`): WebSockets
 //!   in those servers, over HTTP/1.1 and HTTP/2 (RFC 8441).
-//! - Re-exported from `ws-handshake`: [`ServerConfig`], [`Callback`],
+//! - Re-exported from `sockwell-handshake`: [`ServerConfig`], [`Callback`],
 //!   [`NoCallback`], [`ErrorResponse`], [`OriginPolicy`], [`ServerHandshake`],
 //!   [`Error`] (why the handshake failed), [`HandshakeError`],
-//!   [`IoTimeouts`], [`http`], [`ws_extensions`]; from `ws-core`:
+//!   [`IoTimeouts`], [`http`], [`sockwell_extensions`]; from `sockwell-core`:
 //!   [`WebSocket`], [`Message`], [`PreparedMessage`], [`WebSocketConfig`],
 //!   [`CloseCode`], [`CloseFrame`], [`WsError`] (errors of an open
-//!   connection); [`DeflateConfig`] from `ws-deflate`.
+//!   connection); [`DeflateConfig`] from `sockwell-deflate`.
 //!
 //! # Settings
 //!
@@ -84,19 +84,19 @@ pub mod axum;
 pub mod hyper;
 
 #[cfg(feature = "tokio")]
-pub use ws_tokio::{
+pub use sockwell_tokio::{
     accept_async, accept_async_with_config, accept_hdr_async, accept_hdr_async_with_config,
     WebSocketStream, WsReader, WsWriter,
 };
 
-pub use ws_core::{
+pub use sockwell_core::{
     CloseCode, CloseFrame, Error as WsError, Keepalive, Limits, Message, PreparedMessage,
     WebSocket, WebSocketConfig,
 };
-pub use ws_deflate::DeflateConfig;
-pub use ws_handshake::http;
-pub use ws_handshake::ws_extensions;
-pub use ws_handshake::{
+pub use sockwell_deflate::DeflateConfig;
+pub use sockwell_handshake::http;
+pub use sockwell_handshake::sockwell_extensions;
+pub use sockwell_handshake::{
     Callback, Error, ErrorResponse, HandshakeError, HandshakeLimits, IoTimeouts, NoCallback,
     OriginPolicy, ServerConfig, ServerHandshake,
 };

@@ -8,8 +8,8 @@ mod web_common;
 
 use web_common::*;
 
-use ws_client::h2::H2Connection;
-use ws_server::Message;
+use sockwell_client::h2::H2Connection;
+use sockwell_server::Message;
 
 #[tokio::test]
 async fn axum_http1_echo_with_deflate() {
@@ -17,7 +17,7 @@ async fn axum_http1_echo_with_deflate() {
     let url = format!("ws://{addr}/ws");
     let run = async {
         let (mut ws, response) =
-            ws_client::connect_async_with_config(url.as_str(), client_config())
+            sockwell_client::connect_async_with_config(url.as_str(), client_config())
                 .await
                 .unwrap();
         assert!(agreed_deflate(&response), "{response:?}");
@@ -77,13 +77,16 @@ async fn hyper_helper_over_tls_http2_and_http1() {
 async fn hyper_helper_cleartext_http2_and_http1() {
     let addr = serve_hyper(None).await;
     let run = async {
-        let (_connection, mut ws, response) =
-            ws_client::h2::connect_h2(format!("ws://{addr}/ws").as_str(), client_config(), None)
-                .await
-                .unwrap();
+        let (_connection, mut ws, response) = sockwell_client::h2::connect_h2(
+            format!("ws://{addr}/ws").as_str(),
+            client_config(),
+            None,
+        )
+        .await
+        .unwrap();
         assert!(agreed_deflate(&response));
         check_echo(&mut ws, "http2").await;
-        let (mut ws, _) = ws_client::connect_async_with_config(
+        let (mut ws, _) = sockwell_client::connect_async_with_config(
             format!("ws://{addr}/ws").as_str(),
             client_config(),
         )
@@ -107,7 +110,7 @@ async fn the_extractor_picks_a_subprotocol_on_both_versions() {
     let mut config = client_config();
     config.subprotocols = vec!["mqtt".into(), "chat".into()];
     let run = async {
-        let (mut ws, response) = ws_client::connect_async_with_config(
+        let (mut ws, response) = sockwell_client::connect_async_with_config(
             format!("ws://{addr}/chat").as_str(),
             config.clone(),
         )
@@ -116,13 +119,13 @@ async fn the_extractor_picks_a_subprotocol_on_both_versions() {
         assert_eq!(response.headers()["sec-websocket-protocol"], "chat");
         check_echo(&mut ws, "http1.1").await;
         let (_connection, mut ws, response) =
-            ws_client::h2::connect_h2(format!("ws://{addr}/chat").as_str(), config, None)
+            sockwell_client::h2::connect_h2(format!("ws://{addr}/chat").as_str(), config, None)
                 .await
                 .unwrap();
         assert_eq!(response.headers()["sec-websocket-protocol"], "chat");
         check_echo(&mut ws, "http2").await;
         // No common subprotocol: the upgrade goes on without one.
-        let (_, response) = ws_client::connect_async_with_config(
+        let (_, response) = sockwell_client::connect_async_with_config(
             format!("ws://{addr}/ws").as_str(),
             client_config(),
         )

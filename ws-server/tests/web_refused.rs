@@ -8,8 +8,8 @@ mod web_common;
 use web_common::*;
 
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use sockwell_client::h2::H2Connection;
 use tokio::net::TcpListener;
-use ws_client::h2::H2Connection;
 
 #[tokio::test]
 async fn invalid_upgrades_get_the_right_status_on_both_versions() {
@@ -116,7 +116,7 @@ async fn a_server_without_extended_connect_is_refused_clearly() {
         .unwrap();
     let err = result.unwrap_err();
     assert!(
-        matches!(err, ws_client::Error::ExtendedConnectDisabled),
+        matches!(err, sockwell_client::Error::ExtendedConnectDisabled),
         "{err:?}"
     );
     assert!(err.to_string().contains("SETTINGS_ENABLE_CONNECT_PROTOCOL"));
@@ -136,7 +136,9 @@ async fn the_http2_client_reports_a_refusal_with_its_status() {
             .unwrap();
         let err = connection.open(request, client_config()).await.unwrap_err();
         match &err {
-            ws_client::Error::Handshake(ws_client::UpgradeError::UnexpectedStatus(response)) => {
+            sockwell_client::Error::Handshake(sockwell_client::UpgradeError::UnexpectedStatus(
+                response,
+            )) => {
                 assert_eq!(response.status(), 403)
             }
             other => panic!("{other:?}"),

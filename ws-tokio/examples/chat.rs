@@ -7,13 +7,13 @@
 //! room, a writer task sends what the room says. Three clients in the same
 //! process chat and check that everyone heard everything.
 //!
-//! `cargo run -p ws-tokio --example chat`
+//! `cargo run -p sockwell-tokio --example chat`
 
+use sockwell_deflate::DeflateConfig;
+use sockwell_tokio::{ClientConfig, Error, Message, PreparedMessage, ServerConfig};
 use std::collections::BTreeSet;
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
-use ws_deflate::DeflateConfig;
-use ws_tokio::{ClientConfig, Error, Message, PreparedMessage, ServerConfig};
 
 async fn serve(listener: TcpListener, room: broadcast::Sender<PreparedMessage>) {
     let config = ServerConfig::default().with_extension(DeflateConfig::default());
@@ -23,7 +23,7 @@ async fn serve(listener: TcpListener, room: broadcast::Sender<PreparedMessage>) 
         };
         let (room, config) = (room.clone(), config.clone());
         tokio::spawn(async move {
-            let Ok(ws) = ws_tokio::accept_async_with_config(tcp, config).await else {
+            let Ok(ws) = sockwell_tokio::accept_async_with_config(tcp, config).await else {
                 return;
             };
             let (mut reader, mut writer) = ws.split();
@@ -65,7 +65,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut clients = Vec::new();
     for _ in names {
         let config = ClientConfig::default().with_extension(DeflateConfig::default());
-        let (ws, response) = ws_tokio::client_async_with_config(
+        let (ws, response) = sockwell_tokio::client_async_with_config(
             format!("ws://{addr}/"),
             tokio::net::TcpStream::connect(addr).await?,
             config,

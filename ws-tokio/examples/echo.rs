@@ -2,13 +2,13 @@
 //! of it (`try_recv` + `feed`), then flushes once. A client in the same
 //! process sends a burst with compression on and checks the echoes.
 //!
-//! `cargo run -p ws-tokio --example echo` (or `-- serve 127.0.0.1:9002` to
+//! `cargo run -p sockwell-tokio --example echo` (or `-- serve 127.0.0.1:9002` to
 //! only serve).
 
+use sockwell_deflate::DeflateConfig;
+use sockwell_tokio::{ClientConfig, Error, Message, ServerConfig, WebSocketStream};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
-use ws_deflate::DeflateConfig;
-use ws_tokio::{ClientConfig, Error, Message, ServerConfig, WebSocketStream};
 
 async fn echo<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream<S>) -> Result<(), Error> {
     loop {
@@ -30,7 +30,7 @@ async fn serve(listener: TcpListener) {
         };
         tokio::spawn(async move {
             let config = ServerConfig::default().with_extension(DeflateConfig::default());
-            match ws_tokio::accept_async_with_config(tcp, config).await {
+            match sockwell_tokio::accept_async_with_config(tcp, config).await {
                 Ok(mut ws) => match echo(&mut ws).await {
                     Err(Error::ConnectionClosed) | Ok(()) => {}
                     Err(e) => eprintln!("{peer}: {e}"),
@@ -58,7 +58,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tcp = tokio::net::TcpStream::connect(addr).await?;
     let config = ClientConfig::default().with_extension(DeflateConfig::default());
     let (mut ws, _) =
-        ws_tokio::client_async_with_config(format!("ws://{addr}/"), tcp, config).await?;
+        sockwell_tokio::client_async_with_config(format!("ws://{addr}/"), tcp, config).await?;
     for agreed in ws.protocol().extensions().negotiated() {
         println!("negotiated: {agreed}");
     }

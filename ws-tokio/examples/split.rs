@@ -2,10 +2,10 @@
 //! them. The writer sends a numbered stream while the reader takes the
 //! echoes (and its engine answers the server's pings on its own).
 //!
-//! `cargo run -p ws-tokio --example split`
+//! `cargo run -p sockwell-tokio --example split`
 
+use sockwell_tokio::{Error, Message};
 use tokio::net::TcpListener;
-use ws_tokio::{Error, Message};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -13,7 +13,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = listener.local_addr()?;
     tokio::spawn(async move {
         let (tcp, _) = listener.accept().await?;
-        let mut ws = ws_tokio::accept_async(tcp).await?;
+        let mut ws = sockwell_tokio::accept_async(tcp).await?;
         ws.send(Message::Ping(b"hi".to_vec().into())).await?;
         loop {
             match ws.recv().await {
@@ -27,7 +27,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
 
-    let (ws, _) = ws_tokio::client_async(
+    let (ws, _) = sockwell_tokio::client_async(
         format!("ws://{addr}/"),
         tokio::net::TcpStream::connect(addr).await?,
     )

@@ -5,12 +5,12 @@
 //! on, so a future built on them can be dropped at any point without loss.
 
 use crate::keepalive::Timer;
+use sockwell_core::{CloseState, Error, Message, Protocol};
 use std::io;
 use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use ws_core::{CloseState, Error, Message, Protocol};
 
 /// Stack space a read goes to while the engine holds no read buffer.
 const SCRATCH: usize = 8 << 10;
@@ -75,7 +75,7 @@ impl Engine {
                 // vectored writes.
                 Pin::new(&mut *io).poll_write(cx, out)
             } else {
-                let mut slices = [io::IoSlice::new(&[]); ws_core::MAX_IO_SLICES];
+                let mut slices = [io::IoSlice::new(&[]); sockwell_core::MAX_IO_SLICES];
                 let n = self.protocol.pending_output_vectored(&mut slices);
                 Pin::new(&mut *io).poll_write_vectored(cx, &slices[..n])
             };

@@ -1,21 +1,21 @@
-//! The opening handshake over an async stream, on ws-handshake's resumable
+//! The opening handshake over an async stream, on sockwell-handshake's resumable
 //! state machines: a stream that is not ready makes the machine stop with
 //! `WouldBlock`, and the task resumes it when the stream wakes it. The
 //! deadline of the handshake config holds: past it, this fails with
-//! [`Error::Timeout`](ws_handshake::Error::Timeout).
+//! [`Error::Timeout`](sockwell_handshake::Error::Timeout).
 
 use crate::stream::WebSocketStream;
+use sockwell_handshake::http::{Request, Response};
+use sockwell_handshake::{
+    Callback, ClientConfig, ClientHandshake, Error, HandshakeError, IntoClientRequest, NoCallback,
+    ServerConfig, ServerHandshake,
+};
 use std::future::poll_fn;
 use std::io::{self, Read, Write};
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use ws_handshake::http::{Request, Response};
-use ws_handshake::{
-    Callback, ClientConfig, ClientHandshake, Error, HandshakeError, IntoClientRequest, NoCallback,
-    ServerConfig, ServerHandshake,
-};
 
 /// An async stream seen as a non-blocking `Read + Write`: a poll that is
 /// not ready becomes `WouldBlock`, with the task's waker registered. Used

@@ -2,11 +2,11 @@
 //! interval, a deadline for the answer, an idle timeout); this arms one
 //! timer for the next moment the engine wants to be asked again.
 
+use sockwell_core::{Error, Protocol};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use tokio::time::{Instant, Sleep};
-use ws_core::{Error, Protocol};
 
 /// How often, in parts of the keepalive interval, the timer looks at the
 /// engine while traffic flows (between two looks nothing reads the clock).

@@ -2,7 +2,7 @@
 //! driver: [`WebSocketStream`] over any `AsyncRead + AsyncWrite` stream.
 //!
 //! ```
-//! use ws_tokio::{accept_async, client_async, Message};
+//! use sockwell_tokio::{accept_async, client_async, Message};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -44,8 +44,8 @@
 //! - Handshakes on any stream: [`client_async`], [`accept_async`],
 //!   [`accept_hdr_async`] and their `_with_config` forms, within the
 //!   config's `handshake_timeout`; [`HandshakeIo`] is the adapter they run
-//!   ws-handshake's resumable machines through. The TCP entry point
-//!   `connect_async` is in `ws-client` with its `tokio` feature.
+//!   sockwell-handshake's resumable machines through. The TCP entry point
+//!   `connect_async` is in `sockwell-client` with its `tokio` feature.
 //! - The connection's timers run on tokio's: keepalive ([`Keepalive`]: on
 //!   by default, a ping after 20 s of quiet, 20 s for the answer), the
 //!   close timeout (10 s) and the optional write timeout, while `recv`
@@ -53,10 +53,10 @@
 //!   its time driver: `#[tokio::main]` and `Builder::enable_all` have it;
 //!   a runtime built with `enable_io` alone needs `enable_time` as well
 //!   (tokio panics when a timer is armed without it).
-//! - Re-exported, so that one `use` suffices: from `ws-core` [`Message`],
+//! - Re-exported, so that one `use` suffices: from `sockwell-core` [`Message`],
 //!   [`PreparedMessage`], [`Error`], [`CloseCode`], [`CloseFrame`],
 //!   [`CloseState`], [`Protocol`], [`Role`], [`WebSocketConfig`]; from
-//!   `ws-handshake` [`ClientConfig`], [`ServerConfig`], [`Callback`],
+//!   `sockwell-handshake` [`ClientConfig`], [`ServerConfig`], [`Callback`],
 //!   [`NoCallback`], [`OriginPolicy`], [`HandshakeError`] (the handshake's
 //!   error type) and the crate itself.
 //!
@@ -78,13 +78,13 @@ pub use handshake::{
     accept_async, accept_async_with_config, accept_hdr_async, accept_hdr_async_with_config,
     client_async, client_async_with_config, HandshakeIo,
 };
-pub use split::{ReuniteError, WsReader, WsWriter};
-pub use stream::WebSocketStream;
-pub use ws_core::{
+pub use sockwell_core::{
     CloseCode, CloseFrame, CloseState, Error, Keepalive, Limits, Message, PreparedMessage,
     Protocol, Role, WebSocketConfig,
 };
-pub use ws_handshake::{
+pub use sockwell_handshake::{
     self, Callback, ClientConfig, Error as HandshakeError, HandshakeLimits, NoCallback,
     OriginPolicy, ServerConfig,
 };
+pub use split::{ReuniteError, WsReader, WsWriter};
+pub use stream::WebSocketStream;

@@ -14,13 +14,13 @@ use crate::engine::{Engine, Take};
 use crate::stream::WebSocketStream;
 use futures_core::Stream;
 use futures_sink::Sink;
+use sockwell_core::{CloseFrame, CloseState, Error, Message, PreparedMessage};
 use std::fmt;
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{ready, Context, Poll, Wake, Waker};
 use tokio::io::{AsyncRead, AsyncWrite};
-use ws_core::{CloseFrame, CloseState, Error, Message, PreparedMessage};
 
 struct Shared<S> {
     core: Mutex<WebSocketStream<S>>,

@@ -3,13 +3,13 @@
 use crate::engine::{Engine, Take};
 use futures_core::Stream;
 use futures_sink::Sink;
+use sockwell_core::{
+    CloseFrame, CloseState, Error, Message, PreparedMessage, Protocol, Role, WebSocketConfig,
+};
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite};
-use ws_core::{
-    CloseFrame, CloseState, Error, Message, PreparedMessage, Protocol, Role, WebSocketConfig,
-};
 
 /// A WebSocket connection over an async stream `S` (a `TcpStream`, a TLS
 /// stream, a `DuplexStream`, a stream hyper upgraded).

@@ -2,9 +2,9 @@
 //! the peer trickles its frames in one byte at a time, and the receiving
 //! side cancels its `recv` every time another branch is ready first.
 
+use sockwell_tokio::{Message, Role, WebSocketConfig, WebSocketStream};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
-use ws_tokio::{Message, Role, WebSocketConfig, WebSocketStream};
 
 const KEY: [u8; 4] = [0x0f, 0xf0, 0x55, 0xaa];
 

@@ -2,8 +2,8 @@
 //! `KeepaliveTimeout` within interval + timeout; a peer that answers keeps
 //! the connection open; an idle timeout closes a connection without data.
 
+use sockwell_tokio::{Error, Keepalive, Message, Role, WebSocketConfig, WebSocketStream};
 use std::time::{Duration, Instant};
-use ws_tokio::{Error, Keepalive, Message, Role, WebSocketConfig, WebSocketStream};
 
 fn config(keepalive: Keepalive) -> WebSocketConfig {
     WebSocketConfig::default().with_keepalive_config(Some(keepalive))

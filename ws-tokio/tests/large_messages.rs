@@ -3,11 +3,11 @@
 //! `recv` cancelled in the middle of such a frame loses nothing, and a
 //! stream that swaps the read buffer it was given is refused, not trusted.
 
+use sockwell_tokio::{Error, Message, Role, WebSocketConfig, WebSocketStream};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use ws_tokio::{Error, Message, Role, WebSocketConfig, WebSocketStream};
 
 fn messages() -> Vec<Message> {
     vec![

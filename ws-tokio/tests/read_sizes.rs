@@ -3,10 +3,10 @@
 //! grows while reads keep filling it, so a burst of mid-size messages takes
 //! a few large reads, not one small read per 8 KiB.
 
+use sockwell_tokio::{Message, Role, WebSocketConfig, WebSocketStream};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, ReadBuf};
-use ws_tokio::{Message, Role, WebSocketConfig, WebSocketStream};
 
 /// Counts the reads that brought data and the largest room a read offered.
 struct Counting<S> {

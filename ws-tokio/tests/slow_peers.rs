@@ -5,10 +5,10 @@
 //! keepalive within interval + timeout (a ping that cannot get out goes
 //! unanswered), the close timeout at its deadline.
 
+use sockwell_tokio::{Error, Keepalive, Message, Role, WebSocketConfig, WebSocketStream};
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use ws_tokio::{Error, Keepalive, Message, Role, WebSocketConfig, WebSocketStream};
 
 const INTERVAL: Duration = Duration::from_millis(300);
 const TIMEOUT: Duration = Duration::from_millis(300);

@@ -2,8 +2,8 @@
 //! messages in order both ways, pings answered by the readers while the
 //! writers are busy or idle, and `reunite`.
 
+use sockwell_tokio::{accept_async, client_async, Error, Message};
 use std::time::Duration;
-use ws_tokio::{accept_async, client_async, Error, Message};
 
 const COUNT: usize = 300;
 
@@ -78,8 +78,8 @@ async fn both_halves_busy_from_two_tasks_keep_order_both_ways() {
     }
     let client = reader.reunite(writer).expect("halves of one connection");
     let server = server.await.unwrap();
-    assert_eq!(client.close_state(), ws_tokio::CloseState::Closed);
-    assert_eq!(server.close_state(), ws_tokio::CloseState::Closed);
+    assert_eq!(client.close_state(), sockwell_tokio::CloseState::Closed);
+    assert_eq!(server.close_state(), sockwell_tokio::CloseState::Closed);
 }
 
 #[tokio::test]
@@ -113,10 +113,16 @@ async fn the_reader_answers_pings_while_the_writer_is_idle() {
 async fn halves_of_different_connections_do_not_reunite() {
     let (a, _b) = tokio::io::duplex(64);
     let (c, _d) = tokio::io::duplex(64);
-    let one =
-        ws_tokio::WebSocketStream::from_raw_socket(a, ws_tokio::Role::Client, Default::default());
-    let two =
-        ws_tokio::WebSocketStream::from_raw_socket(c, ws_tokio::Role::Client, Default::default());
+    let one = sockwell_tokio::WebSocketStream::from_raw_socket(
+        a,
+        sockwell_tokio::Role::Client,
+        Default::default(),
+    );
+    let two = sockwell_tokio::WebSocketStream::from_raw_socket(
+        c,
+        sockwell_tokio::Role::Client,
+        Default::default(),
+    );
     let (reader, _) = one.split();
     let (_, writer) = two.split();
     assert!(reader.reunite(writer).is_err());
@@ -132,11 +138,11 @@ impl std::task::Wake for TaskWaker {
 #[tokio::test]
 async fn a_writer_polled_from_many_tasks_keeps_one_waker() {
     use futures_sink::Sink;
+    use sockwell_core::{Role, WebSocketConfig};
+    use sockwell_tokio::WebSocketStream;
     use std::pin::Pin;
     use std::sync::Arc;
     use std::task::{Context, Waker};
-    use ws_core::{Role, WebSocketConfig};
-    use ws_tokio::WebSocketStream;
 
     // A peer that never reads: after a few kilobytes every write is pending.
     let (ours, _peer) = tokio::io::duplex(1024);

@@ -3,15 +3,15 @@
 //! bounded queue against a peer that never reads, and the handshake deadline.
 
 use futures_sink::Sink;
+use sockwell_deflate::DeflateConfig;
+use sockwell_tokio::{
+    accept_async_with_config, client_async_with_config, ClientConfig, Error, HandshakeError,
+    Message, Role, ServerConfig, WebSocketConfig, WebSocketStream,
+};
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
-use ws_deflate::DeflateConfig;
-use ws_tokio::{
-    accept_async_with_config, client_async_with_config, ClientConfig, Error, HandshakeError,
-    Message, Role, ServerConfig, WebSocketConfig, WebSocketStream,
-};
 
 #[tokio::test]
 async fn compressed_echo_over_a_duplex() {
@@ -195,10 +195,10 @@ impl tokio::io::AsyncWrite for Broken {
 #[tokio::test]
 async fn a_stream_consumer_that_goes_on_after_an_io_error_does_not_spin() {
     use futures_core::Stream;
-    let mut ws = ws_tokio::WebSocketStream::from_raw_socket(
+    let mut ws = sockwell_tokio::WebSocketStream::from_raw_socket(
         Broken::default(),
-        ws_tokio::Role::Server,
-        ws_tokio::WebSocketConfig::default(),
+        sockwell_tokio::Role::Server,
+        sockwell_tokio::WebSocketConfig::default(),
     );
     // The error once, then the end of the stream: a loop that logs errors
     // and continues ends instead of spinning on the broken stream.
@@ -207,7 +207,7 @@ async fn a_stream_consumer_that_goes_on_after_an_io_error_does_not_spin() {
         items.push(std::future::poll_fn(|cx| std::pin::Pin::new(&mut ws).poll_next(cx)).await);
     }
     assert!(
-        matches!(items[0], Some(Err(ws_tokio::Error::Io(_)))),
+        matches!(items[0], Some(Err(sockwell_tokio::Error::Io(_)))),
         "{items:?}"
     );
     assert!(items[1].is_none() && items[2].is_none(), "{items:?}");

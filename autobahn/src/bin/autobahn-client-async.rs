@@ -3,8 +3,8 @@
 //! Usage: `autobahn-client-async [BASE_URL] [AGENT]` (default
 //! `ws://127.0.0.1:9001`, `ws-rs-async`). Compression offered as the sync one.
 
-use ws_client::{ClientConfig, DeflateConfig};
-use ws_core::Message;
+use sockwell_client::{ClientConfig, DeflateConfig};
+use sockwell_core::Message;
 
 /// Offers permessage-deflate with `client_no_context_takeover` and a bare
 /// `client_max_window_bits`, so the fuzzing server can accept with any of the
@@ -15,7 +15,7 @@ fn config() -> ClientConfig {
 }
 
 /// Runs the closing handshake to its end (errors are the case's business).
-async fn finish<S>(socket: &mut ws_client::WebSocketStream<S>)
+async fn finish<S>(socket: &mut sockwell_client::WebSocketStream<S>)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -32,7 +32,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(2)
         .unwrap_or_else(|| "ws-rs-async".into());
 
-    let (mut socket, _) = ws_client::connect_async(format!("{base}/getCaseCount")).await?;
+    let (mut socket, _) = sockwell_client::connect_async(format!("{base}/getCaseCount")).await?;
     let count: u32 = match socket.recv().await? {
         Message::Text(text) => text.trim().parse()?,
         other => return Err(format!("unexpected case count message {other:?}").into()),
@@ -41,7 +41,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     for case in 1..=count {
         let url = format!("{base}/runCase?case={case}&agent={agent}");
-        match ws_client::connect_async_with_config(url, config()).await {
+        match sockwell_client::connect_async_with_config(url, config()).await {
             Ok((mut socket, _)) => {
                 let _ = autobahn::echo_async(&mut socket).await;
             }
@@ -50,7 +50,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let url = format!("{base}/updateReports?agent={agent}");
-    let (mut socket, _) = ws_client::connect_async(url).await?;
+    let (mut socket, _) = sockwell_client::connect_async(url).await?;
     finish(&mut socket).await;
     println!("ran {count} cases");
     Ok(())

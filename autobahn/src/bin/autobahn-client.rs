@@ -2,8 +2,8 @@
 //! lists, then asks it to write its reports.
 //! Usage: `autobahn-client [BASE_URL] [AGENT]` (default `ws://127.0.0.1:9001`, `ws-rs`).
 
-use ws_client::{ClientConfig, DeflateConfig};
-use ws_core::Message;
+use sockwell_client::{ClientConfig, DeflateConfig};
+use sockwell_core::Message;
 
 /// Offers permessage-deflate with `client_no_context_takeover` and a bare
 /// `client_max_window_bits`, so the fuzzing server can accept with any of the
@@ -19,7 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| "ws://127.0.0.1:9001".into());
     let agent = std::env::args().nth(2).unwrap_or_else(|| "ws-rs".into());
 
-    let (mut socket, _) = ws_client::connect(format!("{base}/getCaseCount"))?;
+    let (mut socket, _) = sockwell_client::connect(format!("{base}/getCaseCount"))?;
     let count: u32 = match socket.read()? {
         Message::Text(text) => text.trim().parse()?,
         other => return Err(format!("unexpected case count message {other:?}").into()),
@@ -29,7 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     for case in 1..=count {
         let url = format!("{base}/runCase?case={case}&agent={agent}");
-        match ws_client::connect_with_config(url, config()) {
+        match sockwell_client::connect_with_config(url, config()) {
             Ok((mut socket, _)) => {
                 let _ = autobahn::echo(&mut socket);
             }
@@ -37,7 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
 
-    let (mut socket, _) = ws_client::connect(format!("{base}/updateReports?agent={agent}"))?;
+    let (mut socket, _) = sockwell_client::connect(format!("{base}/updateReports?agent={agent}"))?;
     let _ = socket.close(None);
     while socket.read().is_ok() {}
     println!("ran {count} cases");

@@ -2,7 +2,7 @@
 //! Usage: `autobahn-server-async [ADDR]` (default `127.0.0.1:9002`); prints
 //! the bound address on its first line. Compression on, as the sync one.
 
-use ws_server::{DeflateConfig, ServerConfig};
+use sockwell_server::{DeflateConfig, ServerConfig};
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
@@ -19,7 +19,7 @@ async fn main() -> std::io::Result<()> {
         // Accept permessage-deflate with whatever parameters the client offers.
         let config = ServerConfig::default().with_extension(DeflateConfig::default());
         tokio::spawn(async move {
-            match ws_server::accept_async_with_config(stream, config).await {
+            match sockwell_server::accept_async_with_config(stream, config).await {
                 Ok(mut socket) => {
                     // Errors end the connection; the engine already sent the Close.
                     if let Err(e) = autobahn::echo_async(&mut socket).await {

@@ -1,9 +1,9 @@
 //! Echo server for `wstest -m fuzzingclient`. Usage: `autobahn-server [ADDR]`
 //! (default `127.0.0.1:9002`); prints the bound address on its first line.
 
+use sockwell_server::{DeflateConfig, ServerConfig};
 use std::net::TcpListener;
 use std::thread;
-use ws_server::{DeflateConfig, ServerConfig};
 
 fn main() -> std::io::Result<()> {
     let addr = std::env::args()
@@ -17,7 +17,7 @@ fn main() -> std::io::Result<()> {
         // Accept permessage-deflate with whatever parameters the client offers.
         let config = ServerConfig::default().with_extension(DeflateConfig::default());
         thread::spawn(
-            move || match ws_server::accept_with_deadline(stream, config) {
+            move || match sockwell_server::accept_with_deadline(stream, config) {
                 Ok(mut socket) => {
                     // Errors end the connection; the engine already sent the Close.
                     if let Err(e) = autobahn::echo(&mut socket) {

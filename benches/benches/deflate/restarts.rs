@@ -24,9 +24,9 @@ use super::{LEVEL, WINDOW_BITS};
 use benches::{json_payload, self_cpu};
 use criterion::{BatchSize, Criterion, Throughput};
 use flate2::{Compress, Compression, FlushCompress};
-use ws_core::{Limits, Protocol, Role, WebSocketConfig};
-use ws_deflate::DeflateConfig;
-use ws_extensions::{client_confirm, client_offer, server_negotiate};
+use sockwell_core::{Limits, Protocol, Role, WebSocketConfig};
+use sockwell_deflate::DeflateConfig;
+use sockwell_extensions::{client_confirm, client_offer, server_negotiate};
 
 /// Size of each input, in payload bytes (the ordinary one ends at the first
 /// sync flush past it).

@@ -32,9 +32,9 @@
 use super::LEVEL;
 use benches::{deflate_pair, deliver, SmallJson};
 use criterion::{Criterion, Throughput};
+use sockwell_core::Message;
+use sockwell_deflate::{DeflateConfig, TakeoverContext};
 use std::hint::black_box;
-use ws_core::Message;
-use ws_deflate::{DeflateConfig, TakeoverContext};
 
 const BITS: u8 = 12;
 const MESSAGES: usize = 2000;

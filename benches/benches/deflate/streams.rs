@@ -1,5 +1,5 @@
 //! The stream-based side of the `deflate` groups: whole async connections,
-//! ours (`ws_tokio::WebSocketStream`, `ours-async/<size>`) and yawc's
+//! ours (`sockwell_tokio::WebSocketStream`, `ours-async/<size>`) and yawc's
 //! (`yawc/<size>`), each a client and a server over one in-memory
 //! `tokio::io::duplex` pipe, driven by a current-thread runtime on this
 //! thread. yawc has no sans-IO engine with compression, so this is the only
@@ -16,11 +16,11 @@ use super::{payload_bytes, Takeover, LEVEL};
 use criterion::measurement::WallTime;
 use criterion::BenchmarkGroup;
 use futures_util::SinkExt;
+use sockwell_core::bytes::Bytes;
+use sockwell_core::{Message, Protocol};
+use sockwell_tokio::WebSocketStream;
 use tokio::io::{AsyncReadExt, DuplexStream};
 use tokio::runtime::Runtime;
-use ws_core::bytes::Bytes;
-use ws_core::{Message, Protocol};
-use ws_tokio::WebSocketStream;
 
 /// Room in each direction of the pipe: a whole incompressible 1 MiB
 /// message fits, so a send completes before the server reads.
@@ -81,7 +81,7 @@ fn yawc_options(takeover: Takeover) -> yawc::Options {
             level: yawc::CompressionLevel::new(LEVEL),
             server_no_context_takeover: off,
             client_no_context_takeover: off,
-            compression_threshold: ws_deflate::DeflateConfig::default().min_compress_size,
+            compression_threshold: sockwell_deflate::DeflateConfig::default().min_compress_size,
             ..yawc::DeflateOptions::default()
         }),
         ..yawc::Options::default()

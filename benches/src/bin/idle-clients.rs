@@ -8,10 +8,10 @@
 //! once every connection has had its echo, then holds them (answering
 //! pings) until its standard input closes.
 
+use sockwell_client::{ClientConfig, DeflateConfig};
+use sockwell_core::Message;
 use std::io::Read;
 use tokio::sync::Semaphore;
-use ws_client::{ClientConfig, DeflateConfig};
-use ws_core::Message;
 
 /// Handshakes in flight at once: keeps the server's listen backlog from
 /// overflowing.
@@ -37,7 +37,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             let message = Message::text(benches::json_payload(1 << 10, 7));
             let result = async {
-                let (mut ws, _) = ws_client::connect_async_with_config(url, config)
+                let (mut ws, _) = sockwell_client::connect_async_with_config(url, config)
                     .await
                     .map_err(|e| e.to_string())?;
                 ws.send(message.clone()).await.map_err(|e| e.to_string())?;

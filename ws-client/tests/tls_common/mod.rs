@@ -8,11 +8,11 @@
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use sockwell_client::{ClientConfig, Connector, DeflateConfig, Error, Message, WsError};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
-use ws_client::{ClientConfig, Connector, DeflateConfig, Error, Message, WsError};
 
 pub const PAYLOAD: usize = 200_000;
 
@@ -23,7 +23,7 @@ pub fn ca() -> CertifiedIssuer<'static, KeyPair> {
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params
         .distinguished_name
-        .push(DnType::CommonName, "ws-client test CA");
+        .push(DnType::CommonName, "sockwell-client test CA");
     CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap()
 }
 
@@ -88,7 +88,7 @@ pub fn rustls_connector(ca: &CertifiedIssuer<'static, KeyPair>) -> Connector {
 
 #[cfg(feature = "native-tls")]
 pub fn native_connector(ca: &CertifiedIssuer<'static, KeyPair>) -> Connector {
-    use ws_client::tls::native_tls;
+    use sockwell_client::tls::native_tls;
     let root = native_tls::Certificate::from_pem(ca.pem().as_bytes()).unwrap();
     let connector = native_tls::TlsConnector::builder()
         .add_root_certificate(root)
@@ -105,8 +105,8 @@ pub fn deflate() -> ClientConfig {
 
 /// Echoes until the client closes; the number of messages echoed.
 pub fn echo<S: Read + Write>(stream: S) -> Result<usize, String> {
-    let config = ws_server::ServerConfig::default().with_extension(DeflateConfig::default());
-    let mut ws = ws_server::accept_with_config(stream, config).map_err(|e| e.to_string())?;
+    let config = sockwell_server::ServerConfig::default().with_extension(DeflateConfig::default());
+    let mut ws = sockwell_server::accept_with_config(stream, config).map_err(|e| e.to_string())?;
     let mut echoed = 0;
     loop {
         match ws.read() {
@@ -139,7 +139,7 @@ pub fn rustls_server(config: Arc<rustls::ServerConfig>) -> Server {
 /// One connection over native-tls.
 #[cfg(feature = "native-tls")]
 pub fn native_tls_server(leaf: &Leaf) -> Server {
-    use ws_client::tls::native_tls;
+    use sockwell_client::tls::native_tls;
     let identity =
         native_tls::Identity::from_pkcs8(leaf.cert_pem.as_bytes(), leaf.key_pem.as_bytes())
             .unwrap();
@@ -169,7 +169,7 @@ pub fn messages() -> Vec<Message> {
 pub fn sync_round_trip(port: u16, connector: Connector) {
     let url = format!("wss://localhost:{port}/");
     let (mut ws, response) =
-        ws_client::connect_tls_with_config(url, deflate(), Some(connector)).expect("connect");
+        sockwell_client::connect_tls_with_config(url, deflate(), Some(connector)).expect("connect");
     assert_eq!(response.status(), 101);
     assert!(ws.get_ref().is_tls());
     let agreed: Vec<String> = ws
@@ -196,9 +196,10 @@ pub fn sync_round_trip(port: u16, connector: Connector) {
 #[cfg(feature = "tokio")]
 pub async fn async_round_trip(port: u16, connector: Connector) {
     let url = format!("wss://localhost:{port}/");
-    let (mut ws, _) = ws_client::connect_async_tls_with_config(url, deflate(), Some(connector))
-        .await
-        .expect("connect");
+    let (mut ws, _) =
+        sockwell_client::connect_async_tls_with_config(url, deflate(), Some(connector))
+            .await
+            .expect("connect");
     assert!(ws.get_ref().is_tls());
     let agreed: Vec<String> = ws
         .protocol()
@@ -234,8 +235,9 @@ pub async fn tokio_rustls_server(
             .accept(tcp)
             .await
             .unwrap();
-        let server = ws_tokio::ServerConfig::default().with_extension(DeflateConfig::default());
-        let mut ws = ws_tokio::accept_async_with_config(tls, server)
+        let server =
+            sockwell_tokio::ServerConfig::default().with_extension(DeflateConfig::default());
+        let mut ws = sockwell_tokio::accept_async_with_config(tls, server)
             .await
             .unwrap();
         let mut echoed = 0;

@@ -7,11 +7,11 @@ use super::PreparedMessage;
 use crate::header::{FrameHeader, MAX_HEADER_LEN};
 use crate::{Error, OpCode};
 use bytes::Bytes;
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
-use ws_extensions::{
+use sockwell_extensions::{
     ExtensionStack, MessageKind, NextState, Rsv, SharedState, SharedStateRef, StateSharing,
 };
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 /// The most encodings a message keeps for connections whose state no other
 /// connection shares ([`StateSharing::Lone`]: catching up with a group):

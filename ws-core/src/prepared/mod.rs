@@ -5,21 +5,21 @@ mod encoding;
 use crate::{Error, Message, SendError, Utf8Bytes};
 use bytes::Bytes;
 pub(crate) use encoding::{frame_size, Encoding};
+use sockwell_extensions::{MessageId, MessageKind};
 use std::fmt;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, OnceLock};
-use ws_extensions::{MessageId, MessageKind};
 
 /// A text or binary message to send to many connections, encoded once.
 ///
 /// A server's frames are not masked, so connections whose extensions turn
 /// a message into the same bytes can all be sent the same frames. The first
 /// connection that needs an encoding makes it (compression included) and
-/// every later one with the same [`ExtensionStack::shared_encoding`](ws_extensions::ExtensionStack::shared_encoding) key and
+/// every later one with the same [`ExtensionStack::shared_encoding`](sockwell_extensions::ExtensionStack::shared_encoding) key and
 /// frame size queues those bytes: with permessage-deflate, a message is
 /// compressed once for all the connections with the same window, level and
 /// threshold, and, with context takeover, the same history (the
-/// [`ExtensionStack::shared_state`](ws_extensions::ExtensionStack::shared_state): connections that received the same
+/// [`ExtensionStack::shared_state`](sockwell_extensions::ExtensionStack::shared_state): connections that received the same
 /// messages, such as the members of a room that get only the room's
 /// broadcasts; each then moves to the same next history). Without
 /// extensions it is framed once.
@@ -38,7 +38,7 @@ use ws_extensions::{MessageId, MessageKind};
 /// `Sync`, so one message can be handed to connections on many threads.
 ///
 /// ```
-/// use ws_core::{Message, PreparedMessage, Protocol, Role, WebSocketConfig};
+/// use sockwell_core::{Message, PreparedMessage, Protocol, Role, WebSocketConfig};
 ///
 /// let prepared = PreparedMessage::new(Message::text("to everyone")).unwrap();
 /// let mut connections: Vec<Protocol> = (0..3)
@@ -66,7 +66,7 @@ struct Inner {
     /// Its identity, for stateful extensions.
     id: MessageId,
     /// How many encodings were made from lone states
-    /// ([`StateSharing::Lone`](ws_extensions::StateSharing::Lone)).
+    /// ([`StateSharing::Lone`](sockwell_extensions::StateSharing::Lone)).
     lone: AtomicUsize,
 }
 
@@ -138,12 +138,12 @@ impl PreparedMessage {
     }
 
     /// True if this message already holds frames for connections with
-    /// the shared-encoding key `key` ([`ExtensionStack::shared_encoding`](ws_extensions::ExtensionStack::shared_encoding))
+    /// the shared-encoding key `key` ([`ExtensionStack::shared_encoding`](sockwell_extensions::ExtensionStack::shared_encoding))
     /// and `max_outgoing_frame_size` (their
     /// [`WebSocketConfig::max_outgoing_frame_size`](crate::WebSocketConfig::max_outgoing_frame_size)):
     /// sending it to such a connection then adds no encoding, unless its
     /// extension's shared encoding depends on a state
-    /// ([`ExtensionStack::shared_state`](ws_extensions::ExtensionStack::shared_state)) that no encoding here started
+    /// ([`ExtensionStack::shared_state`](sockwell_extensions::ExtensionStack::shared_state)) that no encoding here started
     /// from: then one may be made and kept, one per group of connections
     /// in the same state, and at most eight for connections alone in
     /// theirs. A caller that

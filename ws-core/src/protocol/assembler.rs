@@ -3,8 +3,8 @@
 
 use crate::mask::{apply_mask, extend_masked_at};
 use crate::{Message, ProtocolError, Utf8Bytes};
+use sockwell_extensions::{ExtensionStack, MessageKind};
 use std::mem::MaybeUninit;
-use ws_extensions::{ExtensionStack, MessageKind};
 
 /// Most bytes reserved up front for a frame whose length the peer announced:
 /// a peer that announces 16 MiB and sends nothing gets no 16 MiB allocation.

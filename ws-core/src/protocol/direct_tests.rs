@@ -5,7 +5,7 @@ use super::*;
 use crate::header::FrameHeader;
 use crate::mask::apply_mask;
 use crate::{CloseCode, OpCode, ProtocolError};
-use ws_extensions::Rsv;
+use sockwell_extensions::Rsv;
 
 /// Feeds `wire` to `p` in reads of at most `step` bytes, the way a driver
 /// does: into the message when the engine offers it, else into the read

@@ -6,8 +6,8 @@ use crate::buffer::{Input, SliceInput};
 use crate::header::FrameHeader;
 use crate::mask::apply_mask;
 use crate::{CloseCode, CloseFrame, Error, Message, OpCode, ProtocolError, Role};
+use sockwell_extensions::MessageKind;
 use std::mem::MaybeUninit;
-use ws_extensions::MessageKind;
 
 /// Least payload still to come in a frame for a read straight into the
 /// message: below it, one read that also brings the next frame's header

@@ -17,9 +17,9 @@ use crate::buffer::ReadBuffer;
 use crate::write_buffer::WriteBuffer;
 use crate::{CloseFrame, Error, Message, Role, WebSocketConfig};
 use assembler::Assembler;
+use sockwell_extensions::ExtensionStack;
 use std::io::{self, IoSlice, Read, Write};
 use timers::TimerState;
-use ws_extensions::ExtensionStack;
 
 /// Most pieces handed to one vectored write (`IOV_MAX` is 1024 on Linux;
 /// a batch of large messages needs two per message).
@@ -249,9 +249,9 @@ impl Protocol {
     pub fn send(&mut self, message: &Message) -> Result<(), Error> {
         match message {
             Message::Text(text) => {
-                self.send_data(ws_extensions::MessageKind::Text, text.as_bytes())
+                self.send_data(sockwell_extensions::MessageKind::Text, text.as_bytes())
             }
-            Message::Binary(data) => self.send_data(ws_extensions::MessageKind::Binary, data),
+            Message::Binary(data) => self.send_data(sockwell_extensions::MessageKind::Binary, data),
             Message::Ping(data) => self.send_ping(data),
             Message::Pong(data) => self.send_pong(data),
             Message::Close(frame) => self.close(frame.clone()),
@@ -267,11 +267,11 @@ impl Protocol {
     pub fn send_owned(&mut self, message: Message) -> Result<(), Error> {
         match message {
             Message::Text(text) => self.queue_data(
-                ws_extensions::MessageKind::Text,
+                sockwell_extensions::MessageKind::Text,
                 outgoing::Payload::Owned(text.into_bytes()),
             ),
             Message::Binary(data) => self.queue_data(
-                ws_extensions::MessageKind::Binary,
+                sockwell_extensions::MessageKind::Binary,
                 outgoing::Payload::Owned(data),
             ),
             other => self.send(&other),
@@ -426,7 +426,7 @@ impl Protocol {
         self.pending_pong = None;
         self.write_frame(
             true,
-            ws_extensions::Rsv::NONE,
+            sockwell_extensions::Rsv::NONE,
             crate::OpCode::Close,
             &payload,
         );

@@ -6,7 +6,7 @@ use crate::mask::{apply_mask, extend_masked};
 use crate::write_buffer::WriteBuffer;
 use crate::{Error, OpCode, PreparedMessage, Role, SendError};
 use bytes::Bytes;
-use ws_extensions::{MessageId, MessageKind, Rsv, StateSharing};
+use sockwell_extensions::{MessageId, MessageKind, Rsv, StateSharing};
 
 /// Payloads from this size on, given by value, are queued without a copy
 /// (below it, copying costs less than one more piece in a vectored write).

@@ -9,8 +9,8 @@
 
 use super::{CloseState, Protocol};
 use crate::{CloseCode, CloseFrame, Error, OpCode};
+use sockwell_extensions::Rsv;
 use std::time::Instant;
-use ws_extensions::Rsv;
 
 #[derive(Debug, Default)]
 pub(crate) struct TimerState {
@@ -68,7 +68,7 @@ impl Protocol {
     ///
     /// - [`release_idle_state_after`](crate::WebSocketConfig::release_idle_state_after):
     ///   while an extension holds state only to be faster while busy
-    ///   ([`ExtensionStack::holds_idle_state`](ws_extensions::ExtensionStack::holds_idle_state)),
+    ///   ([`ExtensionStack::holds_idle_state`](sockwell_extensions::ExtensionStack::holds_idle_state)),
     ///   no byte read or written for that long gives it back.
     ///
     /// Time is an argument, not read here, so the engine stays sans-IO and

@@ -1,14 +1,14 @@
-//! Shared fixtures for the ws-core integration tests: a raw frame builder
+//! Shared fixtures for the sockwell-core integration tests: a raw frame builder
 //! (independent of the crate's own encoder), a frame parser for checking
 //! output, in-memory duplex streams and a stream that chokes on every byte.
 
 #![allow(dead_code)]
 
+use sockwell_core::{mask::apply_mask, FrameHeader, OpCode, Role, WebSocket, WebSocketConfig};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::rc::Rc;
-use ws_core::{mask::apply_mask, FrameHeader, OpCode, Role, WebSocket, WebSocketConfig};
 
 /// The mask key the fixtures use for client-to-server frames.
 pub const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];

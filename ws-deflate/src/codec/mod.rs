@@ -8,11 +8,11 @@ use crate::inflate::{Inflater, TAIL};
 use crate::params::{Params, NAME};
 use crate::pool::{count_compression, POOL};
 use flate2::{Compress, Compression, FlushCompress};
-use std::any::Any;
-use ws_extensions::{
+use sockwell_extensions::{
     DecodeOutput, Extension, ExtensionError, MessageId, MessageKind, Rsv, SharedStateRef,
     StatefulEncoding,
 };
+use std::any::Any;
 
 /// The agreement for one direction of the connection.
 #[derive(Clone, Copy, Debug)]

@@ -8,8 +8,8 @@
 use super::{compress, PerMessageDeflate};
 use crate::pool::{count_priming, POOL};
 use flate2::{Compress, Compression};
+use sockwell_extensions::{ExtensionError, MessageId, Rsv, StatefulEncoding};
 use std::sync::Arc;
-use ws_extensions::{ExtensionError, MessageId, Rsv, StatefulEncoding};
 
 impl PerMessageDeflate {
     /// Compresses one message with context takeover from the history alone
@@ -26,7 +26,7 @@ impl PerMessageDeflate {
     /// nor a dictionary: it continues like an owned one), unless
     /// [`DeflateConfig::busy_contexts`](crate::DeflateConfig::busy_contexts)
     /// compressors are already held that way; it gives it back in
-    /// [`Extension::release_idle_state`](ws_extensions::Extension::release_idle_state). The history is still brought up to
+    /// [`Extension::release_idle_state`](sockwell_extensions::Extension::release_idle_state). The history is still brought up to
     /// date per message (a copy of the payload, cheap beside compressing
     /// it), so that giving back costs only the reset.
     ///

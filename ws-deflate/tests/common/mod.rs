@@ -4,8 +4,8 @@
 
 #![allow(dead_code)]
 
-use ws_deflate::DeflateConfig;
-use ws_extensions::{
+use sockwell_deflate::DeflateConfig;
+use sockwell_extensions::{
     parse_extensions, Extension, ExtensionFactory, ExtensionOffer, NegotiationError,
 };
 

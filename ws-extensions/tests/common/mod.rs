@@ -12,11 +12,11 @@
 
 #![allow(dead_code)]
 
-use std::sync::{Arc, Mutex};
-use ws_extensions::{
+use sockwell_extensions::{
     client_confirm, server_negotiate, Accepted, DecodeOutput, Extension, ExtensionError,
     ExtensionFactory, ExtensionOffer, ExtensionStack, MessageKind, NegotiationError, Rsv,
 };
+use std::sync::{Arc, Mutex};
 
 pub const TRAILER: u8 = 0xAA;
 pub const XOR: u8 = 0x55;

@@ -19,11 +19,11 @@ use crate::refusal::BodyReader;
 use crate::{derive_accept_key, generate_key, Error, HandshakeError, HandshakeLimits};
 use http::header::{HeaderValue, SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_PROTOCOL};
 use http::{Request, Response, StatusCode, Uri};
+use sockwell_core::{Role, WebSocket, WebSocketConfig};
+use sockwell_extensions::{client_offer, ExtensionFactory};
 use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use ws_core::{Role, WebSocket, WebSocketConfig};
-use ws_extensions::{client_offer, ExtensionFactory};
 
 /// Anything a client handshake can start from: a URL (`&str`, `String`,
 /// [`Uri`]) or a full [`Request`] with custom headers.
@@ -108,7 +108,7 @@ impl ClientConfig {
         self
     }
 
-    /// Adds an extension to offer, e.g. `ws_deflate::DeflateConfig::default()`.
+    /// Adds an extension to offer, e.g. `sockwell_deflate::DeflateConfig::default()`.
     pub fn with_extension(mut self, extension: impl ExtensionFactory + 'static) -> Self {
         self.extensions.push(Arc::new(extension));
         self

@@ -9,7 +9,7 @@ use http::header::{
     SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
 };
 use http::Request;
-use ws_extensions::client_offer;
+use sockwell_extensions::client_offer;
 
 /// Adds the headers §4.1 requires to `request`, keeping the caller's others.
 pub fn prepare_request(

@@ -7,8 +7,8 @@ use http::header::{
     CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_PROTOCOL, UPGRADE,
 };
 use http::{Response, StatusCode};
+use sockwell_extensions::{client_confirm, ExtensionFactory, ExtensionStack};
 use std::sync::Arc;
-use ws_extensions::{client_confirm, ExtensionFactory, ExtensionStack};
 
 /// Parses a response head into an `http` response (no validation yet: see
 /// [`validate_response`]).

@@ -1,4 +1,4 @@
-//! Shared fixtures for the ws-handshake integration tests: in-memory streams
+//! Shared fixtures for the sockwell-handshake integration tests: in-memory streams
 //! (a canned one, and a duplex one that chokes on every byte), an HTTP head
 //! parser independent of the crate's, and raw frame builders.
 

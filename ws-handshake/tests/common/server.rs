@@ -2,8 +2,10 @@
 //! accepts and refuses.
 
 use super::{parse_head, request, valid_headers_except, Head, MemStream};
-use ws_handshake::http::Request;
-use ws_handshake::{Callback, Error, HandshakeError, NoCallback, ServerConfig, ServerHandshake};
+use sockwell_handshake::http::Request;
+use sockwell_handshake::{
+    Callback, Error, HandshakeError, NoCallback, ServerConfig, ServerHandshake,
+};
 
 pub const BAD_REQUEST: &str = "HTTP/1.1 400 Bad Request";
 

@@ -13,17 +13,17 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use sockwell_client::h2::H2Connection;
+use sockwell_client::{ClientConfig, Connector};
+use sockwell_server::axum::WebSocketUpgrade;
+use sockwell_server::hyper::HyperWebSocket;
+use sockwell_server::{DeflateConfig, Message, OriginPolicy, ServerConfig};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use ws_client::h2::H2Connection;
-use ws_client::{ClientConfig, Connector};
-use ws_server::axum::WebSocketUpgrade;
-use ws_server::hyper::HyperWebSocket;
-use ws_server::{DeflateConfig, Message, OriginPolicy, ServerConfig};
 
 /// Generous bound on every network wait of these tests.
 pub const LIMIT: Duration = Duration::from_secs(30);
@@ -84,7 +84,7 @@ pub async fn serve_axum() -> SocketAddr {
 pub async fn hyper_service(
     mut request: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
-    match ws_server::hyper::upgrade(&mut request, &server_config()) {
+    match sockwell_server::hyper::upgrade(&mut request, &server_config()) {
         Ok((response, upgrading)) => {
             let http2 = upgrading.is_http2();
             tokio::spawn(async move {
@@ -195,7 +195,7 @@ pub fn tls_pair() -> (tokio_rustls::TlsAcceptor, Connector) {
 }
 
 /// Echo through `ws`: text and binary, small and 1 MiB, byte-exact.
-pub async fn check_echo<S>(ws: &mut ws_client::WebSocketStream<S>, expect_version: &str)
+pub async fn check_echo<S>(ws: &mut sockwell_client::WebSocketStream<S>, expect_version: &str)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -212,7 +212,7 @@ where
     }
 }
 
-pub fn agreed_deflate(response: &ws_client::Response) -> bool {
+pub fn agreed_deflate(response: &sockwell_client::Response) -> bool {
     response
         .headers()
         .get("sec-websocket-extensions")
@@ -240,7 +240,7 @@ pub async fn echo_over_tls_on_both_versions(port: u16, connector: Connector, h2_
             assert!(agreed_deflate(&response), "{response:?}");
             check_echo(&mut ws, "http2").await;
         }
-        let (mut ws, response) = ws_client::connect_async_tls_with_config(
+        let (mut ws, response) = sockwell_client::connect_async_tls_with_config(
             format!("wss://localhost:{port}/ws").as_str(),
             client_config(),
             Some(connector),

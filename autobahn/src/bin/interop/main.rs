@@ -13,7 +13,7 @@
 //! localhost and 127.0.0.1 signed by it (`cert.pem`, `key.pem`) for such runs.
 //!
 //! The web glue: `interop server ADDR --axum` serves the echo on every path
-//! through the axum extractor (`ws_server::axum`), HTTP/1.1 and HTTP/2 with
+//! through the axum extractor (`sockwell_server::axum`), HTTP/1.1 and HTTP/2 with
 //! prior knowledge on one port, and with `--tls` ALPN `h2` and `http/1.1`;
 //! `interop client URL --h2` runs its messages over an HTTP/2 extended
 //! CONNECT (RFC 8441) instead of an HTTP/1.1 upgrade.
@@ -24,13 +24,13 @@ mod tls;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use sockwell_client::{ClientConfig, Connector, DeflateConfig};
+use sockwell_core::{Error, Message};
+use sockwell_server::{HandshakeError, ServerConfig};
 use std::io::ErrorKind;
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
-use ws_client::{ClientConfig, Connector, DeflateConfig};
-use ws_core::{Error, Message};
-use ws_server::{HandshakeError, ServerConfig};
 
 use peers_async::{client_async, client_h2, server_async, server_axum};
 use peers_sync::{client, server};
@@ -106,7 +106,7 @@ fn check(sent: &Message, echo: &Message) -> Result<(), Box<dyn std::error::Error
     Ok(())
 }
 
-fn negotiated(protocol: &ws_core::Protocol) -> String {
+fn negotiated(protocol: &sockwell_core::Protocol) -> String {
     let agreed: Vec<String> = protocol
         .extensions()
         .negotiated()

@@ -9,7 +9,8 @@ pub(crate) async fn client_async(
     connector: Option<Connector>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let config = ClientConfig::default().with_extension(deflate(flags)?);
-    let (mut ws, _) = ws_client::connect_async_tls_with_config(url, config, connector).await?;
+    let (mut ws, _) =
+        sockwell_client::connect_async_tls_with_config(url, config, connector).await?;
     println!("negotiated: {}", negotiated(ws.protocol()));
     println!("tls: {}", if ws.get_ref().is_tls() { "on" } else { "off" });
     let messages = payloads();
@@ -69,7 +70,7 @@ pub(crate) async fn serve_async<S>(stream: S, config: ServerConfig) -> Result<()
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
-    let mut ws = ws_server::accept_async_with_config(stream, config)
+    let mut ws = sockwell_server::accept_async_with_config(stream, config)
         .await
         .map_err(|e| format!("handshake: {e}"))?;
     autobahn::echo_async(&mut ws)
@@ -84,7 +85,8 @@ pub(crate) async fn client_h2(
     connector: Option<Connector>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let config = ClientConfig::default().with_extension(deflate(flags)?);
-    let (_connection, mut ws, response) = ws_client::h2::connect_h2(url, config, connector).await?;
+    let (_connection, mut ws, response) =
+        sockwell_client::h2::connect_h2(url, config, connector).await?;
     println!("negotiated: {}", negotiated(ws.protocol()));
     println!("http2: on (status {})", response.status().as_u16());
     println!(
@@ -117,7 +119,7 @@ pub(crate) async fn server_axum(
     tls: Option<Arc<rustls::ServerConfig>>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     use axum::routing::any;
-    use ws_server::axum::WebSocketUpgrade;
+    use sockwell_server::axum::WebSocketUpgrade;
     let config = ServerConfig::default().with_extension(deflate(flags)?);
     let handler = move |upgrade: WebSocketUpgrade| {
         let config = config.clone();

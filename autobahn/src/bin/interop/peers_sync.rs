@@ -8,7 +8,7 @@ pub(crate) fn client(
     connector: Option<Connector>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let config = ClientConfig::default().with_extension(deflate(flags)?);
-    let (mut ws, _) = ws_client::connect_tls_with_config(url, config, connector)?;
+    let (mut ws, _) = sockwell_client::connect_tls_with_config(url, config, connector)?;
     println!("negotiated: {}", negotiated(ws.protocol()));
     println!("tls: {}", if ws.get_ref().is_tls() { "on" } else { "off" });
     let messages = payloads();
@@ -41,7 +41,7 @@ pub(crate) fn server(
         let tls = tls.clone();
         std::thread::spawn(move || {
             let result = match tls {
-                None => ws_server::accept_with_deadline(stream, config)
+                None => sockwell_server::accept_with_deadline(stream, config)
                     .map_err(|e| format!("handshake: {e}"))
                     .and_then(|mut ws| {
                         autobahn::echo(&mut ws).map_err(|e| autobahn::error_chain(&e))
@@ -86,7 +86,8 @@ pub(crate) fn serve_tls(
         }
     }
     let tls_done = started.elapsed();
-    let mut attempt = ws_server::accept_with_config(rustls::StreamOwned::new(conn, tcp), config);
+    let mut attempt =
+        sockwell_server::accept_with_config(rustls::StreamOwned::new(conn, tcp), config);
     let mut ws = loop {
         match attempt {
             Ok(ws) => break ws,
