@@ -1,6 +1,6 @@
 //! Shared pieces of the Autobahn|Testsuite testees.
 
-use sockwell_core::{Error, WebSocket};
+use sockwell_core::{WebSocket, WsError};
 use sockwell_tokio::WebSocketStream;
 use std::io::{Read, Write};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -8,7 +8,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 /// Echoes every text and binary message until the connection ends. Pings,
 /// pongs and the closing handshake are the engine's business. Batched: the
 /// echoes of everything that arrived together leave in one write.
-pub fn echo<S: Read + Write>(socket: &mut WebSocket<S>) -> Result<(), Error> {
+pub fn echo<S: Read + Write>(socket: &mut WebSocket<S>) -> Result<(), WsError> {
     loop {
         let mut next = socket.read().map(Some);
         loop {
@@ -19,7 +19,7 @@ pub fn echo<S: Read + Write>(socket: &mut WebSocket<S>) -> Result<(), Error> {
                     }
                 }
                 Ok(None) => break,
-                Err(Error::ConnectionClosed) => return Ok(()),
+                Err(WsError::ConnectionClosed) => return Ok(()),
                 Err(e) => return Err(e),
             }
             next = socket.read_buffered();
@@ -32,14 +32,14 @@ pub fn echo<S: Read + Write>(socket: &mut WebSocket<S>) -> Result<(), Error> {
 /// (`try_recv`), flush once.
 pub async fn echo_async<S: AsyncRead + AsyncWrite + Unpin>(
     socket: &mut WebSocketStream<S>,
-) -> Result<(), Error> {
+) -> Result<(), WsError> {
     loop {
-        let mut next = socket.recv().await.map(Some);
+        let mut next = socket.read().await.map(Some);
         loop {
             match next {
                 Ok(Some(message)) => {
                     if message.is_data() {
-                        socket.feed(message)?;
+                        socket.write(message)?;
                         let protocol = socket.protocol();
                         if protocol.buffered_output() > protocol.config().write_buffer_size {
                             socket.flush().await?;
@@ -47,10 +47,10 @@ pub async fn echo_async<S: AsyncRead + AsyncWrite + Unpin>(
                     }
                 }
                 Ok(None) => break,
-                Err(Error::ConnectionClosed) => return Ok(()),
+                Err(WsError::ConnectionClosed) => return Ok(()),
                 Err(e) => return Err(e),
             }
-            next = socket.try_recv();
+            next = socket.read_buffered();
         }
         socket.flush().await?;
     }

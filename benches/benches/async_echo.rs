@@ -24,7 +24,7 @@ async fn ours() {
     let (a, b) = tokio::io::duplex(PIPE);
     let server = tokio::spawn(async move {
         let mut ws = WebSocketStream::from_raw_socket(b, Role::Server, WebSocketConfig::default());
-        while let Ok(m) = ws.recv().await {
+        while let Ok(m) = ws.read().await {
             if m.is_data() {
                 ws.send(m).await.unwrap();
             }
@@ -33,7 +33,7 @@ async fn ours() {
     let mut ws = WebSocketStream::from_raw_socket(a, Role::Client, WebSocketConfig::default());
     for _ in 0..MESSAGES {
         ws.send(Message::text(HELLO)).await.unwrap();
-        let echo = ws.recv().await.unwrap();
+        let echo = ws.read().await.unwrap();
         debug_assert_eq!(echo, Message::text(HELLO));
     }
     drop(ws);

@@ -61,7 +61,7 @@ fn check(
     server.advance_output(wire.len());
     assert_eq!(wire[0] & 0x40 == 0x40, compressed, "RSV1 as expected");
     client.receive(&wire);
-    let got = client.next_message().unwrap().expect("a whole message");
+    let got = client.read_buffered().unwrap().expect("a whole message");
     assert_eq!(got.len(), 1 << 10);
 }
 
@@ -94,10 +94,10 @@ fn broadcast(c: &mut Criterion) {
             next_text = (next_text + 1) % texts.len();
             let (first, rest) = in_step.split_first_mut().unwrap();
             check(&mut in_step_client, first, true, |s| {
-                s.send_prepared(&prepared).unwrap()
+                s.write_prepared(&prepared).unwrap()
             });
             for server in rest {
-                server.send_prepared(&prepared).unwrap();
+                server.write_prepared(&prepared).unwrap();
                 wire_bytes += drain(server);
             }
             assert_eq!(prepared.encodings(), 1);
@@ -114,9 +114,11 @@ fn broadcast(c: &mut Criterion) {
             .collect();
         let prepared = PreparedMessage::text(text.clone());
         check(&mut client, &mut first, true, |s| {
-            s.send_prepared(&prepared).unwrap()
+            s.write_prepared(&prepared).unwrap()
         });
-        check(&mut client, &mut first, true, |s| s.send(&message).unwrap());
+        check(&mut client, &mut first, true, |s| {
+            s.write(&message).unwrap()
+        });
         compressed.push(first);
 
         let mut plain: Vec<Protocol> = (0..receivers)
@@ -124,7 +126,7 @@ fn broadcast(c: &mut Criterion) {
             .collect();
         let mut plain_client = Protocol::new(Role::Client, WebSocketConfig::default());
         check(&mut plain_client, &mut plain[0], false, |s| {
-            s.send_prepared(&prepared).unwrap()
+            s.write_prepared(&prepared).unwrap()
         });
 
         group.bench_function(BenchmarkId::new("takeover", receivers), |b| {
@@ -132,7 +134,7 @@ fn broadcast(c: &mut Criterion) {
                 let prepared = PreparedMessage::text(texts[next_text].clone());
                 next_text = (next_text + 1) % texts.len();
                 for server in &mut in_step {
-                    server.send_prepared(&prepared).unwrap();
+                    server.write_prepared(&prepared).unwrap();
                     drain(server);
                 }
                 assert_eq!(prepared.encodings(), 1);
@@ -142,7 +144,7 @@ fn broadcast(c: &mut Criterion) {
             b.iter(|| {
                 let prepared = PreparedMessage::text(text.clone());
                 for server in &mut compressed {
-                    server.send_prepared(&prepared).unwrap();
+                    server.write_prepared(&prepared).unwrap();
                     drain(server);
                 }
                 assert_eq!(prepared.encodings(), 1);
@@ -151,7 +153,7 @@ fn broadcast(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("per_connection_deflate", receivers), |b| {
             b.iter(|| {
                 for server in &mut compressed {
-                    server.send(&message).unwrap();
+                    server.write(&message).unwrap();
                     drain(server);
                 }
             })
@@ -160,7 +162,7 @@ fn broadcast(c: &mut Criterion) {
             b.iter(|| {
                 let prepared = PreparedMessage::text(text.clone());
                 for server in &mut plain {
-                    server.send_prepared(&prepared).unwrap();
+                    server.write_prepared(&prepared).unwrap();
                     drain(server);
                 }
             })
@@ -168,7 +170,7 @@ fn broadcast(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("uncompressed_send", receivers), |b| {
             b.iter(|| {
                 for server in &mut plain {
-                    server.send(&message).unwrap();
+                    server.write(&message).unwrap();
                     drain(server);
                 }
             })

@@ -28,7 +28,7 @@
 //!   `server_negotiate` and `client_confirm` from the same [`DeflateConfig`]
 //!   on both sides ([`deflate_pair`]). The client `send`s the message
 //!   (compress, frame, mask), its `pending_output` goes to the server's
-//!   `receive`, then `advance_output`, and the server's `next_message`
+//!   `receive`, then `advance_output`, and the server's `read_buffered`
 //!   returns it (unmask, inflate, UTF-8 check for text). The decoded message
 //!   is dropped inside the timed part.
 //! - `flate2/<size>`: `flate2::Compress` (level 6, raw deflate, window 15:
@@ -229,7 +229,7 @@ fn bench_ours(
     let mut deflate_bytes = 0;
     let mut all_compressed = true;
     for message in pool {
-        client.send(message).expect("send");
+        client.write(message).expect("send");
         let (header, header_len) = FrameHeader::parse(client.pending_output())
             .expect("a valid frame")
             .expect("a whole header");
@@ -251,7 +251,7 @@ fn bench_ours(
         server.receive(out);
         let n = out.len();
         client.advance_output(n);
-        let got = server.next_message().expect("decode").expect("whole");
+        let got = server.read_buffered().expect("decode").expect("whole");
         assert_eq!(&got, message, "byte-exact round trip");
         if let Payload::Json = payload {
             assert!(
@@ -269,12 +269,12 @@ fn bench_ours(
         b.iter(|| {
             let message = &pool[next];
             next = (next + 1) % pool.len();
-            client.send(message).expect("send");
+            client.write(message).expect("send");
             let out = client.pending_output();
             server.receive(out);
             let n = out.len();
             client.advance_output(n);
-            server.next_message().expect("decode").expect("whole")
+            server.read_buffered().expect("decode").expect("whole")
         })
     });
     all_compressed.then_some(deflate_bytes)

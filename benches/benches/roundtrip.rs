@@ -10,9 +10,9 @@
 //! including dropping the messages it consumed or produced.
 //!
 //! - `roundtrip/<kind>`: a client encodes each message and a server decodes it.
-//!   - `ours/protocol/<size>`: client `Protocol::send`, its `pending_output`
+//!   - `ours/protocol/<size>`: client `Protocol::write`, its `pending_output`
 //!     handed to the server's `Protocol::receive`, `advance_output`, then the
-//!     server's `next_message`.
+//!     server's `read_buffered`.
 //!   - `ours/driver/<size>`: `sockwell_core::WebSocket::send` on the client end of a
 //!     [`duplex`] pipe, `read` on the server end.
 //!   - `tungstenite/<size>`: the same with two `tungstenite::WebSocket`s made
@@ -20,7 +20,7 @@
 //! - `read/<kind>`: a server decodes client frames encoded once, outside the
 //!   timed loop (the same bytes for everyone).
 //!   - `ours/protocol/<size>`: `receive` in 64 KiB pieces (the size of the
-//!     driver's largest read) and `next_message` until every message is out.
+//!     driver's largest read) and `read_buffered` until every message is out.
 //!   - `ours/driver/<size>` and `tungstenite/<size>`: `read` from a
 //!     [`ReplayStream`] over the bytes, rewound on every iteration.
 //! - `write/<kind>`: a client encodes the messages into a buffer.
@@ -152,12 +152,12 @@ fn roundtrip_protocol(group: &mut BenchmarkGroup<'_, WallTime>, w: &Workload) {
     let mut run = |messages: Vec<Message>| {
         let mut bytes = 0;
         for message in messages {
-            client.send(&message).expect("send");
+            client.write(&message).expect("send");
             let out = client.pending_output();
             server.receive(out);
             let n = out.len();
             client.advance_output(n);
-            let got = server.next_message().expect("decode").expect("whole");
+            let got = server.read_buffered().expect("decode").expect("whole");
             bytes += got.len();
             black_box(got);
         }
@@ -227,7 +227,7 @@ fn read_protocol(group: &mut BenchmarkGroup<'_, WallTime>, w: &Workload) {
         let mut bytes = 0;
         let mut received = 0;
         while received < w.count {
-            match server.next_message().expect("decode") {
+            match server.read_buffered().expect("decode") {
                 Some(message) => {
                     bytes += message.len();
                     received += 1;
@@ -310,7 +310,7 @@ fn write_protocol(group: &mut BenchmarkGroup<'_, WallTime>, w: &Workload) {
         sink.clear();
         let buf = sink.buffer_mut();
         for message in messages {
-            client.send(&message).expect("send");
+            client.write(&message).expect("send");
             let out = client.pending_output();
             buf.extend_from_slice(out);
             let n = out.len();

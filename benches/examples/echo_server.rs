@@ -149,7 +149,7 @@ fn ours_deflate(deflate: Deflate) -> Option<sockwell_deflate::DeflateConfig> {
 }
 
 fn ours_sync(tcp: TcpStream, deflate: Deflate) {
-    use sockwell_core::{Error, Message};
+    use sockwell_core::{Message, WsError};
     let mut config = sockwell_server::ServerConfig::default();
     if let Some(deflate) = ours_deflate(deflate) {
         config = config.with_extension(deflate);
@@ -158,7 +158,7 @@ fn ours_sync(tcp: TcpStream, deflate: Deflate) {
         return;
     };
     loop {
-        let mut next: Result<Option<Message>, Error> = ws.read().map(Some);
+        let mut next: Result<Option<Message>, WsError> = ws.read().map(Some);
         loop {
             match next {
                 Ok(Some(m)) if m.is_data() => {
@@ -187,15 +187,15 @@ async fn ours_async(tcp: tokio::net::TcpStream, deflate: Deflate) {
         return;
     };
     loop {
-        let mut next = match ws.recv().await {
+        let mut next = match ws.read().await {
             Ok(m) => Some(m),
             Err(_) => return,
         };
         while let Some(m) = next {
-            if m.is_data() && ws.feed(m).is_err() {
+            if m.is_data() && ws.write(m).is_err() {
                 return;
             }
-            next = match ws.try_recv() {
+            next = match ws.read_buffered() {
                 Ok(m) => m,
                 Err(_) => return,
             };

@@ -34,7 +34,7 @@ pub fn deflate_pair(
 }
 
 /// Carries one data message from `sender` to `receiver`: `send`, the whole
-/// `pending_output` handed to `receive`, `advance_output`, `next_message`.
+/// `pending_output` handed to `receive`, `advance_output`, `read_buffered`.
 /// Returns the message as received and the number of bytes on the wire.
 ///
 /// Panics if sending or decoding fails, or if the message is not complete
@@ -44,13 +44,13 @@ pub fn deliver(
     receiver: &mut Protocol,
     message: &Message,
 ) -> (Message, usize) {
-    sender.send(message).expect("send");
+    sender.write(message).expect("send");
     let out = sender.pending_output();
     let wire = out.len();
     receiver.receive(out);
     sender.advance_output(wire);
     let got = receiver
-        .next_message()
+        .read_buffered()
         .expect("decode")
         .expect("a whole message");
     (got, wire)
@@ -62,7 +62,7 @@ pub fn encode_client_messages(messages: &[Message]) -> Vec<u8> {
     let mut client = Protocol::new(Role::Client, WebSocketConfig::default());
     let mut wire = Vec::new();
     for message in messages {
-        client.send(message).expect("queue a data message");
+        client.write(message).expect("queue a data message");
         let out = client.pending_output();
         wire.extend_from_slice(out);
         let n = out.len();

@@ -75,7 +75,7 @@ async fn measure(deflate: bool) -> usize {
                         return;
                     };
                     open.fetch_add(1, Ordering::SeqCst);
-                    while let Ok(message) = ws.recv().await {
+                    while let Ok(message) = ws.read().await {
                         if message.is_data() && ws.send(message).await.is_err() {
                             break;
                         }

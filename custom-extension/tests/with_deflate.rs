@@ -2,7 +2,7 @@
 //! the stack order, RSV ownership and conflicts.
 
 use custom_extension::{Crc32Config, NAME};
-use sockwell_core::{CloseCode, Error, Message, Protocol, ProtocolError, Role, WebSocketConfig};
+use sockwell_core::{CloseCode, Message, Protocol, ProtocolError, Role, WebSocketConfig, WsError};
 use sockwell_deflate::DeflateConfig;
 use sockwell_extensions::{
     client_confirm, client_offer, server_negotiate, ExtensionFactory, NegotiationError, Rsv,
@@ -47,7 +47,7 @@ fn both_negotiated_in_order_and_both_rsv_bits_on_the_wire() {
         "permessage-deflate; client_max_window_bits=11, x-crc32"
     );
     let text = json(200);
-    client.send(&Message::text(text.clone())).unwrap();
+    client.write(&Message::text(text.clone())).unwrap();
     let wire = client.pending_output().to_vec();
     client.advance_output(wire.len());
     // First header byte: FIN, RSV1 (deflate), RSV2 (crc), opcode text.
@@ -59,7 +59,7 @@ fn both_negotiated_in_order_and_both_rsv_bits_on_the_wire() {
     );
     server.receive(&wire);
     assert_eq!(
-        server.next_message().unwrap(),
+        server.read_buffered().unwrap(),
         Some(Message::Text(text.into()))
     );
 }
@@ -67,14 +67,14 @@ fn both_negotiated_in_order_and_both_rsv_bits_on_the_wire() {
 #[test]
 fn corrupted_checksum_fails_with_1007() {
     let (mut client, mut server, _) = engines();
-    client.send(&Message::binary(vec![7u8; 5000])).unwrap();
+    client.write(&Message::binary(vec![7u8; 5000])).unwrap();
     let mut wire = client.pending_output().to_vec();
     let last = wire.len() - 1;
     wire[last] ^= 0x01;
     server.receive(&wire);
-    let err = server.next_message().unwrap_err();
+    let err = server.read_buffered().unwrap_err();
     match err {
-        Error::Protocol(e @ ProtocolError::Extension(_)) => {
+        WsError::Protocol(e @ ProtocolError::Extension(_)) => {
             assert_eq!(e.close_code(), CloseCode::INVALID_PAYLOAD)
         }
         other => panic!("unexpected {other:?}"),
@@ -120,7 +120,7 @@ fn over_tcp_with_client_and_server_configs() {
             match ws.read() {
                 Ok(m) if m.is_data() => ws.send(m).unwrap(),
                 Ok(_) => {}
-                Err(Error::ConnectionClosed) => break,
+                Err(WsError::ConnectionClosed) => break,
                 Err(e) => panic!("server: {e:?}"),
             }
         }
@@ -150,7 +150,7 @@ fn over_tcp_with_client_and_server_configs() {
     loop {
         match ws.read() {
             Ok(_) => {}
-            Err(Error::ConnectionClosed) => break,
+            Err(WsError::ConnectionClosed) => break,
             Err(e) => panic!("client: {e:?}"),
         }
     }

@@ -12,7 +12,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sockwell_core::{Error, Message, Protocol, Role};
+use sockwell_core::{Message, Protocol, Role, WsError};
 use sockwell_extensions::{
     client_offer, parse_extensions, DecodeOutput, Extension, ExtensionError, ExtensionStack,
     MessageKind, Rsv,
@@ -144,7 +144,7 @@ fuzz_target!(|data: &[u8]| {
     for piece in input.chunks(chunk) {
         engine.receive(piece);
         loop {
-            match engine.next_message() {
+            match engine.read_buffered() {
                 Ok(None) => break,
                 Ok(Some(message)) => {
                     assert!(message.len() <= LIMIT, "a message past the limit");
@@ -156,7 +156,7 @@ fuzz_target!(|data: &[u8]| {
                         );
                     }
                 }
-                Err(Error::Protocol(e)) => {
+                Err(WsError::Protocol(e)) => {
                     let code = e.close_code().as_u16();
                     assert!(
                         matches!(code, 1002 | 1007 | 1009),
@@ -164,7 +164,7 @@ fuzz_target!(|data: &[u8]| {
                     );
                     return;
                 }
-                Err(Error::ConnectionClosed | Error::AlreadyClosed) => return,
+                Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => return,
                 Err(e) => panic!("unexpected error {e:?}"),
             }
         }

@@ -20,8 +20,8 @@ use sockwell_handshake::http::{HeaderMap, HeaderName, HeaderValue, Method, Reque
 use sockwell_handshake::http::{StatusCode, Version};
 use sockwell_handshake::{
     accept_request, build_connect_response, confirm_extensions, error_response_for,
-    prepare_connect_request, validate_connect_response, ClientConfig, Error, IntoClientRequest,
-    NoCallback, ServerConfig,
+    prepare_connect_request, validate_connect_response, ClientConfig, HandshakeError,
+    IntoClientRequest, NoCallback, ServerConfig,
 };
 
 const SUBPROTOCOLS: [&str; 2] = ["chat", "superchat"];
@@ -106,7 +106,7 @@ fuzz_target!(|data: &[u8]| {
             assert!(chosen.iter().all(|c| SUBPROTOCOLS.contains(c)));
             let _ = confirm_extensions(&[deflate.clone().into_factory()], &answer);
         }
-        Err(Error::UnexpectedStatus(refusal)) => {
+        Err(HandshakeError::UnexpectedStatus(refusal)) => {
             assert!(!answer.status().is_success());
             assert_eq!(refusal.status(), answer.status());
         }
@@ -143,7 +143,7 @@ fuzz_target!(|data: &[u8]| {
 
 /// A refused HTTP/2 request is answered with a 4xx, without `Upgrade`
 /// (HTTP/2 has no upgrade), a 405 naming `CONNECT`.
-fn check_refusal(error: &Error) {
+fn check_refusal(error: &HandshakeError) {
     let refusal = error_response_for(error, true);
     assert!(
         refusal.status().is_client_error(),

@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sockwell_core::{Error, Message, Protocol, Role};
+use sockwell_core::{Message, Protocol, Role, WsError};
 use ws_fuzz::{config, frame};
 
 const KEY: [u8; 4] = [0x11, 0x22, 0x33, 0x44];
@@ -59,7 +59,7 @@ fuzz_target!(|data: &[u8]| {
     for (i, piece) in pieces.iter().enumerate() {
         let (fin, opcode) = (i + 1 == pieces.len(), if i == 0 { 0x1 } else { 0x0 });
         server.receive(&frame(fin, 0, opcode, Some(KEY), piece));
-        match server.next_message() {
+        match server.read_buffered() {
             Ok(None) => assert!(!fin, "a whole message and no event"),
             Ok(Some(Message::Text(t))) => {
                 assert!(fin);
@@ -68,7 +68,7 @@ fuzz_target!(|data: &[u8]| {
                 return;
             }
             Ok(Some(other)) => panic!("unexpected {other:?}"),
-            Err(Error::Protocol(e)) => {
+            Err(WsError::Protocol(e)) => {
                 assert_eq!(e.close_code().as_u16(), 1007, "{e:?}");
                 let by = fail_by.expect("std accepts this text");
                 assert!(i <= by, "failed at fragment {i}, should by {by}");

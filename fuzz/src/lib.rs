@@ -2,7 +2,7 @@
 //! a frame builder, an in-memory stream, and the engine driver that the two
 //! engine targets run in each role.
 
-use sockwell_core::{Error, Limits, Message, Protocol, Role, WebSocketConfig};
+use sockwell_core::{Limits, Message, Protocol, Role, WebSocketConfig, WsError};
 use sockwell_deflate::DeflateConfig;
 use sockwell_extensions::{client_confirm, client_offer, server_negotiate, ExtensionStack};
 use std::io::{self, Read, Write};
@@ -107,16 +107,16 @@ pub fn drive_engine(role: Role, data: &[u8]) {
             None
         };
         loop {
-            match first.take().unwrap_or_else(|| engine.next_message()) {
+            match first.take().unwrap_or_else(|| engine.read_buffered()) {
                 Ok(None) => break,
                 Ok(Some(message)) => {
                     assert!(message.len() <= LIMIT, "a message past the limit");
                     if message.is_data() && i % 3 == 0 {
                         // Echo now and then; the send may be refused, never panic.
-                        let _ = engine.send(&message);
+                        let _ = engine.write(&message);
                     }
                 }
-                Err(Error::Protocol(e)) => {
+                Err(WsError::Protocol(e)) => {
                     let code = e.close_code().as_u16();
                     assert!(
                         matches!(code, 1002 | 1007 | 1009),
@@ -124,10 +124,10 @@ pub fn drive_engine(role: Role, data: &[u8]) {
                     );
                     // Failed for good: the Close is queued, nothing more is read.
                     assert!(engine.wants_write());
-                    assert!(engine.next_message().is_err());
+                    assert!(engine.read_buffered().is_err());
                     return;
                 }
-                Err(Error::ConnectionClosed | Error::AlreadyClosed) => return,
+                Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => return,
                 Err(e) => panic!("unexpected error {e:?}"),
             }
         }
@@ -136,7 +136,7 @@ pub fn drive_engine(role: Role, data: &[u8]) {
         engine.advance_output(n);
         assert!(engine.buffered_output() <= 4 * LIMIT + 256);
     }
-    let _ = engine.send(&Message::ping(&b"still here"[..]));
+    let _ = engine.write(&Message::ping(&b"still here"[..]));
 }
 
 /// A stream that reads from fixed input and keeps what is written.

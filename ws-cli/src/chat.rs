@@ -105,7 +105,7 @@ fn stdin_lines() -> mpsc::Receiver<Vec<u8>> {
 pub async fn chat(url: &str, args: &Args) -> Result<(), Failure> {
     let counter = Counter::default();
     let ws = connect(url, args, config::client(args), &counter).await?;
-    let (mut reader, mut writer) = ws.split();
+    let (mut reader, mut writer) = ws.into_split();
     let (binary, quiet) = (args.binary, args.quiet);
     let pings = Arc::new(AtomicUsize::new(0));
     let mut reading = tokio::spawn({

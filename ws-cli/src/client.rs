@@ -7,7 +7,7 @@ use crate::progress::{Counted, Counter};
 use crate::{config, tls};
 use sockwell_client::http::{HeaderName, HeaderValue, Request, Uri};
 use sockwell_client::{
-    AsyncMaybeTlsStream, CloseCode, CloseFrame, IntoClientRequest, Message, UpgradeError,
+    AsyncMaybeTlsStream, CloseCode, CloseFrame, HandshakeError, IntoClientRequest, Message,
     WebSocketStream, WsError, WsReader,
 };
 use std::future::Future;
@@ -95,8 +95,8 @@ pub async fn connect(
     .await
     .map_err(|e| match (e, limit) {
         // Named by the whole limit, not the part left after TCP.
-        (sockwell_client::Error::Handshake(UpgradeError::Timeout(_)), Some(limit)) => {
-            sockwell_client::Error::Handshake(UpgradeError::Timeout(limit))
+        (sockwell_client::ConnectError::Handshake(HandshakeError::Timeout(_)), Some(limit)) => {
+            sockwell_client::ConnectError::Handshake(HandshakeError::Timeout(limit))
         }
         (e, _) => e,
     })
@@ -171,7 +171,7 @@ pub async fn read_all(
 ) -> Ended {
     let mut close = None;
     loop {
-        match reader.recv().await {
+        match reader.read().await {
             Ok(Message::Close(frame)) => {
                 if !quiet {
                     eprintln!("close: {}", describe_close(frame.as_ref()));

@@ -1,6 +1,6 @@
 //! What failed, said once, and the exit status that goes with it.
 
-use sockwell_client::{CloseFrame, UpgradeError};
+use sockwell_client::{CloseFrame, HandshakeError};
 use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::fmt;
@@ -119,14 +119,14 @@ pub fn chain(error: &dyn StdError) -> String {
 
 /// A failed connect, classified: TCP, TLS, or the upgrade itself. A
 /// refusal carries its status and the body the server sent.
-pub fn from_connect(error: sockwell_client::Error) -> Failure {
+pub fn from_connect(error: sockwell_client::ConnectError) -> Failure {
     let status = match &error {
-        sockwell_client::Error::Url(_) => exit::USAGE,
-        sockwell_client::Error::Connect { .. } => exit::CONNECT,
-        sockwell_client::Error::Tls { .. } => exit::TLS,
-        sockwell_client::Error::Handshake(UpgradeError::InvalidRequest(_)) => exit::USAGE,
-        sockwell_client::Error::Handshake(UpgradeError::Http(_)) => exit::USAGE,
-        sockwell_client::Error::Handshake(_) => exit::HANDSHAKE,
+        sockwell_client::ConnectError::Url(_) => exit::USAGE,
+        sockwell_client::ConnectError::Connect { .. } => exit::CONNECT,
+        sockwell_client::ConnectError::Tls { .. } => exit::TLS,
+        sockwell_client::ConnectError::Handshake(HandshakeError::InvalidRequest(_)) => exit::USAGE,
+        sockwell_client::ConnectError::Handshake(HandshakeError::Http(_)) => exit::USAGE,
+        sockwell_client::ConnectError::Handshake(_) => exit::HANDSHAKE,
         _ => exit::OTHER,
     };
     let mut message = chain(&error);
@@ -136,7 +136,9 @@ pub fn from_connect(error: sockwell_client::Error) -> Failure {
              that CA with --ca FILE; --insecure skips the check (for testing only)",
         );
     }
-    if let sockwell_client::Error::Handshake(UpgradeError::UnexpectedStatus(response)) = &error {
+    if let sockwell_client::ConnectError::Handshake(HandshakeError::UnexpectedStatus(response)) =
+        &error
+    {
         let reason = response.status().canonical_reason().unwrap_or("");
         message = format!(
             "handshake refused: the server answered {} {reason}",

@@ -221,10 +221,10 @@ mod tests {
             self.encoding.as_ref()
         }
         fn queue_prepared(&mut self, message: &PreparedMessage) -> Result<(), WsError> {
-            self.server.send_prepared(message)
+            self.server.write_prepared(message)
         }
         fn queue(&mut self, message: Message) -> Result<(), WsError> {
-            self.server.send_owned(message)
+            self.server.write_owned(message)
         }
     }
 
@@ -295,7 +295,7 @@ mod tests {
         pair.server.advance_output(wire.len());
         pair.client.receive(&wire);
         pair.client
-            .next_message()
+            .read_buffered()
             .unwrap()
             .expect("a whole message")
     }
@@ -389,9 +389,9 @@ mod tests {
         for len in [0, 1, 100, 4 << 10, 1 << 20] {
             let prepared = PreparedMessage::binary(noise(len));
             let mut deflate = pair(Some(DeflateConfig::default().level(9)));
-            deflate.server.send_prepared(&prepared).unwrap();
+            deflate.server.write_prepared(&prepared).unwrap();
             let mut plain = pair(None);
-            plain.server.send_prepared(&prepared).unwrap();
+            plain.server.write_prepared(&prepared).unwrap();
             let bound = copy_bound(len, Some(FRAME));
             assert!(prepared.encodings() == 2 && prepared.encoded_len() <= 2 * bound);
             assert!(deflate.server.pending_output().len() <= bound, "{len}");

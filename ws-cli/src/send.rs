@@ -47,7 +47,7 @@ pub async fn send(file: &Path, url: &str, args: &Args) -> Result<(), Failure> {
     let counter = Counter::default();
     let ws = connect(url, args, config, &counter).await?;
     let compressed = ws.protocol().extensions().negotiated().next().is_some();
-    let (mut reader, mut writer) = ws.split();
+    let (mut reader, mut writer) = ws.into_split();
     // What the server says back (an echo, its Close) is read and dropped
     // on the side. While most of the message is still queued the driver
     // writes before it reads more, so a server that answers while still

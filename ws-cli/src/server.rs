@@ -8,8 +8,7 @@ use crate::failure::{self, describe_close, exit, Failure};
 use crate::room::{self, Budget, Listener, Said};
 use crate::{config, tls};
 use sockwell_server::{
-    Error as UpgradeError, Message, PreparedMessage, ServerConfig, WebSocketStream, WsError,
-    WsWriter,
+    HandshakeError, Message, PreparedMessage, ServerConfig, WebSocketStream, WsError, WsWriter,
 };
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -138,7 +137,7 @@ impl Connection {
             Err(e) => {
                 // A timeout names the whole limit, not the part left of it.
                 let e = match (e, limit) {
-                    (UpgradeError::Timeout(_), Some(limit)) => UpgradeError::Timeout(limit),
+                    (HandshakeError::Timeout(_), Some(limit)) => HandshakeError::Timeout(limit),
                     (e, _) => e,
                 };
                 return self.log(format_args!("handshake failed: {}", failure::chain(&e)));
@@ -171,7 +170,7 @@ impl Connection {
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let encoding = room::encoding_of(ws.protocol());
-        let (mut reader, half) = ws.split();
+        let (mut reader, half) = ws.into_split();
         let mut writer = Writer { half, encoding };
         let mut hears = room.says.subscribe();
         let (me, peer, quiet) = (self.id, self.peer, self.quiet);
@@ -204,7 +203,7 @@ impl Connection {
         let mut close = None;
         let ended = loop {
             let received = tokio::select! {
-                received = reader.recv() => received,
+                received = reader.read() => received,
                 // The speaking half gave up on this listener: it goes.
                 _ = &mut speaking => break Err(WsError::Io(std::io::Error::new(
                     std::io::ErrorKind::TimedOut,
@@ -241,17 +240,17 @@ struct Writer<S> {
     encoding: Option<room::Encoding>,
 }
 
-impl<S> Listener for Writer<S> {
+impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> Listener for Writer<S> {
     fn encoding(&self) -> Option<&room::Encoding> {
         self.encoding.as_ref()
     }
 
     fn queue_prepared(&mut self, message: &PreparedMessage) -> Result<(), WsError> {
-        self.half.feed_prepared(message)
+        self.half.write_prepared(message)
     }
 
     fn queue(&mut self, message: Message) -> Result<(), WsError> {
-        self.half.feed(message)
+        self.half.write(message)
     }
 }
 
@@ -265,14 +264,14 @@ where
 {
     let mut close = None;
     loop {
-        let mut next = Some(ws.recv().await);
+        let mut next = Some(ws.read().await);
         while let Some(received) = next.take() {
             match received {
                 Ok(message @ (Message::Text(_) | Message::Binary(_))) => {
-                    if let Err(WsError::WriteBufferFull { .. }) = ws.feed(message.clone()) {
+                    if let Err(WsError::WriteBufferFull { .. }) = ws.write(message.clone()) {
                         // Too much queued at once: write it out, then queue.
                         flush_within(&mut ws).await?;
-                        ws.feed(message)?;
+                        ws.write(message)?;
                     }
                 }
                 Ok(Message::Close(frame)) => close = frame,
@@ -284,7 +283,7 @@ where
                 }
                 Err(e) => return Err(e),
             }
-            next = ws.try_recv().transpose();
+            next = ws.read_buffered().transpose();
         }
         flush_within(&mut ws).await?;
     }

@@ -8,14 +8,14 @@
 //!
 //! [`ClientConfig::handshake_timeout`]: crate::ClientConfig::handshake_timeout
 
-use crate::Error;
+use crate::ConnectError;
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// When the connect must be done by, and the timeout it came from (which
-/// the [`Timeout`](sockwell_handshake::Error::Timeout) error names).
+/// the [`Timeout`](sockwell_handshake::HandshakeError::Timeout) error names).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Deadline {
     at: Instant,
@@ -36,7 +36,7 @@ impl Deadline {
     }
 
     /// The time left, or the timeout error once none is.
-    pub(crate) fn left(self) -> Result<Duration, Error> {
+    pub(crate) fn left(self) -> Result<Duration, ConnectError> {
         match self.at.checked_duration_since(Instant::now()) {
             Some(left) if !left.is_zero() => Ok(left),
             _ => Err(self.expired()),
@@ -44,8 +44,8 @@ impl Deadline {
     }
 
     /// The handshake timeout error.
-    pub(crate) fn expired(self) -> Error {
-        Error::Handshake(sockwell_handshake::Error::Timeout(self.limit))
+    pub(crate) fn expired(self) -> ConnectError {
+        ConnectError::Handshake(sockwell_handshake::HandshakeError::Timeout(self.limit))
     }
 
     /// The instant it passes.
@@ -56,7 +56,7 @@ impl Deadline {
 }
 
 /// What is left of an optional deadline (`None`: no limit).
-pub(crate) fn time_left(deadline: Option<Deadline>) -> Result<Option<Duration>, Error> {
+pub(crate) fn time_left(deadline: Option<Deadline>) -> Result<Option<Duration>, ConnectError> {
     deadline.map(Deadline::left).transpose()
 }
 
@@ -64,7 +64,10 @@ pub(crate) fn time_left(deadline: Option<Deadline>) -> Result<Option<Duration>, 
 /// next blocking call on it: a read or write that would outlast the
 /// deadline comes back with `WouldBlock` (or `TimedOut`) instead.
 #[cfg(feature = "rustls")]
-pub(crate) fn before_io(socket: &TcpStream, deadline: Option<Deadline>) -> Result<(), Error> {
+pub(crate) fn before_io(
+    socket: &TcpStream,
+    deadline: Option<Deadline>,
+) -> Result<(), ConnectError> {
     if let Some(left) = time_left(deadline)? {
         // Both only fail for a zero duration, which `left` never is.
         let _ = socket.set_read_timeout(Some(left));
@@ -79,8 +82,8 @@ pub(crate) fn tcp_connect(
     host: &str,
     port: u16,
     deadline: Option<Deadline>,
-) -> Result<TcpStream, Error> {
-    let failed = |source| Error::Connect {
+) -> Result<TcpStream, ConnectError> {
+    let failed = |source| ConnectError::Connect {
         host: format!("{host}:{port}"),
         source,
     };
@@ -110,7 +113,7 @@ fn resolve(
     host: &str,
     port: u16,
     deadline: Option<Deadline>,
-) -> Result<io::Result<Vec<SocketAddr>>, Error> {
+) -> Result<io::Result<Vec<SocketAddr>>, ConnectError> {
     let lookup = move |host: &str| (host, port).to_socket_addrs().map(Iterator::collect);
     let Some(deadline) = deadline else {
         return Ok(lookup(host));

@@ -14,7 +14,7 @@
 //! let (mut chat, _) = connection.open("wss://example.com/chat", config.clone()).await?;
 //! let (mut feed, _) = connection.open("wss://example.com/feed", config).await?;
 //! chat.send(Message::text("hello")).await?;
-//! println!("{:?} {:?}", chat.recv().await?, feed.recv().await?);
+//! println!("{:?} {:?}", chat.read().await?, feed.read().await?);
 //! # Ok(())
 //! # }
 //! ```
@@ -23,7 +23,7 @@
 //! by the client, over a [`H2Stream`] instead of a TCP connection.
 //! Before any `CONNECT`, the client waits for the server's settings (a
 //! PING round trip: the server's SETTINGS frame comes first) and refuses
-//! with [`Error::ExtendedConnectDisabled`] unless the server sent
+//! with [`ConnectError::ExtendedConnectDisabled`] unless the server sent
 //! `SETTINGS_ENABLE_CONNECT_PROTOCOL` (RFC 8441 §3).
 //!
 //! What a server can make the client hold is bounded as over HTTP/1.1:
@@ -42,7 +42,7 @@ mod stream;
 pub use stream::H2Stream;
 
 use crate::tls::Connector;
-use crate::{http, target, Error, Response};
+use crate::{http, target, ConnectError, Response};
 use bytes::Bytes;
 use h2::client::SendRequest;
 use h2::Ping;
@@ -82,7 +82,7 @@ impl H2Connection {
     /// default of the TLS feature that is on), in cleartext with prior
     /// knowledge for `ws://`. [`ClientConfig::default`]'s handshake timeout
     /// (10 s) and limits apply: see [`connect_with_config`](Self::connect_with_config).
-    pub async fn connect(url: &str, connector: Option<Connector>) -> Result<Self, Error> {
+    pub async fn connect(url: &str, connector: Option<Connector>) -> Result<Self, ConnectError> {
         Self::connect_with_config(url, &ClientConfig::default(), connector).await
     }
 
@@ -96,7 +96,7 @@ impl H2Connection {
         url: &str,
         config: &ClientConfig,
         connector: Option<Connector>,
-    ) -> Result<Self, Error> {
+    ) -> Result<Self, ConnectError> {
         within(
             config.handshake_timeout,
             Self::connect_unbounded(url, &config.limits, connector),
@@ -109,8 +109,8 @@ impl H2Connection {
         url: &str,
         limits: &HandshakeLimits,
         connector: Option<Connector>,
-    ) -> Result<Self, Error> {
-        let request = url.into_client_request().map_err(Error::Handshake)?;
+    ) -> Result<Self, ConnectError> {
+        let request = url.into_client_request().map_err(ConnectError::Handshake)?;
         let (host, port, tls) = target(&request)?;
         // native-tls asks for ALPN only when told to when it is built.
         #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
@@ -128,7 +128,7 @@ impl H2Connection {
         let connector = Connector::for_url(host, tls, connector)?;
         let tcp = tokio::net::TcpStream::connect((host, port))
             .await
-            .map_err(|source| Error::Connect {
+            .map_err(|source| ConnectError::Connect {
                 host: format!("{host}:{port}"),
                 source,
             })?;
@@ -145,7 +145,7 @@ impl H2Connection {
                     .await
                     .map_err(|e| crate::tls::handshake_io_error(host, e, None))?;
                 if tls.get_ref().1.alpn_protocol() != Some(b"h2") {
-                    return Err(Error::NoHttp2);
+                    return Err(ConnectError::NoHttp2);
                 }
                 Self::handshake_unbounded(tls, limits).await
             }
@@ -157,7 +157,7 @@ impl H2Connection {
                     .map_err(|e| crate::tls::tls_error(host, Box::new(e)))?;
                 match tls.get_ref().negotiated_alpn() {
                     Ok(Some(alpn)) if alpn == b"h2" => {}
-                    _ => return Err(Error::NoHttp2),
+                    _ => return Err(ConnectError::NoHttp2),
                 }
                 Self::handshake_unbounded(tls, limits).await
             }
@@ -166,14 +166,14 @@ impl H2Connection {
 
     /// Starts HTTP/2 over a stream you connected yourself (TLS already
     /// agreed on `h2`, or cleartext prior knowledge), and waits for the
-    /// server's settings: fails with [`Error::ExtendedConnectDisabled`] if
+    /// server's settings: fails with [`ConnectError::ExtendedConnectDisabled`] if
     /// they do not allow WebSockets. Needs a tokio runtime (the connection
     /// runs in a task of its own). Flow control lets the server send 1 MiB
     /// per WebSocket and 2 MiB per connection ahead of our reads: the most
     /// it can make us buffer. [`ClientConfig::default`]'s handshake timeout
     /// (10 s) and limits apply: see
     /// [`handshake_with_config`](Self::handshake_with_config).
-    pub async fn handshake<S>(io: S) -> Result<Self, Error>
+    pub async fn handshake<S>(io: S) -> Result<Self, ConnectError>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
@@ -185,7 +185,10 @@ impl H2Connection {
     /// [`handshake_timeout`](ClientConfig::handshake_timeout), and the
     /// header list of every answer on this connection by its
     /// [`limits`](ClientConfig::limits)' `max_head_size`.
-    pub async fn handshake_with_config<S>(io: S, config: &ClientConfig) -> Result<Self, Error>
+    pub async fn handshake_with_config<S>(
+        io: S,
+        config: &ClientConfig,
+    ) -> Result<Self, ConnectError>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
@@ -198,7 +201,7 @@ impl H2Connection {
 
     /// [`handshake_with_config`](Self::handshake_with_config) without its
     /// time limit.
-    async fn handshake_unbounded<S>(io: S, limits: &HandshakeLimits) -> Result<Self, Error>
+    async fn handshake_unbounded<S>(io: S, limits: &HandshakeLimits) -> Result<Self, ConnectError>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
@@ -221,7 +224,7 @@ impl H2Connection {
             .initial_connection_window_size(CONNECTION_WINDOW)
             .handshake(io)
             .await
-            .map_err(Error::Http2)?;
+            .map_err(ConnectError::Http2)?;
         let mut ping_pong = connection
             .ping_pong()
             .expect("a new connection's ping_pong is there to take");
@@ -231,9 +234,12 @@ impl H2Connection {
         });
         // The server's first frame is its SETTINGS (RFC 9113 §3.4): once
         // our PING comes back, they are known.
-        ping_pong.ping(Ping::opaque()).await.map_err(Error::Http2)?;
+        ping_pong
+            .ping(Ping::opaque())
+            .await
+            .map_err(ConnectError::Http2)?;
         if !send.is_extended_connect_protocol_enabled() {
-            return Err(Error::ExtendedConnectDisabled);
+            return Err(ConnectError::ExtendedConnectDisabled);
         }
         Ok(H2Connection { send })
     }
@@ -249,8 +255,10 @@ impl H2Connection {
         &self,
         request: impl IntoClientRequest,
         config: ClientConfig,
-    ) -> Result<(WebSocketStream<H2Stream>, Response), Error> {
-        let request = request.into_client_request().map_err(Error::Handshake)?;
+    ) -> Result<(WebSocketStream<H2Stream>, Response), ConnectError> {
+        let request = request
+            .into_client_request()
+            .map_err(ConnectError::Handshake)?;
         within(
             config.handshake_timeout,
             self.open_unbounded(request, config),
@@ -263,22 +271,30 @@ impl H2Connection {
         &self,
         mut request: http::Request<()>,
         config: ClientConfig,
-    ) -> Result<(WebSocketStream<H2Stream>, Response), Error> {
-        let offered = prepare_connect_request(&mut request, &config).map_err(Error::Handshake)?;
+    ) -> Result<(WebSocketStream<H2Stream>, Response), ConnectError> {
+        let offered =
+            prepare_connect_request(&mut request, &config).map_err(ConnectError::Handshake)?;
         request
             .extensions_mut()
             .insert(h2::ext::Protocol::from_static("websocket"));
-        let mut send = self.send.clone().ready().await.map_err(Error::Http2)?;
-        let (response, send_stream) = send.send_request(request, false).map_err(Error::Http2)?;
+        let mut send = self
+            .send
+            .clone()
+            .ready()
+            .await
+            .map_err(ConnectError::Http2)?;
+        let (response, send_stream) = send
+            .send_request(request, false)
+            .map_err(ConnectError::Http2)?;
         let response = response
             .await
             .map_err(|e| answer_error(e, &config.limits))?;
         let (parts, recv) = response.into_parts();
         let response = Response::from_parts(parts, ());
-        check_head(&response, &config.limits).map_err(Error::Handshake)?;
-        validate_connect_response(&response, &offered).map_err(Error::Handshake)?;
+        check_head(&response, &config.limits).map_err(ConnectError::Handshake)?;
+        validate_connect_response(&response, &offered).map_err(ConnectError::Handshake)?;
         let extensions =
-            confirm_extensions(&config.extensions, &response).map_err(Error::Handshake)?;
+            confirm_extensions(&config.extensions, &response).map_err(ConnectError::Handshake)?;
         let engine = Protocol::new(Role::Client, config.websocket).with_extensions(extensions);
         let stream = H2Stream::new(send_stream, recv);
         Ok((WebSocketStream::from_protocol(stream, engine), response))
@@ -286,21 +302,21 @@ impl H2Connection {
 }
 
 /// Runs `future` within `limit` (`None`: no limit); past it, fails with
-/// the handshake's [`Timeout`](sockwell_handshake::Error::Timeout).
+/// the handshake's [`Timeout`](sockwell_handshake::HandshakeError::Timeout).
 async fn within<T>(
     limit: Option<Duration>,
-    future: impl Future<Output = Result<T, Error>>,
-) -> Result<T, Error> {
+    future: impl Future<Output = Result<T, ConnectError>>,
+) -> Result<T, ConnectError> {
     match limit {
-        Some(limit) => tokio::time::timeout(limit, future)
-            .await
-            .map_err(|_| Error::Handshake(sockwell_handshake::Error::Timeout(limit)))?,
+        Some(limit) => tokio::time::timeout(limit, future).await.map_err(|_| {
+            ConnectError::Handshake(sockwell_handshake::HandshakeError::Timeout(limit))
+        })?,
         None => future.await,
     }
 }
 
 /// The error for an answer to our `CONNECT` that h2 did not deliver.
-fn answer_error(e: h2::Error, limits: &HandshakeLimits) -> Error {
+fn answer_error(e: h2::Error, limits: &HandshakeLimits) -> ConnectError {
     // Past SETTINGS_MAX_HEADER_LIST_SIZE, h2 resets the stream with
     // PROTOCOL_ERROR or, when the header block goes on past what it will
     // buffer, ends the connection (COMPRESSION_ERROR, or ENHANCE_YOUR_CALM
@@ -314,12 +330,12 @@ fn answer_error(e: h2::Error, limits: &HandshakeLimits) -> Error {
                 | Some(h2::Reason::ENHANCE_YOUR_CALM)
         );
     if refused {
-        Error::Http2AnswerRefused {
+        ConnectError::Http2AnswerRefused {
             max_head_size: limits.max_head_size,
             source: e,
         }
     } else {
-        Error::Http2(e)
+        ConnectError::Http2(e)
     }
 }
 
@@ -331,10 +347,10 @@ fn answer_error(e: h2::Error, limits: &HandshakeLimits) -> Error {
 fn check_head(
     response: &Response,
     limits: &HandshakeLimits,
-) -> Result<(), sockwell_handshake::Error> {
+) -> Result<(), sockwell_handshake::HandshakeError> {
     let fields = response.headers().len() + 1;
     if fields > limits.max_headers {
-        return Err(sockwell_handshake::Error::TooManyHeaders {
+        return Err(sockwell_handshake::HandshakeError::TooManyHeaders {
             max: limits.max_headers,
         });
     }
@@ -346,7 +362,7 @@ fn check_head(
             sum.saturating_add(name.as_str().len() + value.len() + 32)
         });
     if size > limits.max_head_size {
-        return Err(sockwell_handshake::Error::HeadTooLarge {
+        return Err(sockwell_handshake::HandshakeError::HeadTooLarge {
             max: limits.max_head_size,
         });
     }
@@ -363,8 +379,10 @@ pub async fn connect_h2(
     request: impl IntoClientRequest,
     config: ClientConfig,
     connector: Option<Connector>,
-) -> Result<(H2Connection, WebSocketStream<H2Stream>, Response), Error> {
-    let request = request.into_client_request().map_err(Error::Handshake)?;
+) -> Result<(H2Connection, WebSocketStream<H2Stream>, Response), ConnectError> {
+    let request = request
+        .into_client_request()
+        .map_err(ConnectError::Handshake)?;
     let url = request.uri().to_string();
     let limit = config.handshake_timeout;
     within(limit, async move {

@@ -35,7 +35,7 @@
 //! - [`client`], [`client_with_config`], [`client_tls_with_config`]: the
 //!   handshake over a stream you already have (a Unix socket, a proxy
 //!   tunnel, an in-memory pipe); resumable on a non-blocking stream
-//!   ([`HandshakeError::Interrupted`]).
+//!   ([`ResumableError::Interrupted`]).
 //! - Feature `tokio`: [`connect_async`], [`connect_async_with_config`],
 //!   [`connect_async_tls_with_config`], [`client_async`],
 //!   [`client_async_with_config`], [`client_async_tls_with_config`],
@@ -45,11 +45,11 @@
 //!   (and `AsyncMaybeTlsStream`) is the stream either way.
 //! - [`h2`] (feature `h2`): several WebSockets over one HTTP/2 connection
 //!   (RFC 8441).
-//! - [`Error`] (why connecting failed: URL, TCP, TLS, handshake), [`Response`].
+//! - [`ConnectError`] (why connecting failed: URL, TCP, TLS, handshake), [`Response`].
 //! - Re-exported: [`ClientConfig`], [`DeflateConfig`], [`Message`],
 //!   [`PreparedMessage`], [`WebSocket`], [`WebSocketConfig`], [`CloseCode`],
 //!   [`CloseFrame`], [`WsError`] (errors of an open connection),
-//!   [`UpgradeError`] (why the handshake failed), [`ClientHandshake`],
+//!   [`HandshakeError`] (why the handshake failed), [`ClientHandshake`],
 //!   [`IntoClientRequest`], [`http`], [`sockwell_extensions`].
 //!
 //! # Settings
@@ -88,16 +88,16 @@ pub mod tls;
 mod tls_tokio;
 
 pub use sockwell_core::{
-    CloseCode, CloseFrame, Error as WsError, Keepalive, Limits, Message, PreparedMessage,
-    WebSocket, WebSocketConfig,
+    Bytes, CloseCode, CloseFrame, CloseState, Keepalive, Limits, Message, PreparedMessage,
+    ProtocolError, Role, Utf8Bytes, WebSocket, WebSocketConfig, WsError,
 };
 pub use sockwell_deflate::DeflateConfig;
 pub use sockwell_handshake::http;
 pub use sockwell_handshake::sockwell_extensions;
-/// Why the opening handshake failed: the source of [`Error::Handshake`].
-pub use sockwell_handshake::Error as UpgradeError;
+/// Why the opening handshake failed: the source of [`ConnectError::Handshake`].
+pub use sockwell_handshake::HandshakeError;
 pub use sockwell_handshake::{
-    ClientConfig, ClientHandshake, HandshakeError, HandshakeLimits, IntoClientRequest,
+    ClientConfig, ClientHandshake, HandshakeLimits, IntoClientRequest, ResumableError,
 };
 #[cfg(feature = "tokio")]
 pub use sockwell_tokio::{
@@ -113,7 +113,7 @@ pub type Response = http::Response<()>;
 /// Why [`connect`] failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {
+pub enum ConnectError {
     /// The URL is not one this client can connect to.
     #[error("cannot connect to this URL: {0}")]
     Url(&'static str),
@@ -129,7 +129,7 @@ pub enum Error {
     /// The TLS handshake failed: a certificate that did not verify, a name
     /// the certificate does not carry, an alert from the server. Where the
     /// cause has a usual fix, the message says it (see
-    /// [`Error::is_ca_used_as_end_entity`]).
+    /// [`ConnectError::is_ca_used_as_end_entity`]).
     #[error("TLS handshake with {host} failed{}", tls::hint(.source.as_ref()))]
     Tls {
         /// The host the certificate was checked against.
@@ -142,7 +142,7 @@ pub enum Error {
     },
     /// The opening handshake failed.
     #[error("WebSocket handshake failed")]
-    Handshake(#[source] UpgradeError),
+    Handshake(#[source] HandshakeError),
     /// The HTTP/2 connection or the stream of a WebSocket on it failed.
     #[cfg(feature = "h2")]
     #[error("HTTP/2 failed")]
@@ -177,7 +177,7 @@ pub enum Error {
     NoHttp2,
 }
 
-impl Error {
+impl ConnectError {
     /// Whether rustls refused the server's certificate because it is a CA
     /// certificate (`basicConstraints` CA:TRUE) presented as the server's
     /// own: what `openssl req -x509` makes unless told otherwise. rustls
@@ -187,7 +187,7 @@ impl Error {
     /// or connect with the `native-tls` feature.
     pub fn is_ca_used_as_end_entity(&self) -> bool {
         match self {
-            Error::Tls { source, .. } => tls::is_ca_used_as_end_entity(source.as_ref()),
+            ConnectError::Tls { source, .. } => tls::is_ca_used_as_end_entity(source.as_ref()),
             _ => false,
         }
     }
@@ -198,19 +198,19 @@ impl Error {
 /// (see [`tls`]).
 pub fn connect(
     request: impl IntoClientRequest,
-) -> Result<(WebSocket<MaybeTlsStream<TcpStream>>, Response), Error> {
+) -> Result<(WebSocket<MaybeTlsStream<TcpStream>>, Response), ConnectError> {
     connect_tls_with_config(request, ClientConfig::default(), None)
 }
 
 /// Where a request goes: host, port, and whether TLS is on.
-fn target(request: &http::Request<()>) -> Result<(&str, u16, bool), Error> {
+fn target(request: &http::Request<()>) -> Result<(&str, u16, bool), ConnectError> {
     let uri = request.uri();
     let (port, tls) = match uri.scheme_str() {
         Some("ws") => (uri.port_u16().unwrap_or(80), false),
         Some("wss") => (uri.port_u16().unwrap_or(443), true),
-        _ => return Err(Error::Url("scheme must be ws:// or wss://")),
+        _ => return Err(ConnectError::Url("scheme must be ws:// or wss://")),
     };
-    let host = uri.host().ok_or(Error::Url("no host"))?;
+    let host = uri.host().ok_or(ConnectError::Url("no host"))?;
     Ok((
         host.trim_start_matches('[').trim_end_matches(']'),
         port,
@@ -222,7 +222,7 @@ fn target(request: &http::Request<()>) -> Result<(&str, u16, bool), Error> {
 pub fn connect_with_config(
     request: impl IntoClientRequest,
     config: ClientConfig,
-) -> Result<(WebSocket<MaybeTlsStream<TcpStream>>, Response), Error> {
+) -> Result<(WebSocket<MaybeTlsStream<TcpStream>>, Response), ConnectError> {
     connect_tls_with_config(request, config, None)
 }
 
@@ -230,15 +230,17 @@ pub fn connect_with_config(
 /// the default of the TLS feature that is on). [`ClientConfig::handshake_timeout`]
 /// bounds the name lookup, the TCP connect (all of the host's addresses
 /// together), the TLS handshake and the WebSocket handshake together:
-/// past it, this fails with [`UpgradeError::Timeout`] naming that limit,
+/// past it, this fails with [`HandshakeError::Timeout`] naming that limit,
 /// however slowly the server was trickling its answer.
 pub fn connect_tls_with_config(
     request: impl IntoClientRequest,
     mut config: ClientConfig,
     connector: Option<Connector>,
-) -> Result<(WebSocket<MaybeTlsStream<TcpStream>>, Response), Error> {
+) -> Result<(WebSocket<MaybeTlsStream<TcpStream>>, Response), ConnectError> {
     let deadline = Deadline::from_now(config.handshake_timeout);
-    let request = request.into_client_request().map_err(Error::Handshake)?;
+    let request = request
+        .into_client_request()
+        .map_err(ConnectError::Handshake)?;
     let (host, port, tls) = target(&request)?;
     let connector = Connector::for_url(host, tls, connector)?;
     let stream = deadline::tcp_connect(host, port, deadline)?;
@@ -254,19 +256,19 @@ pub fn connect_tls_with_config(
 
 /// A failed WebSocket handshake; its timeout names the whole connect's
 /// limit, not the part of it that was left for the handshake.
-fn handshake_error(e: UpgradeError, deadline: Option<Deadline>) -> Error {
+fn handshake_error(e: HandshakeError, deadline: Option<Deadline>) -> ConnectError {
     match (e, deadline) {
-        (UpgradeError::Timeout(_), Some(deadline)) => deadline.expired(),
-        (e, _) => Error::Handshake(e),
+        (HandshakeError::Timeout(_), Some(deadline)) => deadline.expired(),
+        (e, _) => ConnectError::Handshake(e),
     }
 }
 
 /// Runs the client handshake over `stream`. On a non-blocking stream it may
-/// return [`HandshakeError::Interrupted`]; call `handshake()` on it again.
+/// return [`ResumableError::Interrupted`]; call `handshake()` on it again.
 pub fn client<S: Read + Write>(
     request: impl IntoClientRequest,
     stream: S,
-) -> Result<(WebSocket<S>, Response), HandshakeError<ClientHandshake<S>>> {
+) -> Result<(WebSocket<S>, Response), ResumableError<ClientHandshake<S>>> {
     client_with_config(request, stream, ClientConfig::default())
 }
 
@@ -275,7 +277,7 @@ pub fn client_with_config<S: Read + Write>(
     request: impl IntoClientRequest,
     stream: S,
     config: ClientConfig,
-) -> Result<(WebSocket<S>, Response), HandshakeError<ClientHandshake<S>>> {
+) -> Result<(WebSocket<S>, Response), ResumableError<ClientHandshake<S>>> {
     ClientHandshake::new(stream, request, config)?.handshake()
 }
 
@@ -289,17 +291,20 @@ pub fn client_tls_with_config<S: Read + Write>(
     stream: S,
     config: ClientConfig,
     connector: Option<Connector>,
-) -> Result<(WebSocket<MaybeTlsStream<S>>, Response), Error> {
-    let request = request.into_client_request().map_err(Error::Handshake)?;
+) -> Result<(WebSocket<MaybeTlsStream<S>>, Response), ConnectError> {
+    let request = request
+        .into_client_request()
+        .map_err(ConnectError::Handshake)?;
     let (host, _, tls) = target(&request)?;
     let connector = Connector::for_url(host, tls, connector)?;
     let stream = tls::wrap_stream(stream, host, connector)?;
-    let handshake = ClientHandshake::new(stream, request, config).map_err(Error::Handshake)?;
+    let handshake =
+        ClientHandshake::new(stream, request, config).map_err(ConnectError::Handshake)?;
     match handshake.handshake() {
         Ok(done) => Ok(done),
-        Err(HandshakeError::Failure(e)) => Err(Error::Handshake(e)),
-        Err(HandshakeError::Interrupted(_)) => Err(Error::Handshake(
-            sockwell_handshake::Error::Io(std::io::ErrorKind::WouldBlock.into()),
+        Err(ResumableError::Failure(e)) => Err(ConnectError::Handshake(e)),
+        Err(ResumableError::Interrupted(_)) => Err(ConnectError::Handshake(
+            sockwell_handshake::HandshakeError::Io(std::io::ErrorKind::WouldBlock.into()),
         )),
     }
 }
@@ -315,7 +320,7 @@ pub async fn connect_async(
         WebSocketStream<AsyncMaybeTlsStream<tokio::net::TcpStream>>,
         Response,
     ),
-    Error,
+    ConnectError,
 > {
     connect_async_tls_with_config(request, ClientConfig::default(), None).await
 }
@@ -330,7 +335,7 @@ pub async fn connect_async_with_config(
         WebSocketStream<AsyncMaybeTlsStream<tokio::net::TcpStream>>,
         Response,
     ),
-    Error,
+    ConnectError,
 > {
     connect_async_tls_with_config(request, config, None).await
 }
@@ -339,7 +344,7 @@ pub async fn connect_async_with_config(
 /// (`None`: the default of the TLS feature that is on).
 /// [`ClientConfig::handshake_timeout`] bounds the name lookup, the TCP
 /// connect, the TLS handshake and the WebSocket handshake together: past
-/// it, this fails with [`UpgradeError::Timeout`] naming that limit. A
+/// it, this fails with [`HandshakeError::Timeout`] naming that limit. A
 /// server that refuses the upgrade and holds its answer's body open is
 /// reported as the refusal (with the body that came), at the deadline.
 #[cfg(feature = "tokio")]
@@ -352,17 +357,19 @@ pub async fn connect_async_tls_with_config(
         WebSocketStream<AsyncMaybeTlsStream<tokio::net::TcpStream>>,
         Response,
     ),
-    Error,
+    ConnectError,
 > {
     let deadline = Deadline::from_now(config.handshake_timeout);
-    let request = request.into_client_request().map_err(Error::Handshake)?;
+    let request = request
+        .into_client_request()
+        .map_err(ConnectError::Handshake)?;
     let (host, port, tls) = target(&request)?;
     let connector = Connector::for_url(host, tls, connector)?;
     let connecting = async {
         // The lookup and every address's attempt, under the one deadline.
         let stream = tokio::net::TcpStream::connect((host, port))
             .await
-            .map_err(|source| Error::Connect {
+            .map_err(|source| ConnectError::Connect {
                 host: format!("{host}:{port}"),
                 source,
             })?;
@@ -386,12 +393,14 @@ pub async fn client_async_tls_with_config<S>(
     stream: S,
     mut config: ClientConfig,
     connector: Option<Connector>,
-) -> Result<(WebSocketStream<AsyncMaybeTlsStream<S>>, Response), Error>
+) -> Result<(WebSocketStream<AsyncMaybeTlsStream<S>>, Response), ConnectError>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     let deadline = Deadline::from_now(config.handshake_timeout);
-    let request = request.into_client_request().map_err(Error::Handshake)?;
+    let request = request
+        .into_client_request()
+        .map_err(ConnectError::Handshake)?;
     let (host, _, tls) = target(&request)?;
     let connector = Connector::for_url(host, tls, connector)?;
     let stream = within(deadline, tls_tokio::wrap_stream(stream, host, connector)).await?;
@@ -405,8 +414,8 @@ where
 #[cfg(feature = "tokio")]
 async fn within<T>(
     deadline: Option<Deadline>,
-    work: impl std::future::Future<Output = Result<T, Error>>,
-) -> Result<T, Error> {
+    work: impl std::future::Future<Output = Result<T, ConnectError>>,
+) -> Result<T, ConnectError> {
     match deadline {
         Some(deadline) => tokio::time::timeout_at(deadline.at().into(), work)
             .await

@@ -19,7 +19,7 @@
 //!   Linux, Secure Transport on macOS, SChannel on Windows) with the
 //!   platform's roots, TLS 1.2 or later.
 //!
-//! A failed TLS handshake is [`Error::Tls`]: its
+//! A failed TLS handshake is [`ConnectError::Tls`]: its
 //! `source()` is the TLS library's own error (`rustls::Error`,
 //! `native_tls::Error`), or the I/O error that cut the handshake short.
 
@@ -27,7 +27,7 @@ mod handshake;
 
 pub(crate) use handshake::{wrap_stream, wrap_tcp};
 
-use crate::Error;
+use crate::ConnectError;
 use sockwell_handshake::IoTimeouts;
 use std::fmt;
 use std::io::{self, Read, Write};
@@ -102,7 +102,7 @@ impl Connector {
         host: &str,
         tls: bool,
         given: Option<Connector>,
-    ) -> Result<Connector, Error> {
+    ) -> Result<Connector, ConnectError> {
         let _ = host;
         if !tls {
             return Ok(Connector::Plain);
@@ -121,7 +121,7 @@ impl Connector {
             .map(Connector::NativeTls)
             .map_err(|e| tls_error(host, Box::new(e)));
         #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
-        Err(Error::Url(
+        Err(ConnectError::Url(
             "wss:// needs TLS: build sockwell-client with the rustls or the native-tls feature",
         ))
     }
@@ -267,14 +267,19 @@ impl<S: Read + Write + IoTimeouts> IoTimeouts for MaybeTlsStream<S> {
 
 /// The name rustls checks the certificate against and sends as SNI.
 #[cfg(feature = "rustls")]
-pub(crate) fn server_name(host: &str) -> Result<rustls::pki_types::ServerName<'static>, Error> {
+pub(crate) fn server_name(
+    host: &str,
+) -> Result<rustls::pki_types::ServerName<'static>, ConnectError> {
     rustls::pki_types::ServerName::try_from(host.to_owned())
         .map_err(|e| tls_error(host, Box::new(e)))
 }
 
 #[cfg(any(feature = "rustls", feature = "native-tls"))]
-pub(crate) fn tls_error(host: &str, source: Box<dyn std::error::Error + Send + Sync>) -> Error {
-    Error::Tls {
+pub(crate) fn tls_error(
+    host: &str,
+    source: Box<dyn std::error::Error + Send + Sync>,
+) -> ConnectError {
+    ConnectError::Tls {
         host: host.to_owned(),
         source,
     }
@@ -284,9 +289,13 @@ pub(crate) fn tls_error(host: &str, source: Box<dyn std::error::Error + Send + S
 /// `io::Error`, and those are unwrapped so that `source()` is the
 /// `rustls::Error`; a socket timeout is the handshake timeout.
 #[cfg(feature = "rustls")]
-pub(crate) fn handshake_io_error(host: &str, e: io::Error, limit: Option<Duration>) -> Error {
+pub(crate) fn handshake_io_error(
+    host: &str,
+    e: io::Error,
+    limit: Option<Duration>,
+) -> ConnectError {
     if let (Some(limit), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) = (limit, e.kind()) {
-        return Error::Handshake(sockwell_handshake::Error::Timeout(limit));
+        return ConnectError::Handshake(sockwell_handshake::HandshakeError::Timeout(limit));
     }
     match e.downcast::<rustls::Error>() {
         Ok(tls) => tls_error(host, Box::new(tls)),
@@ -295,7 +304,7 @@ pub(crate) fn handshake_io_error(host: &str, e: io::Error, limit: Option<Duratio
 }
 
 /// Whether a TLS error is rustls refusing a CA certificate as the
-/// server's own (see [`Error::is_ca_used_as_end_entity`]).
+/// server's own (see [`ConnectError::is_ca_used_as_end_entity`]).
 pub(crate) fn is_ca_used_as_end_entity(source: &(dyn std::error::Error + 'static)) -> bool {
     #[cfg(feature = "rustls")]
     if let Some(rustls::Error::InvalidCertificate(rustls::CertificateError::Other(other))) =
@@ -307,7 +316,7 @@ pub(crate) fn is_ca_used_as_end_entity(source: &(dyn std::error::Error + 'static
     false
 }
 
-/// What [`Error::Tls`]'s message adds after "failed" when the cause has a
+/// What [`ConnectError::Tls`]'s message adds after "failed" when the cause has a
 /// usual fix (the cause itself is the error's `source()`, not repeated).
 pub(crate) fn hint(source: &(dyn std::error::Error + Send + Sync + 'static)) -> &'static str {
     if is_ca_used_as_end_entity(source) {

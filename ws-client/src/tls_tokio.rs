@@ -4,7 +4,7 @@
 //! [`connect_async`]: crate::connect_async
 
 use crate::tls::Connector;
-use crate::Error;
+use crate::ConnectError;
 use std::fmt;
 use std::io;
 use std::pin::Pin;
@@ -118,7 +118,7 @@ pub(crate) async fn wrap_stream<S: AsyncRead + AsyncWrite + Unpin>(
     stream: S,
     host: &str,
     connector: Connector,
-) -> Result<AsyncMaybeTlsStream<S>, Error> {
+) -> Result<AsyncMaybeTlsStream<S>, ConnectError> {
     let _ = host;
     match connector {
         Connector::Plain => Ok(AsyncMaybeTlsStream::Plain(stream)),

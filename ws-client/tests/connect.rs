@@ -1,7 +1,7 @@
 //! `connect` over real TCP against a `sockwell-server` echo server on 127.0.0.1.
 
 use sockwell_client::http::{Request, Response, StatusCode};
-use sockwell_client::{connect, Error, Message, WsError};
+use sockwell_client::{connect, ConnectError, Message, WsError};
 use sockwell_server::ErrorResponse;
 use std::net::TcpListener;
 use std::thread;
@@ -25,11 +25,11 @@ fn echo_server(path: &'static str) -> (std::net::SocketAddr, thread::JoinHandle<
         };
         let mut ws = match sockwell_server::accept_hdr(stream, callback) {
             Ok(ws) => ws,
-            Err(sockwell_server::HandshakeError::Failure(sockwell_server::Error::Rejected(_))) => {
-                return Vec::new()
-            }
-            Err(sockwell_server::HandshakeError::Failure(e)) => panic!("server handshake: {e:?}"),
-            Err(sockwell_server::HandshakeError::Interrupted(_)) => {
+            Err(sockwell_server::ResumableError::Failure(
+                sockwell_server::HandshakeError::Rejected(_),
+            )) => return Vec::new(),
+            Err(sockwell_server::ResumableError::Failure(e)) => panic!("server handshake: {e:?}"),
+            Err(sockwell_server::ResumableError::Interrupted(_)) => {
                 panic!("blocking stream blocked")
             }
         };
@@ -78,7 +78,9 @@ fn echo_round_trip_and_close() {
 fn refused_upgrade_is_a_handshake_error() {
     let (addr, server) = echo_server("/x");
     let err = connect(format!("ws://{addr}/elsewhere")).expect_err("server refuses");
-    let Error::Handshake(sockwell_handshake::Error::UnexpectedStatus(response)) = &err else {
+    let ConnectError::Handshake(sockwell_handshake::HandshakeError::UnexpectedStatus(response)) =
+        &err
+    else {
         panic!("expected UnexpectedStatus, got {err:?}")
     };
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
@@ -90,9 +92,9 @@ fn wss_without_tls_and_other_schemes_are_url_errors() {
     let err = connect("wss://127.0.0.1:1/").expect_err("nothing listens on port 1");
     if cfg!(any(feature = "rustls", feature = "native-tls")) {
         // With TLS built in, the URL is fine: it is the TCP connect that fails.
-        assert!(matches!(err, Error::Connect { .. }), "{err:?}");
+        assert!(matches!(err, ConnectError::Connect { .. }), "{err:?}");
     } else {
-        assert!(matches!(err, Error::Url(_)), "{err:?}");
+        assert!(matches!(err, ConnectError::Url(_)), "{err:?}");
         assert!(
             err.to_string().contains("rustls or the native-tls feature"),
             "{err}"
@@ -100,13 +102,13 @@ fn wss_without_tls_and_other_schemes_are_url_errors() {
     }
     for url in ["http://127.0.0.1:1/", "ftp://127.0.0.1:1/"] {
         let err = connect(url).expect_err("not a ws:// URL");
-        assert!(matches!(err, Error::Url(_)), "{url}: {err:?}");
+        assert!(matches!(err, ConnectError::Url(_)), "{url}: {err:?}");
     }
     let err = connect("not a url").expect_err("unparsable");
     assert!(
         matches!(
             err,
-            Error::Handshake(sockwell_handshake::Error::InvalidRequest(_))
+            ConnectError::Handshake(sockwell_handshake::HandshakeError::InvalidRequest(_))
         ),
         "{err:?}"
     );
@@ -120,7 +122,7 @@ fn closed_port_is_a_connect_error() {
     };
     let err = connect(format!("ws://127.0.0.1:{port}/")).expect_err("nobody listens");
     match err {
-        Error::Connect { host, .. } => assert_eq!(host, format!("127.0.0.1:{port}")),
+        ConnectError::Connect { host, .. } => assert_eq!(host, format!("127.0.0.1:{port}")),
         other => panic!("expected Connect, got {other:?}"),
     }
 }
@@ -200,14 +202,15 @@ fn a_foreign_origin_is_refused_with_403_and_an_allowed_one_connects() {
         outcomes
     });
     let err = connect(with_origin(addr, "https://evil.example")).unwrap_err();
-    let Error::Handshake(sockwell_server::Error::UnexpectedStatus(response)) = err else {
+    let ConnectError::Handshake(sockwell_server::HandshakeError::UnexpectedStatus(response)) = err
+    else {
         panic!("expected a refusal, got {err:?}");
     };
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     connect(with_origin(addr, "https://app.example")).expect("allowed origin");
     let outcomes = server.join().unwrap();
     assert!(
-        matches!(&outcomes[0], Err(sockwell_server::Error::ForbiddenOrigin(Some(o))) if o == "https://evil.example"),
+        matches!(&outcomes[0], Err(sockwell_server::HandshakeError::ForbiddenOrigin(Some(o))) if o == "https://evil.example"),
         "{outcomes:?}"
     );
     assert!(outcomes[1].is_ok());
@@ -230,13 +233,17 @@ async fn the_async_server_refuses_a_foreign_origin_with_403() {
     let err = sockwell_client::connect_async(with_origin(addr, "https://evil.example"))
         .await
         .unwrap_err();
-    let Error::Handshake(sockwell_server::Error::UnexpectedStatus(response)) = err else {
+    let ConnectError::Handshake(sockwell_server::HandshakeError::UnexpectedStatus(response)) = err
+    else {
         panic!("expected a refusal, got {err:?}");
     };
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     let outcome = server.await.unwrap();
     assert!(
-        matches!(outcome, Err(sockwell_server::Error::ForbiddenOrigin(_))),
+        matches!(
+            outcome,
+            Err(sockwell_server::HandshakeError::ForbiddenOrigin(_))
+        ),
         "{outcome:?}"
     );
 }

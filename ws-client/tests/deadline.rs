@@ -5,7 +5,7 @@
 //! answers. Waits are on events, with generous bounds.
 
 use sockwell_client::{ClientConfig, Message};
-use sockwell_server::{Error, ServerConfig};
+use sockwell_server::{HandshakeError, ServerConfig};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,7 +19,7 @@ const DEADLINE: Duration = Duration::from_secs(1);
 const PATIENCE: Duration = Duration::from_secs(30);
 
 /// A connection's handshake outcome and how long it took.
-type Outcome = (Result<(), Error>, Duration);
+type Outcome = (Result<(), HandshakeError>, Duration);
 
 /// A blocking echo server, a thread per connection, each handshake under
 /// `DEADLINE`; reports each connection's handshake outcome and its time.
@@ -108,7 +108,7 @@ fn trickling_clients_are_dropped_at_the_deadline_while_others_are_served() {
             .unwrap_or_else(|_| panic!("only {timed_out} of {SLOW_CLIENTS} timed out"));
         match outcome {
             Ok(()) => served += 1,
-            Err(Error::Timeout(after)) => {
+            Err(HandshakeError::Timeout(after)) => {
                 assert_eq!(after, DEADLINE);
                 assert!(took >= DEADLINE, "dropped early: {took:?}");
                 timed_out += 1;
@@ -150,7 +150,7 @@ fn a_client_gives_up_on_a_server_that_never_answers() {
     assert!(
         matches!(
             err,
-            sockwell_client::Error::Handshake(sockwell_server::Error::Timeout(_))
+            sockwell_client::ConnectError::Handshake(sockwell_server::HandshakeError::Timeout(_))
         ),
         "{err:?}"
     );
@@ -182,8 +182,14 @@ fn refuser_holding_the_body_open() -> (String, thread::JoinHandle<()>) {
 }
 
 /// The refusal, with what came of its body, at the deadline.
-fn assert_refused_at_the_deadline(err: sockwell_client::Error, took: Duration, limit: Duration) {
-    let sockwell_client::Error::Handshake(sockwell_server::Error::UnexpectedStatus(response)) = err
+fn assert_refused_at_the_deadline(
+    err: sockwell_client::ConnectError,
+    took: Duration,
+    limit: Duration,
+) {
+    let sockwell_client::ConnectError::Handshake(
+        sockwell_server::HandshakeError::UnexpectedStatus(response),
+    ) = err
     else {
         panic!("not the refusal: {err:?}");
     };

@@ -13,7 +13,7 @@
 use bytes::Bytes;
 use sockwell_client::h2::{connect_h2, H2Connection};
 use sockwell_client::http::{Request, Response};
-use sockwell_client::{ClientConfig, Error, Message, UpgradeError};
+use sockwell_client::{ClientConfig, ConnectError, HandshakeError, Message};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::future::Future;
@@ -157,7 +157,7 @@ async fn the_client_refuses_server_push() {
     .unwrap()
     .unwrap();
     assert_eq!(response.status(), 200);
-    let message = tokio::time::timeout(PATIENCE, ws.recv()).await.unwrap();
+    let message = tokio::time::timeout(PATIENCE, ws.read()).await.unwrap();
     assert_eq!(message.unwrap(), Message::binary(&b"hi"[..]));
     // Our SETTINGS said SETTINGS_ENABLE_PUSH 0: the server's h2 refuses to
     // send a PUSH_PROMISE at all.
@@ -193,8 +193,12 @@ async fn a_1_mib_header_list_fails_within_the_head_limit() {
     .unwrap();
     let peak = PEAK.with(Cell::get) - before;
     match result {
-        Err(Error::Http2AnswerRefused { max_head_size, .. }) => assert_eq!(max_head_size, limit),
-        Err(Error::Handshake(UpgradeError::HeadTooLarge { max })) => assert_eq!(max, limit),
+        Err(ConnectError::Http2AnswerRefused { max_head_size, .. }) => {
+            assert_eq!(max_head_size, limit)
+        }
+        Err(ConnectError::Handshake(HandshakeError::HeadTooLarge { max })) => {
+            assert_eq!(max, limit)
+        }
         other => panic!("not a header-list error: {other:?}"),
     }
     // The whole connection, its buffers and h2's state, in less than a
@@ -227,7 +231,9 @@ async fn more_header_fields_than_max_headers_fail() {
     .await
     .unwrap();
     match result {
-        Err(Error::Handshake(UpgradeError::TooManyHeaders { max })) => assert_eq!(max, max_headers),
+        Err(ConnectError::Handshake(HandshakeError::TooManyHeaders { max })) => {
+            assert_eq!(max, max_headers)
+        }
         other => panic!("not TooManyHeaders: {other:?}"),
     }
 }
@@ -252,7 +258,7 @@ async fn a_server_that_never_answers_the_ping_meets_the_deadline() {
     let took = started.elapsed();
     drop(done_tx);
     match result {
-        Err(Error::Handshake(UpgradeError::Timeout(limit))) => assert_eq!(limit, DEADLINE),
+        Err(ConnectError::Handshake(HandshakeError::Timeout(limit))) => assert_eq!(limit, DEADLINE),
         other => panic!("not the handshake timeout: {other:?}"),
     }
     assert!(took >= DEADLINE, "failed before the deadline: {took:?}");
@@ -275,7 +281,7 @@ async fn a_server_that_never_sends_settings_meets_the_deadline() {
     let took = started.elapsed();
     drop(done_tx);
     match result {
-        Err(Error::Handshake(UpgradeError::Timeout(limit))) => assert_eq!(limit, DEADLINE),
+        Err(ConnectError::Handshake(HandshakeError::Timeout(limit))) => assert_eq!(limit, DEADLINE),
         other => panic!("not the handshake timeout: {other:?}"),
     }
     assert!(took >= DEADLINE, "failed before the deadline: {took:?}");

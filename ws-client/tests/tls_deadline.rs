@@ -9,7 +9,7 @@
 
 mod tls_common;
 
-use sockwell_client::{ClientConfig, Connector, Error, UpgradeError};
+use sockwell_client::{ClientConfig, ConnectError, Connector, HandshakeError};
 use std::io::Write;
 use std::net::TcpListener;
 use std::thread::{self, JoinHandle};
@@ -47,10 +47,10 @@ fn config() -> ClientConfig {
     ClientConfig::default().with_handshake_timeout(Some(DEADLINE))
 }
 
-fn assert_abandoned_at_the_deadline(outcome: Result<(), Error>, took: Duration) {
+fn assert_abandoned_at_the_deadline(outcome: Result<(), ConnectError>, took: Duration) {
     let err = outcome.expect_err("the handshake cannot succeed");
     assert!(
-        matches!(err, Error::Handshake(UpgradeError::Timeout(d)) if d == DEADLINE),
+        matches!(err, ConnectError::Handshake(HandshakeError::Timeout(d)) if d == DEADLINE),
         "{err:?}"
     );
     assert!(took >= DEADLINE, "gave up early: {took:?}");

@@ -1,6 +1,6 @@
 //! `wss://` on 127.0.0.1, what must fail and how it says so: a certificate
 //! from an unknown issuer, a name the certificate does not carry, a TLS
-//! alert, a server that never answers; each an `Error::Tls` whose source
+//! alert, a server that never answers; each an `ConnectError::Tls` whose source
 //! is the TLS library's own error.
 
 // The servers use rustls in every test, so the file needs the rustls feature.
@@ -11,7 +11,7 @@ mod tls_common;
 use tls_common::*;
 
 use rustls::pki_types::PrivateKeyDer;
-use sockwell_client::{ClientConfig, Connector, Error};
+use sockwell_client::{ClientConfig, ConnectError, Connector};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::thread::{self};
@@ -197,7 +197,7 @@ fn a_server_that_never_answers_the_client_hello_times_out() {
     let err = sockwell_client::connect_tls_with_config(url, config, Some(rustls_connector(&ca)))
         .unwrap_err();
     assert!(
-        matches!(err, Error::Handshake(sockwell_client::UpgradeError::Timeout(d)) if d == limit),
+        matches!(err, ConnectError::Handshake(sockwell_client::HandshakeError::Timeout(d)) if d == limit),
         "{err:?}"
     );
     drop(holder.join().unwrap());

@@ -68,7 +68,7 @@ pub struct WebSocketConfig {
     pub write_buffer_size: usize,
     /// Hard cap on buffered outgoing bytes, control replies included: a
     /// message that would take the queue past it is refused with
-    /// [`Error::WriteBufferFull`](crate::Error::WriteBufferFull) (so a message
+    /// [`WsError::WriteBufferFull`](crate::WsError::WriteBufferFull) (so a message
     /// larger than this can never be sent). Default 256 MiB.
     pub max_write_buffer_size: usize,
     /// Split outgoing data messages into frames of at most this many payload
@@ -84,7 +84,7 @@ pub struct WebSocketConfig {
     /// How long the closing handshake may take once a Close was sent or
     /// received: the peer's Close must arrive, and ours be written, within
     /// it; past it the connection fails with
-    /// [`Error::CloseTimeout`](crate::Error::CloseTimeout) and the stream
+    /// [`WsError::CloseTimeout`](crate::WsError::CloseTimeout) and the stream
     /// should be dropped (RFC 6455 §7.1.1 lets an endpoint close the
     /// connection when the peer does not). It also bounds how long the
     /// Close of a failed connection may wait for a stream that takes
@@ -94,7 +94,7 @@ pub struct WebSocketConfig {
     /// none of it: more than [`write_buffer_size`](Self::write_buffer_size)
     /// queued (so reads wait too), the engine's own replies, or a Close.
     /// Past it the connection fails with
-    /// [`Error::WriteTimeout`](crate::Error::WriteTimeout). Default `None`:
+    /// [`WsError::WriteTimeout`](crate::WsError::WriteTimeout). Default `None`:
     /// a peer that stops reading is already caught by keepalive (a ping
     /// that cannot go out goes unanswered); this bounds the wait sooner,
     /// and also for a peer that keeps sending while it reads nothing.
@@ -116,10 +116,10 @@ pub struct WebSocketConfig {
 
 /// Keepalive: when nothing has arrived for `interval`, send a ping; when
 /// still nothing arrives within `timeout` after it, fail the connection with
-/// [`Error::KeepaliveTimeout`](crate::Error::KeepaliveTimeout) (and a Close
+/// [`WsError::KeepaliveTimeout`](crate::WsError::KeepaliveTimeout) (and a Close
 /// with 1011, in case the peer still listens). Optionally, close a
 /// connection on which no data message went either way for `idle_timeout`
-/// ([`Error::IdleTimeout`](crate::Error::IdleTimeout), Close 1001).
+/// ([`WsError::IdleTimeout`](crate::WsError::IdleTimeout), Close 1001).
 ///
 /// Any incoming byte counts as a sign of life, not only the pong. The engine
 /// is driven by [`Protocol::poll_timers`](crate::Protocol::poll_timers).

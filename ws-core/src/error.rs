@@ -116,7 +116,7 @@ pub enum SendError {
 /// An error of a WebSocket connection.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {
+pub enum WsError {
     /// The closing handshake completed; the stream may be dropped. Returned
     /// once; after it, reads and writes return [`AlreadyClosed`](Self::AlreadyClosed).
     #[error("connection closed")]
@@ -168,10 +168,10 @@ pub enum Error {
     Extension(#[source] ExtensionError),
 }
 
-impl Error {
+impl WsError {
     /// True if this is an I/O `WouldBlock`: nothing was lost, try again later.
     pub fn is_would_block(&self) -> bool {
-        matches!(self, Error::Io(e) if e.kind() == io::ErrorKind::WouldBlock)
+        matches!(self, WsError::Io(e) if e.kind() == io::ErrorKind::WouldBlock)
     }
 }
 
@@ -182,14 +182,14 @@ mod tests {
 
     #[test]
     fn display_does_not_repeat_source() {
-        let err = Error::from(ProtocolError::InvalidUtf8);
+        let err = WsError::from(ProtocolError::InvalidUtf8);
         let shown = err.to_string();
         let source = err
             .source()
             .expect("protocol errors have a source")
             .to_string();
         assert!(!shown.contains(&source), "{shown} / {source}");
-        let io = Error::from(io::Error::new(io::ErrorKind::BrokenPipe, "pipe gone"));
+        let io = WsError::from(io::Error::new(io::ErrorKind::BrokenPipe, "pipe gone"));
         assert!(!io.to_string().contains("pipe gone"));
         assert_eq!(io.source().unwrap().to_string(), "pipe gone");
     }

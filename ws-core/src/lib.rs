@@ -2,9 +2,9 @@
 //!
 //! ```
 //! use std::net::{TcpListener, TcpStream};
-//! use sockwell_core::{Error, Message, Role, WebSocket, WebSocketConfig};
+//! use sockwell_core::{WsError, Message, Role, WebSocket, WebSocketConfig};
 //!
-//! # fn main() -> Result<(), Error> {
+//! # fn main() -> Result<(), WsError> {
 //! // Two ends of a loopback connection whose opening handshake is done
 //! // (that is sockwell-handshake's job; this crate starts after it).
 //! let listener = TcpListener::bind("127.0.0.1:0")?;
@@ -22,9 +22,9 @@
 //! // Closing: keep reading until ConnectionClosed, on both ends.
 //! client.close(None)?;
 //! assert!(server.read()?.is_close()); // the reply is queued and written
-//! assert!(matches!(server.read(), Err(Error::ConnectionClosed)));
+//! assert!(matches!(server.read(), Err(WsError::ConnectionClosed)));
 //! assert!(client.read()?.is_close());
-//! assert!(matches!(client.read(), Err(Error::ConnectionClosed)));
+//! assert!(matches!(client.read(), Err(WsError::ConnectionClosed)));
 //! # Ok(())
 //! # }
 //! ```
@@ -45,7 +45,7 @@
 //! - [`WebSocket`]: the blocking/non-blocking driver over `S: Read + Write`;
 //!   [`WebSocket::split`] gives a [`ReadHalf`] and [`WriteHalf`]s for
 //!   threads of their own.
-//! - [`Error`], [`ProtocolError`] (each knows its close code), [`SendError`].
+//! - [`WsError`], [`ProtocolError`] (each knows its close code), [`SendError`].
 //! - [`sockwell_extensions`]: the extension framework the engine runs messages
 //!   through, re-exported.
 //!
@@ -58,7 +58,7 @@
 //! queues each answer, and pays one write for all of them:
 //!
 //! ```no_run
-//! # fn serve(ws: &mut sockwell_core::WebSocket<std::net::TcpStream>) -> Result<(), sockwell_core::Error> {
+//! # fn serve(ws: &mut sockwell_core::WebSocket<std::net::TcpStream>) -> Result<(), sockwell_core::WsError> {
 //! loop {
 //!     let mut next = Some(ws.read()?);
 //!     while let Some(message) = next {
@@ -77,7 +77,7 @@
 //! our answers meets backpressure: its own writes stall), a pong is queued
 //! once however many pings arrive (RFC 6455 §5.5.3 asks only for the latest),
 //! and nothing is queued past [`WebSocketConfig::max_write_buffer_size`]
-//! ([`Error::WriteBufferFull`]).
+//! ([`WsError::WriteBufferFull`]).
 //!
 //! # Sans-IO
 //!
@@ -91,12 +91,12 @@
 //! let mut client = Protocol::new(Role::Client, WebSocketConfig::default());
 //! let mut server = Protocol::new(Role::Server, WebSocketConfig::default());
 //!
-//! client.send(&Message::text("hello")).unwrap();
+//! client.write(&Message::text("hello")).unwrap();
 //! let wire = client.pending_output().to_vec();
 //! client.advance_output(wire.len());
 //!
 //! server.receive(&wire);
-//! assert_eq!(server.next_message().unwrap(), Some(Message::text("hello")));
+//! assert_eq!(server.read_buffered().unwrap(), Some(Message::text("hello")));
 //! ```
 
 mod buffer;
@@ -117,7 +117,7 @@ mod write_buffer;
 pub use bytes::{self, Bytes};
 pub use close::{CloseCode, CloseFrame};
 pub use config::{Keepalive, Limits, Role, WebSocketConfig};
-pub use error::{Error, ProtocolError, SendError};
+pub use error::{ProtocolError, SendError, WsError};
 pub use header::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
 pub use message::Message;
 pub use opcode::OpCode;

@@ -53,6 +53,26 @@ impl Message {
         matches!(self, Message::Text(_) | Message::Binary(_))
     }
 
+    /// True for a text message.
+    pub fn is_text(&self) -> bool {
+        matches!(self, Message::Text(_))
+    }
+
+    /// True for a binary message.
+    pub fn is_binary(&self) -> bool {
+        matches!(self, Message::Binary(_))
+    }
+
+    /// True for a ping.
+    pub fn is_ping(&self) -> bool {
+        matches!(self, Message::Ping(_))
+    }
+
+    /// True for a pong.
+    pub fn is_pong(&self) -> bool {
+        matches!(self, Message::Pong(_))
+    }
+
     /// True for a Close.
     pub fn is_close(&self) -> bool {
         matches!(self, Message::Close(_))
@@ -95,6 +115,29 @@ impl Message {
             _ => None,
         }
     }
+
+    /// The payload as text, consuming the message: a text message's text
+    /// as it is, a binary, ping or pong payload checked as UTF-8 (no
+    /// copy), a Close's reason. Fails only when the bytes are not UTF-8.
+    pub fn into_text(self) -> Result<Utf8Bytes, std::str::Utf8Error> {
+        match self {
+            Message::Text(t) => Ok(t),
+            Message::Binary(d) | Message::Ping(d) | Message::Pong(d) => Utf8Bytes::try_from(d),
+            Message::Close(None) => Ok(Utf8Bytes::default()),
+            Message::Close(Some(f)) => Ok(f.reason.into()),
+        }
+    }
+
+    /// The payload as text, borrowed: like [`into_text`](Self::into_text)
+    /// without consuming the message.
+    pub fn to_text(&self) -> Result<&str, std::str::Utf8Error> {
+        match self {
+            Message::Text(t) => Ok(t),
+            Message::Binary(d) | Message::Ping(d) | Message::Pong(d) => std::str::from_utf8(d),
+            Message::Close(None) => Ok(""),
+            Message::Close(Some(f)) => Ok(&f.reason),
+        }
+    }
 }
 
 impl From<String> for Message {
@@ -130,5 +173,42 @@ impl From<&[u8]> for Message {
 impl From<Bytes> for Message {
     fn from(data: Bytes) -> Self {
         Message::Binary(data)
+    }
+}
+
+#[cfg(test)]
+mod helper_tests {
+    use super::*;
+    use crate::CloseCode;
+
+    #[test]
+    fn kinds_and_text_of_every_message() {
+        let text = Message::text("héllo");
+        assert!(text.is_text() && text.is_data() && !text.is_binary());
+        assert_eq!(text.len(), 6);
+        assert_eq!(text.to_text(), Ok("héllo"));
+        assert_eq!(text.clone().into_text().unwrap(), "héllo");
+        assert_eq!(text.into_data(), Bytes::from_static("héllo".as_bytes()));
+
+        let binary = Message::binary(&b"abc"[..]);
+        assert!(binary.is_binary() && !binary.is_text());
+        assert_eq!(binary.to_text(), Ok("abc"));
+        assert_eq!(binary.into_text().unwrap(), "abc");
+
+        let invalid = Message::binary(vec![0xff, 0xfe]);
+        assert!(invalid.to_text().is_err());
+        assert!(invalid.into_text().is_err());
+
+        assert!(Message::ping(vec![]).is_ping() && Message::ping(vec![]).is_empty());
+        assert!(Message::pong(&b"x"[..]).is_pong());
+
+        let close = Message::Close(Some(CloseFrame {
+            code: CloseCode::GOING_AWAY,
+            reason: "bye".into(),
+        }));
+        assert_eq!(close.to_text(), Ok("bye"));
+        assert_eq!(close.len(), 5);
+        assert_eq!(close.into_text().unwrap(), "bye");
+        assert_eq!(Message::Close(None).into_text().unwrap(), "");
     }
 }

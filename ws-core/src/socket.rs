@@ -1,7 +1,7 @@
 //! The blocking/non-blocking driver over any `Read + Write` stream.
 
 use crate::protocol::{CloseState, Protocol};
-use crate::{CloseFrame, Error, Message, Role, WebSocketConfig};
+use crate::{CloseFrame, Message, Role, WebSocketConfig, WsError};
 use sockwell_extensions::ExtensionStack;
 use std::io::{self, Read, Write};
 use std::time::Instant;
@@ -9,7 +9,7 @@ use std::time::Instant;
 /// A WebSocket connection over a stream `S`, blocking or non-blocking.
 ///
 /// With a non-blocking stream every method may return an
-/// [`Error::Io`] of kind `WouldBlock` ([`Error::is_would_block`]); nothing is
+/// [`WsError::Io`] of kind `WouldBlock` ([`WsError::is_would_block`]); nothing is
 /// lost, and the next call continues where this one stopped.
 #[derive(Debug)]
 pub struct WebSocket<S> {
@@ -86,9 +86,9 @@ impl<S: Read + Write> WebSocket<S> {
     /// backpressure. On a non-blocking stream that returns `WouldBlock` until
     /// the stream takes more bytes.
     ///
-    /// After the closing handshake this returns [`Error::ConnectionClosed`]
+    /// After the closing handshake this returns [`WsError::ConnectionClosed`]
     /// once; drop the stream then.
-    pub fn read(&mut self) -> Result<Message, Error> {
+    pub fn read(&mut self) -> Result<Message, WsError> {
         loop {
             if let Some(message) = self.read_buffered()? {
                 return Ok(message);
@@ -109,7 +109,7 @@ impl<S: Read + Write> WebSocket<S> {
                     // act (after the read, so bytes that were waiting in
                     // the stream count as a sign of life).
                     self.timers_tick(true)?;
-                    return Err(Error::Io(e));
+                    return Err(WsError::Io(e));
                 }
                 Err(e) => return Err(self.io_failed(e)),
             }
@@ -120,7 +120,7 @@ impl<S: Read + Write> WebSocket<S> {
     /// With `write`, what they queued (a ping, the Close of a keepalive
     /// failure) is written if the stream takes it; after a write that
     /// timed out it is not tried again (it would wait as long once more).
-    fn timers_tick(&mut self, write: bool) -> Result<(), Error> {
+    fn timers_tick(&mut self, write: bool) -> Result<(), WsError> {
         let timers = self.protocol.poll_timers(Instant::now());
         if write && self.protocol.wants_reply_write() {
             match self.protocol.write_to(&mut self.stream) {
@@ -136,11 +136,11 @@ impl<S: Read + Write> WebSocket<S> {
     /// The error a failed write means: a timeout is the timers' turn (the
     /// connection fails if one of them ran out) and otherwise comes back as
     /// it is, every byte kept queued; any other error breaks the stream.
-    fn write_failed(&mut self, e: io::Error) -> Error {
+    fn write_failed(&mut self, e: io::Error) -> WsError {
         if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted {
             match self.timers_tick(false) {
                 Err(timer) => timer,
-                Ok(()) => Error::Io(e),
+                Ok(()) => WsError::Io(e),
             }
         } else {
             self.io_failed(e)
@@ -148,10 +148,10 @@ impl<S: Read + Write> WebSocket<S> {
     }
 
     /// An I/O error that ends the connection: later calls say
-    /// [`Error::AlreadyClosed`] instead of trying the stream again.
-    fn io_failed(&mut self, e: io::Error) -> Error {
+    /// [`WsError::AlreadyClosed`] instead of trying the stream again.
+    fn io_failed(&mut self, e: io::Error) -> WsError {
         self.protocol.stream_failed();
-        Error::Io(e)
+        WsError::Io(e)
     }
 
     /// Queues `message` without flushing. If the queue passes
@@ -161,27 +161,27 @@ impl<S: Read + Write> WebSocket<S> {
     /// When the message does not fit under
     /// [`max_write_buffer_size`](WebSocketConfig::max_write_buffer_size), this
     /// writes out what is queued first; if the stream does not take enough
-    /// of it, the message is not queued and [`Error::WriteBufferFull`] says so.
-    pub fn write(&mut self, message: Message) -> Result<(), Error> {
-        let room = self.protocol.check_send(&message);
-        self.queue(room, |protocol| protocol.send_owned(message))
+    /// of it, the message is not queued and [`WsError::WriteBufferFull`] says so.
+    pub fn write(&mut self, message: Message) -> Result<(), WsError> {
+        let room = self.protocol.check_write(&message);
+        self.queue(room, |protocol| protocol.write_owned(message))
     }
 
     /// [`write`](Self::write) for a message prepared once for many
     /// connections (a broadcast): see [`PreparedMessage`](crate::PreparedMessage).
-    pub fn write_prepared(&mut self, prepared: &crate::PreparedMessage) -> Result<(), Error> {
-        let room = self.protocol.check_send_prepared(prepared);
-        self.queue(room, |protocol| protocol.send_prepared(prepared))
+    pub fn write_prepared(&mut self, prepared: &crate::PreparedMessage) -> Result<(), WsError> {
+        let room = self.protocol.check_write_prepared(prepared);
+        self.queue(room, |protocol| protocol.write_prepared(prepared))
     }
 
     /// [`write`](Self::write)'s policy around `send`: room made first if
     /// `room` says the queue is full, a write once it passes the buffer size.
     fn queue(
         &mut self,
-        room: Result<(), Error>,
-        send: impl FnOnce(&mut Protocol) -> Result<(), Error>,
-    ) -> Result<(), Error> {
-        if let Err(Error::WriteBufferFull { .. }) = room {
+        room: Result<(), WsError>,
+        send: impl FnOnce(&mut Protocol) -> Result<(), WsError>,
+    ) -> Result<(), WsError> {
+        if let Err(WsError::WriteBufferFull { .. }) = room {
             if self.protocol.wants_write() {
                 self.write_queued()?;
             }
@@ -195,11 +195,11 @@ impl<S: Read + Write> WebSocket<S> {
 
     /// Writes what the stream takes; a stream that takes no more for now
     /// is not an error here (the bytes stay queued), unless a timer ran out.
-    fn write_queued(&mut self) -> Result<(), Error> {
+    fn write_queued(&mut self) -> Result<(), WsError> {
         match self.protocol.write_to(&mut self.stream) {
             Ok(()) => Ok(()),
             Err(e) => match self.write_failed(e) {
-                Error::Io(e) if is_timeout(&e) => Ok(()),
+                WsError::Io(e) if is_timeout(&e) => Ok(()),
                 err => Err(err),
             },
         }
@@ -208,11 +208,11 @@ impl<S: Read + Write> WebSocket<S> {
     /// Writes every queued byte and flushes the stream.
     ///
     /// A stream that takes no more for now (`WouldBlock`, or a write
-    /// timeout of a blocking stream) returns [`Error::Io`] with every
+    /// timeout of a blocking stream) returns [`WsError::Io`] with every
     /// unwritten byte kept queued, after the timers had their turn: with
     /// keepalive on, a peer that stopped reading fails the connection with
-    /// [`Error::KeepaliveTimeout`] within `interval` + `timeout`.
-    pub fn flush(&mut self) -> Result<(), Error> {
+    /// [`WsError::KeepaliveTimeout`] within `interval` + `timeout`.
+    pub fn flush(&mut self) -> Result<(), WsError> {
         self.protocol
             .write_to(&mut self.stream)
             .map_err(|e| self.write_failed(e))
@@ -224,13 +224,13 @@ impl<S: Read + Write> WebSocket<S> {
     /// message *is* queued and only its writing waits: call
     /// [`flush`](Self::flush) when the stream is writable, and do not send
     /// the message again (it would go out twice).
-    pub fn send(&mut self, message: Message) -> Result<(), Error> {
+    pub fn send(&mut self, message: Message) -> Result<(), WsError> {
         self.write(message)?;
         self.flush()
     }
 
     /// Queues a prepared message and flushes.
-    pub fn send_prepared(&mut self, prepared: &crate::PreparedMessage) -> Result<(), Error> {
+    pub fn send_prepared(&mut self, prepared: &crate::PreparedMessage) -> Result<(), WsError> {
         self.write_prepared(prepared)?;
         self.flush()
     }
@@ -240,7 +240,7 @@ impl<S: Read + Write> WebSocket<S> {
     /// have to wait for the stream. Made for batching:
     ///
     /// ```no_run
-    /// # fn echo(ws: &mut sockwell_core::WebSocket<std::net::TcpStream>) -> Result<(), sockwell_core::Error> {
+    /// # fn echo(ws: &mut sockwell_core::WebSocket<std::net::TcpStream>) -> Result<(), sockwell_core::WsError> {
     /// loop {
     ///     let message = ws.read()?; // waits only when nothing is buffered
     ///     if message.is_data() {
@@ -256,7 +256,7 @@ impl<S: Read + Write> WebSocket<S> {
     /// }
     /// # }
     /// ```
-    pub fn read_buffered(&mut self) -> Result<Option<Message>, Error> {
+    pub fn read_buffered(&mut self) -> Result<Option<Message>, WsError> {
         if let Some(e) = self.deferred.take() {
             return Err(self.io_failed(e));
         }
@@ -270,7 +270,7 @@ impl<S: Read + Write> WebSocket<S> {
                 }
             }
         }
-        match self.protocol.next_message() {
+        match self.protocol.read_buffered() {
             Ok(Some(message)) => {
                 if self.protocol.wants_reply_write() {
                     if let Err(e) = self.protocol.write_to(&mut self.stream) {
@@ -293,8 +293,8 @@ impl<S: Read + Write> WebSocket<S> {
 
     /// Starts the closing handshake and flushes. Keep reading afterwards: data
     /// messages the peer sent before its Close are still delivered, then its
-    /// Close, then [`Error::ConnectionClosed`].
-    pub fn close(&mut self, frame: Option<CloseFrame>) -> Result<(), Error> {
+    /// Close, then [`WsError::ConnectionClosed`].
+    pub fn close(&mut self, frame: Option<CloseFrame>) -> Result<(), WsError> {
         self.protocol.close(frame)?;
         self.flush()
     }

@@ -16,7 +16,7 @@
 
 use crate::protocol::Protocol;
 use crate::socket::is_timeout;
-use crate::{CloseFrame, Error, Message, WebSocket};
+use crate::{CloseFrame, Message, WebSocket, WsError};
 use std::io::{self, Read, Write};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::Instant;
@@ -49,16 +49,16 @@ impl<W: Write> Shared<W> {
     }
 
     /// The sticky write error, if the stream broke.
-    fn check_broken(&self) -> Result<(), Error> {
+    fn check_broken(&self) -> Result<(), WsError> {
         match &*lock(&self.broken) {
-            Some((kind, text)) => Err(Error::Io(io::Error::new(*kind, text.clone()))),
+            Some((kind, text)) => Err(WsError::Io(io::Error::new(*kind, text.clone()))),
             None => Ok(()),
         }
     }
 
     /// Writes queued output while `more()` says so. The writer lock is
     /// held; the engine lock only while copying and advancing.
-    fn write_out(&self, writer: &mut W, more: impl Fn(&Protocol) -> bool) -> Result<(), Error> {
+    fn write_out(&self, writer: &mut W, more: impl Fn(&Protocol) -> bool) -> Result<(), WsError> {
         self.check_broken()?;
         loop {
             let chunk = {
@@ -97,20 +97,20 @@ impl<W: Write> Shared<W> {
     /// close timeouts), so that a peer that stopped reading fails the
     /// connection instead of holding the writer forever; otherwise the
     /// timeout itself, every unwritten byte kept queued.
-    fn timed_out(&self, e: io::Error) -> Error {
+    fn timed_out(&self, e: io::Error) -> WsError {
         match self.protocol().poll_timers(Instant::now()) {
             Err(timer) => timer,
-            Ok(_) => Error::Io(e),
+            Ok(_) => WsError::Io(e),
         }
     }
 
-    fn broke(&self, e: io::Error) -> Error {
+    fn broke(&self, e: io::Error) -> WsError {
         lock(&self.broken).get_or_insert_with(|| (e.kind(), e.to_string()));
-        Error::Io(e)
+        WsError::Io(e)
     }
 
     /// Writes everything queued, waiting for the writer lock.
-    fn flush(&self) -> Result<(), Error> {
+    fn flush(&self) -> Result<(), WsError> {
         let result = self.write_out(&mut lock(&self.writer), |_| true);
         self.pick_up_replies();
         result
@@ -136,15 +136,15 @@ impl<W: Write> Shared<W> {
         }
     }
 
-    fn send(&self, message: &Message) -> Result<(), Error> {
+    fn send(&self, message: &Message) -> Result<(), WsError> {
         self.check_broken()?;
-        self.protocol().send(message)?;
+        self.protocol().write(message)?;
         self.flush()
     }
 
-    fn send_prepared(&self, prepared: &crate::PreparedMessage) -> Result<(), Error> {
+    fn send_prepared(&self, prepared: &crate::PreparedMessage) -> Result<(), WsError> {
         self.check_broken()?;
-        self.protocol().send_prepared(prepared)?;
+        self.protocol().write_prepared(prepared)?;
         self.flush()
     }
 }
@@ -206,11 +206,11 @@ impl<R: Read, W: Write> ReadHalf<R, W> {
     /// the write error comes with the next call.
     ///
     /// A read of the stream that times out (`WouldBlock`, `TimedOut`) is
-    /// returned as [`Error::Io`] after keepalive had its turn; with
+    /// returned as [`WsError::Io`] after keepalive had its turn; with
     /// keepalive on, a peer silent past its timeout fails the connection
-    /// with [`Error::KeepaliveTimeout`] (a Close 1011 sent).
-    pub fn read(&mut self) -> Result<Message, Error> {
-        let mut event = self.shared.protocol().next_message();
+    /// with [`WsError::KeepaliveTimeout`] (a Close 1011 sent).
+    pub fn read(&mut self) -> Result<Message, WsError> {
+        let mut event = self.shared.protocol().read_buffered();
         loop {
             match event {
                 Ok(Some(message)) => {
@@ -245,12 +245,12 @@ impl<R: Read, W: Write> ReadHalf<R, W> {
                     // back what they hold while busy.
                     self.shared.protocol().read_idle();
                     self.timers_tick()?;
-                    return Err(Error::Io(e));
+                    return Err(WsError::Io(e));
                 }
                 Err(e) => {
                     // Nothing more can come: later reads say `AlreadyClosed`.
                     self.shared.protocol().stream_failed();
-                    return Err(Error::Io(e));
+                    return Err(WsError::Io(e));
                 }
             };
         }
@@ -272,7 +272,7 @@ impl<R: Read, W: Write> ReadHalf<R, W> {
     /// queued and written if the writer lock is free (else by the thread
     /// that holds it), or the failure of a peer that stayed silent, its
     /// Close sent the same way.
-    fn timers_tick(&self) -> Result<(), Error> {
+    fn timers_tick(&self) -> Result<(), WsError> {
         let timers = self.shared.protocol().poll_timers(Instant::now());
         self.shared.pick_up_replies();
         timers.map(drop)
@@ -293,24 +293,24 @@ impl<W: Write> WriteHalf<W> {
     /// A timeout of the stream (`WouldBlock`, `TimedOut`) keeps every
     /// unwritten byte queued: [`flush`](Self::flush) later continues. Any
     /// other write error breaks the connection for both halves.
-    pub fn send(&self, message: Message) -> Result<(), Error> {
+    pub fn send(&self, message: Message) -> Result<(), WsError> {
         self.shared.send(&message)
     }
 
     /// [`send`](Self::send) for a message prepared once for many
     /// connections (a broadcast): see [`PreparedMessage`](crate::PreparedMessage).
-    pub fn send_prepared(&self, prepared: &crate::PreparedMessage) -> Result<(), Error> {
+    pub fn send_prepared(&self, prepared: &crate::PreparedMessage) -> Result<(), WsError> {
         self.shared.send_prepared(prepared)
     }
 
     /// Writes everything queued.
-    pub fn flush(&self) -> Result<(), Error> {
+    pub fn flush(&self) -> Result<(), WsError> {
         self.shared.flush()
     }
 
     /// Starts the closing handshake; keep reading on the read half until
-    /// [`Error::ConnectionClosed`].
-    pub fn close(&self, frame: Option<CloseFrame>) -> Result<(), Error> {
+    /// [`WsError::ConnectionClosed`].
+    pub fn close(&self, frame: Option<CloseFrame>) -> Result<(), WsError> {
         self.shared.send(&Message::Close(frame))
     }
 }

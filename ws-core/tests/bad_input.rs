@@ -5,7 +5,7 @@ mod common;
 
 use common::{close_payload, frame, header, mask_for, single_close_code};
 use sockwell_core::{
-    CloseState, Error, Message, OpCode, Protocol, ProtocolError, Role, WebSocketConfig,
+    CloseState, Message, OpCode, Protocol, ProtocolError, Role, WebSocketConfig, WsError,
 };
 
 const ROLES: [Role; 2] = [Role::Server, Role::Client];
@@ -21,21 +21,21 @@ const PONG: u8 = 0xA;
 fn expect_failure(p: &mut Protocol, code: u16) -> ProtocolError {
     let mut events = 0;
     let err = loop {
-        match p.next_message() {
+        match p.read_buffered() {
             Ok(Some(_)) if events < 16 => events += 1,
             Ok(other) => panic!("expected a protocol error, got Ok({other:?})"),
-            Err(Error::Protocol(e)) => break e,
-            Err(other) => panic!("expected Error::Protocol, got {other:?}"),
+            Err(WsError::Protocol(e)) => break e,
+            Err(other) => panic!("expected WsError::Protocol, got {other:?}"),
         }
     };
     assert_eq!(err.close_code().as_u16(), code, "{err:?}");
     let role = p.role();
     assert_eq!(single_close_code(p.pending_output(), role), code, "{err:?}");
     assert_eq!(p.close_state(), CloseState::Closed);
-    assert!(matches!(p.next_message(), Err(Error::AlreadyClosed)));
+    assert!(matches!(p.read_buffered(), Err(WsError::AlreadyClosed)));
     assert!(matches!(
-        p.send(&Message::text("x")),
-        Err(Error::AlreadyClosed)
+        p.write(&Message::text("x")),
+        Err(WsError::AlreadyClosed)
     ));
     err
 }
@@ -96,7 +96,7 @@ fn rsv_bits_without_extension_fail_with_1002() {
             // On a continuation of a message that started without them.
             let mut p = Protocol::new(role, WebSocketConfig::default());
             p.receive(&frame(false, 0, TEXT, m, b"a"));
-            assert_eq!(p.next_message().unwrap(), None);
+            assert_eq!(p.read_buffered().unwrap(), None);
             p.receive(&frame(true, rsv, CONT, m, b"b"));
             let err = expect_failure(&mut p, 1002);
             assert!(matches!(
@@ -122,7 +122,7 @@ fn unmasked_client_frame_to_server_fails_with_1002() {
     config.accept_unmasked_frames = true;
     let mut p = Protocol::new(Role::Server, config);
     p.receive(&frame(true, 0, TEXT, None, b"ok"));
-    assert_eq!(p.next_message().unwrap(), Some(Message::text("ok")));
+    assert_eq!(p.read_buffered().unwrap(), Some(Message::text("ok")));
 }
 
 #[test]
@@ -171,7 +171,7 @@ fn control_frames_over_125_bytes_fail_with_1002() {
         let mut p = Protocol::new(role, WebSocketConfig::default());
         p.receive(&frame(true, 0, PING, m, &[7; 125]));
         assert_eq!(
-            p.next_message().unwrap(),
+            p.read_buffered().unwrap(),
             Some(Message::Ping((vec![7; 125]).into()))
         );
     }
@@ -221,11 +221,11 @@ fn new_data_frame_during_fragmented_message_fails_with_1002() {
         for (op, opcode) in [(TEXT, OpCode::Text), (BINARY, OpCode::Binary)] {
             let mut p = Protocol::new(role, WebSocketConfig::default());
             p.receive(&frame(false, 0, BINARY, m, b"ab"));
-            assert_eq!(p.next_message().unwrap(), None);
+            assert_eq!(p.read_buffered().unwrap(), None);
             // Control frames may be interleaved.
             p.receive(&frame(true, 0, PING, m, b"p"));
             assert_eq!(
-                p.next_message().unwrap(),
+                p.read_buffered().unwrap(),
                 Some(Message::Ping(b"p".to_vec().into()))
             );
             p.receive(&frame(true, 0, op, m, b"cd"));
@@ -270,7 +270,7 @@ fn invalid_utf8_fails_fast_inside_a_single_frame() {
             let split = wire.len() - (payload.len() - good.len());
             let mut p = Protocol::new(role, WebSocketConfig::default());
             p.receive(&wire[..split]);
-            assert_eq!(p.next_message().unwrap(), None, "valid prefix {good:?}");
+            assert_eq!(p.read_buffered().unwrap(), None, "valid prefix {good:?}");
             // Only the bad byte; the rest of the frame never arrives.
             p.receive(&wire[split..split + 1]);
             let err = expect_failure(&mut p, 1007);
@@ -286,15 +286,18 @@ fn code_point_split_across_frames() {
         // "𝄞" = F0 9D 84 9E split across two frames: valid.
         let mut p = Protocol::new(role, WebSocketConfig::default());
         p.receive(&frame(false, 0, TEXT, m, b"a\xf0\x9d"));
-        assert_eq!(p.next_message().unwrap(), None);
+        assert_eq!(p.read_buffered().unwrap(), None);
         p.receive(&frame(true, 0, CONT, m, b"\x84\x9e"));
-        assert_eq!(p.next_message().unwrap(), Some(Message::text("a\u{1d11e}")));
+        assert_eq!(
+            p.read_buffered().unwrap(),
+            Some(Message::text("a\u{1d11e}"))
+        );
 
         // The second frame's first byte cannot continue the code point.
         for fin in [true, false] {
             let mut p = Protocol::new(role, WebSocketConfig::default());
             p.receive(&frame(false, 0, TEXT, m, b"a\xf0\x9d"));
-            assert_eq!(p.next_message().unwrap(), None);
+            assert_eq!(p.read_buffered().unwrap(), None);
             p.receive(&frame(fin, 0, CONT, m, b"A\x84\x9e"));
             let err = expect_failure(&mut p, 1007);
             assert!(matches!(err, ProtocolError::InvalidUtf8), "{err:?}");
@@ -342,7 +345,7 @@ fn close_payload_errors() {
                 m,
                 &close_payload(code, "€".as_bytes()),
             ));
-            match p.next_message().unwrap() {
+            match p.read_buffered().unwrap() {
                 Some(Message::Close(Some(f))) => {
                     assert_eq!((f.code.as_u16(), f.reason.as_str()), (code, "€"));
                 }
@@ -370,7 +373,7 @@ fn frame_over_max_frame_size_fails_on_the_header_with_1009() {
         // A continuation over the limit, too.
         let mut p = Protocol::new(role, config.clone());
         p.receive(&frame(false, 0, BINARY, m, b"a"));
-        assert_eq!(p.next_message().unwrap(), None);
+        assert_eq!(p.read_buffered().unwrap(), None);
         p.receive(&header(true, 0, CONT, m, 101));
         let err = expect_failure(&mut p, 1009);
         assert!(matches!(
@@ -384,7 +387,7 @@ fn frame_over_max_frame_size_fails_on_the_header_with_1009() {
         let mut p = Protocol::new(role, config.clone());
         p.receive(&frame(true, 0, BINARY, m, &[5; 100]));
         assert_eq!(
-            p.next_message().unwrap(),
+            p.read_buffered().unwrap(),
             Some(Message::binary(vec![5; 100]))
         );
     }
@@ -399,9 +402,9 @@ fn message_over_max_message_size_fails_with_1009() {
         for op in [TEXT, BINARY] {
             let mut p = Protocol::new(role, config.clone());
             p.receive(&frame(false, 0, op, m, &[b'a'; 60]));
-            assert_eq!(p.next_message().unwrap(), None);
+            assert_eq!(p.read_buffered().unwrap(), None);
             p.receive(&frame(false, 0, CONT, m, &[b'b'; 30]));
-            assert_eq!(p.next_message().unwrap(), None);
+            assert_eq!(p.read_buffered().unwrap(), None);
             // 90 + 11 > 100: refused on the header.
             p.receive(&header(true, 0, CONT, m, 11));
             let err = expect_failure(&mut p, 1009);
@@ -416,7 +419,7 @@ fn message_over_max_message_size_fails_with_1009() {
         p.receive(&frame(true, 0, CONT, m, &[2; 40]));
         let expected: Vec<u8> = [[1u8; 60].as_slice(), &[2; 40]].concat();
         assert_eq!(
-            p.next_message().unwrap(),
+            p.read_buffered().unwrap(),
             Some(Message::Binary(expected.into()))
         );
         // A single frame over the message limit but within the frame limit.

@@ -9,7 +9,7 @@ mod heap;
 
 use common::{frame, KEY};
 use heap::{exclusive, peak_during};
-use sockwell_core::{Error, Limits, Message, Protocol, Role, WebSocket, WebSocketConfig};
+use sockwell_core::{Limits, Message, Protocol, Role, WebSocket, WebSocketConfig, WsError};
 use std::io::{self, Read, Write};
 
 const MIB: usize = 1 << 20;
@@ -90,7 +90,7 @@ fn run(ws: &mut WebSocket<NeverWritable>, echo: bool) -> Tally {
                 if echo {
                     match ws.write(message) {
                         Ok(()) => {}
-                        Err(Error::WriteBufferFull { .. }) => tally.refused_writes += 1,
+                        Err(WsError::WriteBufferFull { .. }) => tally.refused_writes += 1,
                         Err(e) => panic!("write: {e}"),
                     }
                 }
@@ -163,13 +163,16 @@ fn a_peer_that_never_reads_meets_backpressure() {
 fn a_full_write_buffer_refuses_what_does_not_fit() {
     let mut p = Protocol::new(Role::Server, config(3 * MIB));
     let big = Message::Binary((vec![1; MIB]).into());
-    p.send(&big).unwrap();
-    p.send(&big).unwrap();
+    p.write(&big).unwrap();
+    p.write(&big).unwrap();
     // 2 MiB + headers queued: a third MiB does not fit under 3 MiB.
-    assert!(matches!(p.send(&big), Err(Error::WriteBufferFull { .. })));
+    assert!(matches!(
+        p.write(&big),
+        Err(WsError::WriteBufferFull { .. })
+    ));
     // Once the stream took some, it does.
     let n = p.pending_output().len();
     p.advance_output(n / 2);
-    p.send(&big).unwrap();
+    p.write(&big).unwrap();
     assert!(p.buffered_output() <= 3 * MIB);
 }

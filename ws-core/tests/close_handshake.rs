@@ -4,8 +4,8 @@ mod common;
 
 use common::{frame, mem_pair, parse_frames, single_close_code, ws_pair, MemStream};
 use sockwell_core::{
-    CloseCode, CloseFrame, CloseState, Error, Message, OpCode, ProtocolError, Role, SendError,
-    WebSocket, WebSocketConfig,
+    CloseCode, CloseFrame, CloseState, Message, OpCode, ProtocolError, Role, SendError, WebSocket,
+    WebSocketConfig, WsError,
 };
 use std::io::Write;
 
@@ -17,7 +17,7 @@ fn close_msg(code: CloseCode, reason: &str) -> Message {
     Message::Close(Some(CloseFrame::new(code, reason)))
 }
 
-fn assert_would_block(result: Result<Message, Error>) {
+fn assert_would_block(result: Result<Message, WsError>) {
     match result {
         Err(e) if e.is_would_block() => {}
         other => panic!("expected WouldBlock, got {other:?}"),
@@ -29,19 +29,19 @@ fn assert_cannot_send(ws: &mut WebSocket<MemStream>) {
     let before = ws.get_ref().outgoing.borrow().data.len();
     assert!(matches!(
         ws.send(Message::text("x")),
-        Err(Error::AlreadyClosed)
+        Err(WsError::AlreadyClosed)
     ));
     assert!(matches!(
         ws.write(Message::binary(vec![1])),
-        Err(Error::AlreadyClosed)
+        Err(WsError::AlreadyClosed)
     ));
     assert!(matches!(
         ws.send(Message::Ping(vec![].into())),
-        Err(Error::AlreadyClosed)
+        Err(WsError::AlreadyClosed)
     ));
     assert!(matches!(
         ws.send(Message::Pong(vec![].into())),
-        Err(Error::AlreadyClosed)
+        Err(WsError::AlreadyClosed)
     ));
     // Nothing reached the wire.
     assert_eq!(ws.get_ref().outgoing.borrow().data.len(), before);
@@ -67,15 +67,15 @@ fn client_close_still_delivers_data_the_server_sent_before_reading_it() {
     assert_eq!(server.read().unwrap(), close_msg(CloseCode::NORMAL, "bye"));
     assert_eq!(server.close_state(), CloseState::Closed);
     assert_cannot_send(&mut server);
-    assert!(matches!(server.read(), Err(Error::ConnectionClosed)));
-    assert!(matches!(server.read(), Err(Error::AlreadyClosed)));
+    assert!(matches!(server.read(), Err(WsError::ConnectionClosed)));
+    assert!(matches!(server.read(), Err(WsError::AlreadyClosed)));
 
     // The reply echoes the code.
     assert_eq!(client.read().unwrap(), close_msg(CloseCode::NORMAL, ""));
     assert_eq!(client.close_state(), CloseState::Closed);
-    assert!(matches!(client.read(), Err(Error::ConnectionClosed)));
-    assert!(matches!(client.read(), Err(Error::AlreadyClosed)));
-    assert!(matches!(client.read(), Err(Error::AlreadyClosed)));
+    assert!(matches!(client.read(), Err(WsError::ConnectionClosed)));
+    assert!(matches!(client.read(), Err(WsError::AlreadyClosed)));
+    assert!(matches!(client.read(), Err(WsError::AlreadyClosed)));
     assert_cannot_send(&mut client);
 }
 
@@ -96,7 +96,7 @@ fn data_then_close_then_connection_closed_then_already_closed() {
     loop {
         match client.read() {
             Ok(m) => events.push(m),
-            Err(Error::ConnectionClosed) => break,
+            Err(WsError::ConnectionClosed) => break,
             Err(e) => panic!("{e:?}"),
         }
     }
@@ -108,7 +108,7 @@ fn data_then_close_then_connection_closed_then_already_closed() {
             close_msg(CloseCode::from(4000), ""),
         ]
     );
-    assert!(matches!(client.read(), Err(Error::AlreadyClosed)));
+    assert!(matches!(client.read(), Err(WsError::AlreadyClosed)));
     // The ping arrived after our Close: no pong was sent, only the Close.
     let to_server = server.get_ref().take_incoming();
     assert!(
@@ -133,12 +133,12 @@ fn server_initiated_close() {
         close_msg(CloseCode::GOING_AWAY, "restart")
     );
     assert_eq!(client.close_state(), CloseState::Closed);
-    assert!(matches!(client.read(), Err(Error::ConnectionClosed)));
+    assert!(matches!(client.read(), Err(WsError::ConnectionClosed)));
     assert_cannot_send(&mut client);
 
     assert_eq!(server.read().unwrap(), close_msg(CloseCode::GOING_AWAY, ""));
-    assert!(matches!(server.read(), Err(Error::ConnectionClosed)));
-    assert!(matches!(server.read(), Err(Error::AlreadyClosed)));
+    assert!(matches!(server.read(), Err(WsError::ConnectionClosed)));
+    assert!(matches!(server.read(), Err(WsError::AlreadyClosed)));
 }
 
 #[test]
@@ -154,8 +154,8 @@ fn close_without_status_code() {
         Message::Close(Some(f)) => assert_eq!(f.code, CloseCode::NORMAL),
         other => panic!("{other:?}"),
     }
-    assert!(matches!(client.read(), Err(Error::ConnectionClosed)));
-    assert!(matches!(server.read(), Err(Error::ConnectionClosed)));
+    assert!(matches!(client.read(), Err(WsError::ConnectionClosed)));
+    assert!(matches!(server.read(), Err(WsError::ConnectionClosed)));
 }
 
 #[test]
@@ -166,7 +166,7 @@ fn closing_twice_and_invalid_closes() {
         .close(Some(CloseFrame::new(CloseCode::NO_STATUS, "")))
         .unwrap_err();
     assert!(
-        matches!(err, Error::Send(SendError::InvalidCloseCode(1005))),
+        matches!(err, WsError::Send(SendError::InvalidCloseCode(1005))),
         "{err:?}"
     );
     let long = "r".repeat(124);
@@ -174,7 +174,7 @@ fn closing_twice_and_invalid_closes() {
         .close(Some(CloseFrame::new(CloseCode::NORMAL, long)))
         .unwrap_err();
     assert!(
-        matches!(err, Error::Send(SendError::ControlPayloadTooLong(126))),
+        matches!(err, WsError::Send(SendError::ControlPayloadTooLong(126))),
         "{err:?}"
     );
     assert_eq!(client.close_state(), CloseState::Open);
@@ -189,7 +189,7 @@ fn closing_twice_and_invalid_closes() {
         .unwrap();
     assert!(matches!(
         client.send(Message::Close(None)),
-        Ok(()) | Err(Error::AlreadyClosed)
+        Ok(()) | Err(WsError::AlreadyClosed)
     ));
     assert_eq!(
         single_close_code(&server.get_ref().take_incoming(), Role::Client),
@@ -208,15 +208,15 @@ fn eof_without_close_is_a_reset() {
         assert!(
             matches!(
                 err,
-                Error::Protocol(ProtocolError::ResetWithoutClosingHandshake)
+                WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake)
             ),
             "{err:?}"
         );
         assert_eq!(ws.close_state(), CloseState::Closed);
-        assert!(matches!(ws.read(), Err(Error::AlreadyClosed)));
+        assert!(matches!(ws.read(), Err(WsError::AlreadyClosed)));
         assert!(matches!(
             ws.send(Message::text("x")),
-            Err(Error::AlreadyClosed)
+            Err(WsError::AlreadyClosed)
         ));
     }
 }
@@ -235,7 +235,7 @@ fn eof_in_the_middle_of_a_frame_or_after_our_close_is_a_reset() {
             let err = ws.read().unwrap_err();
             assert!(matches!(
                 err,
-                Error::Protocol(ProtocolError::ResetWithoutClosingHandshake)
+                WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake)
             ));
         }
         // We sent a Close; the peer hangs up without answering.
@@ -246,9 +246,9 @@ fn eof_in_the_middle_of_a_frame_or_after_our_close_is_a_reset() {
         let err = ws.read().unwrap_err();
         assert!(matches!(
             err,
-            Error::Protocol(ProtocolError::ResetWithoutClosingHandshake)
+            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake)
         ));
-        assert!(matches!(ws.read(), Err(Error::AlreadyClosed)));
+        assert!(matches!(ws.read(), Err(WsError::AlreadyClosed)));
     }
 }
 
@@ -257,11 +257,11 @@ fn eof_after_the_handshake_is_a_clean_close() {
     let (mut client, mut server) = pair();
     client.close(None).unwrap();
     assert!(server.read().unwrap().is_close());
-    assert!(matches!(server.read(), Err(Error::ConnectionClosed)));
+    assert!(matches!(server.read(), Err(WsError::ConnectionClosed)));
     drop(server);
     assert!(client.read().unwrap().is_close());
-    assert!(matches!(client.read(), Err(Error::ConnectionClosed)));
-    assert!(matches!(client.read(), Err(Error::AlreadyClosed)));
+    assert!(matches!(client.read(), Err(WsError::ConnectionClosed)));
+    assert!(matches!(client.read(), Err(WsError::AlreadyClosed)));
 }
 
 #[test]
@@ -273,15 +273,15 @@ fn protocol_error_through_the_driver_sends_close_and_closes() {
         .unwrap();
     let err = client.read().unwrap_err();
     assert!(
-        matches!(err, Error::Protocol(ProtocolError::MaskedFrame)),
+        matches!(err, WsError::Protocol(ProtocolError::MaskedFrame)),
         "{err:?}"
     );
     assert_eq!(single_close_code(&peer.take_incoming(), Role::Client), 1002);
     assert_eq!(client.close_state(), CloseState::Closed);
-    assert!(matches!(client.read(), Err(Error::AlreadyClosed)));
+    assert!(matches!(client.read(), Err(WsError::AlreadyClosed)));
     assert!(matches!(
         client.send(Message::text("x")),
-        Err(Error::AlreadyClosed)
+        Err(WsError::AlreadyClosed)
     ));
     assert!(peer.take_incoming().is_empty());
 }
@@ -316,7 +316,7 @@ fn keepalive_pings_a_silent_peer_then_fails_the_read() {
     let err = ws.read().unwrap_err();
     assert!(err.is_would_block(), "{err:?}");
     let err = ws.read().unwrap_err();
-    assert!(matches!(err, Error::KeepaliveTimeout), "{err:?}");
+    assert!(matches!(err, WsError::KeepaliveTimeout), "{err:?}");
     let written = &ws.get_ref().0;
     assert_eq!(written[0], 0x89, "ping first");
     let close_at = 2 + written[1] as usize;
@@ -325,5 +325,5 @@ fn keepalive_pings_a_silent_peer_then_fails_the_read() {
         &[0x88, 19, 0x03, 0xf3],
         "then Close 1011"
     );
-    assert!(matches!(ws.read(), Err(Error::AlreadyClosed)));
+    assert!(matches!(ws.read(), Err(WsError::AlreadyClosed)));
 }

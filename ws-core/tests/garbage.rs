@@ -4,7 +4,7 @@
 mod common;
 
 use common::{close_payload, frame, mask_for, single_close_code, XorShift};
-use sockwell_core::{Error, Message, Protocol, Role, WebSocketConfig};
+use sockwell_core::{Message, Protocol, Role, WebSocketConfig, WsError};
 
 const ROLES: [Role; 2] = [Role::Server, Role::Client];
 const TEXT: u8 = 0x1;
@@ -88,17 +88,17 @@ fn random_garbage_never_panics_and_failures_queue_one_close() {
             p.receive(&rest[..n]);
             rest = &rest[n..];
             for _ in 0..400 {
-                match p.next_message() {
+                match p.read_buffered() {
                     Ok(Some(Message::Close(frame))) => peer_close = Some(frame),
                     Ok(Some(_)) => events += 1,
                     Ok(None) => break,
-                    Err(Error::Protocol(e)) => {
+                    Err(WsError::Protocol(e)) => {
                         let code = e.close_code().as_u16();
                         assert_eq!(single_close_code(p.pending_output(), role), code, "{e:?}");
                         failures += 1;
                         break 'feed;
                     }
-                    Err(Error::ConnectionClosed) => {
+                    Err(WsError::ConnectionClosed) => {
                         let frame = peer_close.take().expect("a Close was received");
                         let code = frame.map_or(1000, |f| f.code.as_u16());
                         // Only the reply: a pong still pending is dropped.

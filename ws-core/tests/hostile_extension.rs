@@ -10,7 +10,7 @@
 mod common;
 
 use common::{frame, mask_for, single_close_code};
-use sockwell_core::{Error, Message, Protocol, ProtocolError, Role, WebSocketConfig};
+use sockwell_core::{Message, Protocol, ProtocolError, Role, WebSocketConfig, WsError};
 use sockwell_extensions::{
     DecodeOutput, Extension, ExtensionError, ExtensionStack, MessageKind, Rsv,
 };
@@ -89,7 +89,7 @@ impl Extension for Hostile {
 /// A server with the hostile extension, fed a text message of two frames
 /// (`"héllo"` and `" world"`, RSV3 on the first); returns what the engine
 /// made of it and the Close code it queued.
-fn receive_through(attack: Attack) -> (Result<Option<Message>, Error>, u16) {
+fn receive_through(attack: Attack) -> (Result<Option<Message>, WsError>, u16) {
     let mut stack = ExtensionStack::new();
     stack
         .push(Box::new(Hostile { attack, pieces: 0 }))
@@ -98,7 +98,7 @@ fn receive_through(attack: Attack) -> (Result<Option<Message>, Error>, u16) {
     let mask = mask_for(Role::Server);
     server.receive(&frame(false, 0b001, 0x1, mask, "héllo".as_bytes()));
     server.receive(&frame(true, 0, 0x0, mask, b" world"));
-    let mut result = server.next_message();
+    let mut result = server.read_buffered();
     // Drain: whatever the engine says, no text it hands over may be invalid.
     while let Ok(Some(message)) = &result {
         if let Message::Text(text) = message {
@@ -108,7 +108,7 @@ fn receive_through(attack: Attack) -> (Result<Option<Message>, Error>, u16) {
                 text.as_bytes()
             );
         }
-        result = server.next_message();
+        result = server.read_buffered();
     }
     let code = single_close_code(server.pending_output(), Role::Server);
     (result, code)
@@ -117,7 +117,7 @@ fn receive_through(attack: Attack) -> (Result<Option<Message>, Error>, u16) {
 fn assert_fails_with_1007(attack: Attack) {
     let (result, code) = receive_through(attack);
     assert!(
-        matches!(result, Err(Error::Protocol(ProtocolError::InvalidUtf8))),
+        matches!(result, Err(WsError::Protocol(ProtocolError::InvalidUtf8))),
         "{attack:?}: {result:?}"
     );
     assert_eq!(code, 1007, "{attack:?}");

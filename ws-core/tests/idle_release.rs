@@ -96,7 +96,7 @@ impl Write for Quiet {
     }
 }
 
-fn would_block(result: Result<Message, sockwell_core::Error>) {
+fn would_block(result: Result<Message, sockwell_core::WsError>) {
     let e = result.expect_err("nothing to read");
     assert!(e.is_would_block(), "{e}");
 }
@@ -121,7 +121,7 @@ fn client() -> (WebSocket<Quiet>, Quiet, Arc<AtomicUsize>) {
 fn rounds(
     stream: &Quiet,
     releases: &AtomicUsize,
-    mut read: impl FnMut() -> Result<Message, sockwell_core::Error>,
+    mut read: impl FnMut() -> Result<Message, sockwell_core::WsError>,
 ) {
     for round in 0..3 {
         stream.put(frame(true, 0, 0x1, None, b"one"));
@@ -178,9 +178,9 @@ fn the_timers_release_idle_state_after_a_quiet_spell() {
     assert_eq!(p.poll_timers(t0).unwrap(), Some(t0 + ms(1000)));
     // Traffic moves the deadline: a byte in, then a message out.
     p.receive(&frame(true, 0, 0x1, Some([1, 2, 3, 4]), b"busy"));
-    assert_eq!(p.next_message().unwrap(), Some(Message::text("busy")));
+    assert_eq!(p.read_buffered().unwrap(), Some(Message::text("busy")));
     assert_eq!(p.poll_timers(t0 + ms(600)).unwrap(), Some(t0 + ms(1600)));
-    p.send(&Message::text("answer")).unwrap();
+    p.write(&Message::text("answer")).unwrap();
     let n = p.pending_output().len();
     p.advance_output(n);
     assert_eq!(p.poll_timers(t0 + ms(1500)).unwrap(), Some(t0 + ms(2500)));

@@ -3,7 +3,7 @@
 //! that goes on after an error does not spin on it (or repeat a write into
 //! a broken stream).
 
-use sockwell_core::{Error, Message, Role, WebSocket, WebSocketConfig};
+use sockwell_core::{Message, Role, WebSocket, WebSocketConfig, WsError};
 use std::io::{self, Read, Write};
 
 /// A stream broken both ways that counts how often it is tried.
@@ -38,13 +38,13 @@ fn socket() -> WebSocket<Broken> {
 #[test]
 fn a_read_error_is_reported_once_then_the_connection_is_over() {
     let mut ws = socket();
-    assert!(matches!(ws.read(), Err(Error::Io(e)) if e.kind() == io::ErrorKind::ConnectionReset));
+    assert!(matches!(ws.read(), Err(WsError::Io(e)) if e.kind() == io::ErrorKind::ConnectionReset));
     for _ in 0..3 {
-        assert!(matches!(ws.read(), Err(Error::AlreadyClosed)));
+        assert!(matches!(ws.read(), Err(WsError::AlreadyClosed)));
     }
     assert!(matches!(
         ws.send(Message::text("after")),
-        Err(Error::AlreadyClosed)
+        Err(WsError::AlreadyClosed)
     ));
     assert_eq!(ws.get_ref().reads, 1, "the broken stream is read once");
     assert_eq!(ws.get_ref().writes, 0);
@@ -54,14 +54,14 @@ fn a_read_error_is_reported_once_then_the_connection_is_over() {
 fn a_write_error_is_reported_once_then_the_connection_is_over() {
     let mut ws = socket();
     assert!(
-        matches!(ws.send(Message::text("hello")), Err(Error::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe)
+        matches!(ws.send(Message::text("hello")), Err(WsError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe)
     );
     assert!(matches!(ws.flush(), Ok(())), "nothing is left to write");
     assert!(matches!(
         ws.send(Message::text("again")),
-        Err(Error::AlreadyClosed)
+        Err(WsError::AlreadyClosed)
     ));
-    assert!(matches!(ws.read(), Err(Error::AlreadyClosed)));
+    assert!(matches!(ws.read(), Err(WsError::AlreadyClosed)));
     assert_eq!(ws.get_ref().writes, 1, "the broken stream is written once");
     assert_eq!(ws.get_ref().reads, 0);
 }

@@ -1,4 +1,4 @@
-//! Messages given by value (`Protocol::send_owned`): large payloads are
+//! Messages given by value (`Protocol::write_owned`): large payloads are
 //! queued without a copy, between the bytes of other frames, and must come
 //! out byte-exact and in order however the writes cut them, in both roles
 //! (a client masks the payload in place).
@@ -75,14 +75,14 @@ fn owned_payloads_arrive_exact_in_both_roles_however_writes_cut_them() {
             let sent = messages(&mut rng);
             let mut received = Vec::new();
             for (i, m) in sent.iter().enumerate() {
-                from.send_owned(m.clone()).unwrap();
+                from.write_owned(m.clone()).unwrap();
                 if i % 3 == 0 {
                     // A ping between them; its pong goes back.
-                    from.send_ping(b"p").unwrap();
+                    from.write_ping(b"p").unwrap();
                 }
                 if i % 4 == 3 {
                     pump(&mut from, &mut to, &mut rng, max);
-                    while let Some(m) = to.next_message().unwrap() {
+                    while let Some(m) = to.read_buffered().unwrap() {
                         if m.is_data() {
                             received.push(m);
                         }
@@ -90,7 +90,7 @@ fn owned_payloads_arrive_exact_in_both_roles_however_writes_cut_them() {
                 }
             }
             pump(&mut from, &mut to, &mut rng, max);
-            while let Some(m) = to.next_message().unwrap() {
+            while let Some(m) = to.read_buffered().unwrap() {
                 if m.is_data() {
                     received.push(m);
                 }
@@ -168,7 +168,9 @@ fn a_shared_payload_is_sent_without_a_copy_by_a_server_and_left_intact_by_a_clie
     // Server: three connections, one payload; each queues it as it is.
     for _ in 0..3 {
         let mut server = Protocol::new(Role::Server, WebSocketConfig::default());
-        server.send_owned(Message::Binary(payload.clone())).unwrap();
+        server
+            .write_owned(Message::Binary(payload.clone()))
+            .unwrap();
         let mut slices = [IoSlice::new(&[]); MAX_IO_SLICES];
         let n = server.pending_output_vectored(&mut slices);
         assert_eq!(n, 2, "header, then the payload itself");
@@ -178,9 +180,9 @@ fn a_shared_payload_is_sent_without_a_copy_by_a_server_and_left_intact_by_a_clie
     let mut client = Protocol::new(Role::Client, WebSocketConfig::default());
     let mut server = Protocol::new(Role::Server, WebSocketConfig::default());
     let kept = payload.clone();
-    client.send_owned(Message::Binary(payload)).unwrap();
+    client.write_owned(Message::Binary(payload)).unwrap();
     let mut rng = Rng(3);
     pump(&mut client, &mut server, &mut rng, 5000);
     assert_eq!(kept, sockwell_core::Bytes::from(Rng(7).bytes(100_000)));
-    assert_eq!(server.next_message().unwrap(), Some(Message::Binary(kept)));
+    assert_eq!(server.read_buffered().unwrap(), Some(Message::Binary(kept)));
 }

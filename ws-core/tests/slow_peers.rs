@@ -7,7 +7,7 @@
 //! the close timeout at its deadline.
 
 use socket2::SockRef;
-use sockwell_core::{Error, Keepalive, Message, Role, WebSocket, WebSocketConfig};
+use sockwell_core::{Keepalive, Message, Role, WebSocket, WebSocketConfig, WsError};
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
@@ -46,7 +46,7 @@ fn client_frame(len: usize) -> Vec<u8> {
 
 /// Runs `step` until it fails with something other than a socket timeout
 /// (which only says "call again"), a minute at most.
-fn until_error(mut step: impl FnMut() -> Result<(), Error>) -> Error {
+fn until_error(mut step: impl FnMut() -> Result<(), WsError>) -> WsError {
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(60) {
         match step() {
@@ -58,9 +58,9 @@ fn until_error(mut step: impl FnMut() -> Result<(), Error>) -> Error {
     panic!("no timer ended the connection within a minute");
 }
 
-fn assert_on_time(err: &Error, took: Duration) {
+fn assert_on_time(err: &WsError, took: Duration) {
     eprintln!("dropped after {took:?}: {err:?}");
-    assert!(matches!(err, Error::KeepaliveTimeout), "{err:?}");
+    assert!(matches!(err, WsError::KeepaliveTimeout), "{err:?}");
     assert!(took >= INTERVAL + TIMEOUT, "too early: {took:?}");
     assert!(took < INTERVAL + TIMEOUT + SLACK, "too late: {took:?}");
 }
@@ -110,7 +110,7 @@ fn a_peer_that_stops_reading_is_dropped_while_we_send() {
     // Over: nothing is tried on the stream again.
     assert!(matches!(
         ws.send(Message::text("more")),
-        Err(Error::AlreadyClosed)
+        Err(WsError::AlreadyClosed)
     ));
 }
 
@@ -126,7 +126,7 @@ fn a_peer_that_never_answers_our_close_is_dropped_at_the_close_timeout() {
     let err = until_error(|| ws.read().map(drop));
     let took = started.elapsed();
     eprintln!("dropped after {took:?}: {err:?}");
-    assert!(matches!(err, Error::CloseTimeout), "{err:?}");
+    assert!(matches!(err, WsError::CloseTimeout), "{err:?}");
     assert!(took >= close_timeout, "too early: {took:?}");
     assert!(took < close_timeout + SLACK, "too late: {took:?}");
 }

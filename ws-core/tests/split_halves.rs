@@ -8,7 +8,7 @@
 mod common;
 
 use common::{frame, parse_frames, KEY};
-use sockwell_core::{Error, Message, OpCode, Role, WebSocket, WebSocketConfig};
+use sockwell_core::{Message, OpCode, Role, WebSocket, WebSocketConfig, WsError};
 use std::io::{self, Read, Write};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex};
@@ -87,7 +87,7 @@ fn timeouts_lose_no_byte_and_keep_the_order() {
     for m in &messages {
         let mut result = writer.send(m.clone());
         // A timeout leaves the rest queued: flush until it is all out.
-        while let Err(Error::Io(e)) = &result {
+        while let Err(WsError::Io(e)) = &result {
             assert_eq!(e.kind(), io::ErrorKind::TimedOut);
             timeouts += 1;
             result = writer.flush();
@@ -126,8 +126,8 @@ impl Write for Breaks {
     }
 }
 
-fn is_broken_pipe(result: Result<impl std::fmt::Debug, Error>) -> bool {
-    matches!(result, Err(Error::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe)
+fn is_broken_pipe(result: Result<impl std::fmt::Debug, WsError>) -> bool {
+    matches!(result, Err(WsError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe)
 }
 
 #[test]
@@ -333,12 +333,12 @@ fn the_read_half_drives_keepalive_on_read_timeouts() {
     let err = reader.read().unwrap_err();
     assert!(err.is_would_block(), "{err:?}");
     let err = reader.read().unwrap_err();
-    assert!(matches!(err, Error::KeepaliveTimeout), "{err:?}");
+    assert!(matches!(err, WsError::KeepaliveTimeout), "{err:?}");
     let sent = parse_frames(&wire.lock().unwrap());
     let kinds: Vec<OpCode> = sent.iter().map(|(h, _)| h.opcode).collect();
     assert_eq!(kinds, [OpCode::Ping, OpCode::Close]);
     assert_eq!(&sent[1].1[..2], &1011u16.to_be_bytes());
-    assert!(matches!(reader.read(), Err(Error::AlreadyClosed)));
+    assert!(matches!(reader.read(), Err(WsError::AlreadyClosed)));
 
     // Keepalive off: a timeout is only a timeout, and nothing is written.
     let config = WebSocketConfig::default().with_keepalive_config(None);

@@ -282,7 +282,7 @@ fn close_reply_is_written_before_read_returns() {
         assert_eq!(common::single_close_code(&peer.take_incoming(), role), 4001);
         assert!(matches!(
             ws.read(),
-            Err(sockwell_core::Error::ConnectionClosed)
+            Err(sockwell_core::WsError::ConnectionClosed)
         ));
     }
 }
@@ -313,7 +313,7 @@ fn pong_and_close_reply_survive_a_choking_writer() {
             }
         }
         assert!(
-            matches!(end, Some(sockwell_core::Error::ConnectionClosed)),
+            matches!(end, Some(sockwell_core::WsError::ConnectionClosed)),
             "{end:?}"
         );
         assert_eq!(got[0], Message::Ping(b"ping!".to_vec().into()));

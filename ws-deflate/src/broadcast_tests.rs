@@ -150,7 +150,7 @@ fn noise(len: usize, seed: u64) -> Vec<u8> {
 fn broadcast(receivers: &mut [Receiver], prepared: &PreparedMessage) -> (usize, Vec<Vec<u8>>) {
     let before = compressions();
     for receiver in receivers.iter_mut() {
-        receiver.server.send_prepared(prepared).unwrap();
+        receiver.server.write_prepared(prepared).unwrap();
     }
     let made = compressions() - before;
     let expected = prepared.payload().to_vec();
@@ -233,11 +233,11 @@ fn a_receiver_with_a_message_of_its_own_compresses_alone_until_its_window_is_ref
         let own = chat_line(900) + "just for you";
         receivers[diverged]
             .server
-            .send(&Message::text(own.clone()))
+            .write(&Message::text(own.clone()))
             .unwrap();
         receivers[diverged]
             .server
-            .send(&Message::text(own.clone()))
+            .write(&Message::text(own.clone()))
             .unwrap();
         let (_, messages) = receivers[diverged].take();
         assert_eq!(messages, vec![own.as_bytes(), own.as_bytes()]);

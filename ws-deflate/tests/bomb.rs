@@ -15,8 +15,8 @@
 
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
 use sockwell_core::{
-    CloseCode, Error, Limits, Message, OpCode, Protocol, ProtocolError, Role, WebSocket,
-    WebSocketConfig,
+    CloseCode, Limits, Message, OpCode, Protocol, ProtocolError, Role, WebSocket, WebSocketConfig,
+    WsError,
 };
 use sockwell_deflate::DeflateConfig;
 use sockwell_extensions::{client_offer, server_negotiate, ExtensionError, ExtensionStack, Rsv};
@@ -259,7 +259,7 @@ fn config() -> WebSocketConfig {
 
 /// Delivers every message the server decodes from `wire` (each dropped at
 /// once, as an application that handles and forgets them) until it fails.
-fn run_until_refused(wire: Vec<u8>, feed: Feed) -> (Error, Vec<u8>) {
+fn run_until_refused(wire: Vec<u8>, feed: Feed) -> (WsError, Vec<u8>) {
     let mut server = Protocol::new(Role::Server, config()).with_extensions(server_stack());
     match feed {
         Feed::Driver => {
@@ -283,7 +283,7 @@ fn run_until_refused(wire: Vec<u8>, feed: Feed) -> (Error, Vec<u8>) {
             for chunk in wire.chunks(piece) {
                 server.receive(chunk);
                 loop {
-                    match server.next_message() {
+                    match server.read_buffered() {
                         Ok(None) => break,
                         Ok(Some(m)) => assert!(m.len() <= LIMIT),
                         Err(e) => return (e, server.pending_output().to_vec()),
@@ -304,10 +304,10 @@ fn engine_case(what: &str, wire: Vec<u8>, feed: Feed) {
     };
     let what = format!("engine, {what}, {fed}");
     match &err {
-        Error::Protocol(ProtocolError::Extension(e)) => assert_message_too_large(e),
+        WsError::Protocol(ProtocolError::Extension(e)) => assert_message_too_large(e),
         other => panic!("{what}: expected an extension error, got {other:?}"),
     }
-    let Error::Protocol(protocol_error) = &err else {
+    let WsError::Protocol(protocol_error) = &err else {
         unreachable!()
     };
     assert_eq!(protocol_error.close_code(), CloseCode::MESSAGE_TOO_BIG);

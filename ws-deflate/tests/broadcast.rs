@@ -31,7 +31,7 @@ fn pump(from: &mut Protocol, to: &mut Protocol) -> (Vec<u8>, Vec<Message>) {
     from.advance_output(wire.len());
     to.receive(&wire);
     let mut got = Vec::new();
-    while let Some(message) = to.next_message().unwrap() {
+    while let Some(message) = to.read_buffered().unwrap() {
         got.push(message);
     }
     (wire, got)
@@ -43,7 +43,7 @@ fn broadcast(pairs: &mut [(Protocol, Protocol)], prepared: &PreparedMessage) -> 
     pairs
         .iter_mut()
         .map(|(client, server)| {
-            server.send_prepared(prepared).unwrap();
+            server.write_prepared(prepared).unwrap();
             let (wire, got) = pump(server, client);
             assert_eq!(got, vec![prepared.to_message()]);
             wire
@@ -87,9 +87,9 @@ fn one_compression_is_shared_by_every_connection_without_context_takeover() {
     }
     // The connections go on with their own messages both ways.
     for (client, server) in &mut pairs {
-        client.send(&Message::text(chat_line(9))).unwrap();
+        client.write(&Message::text(chat_line(9))).unwrap();
         assert_eq!(pump(client, server).1, vec![Message::text(chat_line(9))]);
-        server.send(&Message::text(chat_line(8))).unwrap();
+        server.write(&Message::text(chat_line(8))).unwrap();
         assert_eq!(pump(server, client).1, vec![Message::text(chat_line(8))]);
     }
 }
@@ -107,7 +107,7 @@ fn connections_in_step_share_one_compression_with_context_takeover() {
     for n in 0..30 {
         if n == 10 {
             let (client, server) = &mut pairs[2];
-            server.send(&Message::text(chat_line(99))).unwrap();
+            server.write(&Message::text(chat_line(99))).unwrap();
             assert_eq!(pump(server, client).1, vec![Message::text(chat_line(99))]);
         }
         let prepared = PreparedMessage::text(chat_line(n));
@@ -137,12 +137,12 @@ fn a_connection_that_owns_its_context_compresses_for_itself() {
     for n in 0..4 {
         let text = chat_line(n);
         let prepared = PreparedMessage::text(text.clone());
-        own_server.send_prepared(&prepared).unwrap();
-        shared_server.send_prepared(&prepared).unwrap();
+        own_server.write_prepared(&prepared).unwrap();
+        shared_server.write_prepared(&prepared).unwrap();
         // Interleaved with a message of its own: the kept window stays in
         // step with the peer's.
         own_server
-            .send(&Message::binary(text.clone().into_bytes()))
+            .write(&Message::binary(text.clone().into_bytes()))
             .unwrap();
         let (wire, got) = pump(&mut own_server, &mut own_client);
         assert_eq!(
@@ -191,8 +191,8 @@ fn a_client_masks_a_prepared_message_itself() {
     let (mut a_client, mut a_server) = pair(&default, &default, WebSocketConfig::default());
     let (mut b_client, mut b_server) = pair(&default, &default, WebSocketConfig::default());
     let prepared = PreparedMessage::binary(chat_line(3).into_bytes());
-    a_client.send_prepared(&prepared).unwrap();
-    b_client.send_prepared(&prepared).unwrap();
+    a_client.write_prepared(&prepared).unwrap();
+    b_client.write_prepared(&prepared).unwrap();
     let (a_wire, a_got) = pump(&mut a_client, &mut a_server);
     let (b_wire, b_got) = pump(&mut b_client, &mut b_server);
     assert_eq!(a_got, vec![prepared.to_message()]);
@@ -213,14 +213,14 @@ fn small_messages_and_window_8_go_uncompressed_to_all() {
     for text in ["hi", &chat_line(4)] {
         let prepared = PreparedMessage::text(text);
         for (client, server) in &mut pairs {
-            server.send_prepared(&prepared).unwrap();
+            server.write_prepared(&prepared).unwrap();
             assert_eq!(pump(server, client).1, vec![Message::text(text)]);
         }
     }
     // Below the threshold nothing is compressed, on either connection.
     let prepared = PreparedMessage::text("hi");
     let (client, server) = &mut pairs[0];
-    server.send_prepared(&prepared).unwrap();
+    server.write_prepared(&prepared).unwrap();
     let (wire, _) = pump(server, client);
     assert_eq!(wire[0] & 0x40, 0);
 }

@@ -203,22 +203,22 @@ fn negotiated_stacks_drive_the_engine_both_ways() {
 
     let text = "compress me, compress me, compress me, compress me, compress me";
     for _ in 0..3 {
-        client.send(&Message::text(text)).unwrap();
+        client.write(&Message::text(text)).unwrap();
         let wire = pump(&mut client, &mut server);
         // First frame: Text with RSV1; the rest continuation frames without it.
         let (first, _) = sockwell_core::FrameHeader::parse(&wire).unwrap().unwrap();
         assert_eq!(first.opcode, OpCode::Text);
         assert_eq!(first.rsv, Rsv::RSV1);
         assert!(!first.fin);
-        assert_eq!(server.next_message().unwrap(), Some(Message::text(text)));
+        assert_eq!(server.read_buffered().unwrap(), Some(Message::text(text)));
 
-        server.send(&Message::binary(text.as_bytes())).unwrap();
+        server.write(&Message::binary(text.as_bytes())).unwrap();
         let wire = pump(&mut server, &mut client);
         let (first, _) = sockwell_core::FrameHeader::parse(&wire).unwrap().unwrap();
         assert_eq!(first.opcode, OpCode::Binary);
         assert_eq!(first.rsv, Rsv::RSV1);
         assert_eq!(
-            client.next_message().unwrap(),
+            client.read_buffered().unwrap(),
             Some(Message::binary(text.as_bytes()))
         );
     }

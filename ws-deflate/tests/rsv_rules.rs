@@ -3,7 +3,7 @@
 //! protocol error (1002), and the "compressed" flag of one message does not
 //! leak into the next.
 
-use sockwell_core::{CloseCode, Error, Message, Protocol, ProtocolError, Role, WebSocketConfig};
+use sockwell_core::{CloseCode, Message, Protocol, ProtocolError, Role, WebSocketConfig, WsError};
 use sockwell_deflate::DeflateConfig;
 use sockwell_extensions::{client_confirm, client_offer, server_negotiate};
 
@@ -25,8 +25,8 @@ fn frame(first_byte: u8, payload: &[u8]) -> Vec<u8> {
 }
 
 fn assert_fails_with_1002(server: &mut Protocol) {
-    match server.next_message() {
-        Err(Error::Protocol(e @ ProtocolError::InvalidRsv { .. })) => {
+    match server.read_buffered() {
+        Err(WsError::Protocol(e @ ProtocolError::InvalidRsv { .. })) => {
             assert_eq!(e.close_code(), CloseCode::PROTOCOL_ERROR)
         }
         other => panic!("expected InvalidRsv, got {other:?}"),
@@ -68,10 +68,13 @@ fn the_compressed_flag_is_per_message() {
     // same bytes as a plain binary message without RSV1: must not be inflated.
     let compressed = [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
     server.receive(&frame(0x80 | 0x40 | 0x1, &compressed));
-    assert_eq!(server.next_message().unwrap(), Some(Message::text("Hello")));
+    assert_eq!(
+        server.read_buffered().unwrap(),
+        Some(Message::text("Hello"))
+    );
     server.receive(&frame(0x80 | 0x2, &compressed));
     assert_eq!(
-        server.next_message().unwrap(),
+        server.read_buffered().unwrap(),
         Some(Message::Binary(compressed.to_vec().into()))
     );
 }

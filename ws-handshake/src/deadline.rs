@@ -4,12 +4,12 @@
 //!
 //! Each handshake takes a deadline from its config. Resumed after
 //! `WouldBlock` (or a stream timeout), a handshake past its deadline fails
-//! with [`Error::Timeout`](crate::Error::Timeout). A blocking stream only
+//! with [`HandshakeError::Timeout`](crate::HandshakeError::Timeout). A blocking stream only
 //! comes back from a read if it has a timeout: for streams that implement
 //! [`IoTimeouts`], `complete()` sets their read and write timeouts to the
 //! time left before each step and restores them afterwards.
 
-use crate::{Error, HandshakeError};
+use crate::{HandshakeError, ResumableError};
 use std::io;
 use std::time::{Duration, Instant};
 
@@ -72,9 +72,9 @@ impl Deadline {
     }
 
     /// Fails once the deadline has passed.
-    pub(crate) fn check(deadline: Option<Deadline>) -> Result<(), Error> {
+    pub(crate) fn check(deadline: Option<Deadline>) -> Result<(), HandshakeError> {
         match deadline {
-            Some(d) if Instant::now() >= d.at => Err(Error::Timeout(d.after)),
+            Some(d) if Instant::now() >= d.at => Err(HandshakeError::Timeout(d.after)),
             _ => Ok(()),
         }
     }
@@ -88,7 +88,7 @@ const TICK: Duration = Duration::from_millis(250);
 /// Runs a resumable handshake to its end on a blocking stream: before each
 /// step the stream's timeouts are set to the time left (at most [`TICK`],
 /// never more than the caller's own), so a read that would block past the
-/// deadline comes back and the handshake fails with [`Error::Timeout`]. The
+/// deadline comes back and the handshake fails with [`HandshakeError::Timeout`]. The
 /// caller's timeouts are put back on success.
 ///
 /// On a non-blocking stream this would spin until done or the deadline:
@@ -97,9 +97,9 @@ pub(crate) fn complete<S, H, T>(
     mut handshake: H,
     deadline: Option<Deadline>,
     stream: fn(&H) -> &S,
-    step: fn(H) -> Result<T, HandshakeError<H>>,
+    step: fn(H) -> Result<T, ResumableError<H>>,
     stream_after: fn(&T) -> &S,
-) -> Result<T, Error>
+) -> Result<T, HandshakeError>
 where
     S: IoTimeouts,
 {
@@ -124,8 +124,8 @@ where
                 }
                 return Ok(done);
             }
-            Err(HandshakeError::Interrupted(again)) => handshake = again,
-            Err(HandshakeError::Failure(e)) => return Err(e),
+            Err(ResumableError::Interrupted(again)) => handshake = again,
+            Err(ResumableError::Failure(e)) => return Err(e),
         }
     }
 }

@@ -7,7 +7,7 @@ use std::io;
 /// Why an opening handshake failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {
+pub enum HandshakeError {
     /// The stream failed.
     #[error("I/O error during the opening handshake")]
     Io(#[from] io::Error),
@@ -93,23 +93,23 @@ pub enum Error {
     Timeout(std::time::Duration),
 }
 
-impl Error {
+impl HandshakeError {
     /// The status a server answers this error with, if it is the client's fault.
     pub fn http_status(&self) -> Option<StatusCode> {
         Some(match self {
-            Error::Parse(_)
-            | Error::MissingHeader(_)
-            | Error::InvalidHeader { .. }
-            | Error::Extension(_) => StatusCode::BAD_REQUEST,
-            Error::HeadTooLarge { .. } | Error::TooManyHeaders { .. } => {
+            HandshakeError::Parse(_)
+            | HandshakeError::MissingHeader(_)
+            | HandshakeError::InvalidHeader { .. }
+            | HandshakeError::Extension(_) => StatusCode::BAD_REQUEST,
+            HandshakeError::HeadTooLarge { .. } | HandshakeError::TooManyHeaders { .. } => {
                 StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
             }
-            Error::RequestLineTooLong { .. } => StatusCode::URI_TOO_LONG,
-            Error::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            Error::UnsupportedHttpVersion => StatusCode::HTTP_VERSION_NOT_SUPPORTED,
-            Error::UnsupportedVersion(_) => StatusCode::UPGRADE_REQUIRED,
-            Error::ForbiddenOrigin(_) => StatusCode::FORBIDDEN,
-            Error::Rejected(r) => r.status(),
+            HandshakeError::RequestLineTooLong { .. } => StatusCode::URI_TOO_LONG,
+            HandshakeError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            HandshakeError::UnsupportedHttpVersion => StatusCode::HTTP_VERSION_NOT_SUPPORTED,
+            HandshakeError::UnsupportedVersion(_) => StatusCode::UPGRADE_REQUIRED,
+            HandshakeError::ForbiddenOrigin(_) => StatusCode::FORBIDDEN,
+            HandshakeError::Rejected(r) => r.status(),
             _ => return None,
         })
     }
@@ -117,28 +117,28 @@ impl Error {
 
 /// The result of a handshake step on a stream that may block.
 #[derive(Debug, thiserror::Error)]
-pub enum HandshakeError<H> {
+pub enum ResumableError<H> {
     /// The stream returned `WouldBlock`. Call `handshake()` on the value
     /// again when the stream is ready; nothing was lost.
     #[error("handshake interrupted by WouldBlock")]
     Interrupted(H),
     /// The handshake failed.
     #[error("handshake failed")]
-    Failure(#[source] Error),
+    Failure(#[source] HandshakeError),
 }
 
-impl<H> From<Error> for HandshakeError<H> {
-    fn from(e: Error) -> Self {
-        HandshakeError::Failure(e)
+impl<H> From<HandshakeError> for ResumableError<H> {
+    fn from(e: HandshakeError) -> Self {
+        ResumableError::Failure(e)
     }
 }
 
-impl<H> HandshakeError<H> {
+impl<H> ResumableError<H> {
     /// The failure, if this is not an interruption.
-    pub fn into_failure(self) -> Option<Error> {
+    pub fn into_failure(self) -> Option<HandshakeError> {
         match self {
-            HandshakeError::Failure(e) => Some(e),
-            HandshakeError::Interrupted(_) => None,
+            ResumableError::Failure(e) => Some(e),
+            ResumableError::Interrupted(_) => None,
         }
     }
 }

@@ -1,18 +1,18 @@
 //! Header helpers: token lists (RFC 7230 §7) compared case-insensitively.
 
-use crate::{Error, HandshakeLimits};
+use crate::{HandshakeError, HandshakeLimits};
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 
 /// Maps httparse's verdict on a head the reader found complete.
 pub(crate) fn check_parsed(
     result: httparse::Result<usize>,
     limits: &HandshakeLimits,
-) -> Result<(), Error> {
+) -> Result<(), HandshakeError> {
     match result {
         Ok(httparse::Status::Complete(_)) => Ok(()),
         // The reader saw the blank line, so httparse should too.
-        Ok(httparse::Status::Partial) => Err(Error::Parse(httparse::Error::Token)),
-        Err(httparse::Error::TooManyHeaders) => Err(Error::TooManyHeaders {
+        Ok(httparse::Status::Partial) => Err(HandshakeError::Parse(httparse::Error::Token)),
+        Err(httparse::Error::TooManyHeaders) => Err(HandshakeError::TooManyHeaders {
             max: limits.max_headers,
         }),
         Err(e) => Err(e.into()),
@@ -20,7 +20,7 @@ pub(crate) fn check_parsed(
 }
 
 /// Copies parsed header lines into a `HeaderMap`, in order, repeats kept.
-pub(crate) fn to_header_map(parsed: &[httparse::Header<'_>]) -> Result<HeaderMap, Error> {
+pub(crate) fn to_header_map(parsed: &[httparse::Header<'_>]) -> Result<HeaderMap, HandshakeError> {
     let mut map = HeaderMap::with_capacity(parsed.len());
     for h in parsed {
         let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(http::Error::from)?;

@@ -33,7 +33,7 @@
 //! - [`OriginPolicy`], [`OriginCheck`], [`check_origin`]: which `Origin`s
 //!   may open a WebSocket (others get 403).
 //! - [`HandshakeLimits`]: caps on the HTTP head (431, 414 past them).
-//! - [`Error`] (with [`Error::http_status`]), [`HandshakeError`]: a failure,
+//! - [`HandshakeError`] (with [`HandshakeError::http_status`]), [`ResumableError`]: a failure,
 //!   or an interruption to resume.
 //! - [`IoTimeouts`]: streams whose socket timeouts let `complete()` keep
 //!   the deadline while it blocks.
@@ -48,12 +48,12 @@
 //!
 //! # Resumable, with a deadline
 //!
-//! Both handshakes return [`HandshakeError::Interrupted`] on `WouldBlock` and
+//! Both handshakes return [`ResumableError::Interrupted`] on `WouldBlock` and
 //! resume where they stopped; bytes that follow the HTTP head in the same
 //! read are handed to the connection, never dropped.
 //!
 //! Both have a deadline (`handshake_timeout` in their config, 10 s by
-//! default): resumed past it, they fail with [`Error::Timeout`]. On blocking
+//! default): resumed past it, they fail with [`HandshakeError::Timeout`]. On blocking
 //! streams with socket timeouts ([`IoTimeouts`], e.g. `TcpStream`),
 //! `complete()` enforces it while it waits, so a peer that trickles its head
 //! in one byte at a time cannot hold a thread.
@@ -76,7 +76,7 @@ pub use client::{
 };
 pub use config::HandshakeLimits;
 pub use deadline::IoTimeouts;
-pub use error::{Error, HandshakeError};
+pub use error::{HandshakeError, ResumableError};
 pub use http;
 pub use key::{derive_accept_key, generate_key, is_valid_key};
 pub use origin::{OriginCheck, OriginPolicy};

@@ -1,7 +1,7 @@
 //! The resumable I/O under both handshakes: read an HTTP head, write one.
 
 use crate::deadline::Deadline;
-use crate::{Error, HandshakeLimits};
+use crate::{HandshakeError, HandshakeLimits};
 use std::io::{self, Read, Write};
 
 /// `WouldBlock`, or `TimedOut` (a socket timeout on some platforms): try again later.
@@ -40,20 +40,22 @@ impl HeadReader {
                 let line_end = self.buf.windows(2).position(|w| w == b"\r\n");
                 let line = &self.buf[..line_end.unwrap_or(self.buf.len())];
                 if line.len() > max {
-                    return Err(ReadError::Fatal(Error::RequestLineTooLong { max }));
+                    return Err(ReadError::Fatal(HandshakeError::RequestLineTooLong { max }));
                 }
                 // A request line is text: a control byte (a TLS ClientHello
                 // starts with 0x16) means this is no HTTP request, and the
                 // answer need not wait for a blank line that never comes.
                 if line.iter().any(|&b| (b < 0x20 && b != b'\r') || b == 0x7f) {
-                    return Err(ReadError::Fatal(Error::Parse(httparse::Error::Token)));
+                    return Err(ReadError::Fatal(HandshakeError::Parse(
+                        httparse::Error::Token,
+                    )));
                 }
             }
             if let Some(end) = self.find_end() {
                 return Ok(end);
             }
             if self.buf.len() >= limits.max_head_size {
-                return Err(ReadError::Fatal(Error::HeadTooLarge {
+                return Err(ReadError::Fatal(HandshakeError::HeadTooLarge {
                     max: limits.max_head_size,
                 }));
             }
@@ -65,7 +67,7 @@ impl HeadReader {
             let n = *result.as_ref().unwrap_or(&0);
             self.buf.truncate(start + n);
             match result {
-                Ok(0) => return Err(ReadError::Fatal(Error::UnexpectedEof)),
+                Ok(0) => return Err(ReadError::Fatal(HandshakeError::UnexpectedEof)),
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 // A blocking stream's read timeout: the caller checks its deadline.
@@ -94,7 +96,7 @@ impl HeadReader {
 
 pub(crate) enum ReadError {
     WouldBlock,
-    Fatal(Error),
+    Fatal(HandshakeError),
 }
 
 /// Writes a buffer out over as many calls as the stream needs.
@@ -115,11 +117,11 @@ impl HeadWriter {
         &mut self,
         stream: &mut W,
         deadline: Option<Deadline>,
-    ) -> Result<bool, Error> {
+    ) -> Result<bool, HandshakeError> {
         while self.pos < self.buf.len() {
             Deadline::check(deadline)?;
             match stream.write(&self.buf[self.pos..]) {
-                Ok(0) => return Err(Error::Io(io::ErrorKind::WriteZero.into())),
+                Ok(0) => return Err(HandshakeError::Io(io::ErrorKind::WriteZero.into())),
                 Ok(n) => self.pos += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if is_timeout(&e) => return Ok(false),

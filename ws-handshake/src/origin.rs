@@ -24,7 +24,7 @@ pub type OriginCheck = Arc<dyn Fn(Option<&str>) -> bool + Send + Sync>;
 /// Which `Origin`s may open a WebSocket on a server
 /// ([`ServerConfig::origins`](crate::ServerConfig::origins)). Refused
 /// requests are answered `403 Forbidden` and fail with
-/// [`Error::ForbiddenOrigin`](crate::Error::ForbiddenOrigin).
+/// [`HandshakeError::ForbiddenOrigin`](crate::HandshakeError::ForbiddenOrigin).
 #[derive(Clone, Default)]
 #[non_exhaustive]
 pub enum OriginPolicy {

@@ -6,7 +6,7 @@
 use crate::client::write_headers;
 use crate::headers::{check_parsed, has_token, single, to_header_map, tokens};
 use crate::server::ErrorResponse;
-use crate::{derive_accept_key, is_valid_key, Error, HandshakeLimits, OriginPolicy};
+use crate::{derive_accept_key, is_valid_key, HandshakeError, HandshakeLimits, OriginPolicy};
 use http::header::{
     HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST, ORIGIN,
     SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL,
@@ -15,25 +15,26 @@ use http::header::{
 use http::{Method, Request, Response, StatusCode, Uri};
 
 /// Parses a request head into an `http` request (no validation yet).
-pub fn parse_request(head: &[u8], limits: &HandshakeLimits) -> Result<Request<()>, Error> {
+pub fn parse_request(head: &[u8], limits: &HandshakeLimits) -> Result<Request<()>, HandshakeError> {
     let mut slots = vec![httparse::EMPTY_HEADER; limits.max_headers];
     let mut parsed = httparse::Request::new(&mut slots);
     check_parsed(parsed.parse(head), limits)?;
     let method = parsed.method.unwrap_or_default();
     if method != "GET" {
-        return Err(Error::MethodNotAllowed(method.to_owned()));
+        return Err(HandshakeError::MethodNotAllowed(method.to_owned()));
     }
     if parsed.version != Some(1) {
-        return Err(Error::UnsupportedHttpVersion);
+        return Err(HandshakeError::UnsupportedHttpVersion);
     }
-    let uri: Uri = parsed
-        .path
-        .unwrap_or_default()
-        .parse()
-        .map_err(|_| Error::InvalidHeader {
-            name: "request target",
-            reason: "not a valid URI",
-        })?;
+    let uri: Uri =
+        parsed
+            .path
+            .unwrap_or_default()
+            .parse()
+            .map_err(|_| HandshakeError::InvalidHeader {
+                name: "request target",
+                reason: "not a valid URI",
+            })?;
     let mut request = Request::new(());
     *request.method_mut() = Method::GET;
     *request.uri_mut() = uri;
@@ -44,9 +45,9 @@ pub fn parse_request(head: &[u8], limits: &HandshakeLimits) -> Result<Request<()
 
 /// Checks the request's `Origin` against `policy`: a request it does not
 /// allow (or one with several `Origin` headers) fails with
-/// [`Error::ForbiddenOrigin`], answered 403. See [`OriginPolicy`] for the
+/// [`HandshakeError::ForbiddenOrigin`], answered 403. See [`OriginPolicy`] for the
 /// attack this stops.
-pub fn check_origin(request: &Request<()>, policy: &OriginPolicy) -> Result<(), Error> {
+pub fn check_origin(request: &Request<()>, policy: &OriginPolicy) -> Result<(), HandshakeError> {
     if matches!(policy, OriginPolicy::Any) {
         return Ok(());
     }
@@ -54,17 +55,23 @@ pub fn check_origin(request: &Request<()>, policy: &OriginPolicy) -> Result<(), 
     let origin = values.next();
     let text = origin.map(|v| String::from_utf8_lossy(v.as_bytes()));
     if values.next().is_some() {
-        return Err(Error::ForbiddenOrigin(text.map(|t| t.into_owned())));
+        return Err(HandshakeError::ForbiddenOrigin(
+            text.map(|t| t.into_owned()),
+        ));
     }
     let readable = origin.and_then(|v| v.to_str().ok());
     if origin.is_some() && readable.is_none() {
         // Not visible ASCII: no origin a browser sends.
-        return Err(Error::ForbiddenOrigin(text.map(|t| t.into_owned())));
+        return Err(HandshakeError::ForbiddenOrigin(
+            text.map(|t| t.into_owned()),
+        ));
     }
     if policy.allows(readable) {
         Ok(())
     } else {
-        Err(Error::ForbiddenOrigin(text.map(|t| t.into_owned())))
+        Err(HandshakeError::ForbiddenOrigin(
+            text.map(|t| t.into_owned()),
+        ))
     }
 }
 
@@ -72,46 +79,46 @@ pub fn check_origin(request: &Request<()>, policy: &OriginPolicy) -> Result<(), 
 pub fn build_response(
     request: &Request<()>,
     subprotocols: &[String],
-) -> Result<Response<()>, Error> {
+) -> Result<Response<()>, HandshakeError> {
     let headers = request.headers();
     match single(headers, &HOST) {
         Ok(Some(_)) => {}
-        Ok(None) => return Err(Error::MissingHeader("Host")),
+        Ok(None) => return Err(HandshakeError::MissingHeader("Host")),
         Err(()) => {
-            return Err(Error::InvalidHeader {
+            return Err(HandshakeError::InvalidHeader {
                 name: "Host",
                 reason: "appears more than once",
             })
         }
     }
     if !has_token(headers, &UPGRADE, "websocket") {
-        return Err(Error::InvalidHeader {
+        return Err(HandshakeError::InvalidHeader {
             name: "Upgrade",
             reason: "must contain \"websocket\"",
         });
     }
     if !has_token(headers, &CONNECTION, "upgrade") {
-        return Err(Error::InvalidHeader {
+        return Err(HandshakeError::InvalidHeader {
             name: "Connection",
             reason: "must contain \"Upgrade\"",
         });
     }
     let version = single(headers, &SEC_WEBSOCKET_VERSION)
-        .map_err(|()| Error::UnsupportedVersion("(several)".to_owned()))?
-        .ok_or(Error::MissingHeader("Sec-WebSocket-Version"))?;
+        .map_err(|()| HandshakeError::UnsupportedVersion("(several)".to_owned()))?
+        .ok_or(HandshakeError::MissingHeader("Sec-WebSocket-Version"))?;
     if version.as_bytes() != b"13" {
-        return Err(Error::UnsupportedVersion(
+        return Err(HandshakeError::UnsupportedVersion(
             String::from_utf8_lossy(version.as_bytes()).into_owned(),
         ));
     }
     let key = single(headers, &SEC_WEBSOCKET_KEY)
-        .map_err(|()| Error::InvalidHeader {
+        .map_err(|()| HandshakeError::InvalidHeader {
             name: "Sec-WebSocket-Key",
             reason: "appears more than once",
         })?
-        .ok_or(Error::MissingHeader("Sec-WebSocket-Key"))?;
+        .ok_or(HandshakeError::MissingHeader("Sec-WebSocket-Key"))?;
     if !is_valid_key(key.as_bytes()) {
-        return Err(Error::InvalidHeader {
+        return Err(HandshakeError::InvalidHeader {
             name: "Sec-WebSocket-Key",
             reason: "must be 16 bytes in base64",
         });
@@ -134,7 +141,7 @@ fn choose_subprotocol(
     headers: &http::HeaderMap,
     subprotocols: &[String],
     response: &mut Response<()>,
-) -> Result<(), Error> {
+) -> Result<(), HandshakeError> {
     if let Some(chosen) =
         tokens(headers, &SEC_WEBSOCKET_PROTOCOL).find(|p| subprotocols.iter().any(|s| s == p))
     {
@@ -158,14 +165,16 @@ pub fn build_connect_response(
     request: &Request<()>,
     protocol: Option<&str>,
     subprotocols: &[String],
-) -> Result<Response<()>, Error> {
+) -> Result<Response<()>, HandshakeError> {
     if request.method() != Method::CONNECT {
-        return Err(Error::MethodNotAllowed(request.method().to_string()));
+        return Err(HandshakeError::MethodNotAllowed(
+            request.method().to_string(),
+        ));
     }
     match protocol {
         Some(p) if p.eq_ignore_ascii_case("websocket") => {}
         _ => {
-            return Err(Error::InvalidHeader {
+            return Err(HandshakeError::InvalidHeader {
                 name: ":protocol",
                 reason: "must be \"websocket\" (RFC 8441 extended CONNECT)",
             })
@@ -173,10 +182,10 @@ pub fn build_connect_response(
     }
     let headers = request.headers();
     let version = single(headers, &SEC_WEBSOCKET_VERSION)
-        .map_err(|()| Error::UnsupportedVersion("(several)".to_owned()))?
-        .ok_or(Error::MissingHeader("Sec-WebSocket-Version"))?;
+        .map_err(|()| HandshakeError::UnsupportedVersion("(several)".to_owned()))?
+        .ok_or(HandshakeError::MissingHeader("Sec-WebSocket-Version"))?;
     if version.as_bytes() != b"13" {
-        return Err(Error::UnsupportedVersion(
+        return Err(HandshakeError::UnsupportedVersion(
             String::from_utf8_lossy(version.as_bytes()).into_owned(),
         ));
     }
@@ -192,8 +201,8 @@ pub fn build_connect_response(
 /// `Sec-WebSocket-Version` with a 426). `http2`: the request came over
 /// HTTP/2, where the only upgrade is `CONNECT` and `Upgrade` is not sent.
 /// A rejection by the server's callback is answered as the callback said.
-pub fn error_response_for(error: &Error, http2: bool) -> ErrorResponse {
-    if let Error::Rejected(response) = error {
+pub fn error_response_for(error: &HandshakeError, http2: bool) -> ErrorResponse {
+    if let HandshakeError::Rejected(response) = error {
         let mut copy = Response::new(response.body().clone());
         *copy.status_mut() = response.status();
         *copy.headers_mut() = response.headers().clone();
@@ -235,7 +244,7 @@ pub(crate) fn required_headers(response: &Response<()>) -> Vec<(HeaderName, Head
 }
 
 /// The HTTP answer to a request that failed validation.
-pub(crate) fn error_response(error: &Error) -> Vec<u8> {
+pub(crate) fn error_response(error: &HandshakeError) -> Vec<u8> {
     serialize_error(&error_response_for(error, false))
 }
 
@@ -260,7 +269,7 @@ pub(crate) fn serialize_error(response: &ErrorResponse) -> Vec<u8> {
     let mut out = format!(
         "HTTP/1.1 {} {}\r\n",
         status.as_u16(),
-        status.canonical_reason().unwrap_or("Error")
+        status.canonical_reason().unwrap_or("HandshakeError")
     )
     .into_bytes();
     write_headers(&mut out, &headers);

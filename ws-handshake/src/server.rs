@@ -7,7 +7,7 @@ use crate::request::{
     build_connect_response, build_response, check_origin, error_response, error_response_for,
     parse_request, required_headers, serialize_error,
 };
-use crate::{Error, HandshakeError, HandshakeLimits, OriginPolicy};
+use crate::{HandshakeError, HandshakeLimits, OriginPolicy, ResumableError};
 use http::header::{HeaderValue, SEC_WEBSOCKET_EXTENSIONS};
 use http::{Request, Response};
 use sockwell_core::{Role, WebSocket, WebSocketConfig};
@@ -77,7 +77,7 @@ pub struct ServerConfig {
     pub extensions: Vec<Arc<dyn ExtensionFactory>>,
     /// Time a client has, from [`ServerHandshake::new`], to send its request
     /// and take our answer; past it the handshake fails with
-    /// [`Error::Timeout`]. Default 10 s (as Python `websockets`); `None`: no limit.
+    /// [`HandshakeError::Timeout`]. Default 10 s (as Python `websockets`); `None`: no limit.
     /// See [`ServerHandshake::complete`] for blocking streams.
     pub handshake_timeout: Option<Duration>,
     /// Which `Origin`s may open a WebSocket; others are answered 403.
@@ -172,12 +172,12 @@ impl<S: Read + Write, C: Callback> ServerHandshake<S, C> {
     }
 
     /// Drives the handshake. On `WouldBlock` (or a stream timeout) it returns
-    /// [`HandshakeError::Interrupted`] with itself; call again when ready.
-    /// Called past its deadline it fails with [`Error::Timeout`].
+    /// [`ResumableError::Interrupted`] with itself; call again when ready.
+    /// Called past its deadline it fails with [`HandshakeError::Timeout`].
     /// A request that is not a valid upgrade is answered with the matching
     /// HTTP status (400, 405, 414, 426, 431, 505 or the callback's) before the
     /// error is returned.
-    pub fn handshake(mut self) -> Result<(WebSocket<S>, Request<()>), HandshakeError<Self>> {
+    pub fn handshake(mut self) -> Result<(WebSocket<S>, Request<()>), ResumableError<Self>> {
         Deadline::check(self.deadline)?;
         loop {
             match &mut self.state {
@@ -194,7 +194,7 @@ impl<S: Read + Write, C: Callback> ServerHandshake<S, C> {
                             answer(reader.buffer(), end, callback, &self.config)
                         }
                         Err(ReadError::WouldBlock) => {
-                            return Err(HandshakeError::Interrupted(self))
+                            return Err(ResumableError::Interrupted(self))
                         }
                         Err(ReadError::Fatal(e)) => {
                             if e.http_status().is_none() {
@@ -207,7 +207,7 @@ impl<S: Read + Write, C: Callback> ServerHandshake<S, C> {
                 }
                 State::Writing(writer, _) => {
                     if !writer.write(&mut self.stream, self.deadline)? {
-                        return Err(HandshakeError::Interrupted(self));
+                        return Err(ResumableError::Interrupted(self));
                     }
                     let State::Writing(_, outcome) = self.state else {
                         unreachable!("state checked above")
@@ -233,7 +233,7 @@ impl<S: Read + Write + IoTimeouts, C: Callback> ServerHandshake<S, C> {
     /// the time left before each step and restored afterwards, so a client
     /// that sends its request one byte per second cannot hold this thread
     /// past [`ServerConfig::handshake_timeout`].
-    pub fn complete(self) -> Result<(WebSocket<S>, Request<()>), Error> {
+    pub fn complete(self) -> Result<(WebSocket<S>, Request<()>), HandshakeError> {
         let deadline = self.deadline;
         deadline::complete(
             self,
@@ -247,7 +247,7 @@ impl<S: Read + Write + IoTimeouts, C: Callback> ServerHandshake<S, C> {
 
 /// After the answer is written: the leftover bytes, the request and the
 /// negotiated extensions, or the error the answer reported.
-type Outcome = Result<(Vec<u8>, Request<()>, ExtensionStack), Error>;
+type Outcome = Result<(Vec<u8>, Request<()>, ExtensionStack), HandshakeError>;
 type Answer = (Vec<u8>, Outcome);
 
 /// Builds the bytes to send back and what follows them.
@@ -295,16 +295,18 @@ pub fn accept_request<C: Callback>(
     protocol: Option<&str>,
     config: &ServerConfig,
     callback: C,
-) -> Result<(Response<()>, ExtensionStack), Error> {
+) -> Result<(Response<()>, ExtensionStack), HandshakeError> {
     let http2 = request.version() == http::Version::HTTP_2;
     let mut response = if http2 {
         build_connect_response(request, protocol, &config.subprotocols)?
     } else {
         if request.method() != http::Method::GET {
-            return Err(Error::MethodNotAllowed(request.method().to_string()));
+            return Err(HandshakeError::MethodNotAllowed(
+                request.method().to_string(),
+            ));
         }
         if request.version() != http::Version::HTTP_11 {
-            return Err(Error::UnsupportedHttpVersion);
+            return Err(HandshakeError::UnsupportedHttpVersion);
         }
         build_response(request, &config.subprotocols)?
     };
@@ -315,7 +317,7 @@ pub fn accept_request<C: Callback>(
         .iter()
         .map(|v| v.as_bytes());
     let (answer, extensions) =
-        server_negotiate(&config.extensions, offers).map_err(Error::Extension)?;
+        server_negotiate(&config.extensions, offers).map_err(HandshakeError::Extension)?;
     if let Some(answer) = answer {
         response.headers_mut().insert(
             SEC_WEBSOCKET_EXTENSIONS,
@@ -326,7 +328,7 @@ pub fn accept_request<C: Callback>(
     let required = required_headers(&response);
     let mut response = callback
         .on_request(request, response)
-        .map_err(|rejection| Error::Rejected(Box::new(rejection)))?;
+        .map_err(|rejection| HandshakeError::Rejected(Box::new(rejection)))?;
     *response.status_mut() = status;
     // Only the negotiation may name extensions: the stack is built for it.
     response.headers_mut().remove(SEC_WEBSOCKET_EXTENSIONS);

@@ -8,13 +8,13 @@ use common::{frame, parse_head, Head, MemStream};
 use sockwell_core::{Message, WebSocket};
 use sockwell_handshake::http::{header, Request, Response, StatusCode};
 use sockwell_handshake::{
-    derive_accept_key, is_valid_key, ClientConfig, ClientHandshake, Error, HandshakeError,
-    IntoClientRequest,
+    derive_accept_key, is_valid_key, ClientConfig, ClientHandshake, HandshakeError,
+    IntoClientRequest, ResumableError,
 };
 
 const URL: &str = "ws://example.com/path?q=1";
 
-type Outcome = Result<(WebSocket<MemStream>, Response<()>), Error>;
+type Outcome = Result<(WebSocket<MemStream>, Response<()>), HandshakeError>;
 
 /// Starts a client handshake, lets it write its request and block on the
 /// response, then feeds it what `respond` builds from the request and the
@@ -27,8 +27,8 @@ fn exchange(
     let stream = MemStream::blocking();
     let hs = ClientHandshake::new(stream.clone(), request, config).expect("valid request");
     let hs = match hs.handshake() {
-        Err(HandshakeError::Interrupted(hs)) => hs,
-        Err(HandshakeError::Failure(e)) => panic!("failed before any response: {e:?}"),
+        Err(ResumableError::Interrupted(hs)) => hs,
+        Err(ResumableError::Failure(e)) => panic!("failed before any response: {e:?}"),
         Ok(_) => panic!("completed without a response"),
     };
     let sent = parse_head(&stream.take_output());
@@ -39,8 +39,8 @@ fn exchange(
     stream.push_input(respond(&sent, &accept));
     let outcome = match hs.handshake() {
         Ok(ok) => Ok(ok),
-        Err(HandshakeError::Failure(e)) => Err(e),
-        Err(HandshakeError::Interrupted(_)) => panic!("whole response was available"),
+        Err(ResumableError::Failure(e)) => Err(e),
+        Err(ResumableError::Interrupted(_)) => panic!("whole response was available"),
     };
     assert!(stream.output().is_empty(), "the client writes nothing more");
     (sent, outcome)
@@ -60,7 +60,7 @@ fn response(accept: &str, extra: &[&str]) -> Vec<u8> {
     out.into_bytes()
 }
 
-fn expect_err(outcome: Outcome) -> Error {
+fn expect_err(outcome: Outcome) -> HandshakeError {
     match outcome {
         Ok((_, resp)) => panic!("accepted {resp:?}"),
         Err(e) => e,
@@ -138,7 +138,7 @@ fn status_200_is_unexpected_status() {
         b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Why: nope\r\n\r\nhi".to_vec()
     });
     let err = expect_err(outcome);
-    let Error::UnexpectedStatus(resp) = &err else {
+    let HandshakeError::UnexpectedStatus(resp) = &err else {
         panic!("expected UnexpectedStatus, got {err:?}")
     };
     assert_eq!(resp.status(), StatusCode::OK);
@@ -152,21 +152,21 @@ fn a_refusal_body_that_arrives_later_is_waited_for_and_capped() {
     config.limits.max_refusal_body = 16;
     let stream = MemStream::blocking();
     let hs = ClientHandshake::new(stream.clone(), URL, config).expect("valid request");
-    let Err(HandshakeError::Interrupted(hs)) = hs.handshake() else {
+    let Err(ResumableError::Interrupted(hs)) = hs.handshake() else {
         panic!("no response yet")
     };
     stream.push_input(
         b"HTTP/1.1 401 Unauthorized\r\nTransfer-Encoding: chunked\r\n\r\n9\r\nno token:",
     );
-    let Err(HandshakeError::Interrupted(hs)) = hs.handshake() else {
+    let Err(ResumableError::Interrupted(hs)) = hs.handshake() else {
         panic!("the body is not complete: the client waits for the rest")
     };
     stream.push_input(b"\r\n1e\r\n see https://example.com/login\r\n0\r\n\r\n");
     let err = match hs.handshake() {
-        Err(HandshakeError::Failure(e)) => e,
+        Err(ResumableError::Failure(e)) => e,
         other => panic!("expected the refusal, got {:?}", other.map(|(_, r)| r)),
     };
-    let Error::UnexpectedStatus(resp) = &err else {
+    let HandshakeError::UnexpectedStatus(resp) = &err else {
         panic!("expected UnexpectedStatus, got {err:?}")
     };
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
@@ -179,13 +179,19 @@ fn wrong_accept_is_accept_mismatch() {
         // The RFC example's accept, for a key that is not ours.
         response(&derive_accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="), &[])
     });
-    assert!(matches!(expect_err(outcome), Error::AcceptMismatch));
+    assert!(matches!(
+        expect_err(outcome),
+        HandshakeError::AcceptMismatch
+    ));
 
     // The accept must be derived from the key, not be the key itself.
     let (_, outcome) = exchange(URL, ClientConfig::default(), |sent, _| {
         response(sent.get("sec-websocket-key").unwrap(), &[])
     });
-    assert!(matches!(expect_err(outcome), Error::AcceptMismatch));
+    assert!(matches!(
+        expect_err(outcome),
+        HandshakeError::AcceptMismatch
+    ));
 }
 
 #[test]
@@ -196,7 +202,7 @@ fn missing_accept_is_missing_header() {
     });
     let err = expect_err(outcome);
     assert!(
-        matches!(err, Error::MissingHeader("Sec-WebSocket-Accept")),
+        matches!(err, HandshakeError::MissingHeader("Sec-WebSocket-Accept")),
         "{err:?}"
     );
 }
@@ -211,7 +217,7 @@ fn missing_upgrade_is_invalid_header() {
     assert!(
         matches!(
             err,
-            Error::InvalidHeader {
+            HandshakeError::InvalidHeader {
                 name: "Upgrade",
                 ..
             }
@@ -249,7 +255,7 @@ fn subprotocols_are_offered_and_the_choice_checked() {
     });
     let err = expect_err(outcome);
     assert!(
-        matches!(&err, Error::UnexpectedSubprotocol(p) if p == "v2.bookings"),
+        matches!(&err, HandshakeError::UnexpectedSubprotocol(p) if p == "v2.bookings"),
         "{err:?}"
     );
 
@@ -261,7 +267,7 @@ fn subprotocols_are_offered_and_the_choice_checked() {
     assert!(
         matches!(
             err,
-            Error::InvalidHeader {
+            HandshakeError::InvalidHeader {
                 name: "Sec-WebSocket-Protocol",
                 ..
             }
@@ -275,7 +281,7 @@ fn subprotocols_are_offered_and_the_choice_checked() {
     });
     let err = expect_err(outcome);
     assert!(
-        matches!(&err, Error::UnexpectedSubprotocol(p) if p == "chat"),
+        matches!(&err, HandshakeError::UnexpectedSubprotocol(p) if p == "chat"),
         "{err:?}"
     );
 }
@@ -286,7 +292,7 @@ fn extension_not_offered_is_an_extension_error() {
         response(a, &["Sec-WebSocket-Extensions: permessage-deflate"])
     });
     let err = expect_err(outcome);
-    assert!(matches!(err, Error::Extension(_)), "{err:?}");
+    assert!(matches!(err, HandshakeError::Extension(_)), "{err:?}");
 }
 
 #[test]
@@ -300,7 +306,10 @@ fn http_scheme_is_accepted_and_ftp_refused() {
     for url in ["ftp://example.com/", "/relative/only"] {
         let err = ClientHandshake::new(MemStream::default(), url, ClientConfig::default())
             .expect_err("not a ws URL");
-        assert!(matches!(err, Error::InvalidRequest(_)), "{url}: {err:?}");
+        assert!(
+            matches!(err, HandshakeError::InvalidRequest(_)),
+            "{url}: {err:?}"
+        );
     }
 }
 
@@ -313,7 +322,7 @@ fn eof_before_the_response_is_unexpected_eof() {
         .expect_err("no response")
         .into_failure()
         .expect("not an interruption");
-    assert!(matches!(err, Error::UnexpectedEof), "{err:?}");
+    assert!(matches!(err, HandshakeError::UnexpectedEof), "{err:?}");
     assert!(parse_head(&stream.output())
         .start_line
         .starts_with("GET /path?q=1 "));

@@ -6,7 +6,7 @@ mod common;
 
 use common::parse_head;
 use common::server::{reject_with, run, without, BAD_REQUEST};
-use sockwell_handshake::{Error, NoCallback, ServerConfig};
+use sockwell_handshake::{HandshakeError, NoCallback, ServerConfig};
 
 fn app_only() -> ServerConfig {
     ServerConfig::default().with_origins(sockwell_handshake::OriginPolicy::allowed([
@@ -20,7 +20,7 @@ fn a_foreign_origin_is_403_before_upgrading() {
     let input = without(&[], &["Origin: https://evil.example"]);
     let (err, _) = reject_with(input, app_only(), FORBIDDEN);
     assert!(
-        matches!(&err, Error::ForbiddenOrigin(Some(o)) if o == "https://evil.example"),
+        matches!(&err, HandshakeError::ForbiddenOrigin(Some(o)) if o == "https://evil.example"),
         "{err:?}"
     );
     assert_eq!(
@@ -37,7 +37,7 @@ fn a_foreign_origin_is_403_before_upgrading() {
         ],
     );
     let (err, _) = reject_with(input, app_only(), FORBIDDEN);
-    assert!(matches!(err, Error::ForbiddenOrigin(_)), "{err:?}");
+    assert!(matches!(err, HandshakeError::ForbiddenOrigin(_)), "{err:?}");
 
     // A list that does not take requests without Origin.
     let strict = ServerConfig::default().with_origins(sockwell_handshake::OriginPolicy::Only {
@@ -45,7 +45,10 @@ fn a_foreign_origin_is_403_before_upgrading() {
         allow_missing: false,
     });
     let (err, _) = reject_with(without(&[], &[]), strict, FORBIDDEN);
-    assert!(matches!(err, Error::ForbiddenOrigin(None)), "{err:?}");
+    assert!(
+        matches!(err, HandshakeError::ForbiddenOrigin(None)),
+        "{err:?}"
+    );
     assert_eq!(err.to_string(), "origin (none) is not allowed");
 }
 
@@ -78,5 +81,5 @@ fn an_invalid_upgrade_is_400_whatever_its_origin() {
     // still a 400, so the status tells the client what to fix.
     let input = without(&["Sec-WebSocket-Key"], &["Origin: https://evil.example"]);
     let (err, _) = reject_with(input, app_only(), BAD_REQUEST);
-    assert!(matches!(err, Error::MissingHeader(_)), "{err:?}");
+    assert!(matches!(err, HandshakeError::MissingHeader(_)), "{err:?}");
 }

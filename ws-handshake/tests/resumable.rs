@@ -7,12 +7,12 @@ mod common;
 use common::{choke_pair, frame, parse_head, ChokeStream, MemStream, RFC_ACCEPT, VALID_REQUEST};
 use sockwell_core::{Message, WebSocket};
 use sockwell_handshake::{
-    ClientConfig, ClientHandshake, HandshakeError, NoCallback, ServerConfig, ServerHandshake,
+    ClientConfig, ClientHandshake, NoCallback, ResumableError, ServerConfig, ServerHandshake,
 };
 use std::io::{Read, Write};
 
 /// Retries `f` until it stops returning `WouldBlock`.
-fn retry<T>(mut f: impl FnMut() -> Result<T, sockwell_core::Error>) -> T {
+fn retry<T>(mut f: impl FnMut() -> Result<T, sockwell_core::WsError>) -> T {
     for _ in 0..100_000 {
         match f() {
             Ok(v) => return v,
@@ -50,11 +50,11 @@ fn handshake_pair(client_config: ClientConfig, server_config: ServerConfig) -> (
                     assert_eq!(response.status(), 101);
                     client_ws = Some(ws);
                 }
-                Err(HandshakeError::Interrupted(hs)) => {
+                Err(ResumableError::Interrupted(hs)) => {
                     interruptions.0 += 1;
                     client = Some(hs);
                 }
-                Err(HandshakeError::Failure(e)) => panic!("client: {e:?}"),
+                Err(ResumableError::Failure(e)) => panic!("client: {e:?}"),
             }
         }
         if let Some(hs) = server.take() {
@@ -63,11 +63,11 @@ fn handshake_pair(client_config: ClientConfig, server_config: ServerConfig) -> (
                     assert_eq!(request.uri().path(), "/resume");
                     server_ws = Some(ws);
                 }
-                Err(HandshakeError::Interrupted(hs)) => {
+                Err(ResumableError::Interrupted(hs)) => {
                     interruptions.1 += 1;
                     server = Some(hs);
                 }
-                Err(HandshakeError::Failure(e)) => panic!("server: {e:?}"),
+                Err(ResumableError::Failure(e)) => panic!("server: {e:?}"),
             }
         }
         if client.is_none() && server.is_none() {
@@ -168,7 +168,7 @@ fn server_frame_queued_in_the_same_write_as_the_request() {
     )
     .unwrap();
     let hs = match hs.handshake() {
-        Err(HandshakeError::Interrupted(hs)) => hs,
+        Err(ResumableError::Interrupted(hs)) => hs,
         other => panic!("expected to block on the response: {:?}", other.err()),
     };
     let mut chunk = client_side.take_output();
@@ -200,7 +200,7 @@ fn client_keeps_frames_that_came_with_the_response() {
         ClientConfig::default(),
     )
     .unwrap();
-    let Err(HandshakeError::Interrupted(hs)) = hs.handshake() else {
+    let Err(ResumableError::Interrupted(hs)) = hs.handshake() else {
         panic!("expected to block on the response")
     };
     let sent = parse_head(&client_side.take_output());
@@ -257,8 +257,8 @@ fn interrupted_server_resumes_with_its_callback() {
                 done = Some(ws);
                 break;
             }
-            Err(HandshakeError::Interrupted(again)) => hs = again,
-            Err(HandshakeError::Failure(e)) => panic!("{e:?}"),
+            Err(ResumableError::Interrupted(again)) => hs = again,
+            Err(ResumableError::Failure(e)) => panic!("{e:?}"),
         }
     }
     assert!(done.is_some(), "server handshake never completed");
@@ -294,10 +294,10 @@ fn resumed_past_the_deadline_both_sides_time_out() {
         ClientConfig::default().with_handshake_timeout(short),
     )
     .unwrap();
-    let Err(HandshakeError::Interrupted(server)) = server.handshake() else {
+    let Err(ResumableError::Interrupted(server)) = server.handshake() else {
         panic!("nothing arrived yet: the server waits");
     };
-    let Err(HandshakeError::Interrupted(client)) = client.handshake() else {
+    let Err(ResumableError::Interrupted(client)) = client.handshake() else {
         panic!("the choking stream blocks the first write");
     };
     let deadline = server.deadline().unwrap().max(client.deadline().unwrap());
@@ -306,15 +306,15 @@ fn resumed_past_the_deadline_both_sides_time_out() {
     }
     assert!(matches!(
         server.handshake(),
-        Err(HandshakeError::Failure(sockwell_handshake::Error::Timeout(
-            _
-        )))
+        Err(ResumableError::Failure(
+            sockwell_handshake::HandshakeError::Timeout(_)
+        ))
     ));
     assert!(matches!(
         client.handshake(),
-        Err(HandshakeError::Failure(sockwell_handshake::Error::Timeout(
-            _
-        )))
+        Err(ResumableError::Failure(
+            sockwell_handshake::HandshakeError::Timeout(_)
+        ))
     ));
 }
 

@@ -7,11 +7,11 @@ mod common;
 use common::server::{reject_with, run, without, BAD_REQUEST};
 use common::{parse_head, request, valid_headers_except, Head, RFC_ACCEPT, VALID_REQUEST};
 use sockwell_handshake::http::{header, Request, Response, StatusCode};
-use sockwell_handshake::{Error, ErrorResponse, NoCallback, ServerConfig};
+use sockwell_handshake::{ErrorResponse, HandshakeError, NoCallback, ServerConfig};
 
 /// A request the default server must refuse: returns the error and the
 /// parsed response, after checking what every error response must carry.
-fn reject(input: impl AsRef<[u8]>, status_line: &str) -> (Error, Head) {
+fn reject(input: impl AsRef<[u8]>, status_line: &str) -> (HandshakeError, Head) {
     reject_with(input, ServerConfig::default(), status_line)
 }
 
@@ -20,7 +20,7 @@ fn post_is_405_with_allow_get() {
     let input = request("POST /chat HTTP/1.1", &valid_headers_except(&[]));
     let (err, head) = reject(input, "HTTP/1.1 405 Method Not Allowed");
     assert!(
-        matches!(&err, Error::MethodNotAllowed(m) if m == "POST"),
+        matches!(&err, HandshakeError::MethodNotAllowed(m) if m == "POST"),
         "{err:?}"
     );
     // RFC 9110 §15.5.6: a 405 MUST carry Allow.
@@ -31,13 +31,19 @@ fn post_is_405_with_allow_get() {
 fn http_1_0_is_505() {
     let input = request("GET /chat HTTP/1.0", &valid_headers_except(&[]));
     let (err, _) = reject(input, "HTTP/1.1 505 HTTP Version Not Supported");
-    assert!(matches!(err, Error::UnsupportedHttpVersion), "{err:?}");
+    assert!(
+        matches!(err, HandshakeError::UnsupportedHttpVersion),
+        "{err:?}"
+    );
 }
 
 #[test]
 fn missing_host_is_400() {
     let (err, _) = reject(without(&["host"], &[]), BAD_REQUEST);
-    assert!(matches!(err, Error::MissingHeader("Host")), "{err:?}");
+    assert!(
+        matches!(err, HandshakeError::MissingHeader("Host")),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -47,7 +53,7 @@ fn missing_or_wrong_upgrade_is_400() {
         assert!(
             matches!(
                 err,
-                Error::InvalidHeader {
+                HandshakeError::InvalidHeader {
                     name: "Upgrade",
                     ..
                 }
@@ -68,7 +74,7 @@ fn connection_without_upgrade_token_is_400() {
         assert!(
             matches!(
                 err,
-                Error::InvalidHeader {
+                HandshakeError::InvalidHeader {
                     name: "Connection",
                     ..
                 }
@@ -83,7 +89,7 @@ fn version_8_is_426_naming_13() {
     let input = without(&["sec-websocket-version"], &["Sec-WebSocket-Version: 8"]);
     let (err, head) = reject(input, "HTTP/1.1 426 Upgrade Required");
     assert!(
-        matches!(&err, Error::UnsupportedVersion(v) if v == "8"),
+        matches!(&err, HandshakeError::UnsupportedVersion(v) if v == "8"),
         "{err:?}"
     );
     // RFC 6455 §4.2.2 item 4 / §4.4: the versions the server speaks.
@@ -101,7 +107,7 @@ fn version_8_is_426_naming_13() {
 fn missing_version_is_400() {
     let (err, head) = reject(without(&["sec-websocket-version"], &[]), BAD_REQUEST);
     assert!(
-        matches!(err, Error::MissingHeader("Sec-WebSocket-Version")),
+        matches!(err, HandshakeError::MissingHeader("Sec-WebSocket-Version")),
         "{err:?}"
     );
     assert_eq!(head.get("sec-websocket-version"), None);
@@ -120,7 +126,7 @@ fn key_that_is_not_16_bytes_of_base64_is_400() {
         assert!(
             matches!(
                 err,
-                Error::InvalidHeader {
+                HandshakeError::InvalidHeader {
                     name: "Sec-WebSocket-Key",
                     ..
                 }
@@ -130,7 +136,7 @@ fn key_that_is_not_16_bytes_of_base64_is_400() {
     }
     let (err, _) = reject(without(&["sec-websocket-key"], &[]), BAD_REQUEST);
     assert!(
-        matches!(err, Error::MissingHeader("Sec-WebSocket-Key")),
+        matches!(err, HandshakeError::MissingHeader("Sec-WebSocket-Key")),
         "{err:?}"
     );
 }
@@ -142,7 +148,7 @@ fn duplicate_key_is_400() {
     assert!(
         matches!(
             err,
-            Error::InvalidHeader {
+            HandshakeError::InvalidHeader {
                 name: "Sec-WebSocket-Key",
                 ..
             }
@@ -154,7 +160,7 @@ fn duplicate_key_is_400() {
 #[test]
 fn garbage_request_line_is_400() {
     let (err, head) = reject("\x00\x01 nonsense\r\n\r\n", BAD_REQUEST);
-    assert!(matches!(err, Error::Parse(_)), "{err:?}");
+    assert!(matches!(err, HandshakeError::Parse(_)), "{err:?}");
     assert!(
         !head.body().is_empty(),
         "the error is explained in the body"
@@ -168,7 +174,7 @@ fn a_tls_client_hello_is_400_at_once() {
     // after the handshake timeout.
     let hello: &[u8] = b"\x16\x03\x01\x00\xf4\x01\x00\x00\xf0\x03\x03";
     let (err, _) = reject(hello, BAD_REQUEST);
-    assert!(matches!(err, Error::Parse(_)), "{err:?}");
+    assert!(matches!(err, HandshakeError::Parse(_)), "{err:?}");
 }
 
 #[test]
@@ -180,7 +186,10 @@ fn head_over_max_head_size_is_431() {
     }
     assert!(input.len() > 20_000);
     let (err, _) = reject(&input, "HTTP/1.1 431 Request Header Fields Too Large");
-    assert!(matches!(err, Error::HeadTooLarge { max: 16384 }), "{err:?}");
+    assert!(
+        matches!(err, HandshakeError::HeadTooLarge { max: 16384 }),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -192,7 +201,10 @@ fn head_over_a_lowered_max_head_size_is_431() {
         config,
         "HTTP/1.1 431 Request Header Fields Too Large",
     );
-    assert!(matches!(err, Error::HeadTooLarge { max: 100 }), "{err:?}");
+    assert!(
+        matches!(err, HandshakeError::HeadTooLarge { max: 100 }),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -205,7 +217,10 @@ fn more_headers_than_max_headers_is_431() {
         request("GET /chat HTTP/1.1", &headers),
         "HTTP/1.1 431 Request Header Fields Too Large",
     );
-    assert!(matches!(err, Error::TooManyHeaders { max: 64 }), "{err:?}");
+    assert!(
+        matches!(err, HandshakeError::TooManyHeaders { max: 64 }),
+        "{err:?}"
+    );
 
     // Exactly at the limit is fine.
     let mut config = ServerConfig::default();
@@ -222,7 +237,7 @@ fn request_line_over_max_request_line_is_414() {
         "HTTP/1.1 414 URI Too Long",
     );
     assert!(
-        matches!(err, Error::RequestLineTooLong { max: 8192 }),
+        matches!(err, HandshakeError::RequestLineTooLong { max: 8192 }),
         "{err:?}"
     );
 
@@ -235,7 +250,7 @@ fn request_line_over_max_request_line_is_414() {
         "HTTP/1.1 414 URI Too Long",
     );
     assert!(
-        matches!(err, Error::RequestLineTooLong { max: 20 }),
+        matches!(err, HandshakeError::RequestLineTooLong { max: 20 }),
         "{err:?}"
     );
 }
@@ -245,7 +260,10 @@ fn eof_mid_head_is_unexpected_eof_and_nothing_is_written() {
     for cut in [0, 1, 20, VALID_REQUEST.len() - 1] {
         let (result, written) = run(&VALID_REQUEST[..cut], NoCallback, ServerConfig::default());
         let err = result.expect_err("truncated request");
-        assert!(matches!(err, Error::UnexpectedEof), "cut {cut}: {err:?}");
+        assert!(
+            matches!(err, HandshakeError::UnexpectedEof),
+            "cut {cut}: {err:?}"
+        );
         assert!(written.is_empty(), "cut {cut}: {written:?}");
     }
 }
@@ -350,7 +368,7 @@ fn callback_rejection_writes_its_status_and_body() {
     };
     let (result, written) = run(VALID_REQUEST, callback, ServerConfig::default());
     let err = result.expect_err("rejected");
-    let Error::Rejected(response) = &err else {
+    let HandshakeError::Rejected(response) = &err else {
         panic!("expected Rejected, got {err:?}")
     };
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
@@ -372,6 +390,6 @@ fn callback_is_not_called_for_an_invalid_request() {
         panic!("callback called for an invalid request")
     };
     let (result, written) = run(without(&["host"], &[]), callback, ServerConfig::default());
-    assert!(matches!(result, Err(Error::MissingHeader("Host"))));
+    assert!(matches!(result, Err(HandshakeError::MissingHeader("Host"))));
     assert_eq!(parse_head(&written).start_line, BAD_REQUEST);
 }

@@ -11,7 +11,7 @@
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 use sockwell_server::{
-    DeflateConfig, HandshakeError, Message, NoCallback, ServerConfig, ServerHandshake, WebSocket,
+    DeflateConfig, Message, NoCallback, ResumableError, ServerConfig, ServerHandshake, WebSocket,
     WsError,
 };
 use std::collections::HashMap;
@@ -63,10 +63,10 @@ fn advance(connection: Connection, echoed: &mut usize) -> Option<Connection> {
                     _ => None,
                 }
             }
-            Err(HandshakeError::Interrupted(handshake)) => {
+            Err(ResumableError::Interrupted(handshake)) => {
                 Some(Connection::Handshaking(Box::new(handshake)))
             }
-            Err(HandshakeError::Failure(e)) => {
+            Err(ResumableError::Failure(e)) => {
                 eprintln!("handshake failed: {e}");
                 None
             }

@@ -13,7 +13,7 @@
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
-use sockwell_server::{DeflateConfig, HandshakeError, Message, ServerConfig, WsError};
+use sockwell_server::{DeflateConfig, Message, ResumableError, ServerConfig, WsError};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,8 +30,8 @@ fn serve(tcp: TcpStream, tls: Arc<rustls::ServerConfig>) -> Result<(), Box<dyn s
     let mut ws = loop {
         match attempt {
             Ok(ws) => break ws,
-            Err(HandshakeError::Interrupted(mid)) => attempt = mid.handshake().map(|(ws, _)| ws),
-            Err(HandshakeError::Failure(e)) => return Err(e.into()),
+            Err(ResumableError::Interrupted(mid)) => attempt = mid.handshake().map(|(ws, _)| ws),
+            Err(ResumableError::Failure(e)) => return Err(e.into()),
         }
     };
     ws.get_ref().sock.set_read_timeout(None)?;

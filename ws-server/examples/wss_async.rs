@@ -31,7 +31,7 @@ async fn serve(
     };
     let mut ws = tokio::time::timeout(Duration::from_secs(10), handshakes).await??;
     loop {
-        match ws.recv().await {
+        match ws.read().await {
             Ok(m) if m.is_data() => ws.send(m).await?,
             Ok(_) => {}
             Err(WsError::ConnectionClosed) => return Ok(()),
@@ -93,10 +93,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     for text in ["hello", "over TLS", "with permessage-deflate"] {
         ws.send(Message::text(text)).await?;
-        println!("echo: {:?}", ws.recv().await?);
+        println!("echo: {:?}", ws.read().await?);
     }
     ws.close(None).await?;
-    while !matches!(ws.recv().await, Err(WsError::ConnectionClosed)) {}
+    while !matches!(ws.read().await, Err(WsError::ConnectionClosed)) {}
     println!("closing handshake complete");
     Ok(())
 }

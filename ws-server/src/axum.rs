@@ -10,7 +10,7 @@
 //! async fn ws(upgrade: WebSocketUpgrade) -> axum::response::Response {
 //!     let config = ServerConfig::default().with_extension(DeflateConfig::default());
 //!     upgrade.config(config).on_upgrade(|mut ws| async move {
-//!         while let Ok(message) = ws.recv().await {
+//!         while let Ok(message) = ws.read().await {
 //!             if message.is_data() && ws.send(message).await.is_err() {
 //!                 break;
 //!             }
@@ -96,7 +96,7 @@ impl<S: Send + Sync> FromRequestParts<S> for WebSocketUpgrade {
         .map_err(|error| Rejection::new(error, head.version() == Version::HTTP_2))?;
         let on_upgrade = parts.extensions.remove::<OnUpgrade>().ok_or_else(|| {
             Rejection::new(
-                sockwell_handshake::Error::InvalidHeader {
+                sockwell_handshake::HandshakeError::InvalidHeader {
                     name: "Connection",
                     reason: "this connection cannot be upgraded (not served by hyper)",
                 },

@@ -22,7 +22,7 @@
 //!         Ok((response, websocket)) => {
 //!             tokio::spawn(async move {
 //!                 let Ok(mut ws) = websocket.await else { return };
-//!                 while let Ok(message) = ws.recv().await {
+//!                 while let Ok(message) = ws.read().await {
 //!                     if message.is_data() && ws.send(message).await.is_err() {
 //!                         break;
 //!                     }
@@ -50,7 +50,7 @@ use sockwell_core::{Protocol, Role};
 use sockwell_handshake::http::header::{CONNECTION, UPGRADE};
 use sockwell_handshake::http::{Method, Request, Response, Version};
 use sockwell_handshake::{
-    accept_request, error_response_for, Callback, Error, NoCallback, ServerConfig,
+    accept_request, error_response_for, Callback, HandshakeError, NoCallback, ServerConfig,
 };
 use sockwell_tokio::WebSocketStream;
 use std::fmt;
@@ -137,14 +137,14 @@ pub(crate) fn protocol_of<B>(request: &Request<B>) -> Option<&str> {
 /// A request refused before upgrading: why, and the response that says so.
 pub struct Rejection {
     /// Why the request was refused.
-    pub error: Error,
+    pub error: HandshakeError,
     /// The answer to send: the status the error calls for (400, 403, 405,
     /// 426, 505, or the callback's own response) with a one-line text body.
     pub response: Response<Full<Bytes>>,
 }
 
 impl Rejection {
-    pub(crate) fn new(error: Error, http2: bool) -> Self {
+    pub(crate) fn new(error: HandshakeError, http2: bool) -> Self {
         let response = error_response_for(&error, http2)
             .map(|body| Full::new(Bytes::from(body.unwrap_or_default())));
         Rejection { error, response }

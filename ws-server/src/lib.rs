@@ -38,7 +38,7 @@
 //! - [`accept`], [`accept_with_config`], [`accept_hdr`],
 //!   [`accept_hdr_with_config`]: the handshake on any `Read + Write`
 //!   stream (TCP, TLS, Unix), resumable on a non-blocking one
-//!   ([`HandshakeError::Interrupted`]).
+//!   ([`ResumableError::Interrupted`]).
 //! - [`accept_with_deadline`], [`accept_hdr_with_deadline`]: the same on a
 //!   blocking stream with socket timeouts ([`IoTimeouts`]: `TcpStream`,
 //!   `UnixStream`), within [`ServerConfig::handshake_timeout`].
@@ -49,7 +49,7 @@
 //!   in those servers, over HTTP/1.1 and HTTP/2 (RFC 8441).
 //! - Re-exported from `sockwell-handshake`: [`ServerConfig`], [`Callback`],
 //!   [`NoCallback`], [`ErrorResponse`], [`OriginPolicy`], [`ServerHandshake`],
-//!   [`Error`] (why the handshake failed), [`HandshakeError`],
+//!   [`HandshakeError`] (why the handshake failed), [`ResumableError`],
 //!   [`IoTimeouts`], [`http`], [`sockwell_extensions`]; from `sockwell-core`:
 //!   [`WebSocket`], [`Message`], [`PreparedMessage`], [`WebSocketConfig`],
 //!   [`CloseCode`], [`CloseFrame`], [`WsError`] (errors of an open
@@ -90,21 +90,21 @@ pub use sockwell_tokio::{
 };
 
 pub use sockwell_core::{
-    CloseCode, CloseFrame, Error as WsError, Keepalive, Limits, Message, PreparedMessage,
-    WebSocket, WebSocketConfig,
+    Bytes, CloseCode, CloseFrame, CloseState, Keepalive, Limits, Message, PreparedMessage,
+    ProtocolError, Role, Utf8Bytes, WebSocket, WebSocketConfig, WsError,
 };
 pub use sockwell_deflate::DeflateConfig;
 pub use sockwell_handshake::http;
 pub use sockwell_handshake::sockwell_extensions;
 pub use sockwell_handshake::{
-    Callback, Error, ErrorResponse, HandshakeError, HandshakeLimits, IoTimeouts, NoCallback,
-    OriginPolicy, ServerConfig, ServerHandshake,
+    Callback, ErrorResponse, HandshakeError, HandshakeLimits, IoTimeouts, NoCallback, OriginPolicy,
+    ResumableError, ServerConfig, ServerHandshake,
 };
 
 /// Runs the server handshake on `stream` with default settings.
 pub fn accept<S: Read + Write>(
     stream: S,
-) -> Result<WebSocket<S>, HandshakeError<ServerHandshake<S, NoCallback>>> {
+) -> Result<WebSocket<S>, ResumableError<ServerHandshake<S, NoCallback>>> {
     accept_hdr_with_config(stream, NoCallback, ServerConfig::default())
 }
 
@@ -112,7 +112,7 @@ pub fn accept<S: Read + Write>(
 pub fn accept_with_config<S: Read + Write>(
     stream: S,
     config: ServerConfig,
-) -> Result<WebSocket<S>, HandshakeError<ServerHandshake<S, NoCallback>>> {
+) -> Result<WebSocket<S>, ResumableError<ServerHandshake<S, NoCallback>>> {
     accept_hdr_with_config(stream, NoCallback, config)
 }
 
@@ -121,7 +121,7 @@ pub fn accept_with_config<S: Read + Write>(
 pub fn accept_hdr<S: Read + Write, C: Callback>(
     stream: S,
     callback: C,
-) -> Result<WebSocket<S>, HandshakeError<ServerHandshake<S, C>>> {
+) -> Result<WebSocket<S>, ResumableError<ServerHandshake<S, C>>> {
     accept_hdr_with_config(stream, callback, ServerConfig::default())
 }
 
@@ -130,7 +130,7 @@ pub fn accept_hdr_with_config<S: Read + Write, C: Callback>(
     stream: S,
     callback: C,
     config: ServerConfig,
-) -> Result<WebSocket<S>, HandshakeError<ServerHandshake<S, C>>> {
+) -> Result<WebSocket<S>, ResumableError<ServerHandshake<S, C>>> {
     ServerHandshake::new(stream, callback, config)
         .handshake()
         .map(|(ws, _request)| ws)
@@ -138,12 +138,12 @@ pub fn accept_hdr_with_config<S: Read + Write, C: Callback>(
 
 /// Accepts on a blocking stream with socket timeouts (a `TcpStream`) within
 /// [`ServerConfig::handshake_timeout`]: past it this fails with
-/// [`Error::Timeout`] and the stream's timeouts are left set; on success they
+/// [`HandshakeError::Timeout`] and the stream's timeouts are left set; on success they
 /// are restored. See [`ServerHandshake::complete`].
 pub fn accept_with_deadline<S: Read + Write + IoTimeouts>(
     stream: S,
     config: ServerConfig,
-) -> Result<WebSocket<S>, Error> {
+) -> Result<WebSocket<S>, HandshakeError> {
     accept_hdr_with_deadline(stream, NoCallback, config)
 }
 
@@ -153,7 +153,7 @@ pub fn accept_hdr_with_deadline<S: Read + Write + IoTimeouts, C: Callback>(
     stream: S,
     callback: C,
     config: ServerConfig,
-) -> Result<WebSocket<S>, Error> {
+) -> Result<WebSocket<S>, HandshakeError> {
     ServerHandshake::new(stream, callback, config)
         .complete()
         .map(|(ws, _request)| ws)

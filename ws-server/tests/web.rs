@@ -54,7 +54,7 @@ async fn axum_http2_prior_knowledge_three_websockets_on_one_connection() {
                 for round in 0..20 {
                     let m = Message::text(format!("socket {i} round {round}"));
                     ws.send(m.clone()).await.unwrap();
-                    assert_eq!(ws.recv().await.unwrap(), m);
+                    assert_eq!(ws.read().await.unwrap(), m);
                 }
                 ws.close(None).await.unwrap();
             }));

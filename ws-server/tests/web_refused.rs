@@ -116,7 +116,7 @@ async fn a_server_without_extended_connect_is_refused_clearly() {
         .unwrap();
     let err = result.unwrap_err();
     assert!(
-        matches!(err, sockwell_client::Error::ExtendedConnectDisabled),
+        matches!(err, sockwell_client::ConnectError::ExtendedConnectDisabled),
         "{err:?}"
     );
     assert!(err.to_string().contains("SETTINGS_ENABLE_CONNECT_PROTOCOL"));
@@ -136,9 +136,9 @@ async fn the_http2_client_reports_a_refusal_with_its_status() {
             .unwrap();
         let err = connection.open(request, client_config()).await.unwrap_err();
         match &err {
-            sockwell_client::Error::Handshake(sockwell_client::UpgradeError::UnexpectedStatus(
-                response,
-            )) => {
+            sockwell_client::ConnectError::Handshake(
+                sockwell_client::HandshakeError::UnexpectedStatus(response),
+            ) => {
                 assert_eq!(response.status(), 403)
             }
             other => panic!("{other:?}"),

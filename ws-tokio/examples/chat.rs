@@ -10,7 +10,7 @@
 //! `cargo run -p sockwell-tokio --example chat`
 
 use sockwell_deflate::DeflateConfig;
-use sockwell_tokio::{ClientConfig, Error, Message, PreparedMessage, ServerConfig};
+use sockwell_tokio::{ClientConfig, Message, PreparedMessage, ServerConfig, WsError};
 use std::collections::BTreeSet;
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
@@ -26,7 +26,7 @@ async fn serve(listener: TcpListener, room: broadcast::Sender<PreparedMessage>) 
             let Ok(ws) = sockwell_tokio::accept_async_with_config(tcp, config).await else {
                 return;
             };
-            let (mut reader, mut writer) = ws.split();
+            let (mut reader, mut writer) = ws.into_split();
             let mut hears = room.subscribe();
             let speaking = tokio::spawn(async move {
                 while let Ok(line) = hears.recv().await {
@@ -39,7 +39,7 @@ async fn serve(listener: TcpListener, room: broadcast::Sender<PreparedMessage>) 
                 }
             });
             loop {
-                match reader.recv().await {
+                match reader.read().await {
                     Ok(Message::Text(line)) => {
                         // Prepared once: compressed by the first writer
                         // that sends it, shared by the others.
@@ -84,7 +84,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (ws, name) in clients.iter_mut().zip(names) {
         let mut heard = BTreeSet::new();
         while heard.len() < names.len() {
-            match ws.recv().await? {
+            match ws.read().await? {
                 Message::Text(line) => {
                     heard.insert(line);
                 }
@@ -94,8 +94,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("{name} heard {heard:?}");
         ws.close(None).await?;
         loop {
-            match ws.recv().await {
-                Err(Error::ConnectionClosed) => break,
+            match ws.read().await {
+                Err(WsError::ConnectionClosed) => break,
                 Err(e) => return Err(e.into()),
                 Ok(_) => {}
             }

@@ -6,18 +6,20 @@
 //! only serve).
 
 use sockwell_deflate::DeflateConfig;
-use sockwell_tokio::{ClientConfig, Error, Message, ServerConfig, WebSocketStream};
+use sockwell_tokio::{ClientConfig, Message, ServerConfig, WebSocketStream, WsError};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 
-async fn echo<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream<S>) -> Result<(), Error> {
+async fn echo<S: AsyncRead + AsyncWrite + Unpin>(
+    ws: &mut WebSocketStream<S>,
+) -> Result<(), WsError> {
     loop {
-        let mut next = Some(ws.recv().await?);
+        let mut next = Some(ws.read().await?);
         while let Some(message) = next {
             if message.is_data() {
-                ws.feed(message)?;
+                ws.write(message)?;
             }
-            next = ws.try_recv()?;
+            next = ws.read_buffered()?;
         }
         ws.flush().await?; // one write for the whole batch
     }
@@ -32,7 +34,7 @@ async fn serve(listener: TcpListener) {
             let config = ServerConfig::default().with_extension(DeflateConfig::default());
             match sockwell_tokio::accept_async_with_config(tcp, config).await {
                 Ok(mut ws) => match echo(&mut ws).await {
-                    Err(Error::ConnectionClosed) | Ok(()) => {}
+                    Err(WsError::ConnectionClosed) | Ok(()) => {}
                     Err(e) => eprintln!("{peer}: {e}"),
                 },
                 Err(e) => eprintln!("{peer}: handshake: {e}"),
@@ -64,15 +66,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     // A burst: fed, then flushed with one write.
     for i in 0..100 {
-        ws.feed(Message::text(format!("message {i}")))?;
+        ws.write(Message::text(format!("message {i}")))?;
     }
     ws.flush().await?;
     for i in 0..100 {
-        assert_eq!(ws.recv().await?, Message::text(format!("message {i}")));
+        assert_eq!(ws.read().await?, Message::text(format!("message {i}")));
     }
     println!("100 echoes received");
     ws.close(None).await?;
-    while ws.recv().await.is_ok() {}
+    while ws.read().await.is_ok() {}
     println!("closed");
     Ok(())
 }

@@ -4,7 +4,7 @@
 //!
 //! `cargo run -p sockwell-tokio --example split`
 
-use sockwell_tokio::{Error, Message};
+use sockwell_tokio::{Message, WsError};
 use tokio::net::TcpListener;
 
 #[tokio::main]
@@ -16,10 +16,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut ws = sockwell_tokio::accept_async(tcp).await?;
         ws.send(Message::Ping(b"hi".to_vec().into())).await?;
         loop {
-            match ws.recv().await {
+            match ws.read().await {
                 Ok(m) if m.is_data() => ws.send(m).await?,
                 Ok(_) => {}
-                Err(Error::ConnectionClosed) => {
+                Err(WsError::ConnectionClosed) => {
                     return Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
                 }
                 Err(e) => return Err(e.into()),
@@ -32,18 +32,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tokio::net::TcpStream::connect(addr).await?,
     )
     .await?;
-    let (mut reader, mut writer) = ws.split();
+    let (mut reader, mut writer) = ws.into_split();
     let sending = tokio::spawn(async move {
         for i in 0..1000u32 {
             writer
                 .send(Message::binary(i.to_be_bytes().to_vec()))
                 .await?;
         }
-        Ok::<_, Error>(writer)
+        Ok::<_, WsError>(writer)
     });
     let mut next = 0u32;
     while next < 1000 {
-        match reader.recv().await? {
+        match reader.read().await? {
             Message::Binary(b) => {
                 assert_eq!(b[..], next.to_be_bytes());
                 next += 1;
@@ -59,7 +59,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let writer = sending.await??;
     let mut ws = reader.reunite(writer)?;
     ws.close(None).await?;
-    while ws.recv().await.is_ok() {}
+    while ws.read().await.is_ok() {}
     println!("reunited and closed");
     Ok(())
 }

@@ -5,7 +5,7 @@
 //! on, so a future built on them can be dropped at any point without loss.
 
 use crate::keepalive::Timer;
-use sockwell_core::{CloseState, Error, Message, Protocol};
+use sockwell_core::{CloseState, Message, Protocol, WsError};
 use std::io;
 use std::mem::MaybeUninit;
 use std::pin::Pin;
@@ -23,10 +23,12 @@ pub(crate) struct Engine {
     /// An error met while writing replies as a message was delivered (the
     /// stream broke, or a timer ran out while it took nothing): reported
     /// by the next call, so that the message is not lost.
-    deferred: Option<Error>,
+    deferred: Option<WsError>,
     /// The error that failed the connection, held back until the Close it
     /// queued is written (the caller drops the stream when it hears it).
-    failure: Option<Error>,
+    failure: Option<WsError>,
+    /// The `Stream` of messages ended (it yielded `None`).
+    pub(crate) terminated: bool,
 }
 
 /// Which queued bytes a write pass takes.
@@ -47,6 +49,7 @@ impl Engine {
             timer: Timer::default(),
             deferred: None,
             failure: None,
+            terminated: false,
         }
     }
 
@@ -57,7 +60,7 @@ impl Engine {
         io: &mut W,
         cx: &mut Context<'_>,
         take: Take,
-    ) -> Poll<Result<(), Error>> {
+    ) -> Poll<Result<(), WsError>> {
         if let Some(e) = self.deferred.take() {
             return Poll::Ready(Err(e));
         }
@@ -106,7 +109,7 @@ impl Engine {
     /// wait (a peer that stopped reading fails keepalive, the write and the
     /// close timeouts), armed to wake this task. A timer that ran out ends
     /// the wait with its error: nothing queued will go out to this peer.
-    fn write_pending<T>(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, Error>> {
+    fn write_pending<T>(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, WsError>> {
         match self.timer.poll(&mut self.protocol, cx) {
             Ok(()) => Poll::Pending,
             Err(e) => Poll::Ready(Err(e)),
@@ -116,9 +119,9 @@ impl Engine {
     /// An I/O error that ends the connection: later calls say
     /// `AlreadyClosed` instead of polling the broken stream again, so a
     /// `Stream` consumer that goes on after an error does not spin on it.
-    fn io_failed(&mut self, e: io::Error) -> Error {
+    fn io_failed(&mut self, e: io::Error) -> WsError {
         self.protocol.stream_failed();
-        Error::Io(e)
+        WsError::Io(e)
     }
 
     /// Writes replies if the stream takes them now; a full stream is not an
@@ -138,7 +141,7 @@ impl Engine {
         &mut self,
         io: &mut S,
         cx: &mut Context<'_>,
-    ) -> Poll<Result<Message, Error>> {
+    ) -> Poll<Result<Message, WsError>> {
         loop {
             if let Some(message) = ready!(self.poll_buffered(io, cx))? {
                 return Poll::Ready(Ok(message));
@@ -158,7 +161,7 @@ impl Engine {
                     if buf.filled().as_ptr() != start {
                         // The reader swapped in a buffer of its own: what
                         // it read is not where the engine's message is.
-                        return Poll::Ready(Err(Error::Io(io::Error::other(
+                        return Poll::Ready(Err(WsError::Io(io::Error::other(
                             "the stream's poll_read replaced the buffer it was given",
                         ))));
                     }
@@ -239,7 +242,7 @@ impl Engine {
         &mut self,
         io: &mut W,
         cx: &mut Context<'_>,
-    ) -> Poll<Result<Option<Message>, Error>> {
+    ) -> Poll<Result<Option<Message>, WsError>> {
         loop {
             if let Some(e) = self.deferred.take() {
                 return Poll::Ready(Err(e));
@@ -254,7 +257,7 @@ impl Engine {
             if let Some(failure) = self.failure.take() {
                 return Poll::Ready(Err(failure));
             }
-            let decoded = self.protocol.next_message();
+            let decoded = self.protocol.read_buffered();
             match self.delivered(decoded, io, cx) {
                 Some(done) => return Poll::Ready(done.map(Some)),
                 None if self.failure.is_none() => return Poll::Ready(Ok(None)),
@@ -270,10 +273,10 @@ impl Engine {
     /// error waits in `failure` for its Close to be written.
     fn delivered<W: AsyncWrite + Unpin>(
         &mut self,
-        decoded: Result<Option<Message>, Error>,
+        decoded: Result<Option<Message>, WsError>,
         io: &mut W,
         cx: &mut Context<'_>,
-    ) -> Option<Result<Message, Error>> {
+    ) -> Option<Result<Message, WsError>> {
         match decoded {
             Ok(Some(message)) => {
                 self.try_write_replies(io, cx);
@@ -295,7 +298,7 @@ impl Engine {
     pub(crate) fn try_buffered<W: AsyncWrite + Unpin>(
         &mut self,
         io: &mut W,
-    ) -> Result<Option<Message>, Error> {
+    ) -> Result<Option<Message>, WsError> {
         let mut cx = Context::from_waker(std::task::Waker::noop());
         match self.poll_buffered(io, &mut cx) {
             Poll::Ready(result) => result,

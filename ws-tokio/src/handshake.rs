@@ -2,13 +2,13 @@
 //! state machines: a stream that is not ready makes the machine stop with
 //! `WouldBlock`, and the task resumes it when the stream wakes it. The
 //! deadline of the handshake config holds: past it, this fails with
-//! [`Error::Timeout`](sockwell_handshake::Error::Timeout).
+//! [`HandshakeError::Timeout`](sockwell_handshake::HandshakeError::Timeout).
 
 use crate::stream::WebSocketStream;
 use sockwell_handshake::http::{Request, Response};
 use sockwell_handshake::{
-    Callback, ClientConfig, ClientHandshake, Error, HandshakeError, IntoClientRequest, NoCallback,
-    ServerConfig, ServerHandshake,
+    Callback, ClientConfig, ClientHandshake, HandshakeError, IntoClientRequest, NoCallback,
+    ResumableError, ServerConfig, ServerHandshake,
 };
 use std::future::poll_fn;
 use std::io::{self, Read, Write};
@@ -66,9 +66,9 @@ impl<S: AsyncWrite + Unpin> Write for HandshakeIo<S> {
 async fn drive<S, H, T>(
     handshake: H,
     io_of: fn(&mut H) -> &mut HandshakeIo<S>,
-    step: fn(H) -> Result<T, HandshakeError<H>>,
+    step: fn(H) -> Result<T, ResumableError<H>>,
     deadline: Option<(std::time::Instant, Duration)>,
-) -> Result<T, Error> {
+) -> Result<T, HandshakeError> {
     let mut pending = Some(handshake);
     let run = poll_fn(|cx| {
         let Some(mut handshake) = pending.take() else {
@@ -77,18 +77,18 @@ async fn drive<S, H, T>(
         io_of(&mut handshake).waker = Some(cx.waker().clone());
         match step(handshake) {
             Ok(done) => Poll::Ready(Ok(done)),
-            Err(HandshakeError::Interrupted(again)) => {
+            Err(ResumableError::Interrupted(again)) => {
                 pending = Some(again);
                 Poll::Pending
             }
-            Err(HandshakeError::Failure(e)) => Poll::Ready(Err(e)),
+            Err(ResumableError::Failure(e)) => Poll::Ready(Err(e)),
         }
     });
     match deadline {
         None => run.await,
         Some((at, after)) => tokio::time::timeout_at(at.into(), run)
             .await
-            .unwrap_or(Err(Error::Timeout(after))),
+            .unwrap_or(Err(HandshakeError::Timeout(after))),
     }
 }
 
@@ -96,7 +96,7 @@ async fn drive<S, H, T>(
 pub async fn client_async<S: AsyncRead + AsyncWrite + Unpin>(
     request: impl IntoClientRequest,
     io: S,
-) -> Result<(WebSocketStream<S>, Response<()>), Error> {
+) -> Result<(WebSocketStream<S>, Response<()>), HandshakeError> {
     client_async_with_config(request, io, ClientConfig::default()).await
 }
 
@@ -106,7 +106,7 @@ pub async fn client_async_with_config<S: AsyncRead + AsyncWrite + Unpin>(
     request: impl IntoClientRequest,
     io: S,
     config: ClientConfig,
-) -> Result<(WebSocketStream<S>, Response<()>), Error> {
+) -> Result<(WebSocketStream<S>, Response<()>), HandshakeError> {
     let timeout = config.handshake_timeout;
     let io = HandshakeIo { io, waker: None };
     let handshake = ClientHandshake::new(io, request, config)?;
@@ -125,7 +125,7 @@ pub async fn client_async_with_config<S: AsyncRead + AsyncWrite + Unpin>(
 /// Runs the server handshake on an accepted stream with default settings.
 pub async fn accept_async<S: AsyncRead + AsyncWrite + Unpin>(
     io: S,
-) -> Result<WebSocketStream<S>, Error> {
+) -> Result<WebSocketStream<S>, HandshakeError> {
     accept_hdr_async_with_config(io, NoCallback, ServerConfig::default()).await
 }
 
@@ -134,7 +134,7 @@ pub async fn accept_async<S: AsyncRead + AsyncWrite + Unpin>(
 pub async fn accept_async_with_config<S: AsyncRead + AsyncWrite + Unpin>(
     io: S,
     config: ServerConfig,
-) -> Result<WebSocketStream<S>, Error> {
+) -> Result<WebSocketStream<S>, HandshakeError> {
     accept_hdr_async_with_config(io, NoCallback, config).await
 }
 
@@ -143,7 +143,7 @@ pub async fn accept_async_with_config<S: AsyncRead + AsyncWrite + Unpin>(
 pub async fn accept_hdr_async<S: AsyncRead + AsyncWrite + Unpin, C: Callback>(
     io: S,
     callback: C,
-) -> Result<WebSocketStream<S>, Error> {
+) -> Result<WebSocketStream<S>, HandshakeError> {
     accept_hdr_async_with_config(io, callback, ServerConfig::default()).await
 }
 
@@ -152,7 +152,7 @@ pub async fn accept_hdr_async_with_config<S: AsyncRead + AsyncWrite + Unpin, C: 
     io: S,
     callback: C,
     config: ServerConfig,
-) -> Result<WebSocketStream<S>, Error> {
+) -> Result<WebSocketStream<S>, HandshakeError> {
     let timeout = config.handshake_timeout;
     let io = HandshakeIo { io, waker: None };
     let handshake = ServerHandshake::new(io, callback, config);

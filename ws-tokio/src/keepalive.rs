@@ -2,7 +2,7 @@
 //! interval, a deadline for the answer, an idle timeout); this arms one
 //! timer for the next moment the engine wants to be asked again.
 
-use sockwell_core::{Error, Protocol};
+use sockwell_core::{Protocol, WsError};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
@@ -29,13 +29,13 @@ pub(crate) struct Timer {
 impl Timer {
     /// Runs the engine's keepalive and arms the timer for its next turn
     /// (the waker of `cx` is woken then). An error ends the connection: a
-    /// dead peer ([`Error::KeepaliveTimeout`]) or an idle one
-    /// ([`Error::IdleTimeout`]); its Close is queued.
+    /// dead peer ([`WsError::KeepaliveTimeout`]) or an idle one
+    /// ([`WsError::IdleTimeout`]); its Close is queued.
     pub(crate) fn poll(
         &mut self,
         protocol: &mut Protocol,
         cx: &mut Context<'_>,
-    ) -> Result<(), Error> {
+    ) -> Result<(), WsError> {
         // Armed, not due, and it will wake this task: the engine has nothing
         // to do before it fires (activity only moves its deadlines later),
         // so only the clock is read. Activity is then noted when the timer

@@ -12,12 +12,12 @@
 //!     let mut ws = accept_async(server_io).await?;
 //!     // Echo, batched: answer all that arrived, then write once.
 //!     loop {
-//!         let mut next = Some(ws.recv().await?);
+//!         let mut next = Some(ws.read().await?);
 //!         while let Some(message) = next {
 //!             if message.is_data() {
-//!                 ws.feed(message)?;
+//!                 ws.write(message)?;
 //!             }
-//!             next = ws.try_recv()?;
+//!             next = ws.read_buffered()?;
 //!         }
 //!         ws.flush().await?;
 //!     }
@@ -27,7 +27,7 @@
 //!
 //! let (mut ws, _response) = client_async("ws://localhost/echo", client_io).await?;
 //! ws.send(Message::text("hello")).await?;
-//! assert_eq!(ws.recv().await?, Message::text("hello"));
+//! assert_eq!(ws.read().await?, Message::text("hello"));
 //! ws.close(None).await?;
 //! # drop(server);
 //! # Ok(())
@@ -54,7 +54,7 @@
 //!   a runtime built with `enable_io` alone needs `enable_time` as well
 //!   (tokio panics when a timer is armed without it).
 //! - Re-exported, so that one `use` suffices: from `sockwell-core` [`Message`],
-//!   [`PreparedMessage`], [`Error`], [`CloseCode`], [`CloseFrame`],
+//!   [`PreparedMessage`], [`WsError`], [`CloseCode`], [`CloseFrame`],
 //!   [`CloseState`], [`Protocol`], [`Role`], [`WebSocketConfig`]; from
 //!   `sockwell-handshake` [`ClientConfig`], [`ServerConfig`], [`Callback`],
 //!   [`NoCallback`], [`OriginPolicy`], [`HandshakeError`] (the handshake's
@@ -69,6 +69,7 @@
 //! `flush` are cancel-safe: a future dropped in `select!` loses nothing.
 
 mod engine;
+mod handle;
 mod handshake;
 mod keepalive;
 mod split;
@@ -79,12 +80,12 @@ pub use handshake::{
     client_async, client_async_with_config, HandshakeIo,
 };
 pub use sockwell_core::{
-    CloseCode, CloseFrame, CloseState, Error, Keepalive, Limits, Message, PreparedMessage,
-    Protocol, Role, WebSocketConfig,
+    Bytes, CloseCode, CloseFrame, CloseState, Keepalive, Limits, Message, PreparedMessage,
+    Protocol, ProtocolError, Role, Utf8Bytes, WebSocketConfig, WsError,
 };
 pub use sockwell_handshake::{
-    self, Callback, ClientConfig, Error as HandshakeError, HandshakeLimits, NoCallback,
-    OriginPolicy, ServerConfig,
+    self, Callback, ClientConfig, HandshakeError, HandshakeLimits, NoCallback, OriginPolicy,
+    ServerConfig,
 };
 pub use split::{ReuniteError, WsReader, WsWriter};
 pub use stream::WebSocketStream;

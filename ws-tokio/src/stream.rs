@@ -1,14 +1,15 @@
 //! `WebSocketStream`: one connection over an async stream.
 
-use crate::engine::{Engine, Take};
-use futures_core::Stream;
+use crate::engine::Engine;
+use crate::handle::{self, Handle, Outgoing};
+use futures_core::{FusedStream, Stream};
 use futures_sink::Sink;
 use sockwell_core::{
-    CloseFrame, CloseState, Error, Message, PreparedMessage, Protocol, Role, WebSocketConfig,
+    CloseFrame, CloseState, Message, PreparedMessage, Protocol, Role, WebSocketConfig, WsError,
 };
 use std::future::poll_fn;
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 /// A WebSocket connection over an async stream `S` (a `TcpStream`, a TLS
@@ -16,12 +17,22 @@ use tokio::io::{AsyncRead, AsyncWrite};
 ///
 /// Reads land straight in the engine's read buffer and writes come from its
 /// queue: the same sans-IO [`Protocol`] as the sync driver, no adapter in
-/// between. Besides the methods below it is a [`Stream`] of messages (which
-/// ends after the closing handshake) and a [`Sink`] of messages.
+/// between.
 ///
-/// Cancel safety: [`recv`](Self::recv), [`flush`](Self::flush) and
-/// [`try_recv`](Self::try_recv) are cancel-safe (a dropped future loses no
-/// byte and no message: every piece of state lives in the engine).
+/// It is a [`Stream`] of messages (which ends after the closing handshake)
+/// and a [`Sink`] of messages, so `StreamExt::next`, `SinkExt::send` and
+/// `StreamExt::split` work as with tokio-tungstenite. The inherent methods
+/// use the verbs of the sync [`WebSocket`](sockwell_core::WebSocket):
+/// [`read`](Self::read) the next message, [`write`](Self::write) queues,
+/// [`flush`](Self::flush) writes the queue, [`send`](Self::send) queues and
+/// flushes, [`close`](Self::close) starts the closing handshake. None of
+/// them shares a name with a `StreamExt` / `SinkExt` method while meaning
+/// something else; [`into_split`](Self::into_split) gives two owned halves
+/// without the futures crate.
+///
+/// Cancel safety: [`read`](Self::read), [`flush`](Self::flush) and
+/// [`read_buffered`](Self::read_buffered) are cancel-safe (a dropped future
+/// loses no byte and no message: every piece of state lives in the engine).
 /// [`send`](Self::send) and [`close`](Self::close) queue first and then
 /// flush: dropped after the queueing, the message stays queued and goes out
 /// with the next flush.
@@ -70,129 +81,129 @@ impl<S> WebSocketStream<S> {
     pub fn into_parts(self) -> (S, Protocol) {
         (self.io, self.engine.protocol)
     }
+}
 
-    /// Queues `message` without writing it (see [`flush`](Self::flush)).
-    /// Fails with [`Error::WriteBufferFull`] if it would take the queue past
-    /// [`WebSocketConfig::max_write_buffer_size`].
-    pub fn feed(&mut self, message: Message) -> Result<(), Error> {
-        self.engine.protocol.send_owned(message)
+impl<S: AsyncRead + AsyncWrite + Unpin> Handle for WebSocketStream<S> {
+    type Io = S;
+
+    fn poll_engine<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        f: impl FnOnce(&mut Engine, &mut S, &mut Context<'_>) -> Poll<T>,
+    ) -> Poll<T> {
+        f(&mut self.engine, &mut self.io, cx)
     }
 
-    /// [`feed`](Self::feed) for a message prepared once for many
-    /// connections (a broadcast): see [`PreparedMessage`].
-    pub fn feed_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), Error> {
-        self.engine.protocol.send_prepared(prepared)
+    fn with_engine<T>(&mut self, f: impl FnOnce(&mut Engine, &mut S) -> T) -> T {
+        f(&mut self.engine, &mut self.io)
     }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// Receives the next message (or ping, pong, Close). Pongs and Close
     /// replies are written as the stream takes them; messages queued with
-    /// [`feed`](Self::feed) wait for [`flush`](Self::flush). After the closing
-    /// handshake this returns [`Error::ConnectionClosed`] once.
+    /// [`write`](Self::write) wait for [`flush`](Self::flush). After the
+    /// closing handshake this returns [`WsError::ConnectionClosed`] once.
     ///
     /// Cancel-safe: dropped before it completes, nothing is lost.
-    pub async fn recv(&mut self) -> Result<Message, Error> {
-        poll_fn(|cx| self.poll_recv(cx)).await
+    pub async fn read(&mut self) -> Result<Message, WsError> {
+        poll_fn(|cx| self.poll_read(cx)).await
     }
 
-    /// [`recv`](Self::recv) as a poll function.
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, Error>> {
-        self.engine.poll_message(&mut self.io, cx)
+    /// [`read`](Self::read) as a poll function.
+    pub fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, WsError>> {
+        handle::poll_read(self, cx)
     }
 
     /// A message that already arrived, without waiting for the stream:
     /// `Ok(None)` when none is complete. For batching: receive with
-    /// [`recv`](Self::recv), answer everything `try_recv` still has with
-    /// [`feed`](Self::feed), then [`flush`](Self::flush) once.
+    /// [`read`](Self::read), answer everything `read_buffered` still has
+    /// with [`write`](Self::write), then [`flush`](Self::flush) once.
     ///
     /// Replies (pongs) are written if the stream takes them at once; the
-    /// rest go out with the next flush or receive.
-    pub fn try_recv(&mut self) -> Result<Option<Message>, Error> {
-        self.engine.try_buffered(&mut self.io)
+    /// rest go out with the next flush or read.
+    pub fn read_buffered(&mut self) -> Result<Option<Message>, WsError> {
+        handle::read_buffered(self)
+    }
+
+    /// Queues `message` without writing it (see [`flush`](Self::flush)).
+    /// Fails with [`WsError::WriteBufferFull`] if it would take the queue past
+    /// [`WebSocketConfig::max_write_buffer_size`].
+    pub fn write(&mut self, message: Message) -> Result<(), WsError> {
+        handle::write(self, message)
+    }
+
+    /// [`write`](Self::write) for a message prepared once for many
+    /// connections (a broadcast): see [`PreparedMessage`].
+    pub fn write_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), WsError> {
+        handle::write_prepared(self, prepared)
     }
 
     /// Writes everything queued and flushes the stream. Cancel-safe: what
     /// was written stays written, the rest stays queued.
-    pub async fn flush(&mut self) -> Result<(), Error> {
-        poll_fn(|cx| self.engine.poll_write_out(&mut self.io, cx, Take::All)).await
+    pub async fn flush(&mut self) -> Result<(), WsError> {
+        poll_fn(|cx| handle::poll_flush(self, cx)).await
     }
 
-    /// Queues `message` and flushes. When the queue has no room for it, what
-    /// is queued is written out first.
-    pub async fn send(&mut self, message: Message) -> Result<(), Error> {
-        if let Err(Error::WriteBufferFull { .. }) = self.engine.protocol.check_send(&message) {
-            self.flush().await?;
-        }
-        self.engine.protocol.send_owned(message)?;
-        self.flush().await
+    /// Queues `message` and flushes (what `SinkExt::send` does). When the
+    /// queue has no room for it, what is queued is written out first.
+    pub async fn send(&mut self, message: Message) -> Result<(), WsError> {
+        handle::send(self, Outgoing::Message(message)).await
     }
 
     /// [`send`](Self::send) for a message prepared once for many
     /// connections (a broadcast): the frames (compressed, with
     /// permessage-deflate without server context takeover) are made once
     /// and shared by every connection that can take the same bytes.
-    pub async fn send_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), Error> {
-        let room = self.engine.protocol.check_send_prepared(prepared);
-        if let Err(Error::WriteBufferFull { .. }) = room {
-            self.flush().await?;
-        }
-        self.engine.protocol.send_prepared(prepared)?;
-        self.flush().await
+    pub async fn send_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), WsError> {
+        handle::send(self, Outgoing::Prepared(prepared)).await
     }
 
-    /// Starts the closing handshake and flushes. Keep receiving afterwards:
-    /// messages the peer sent before its Close are still delivered, then its
-    /// Close, then [`Error::ConnectionClosed`].
-    pub async fn close(&mut self, frame: Option<CloseFrame>) -> Result<(), Error> {
-        self.engine.protocol.close(frame)?;
-        self.flush().await
+    /// Starts the closing handshake with `frame` and flushes (as
+    /// tokio-tungstenite's `close(Option<CloseFrame>)`; `SinkExt::close`
+    /// does the same with no frame). Keep reading afterwards: messages the
+    /// peer sent before its Close are still delivered, then its Close, then
+    /// [`WsError::ConnectionClosed`].
+    pub async fn close(&mut self, frame: Option<CloseFrame>) -> Result<(), WsError> {
+        handle::close(self, frame).await
     }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketStream<S> {
-    type Item = Result<Message, Error>;
+    type Item = Result<Message, WsError>;
 
     /// Ends (`None`) after the closing handshake or once the connection failed.
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        match ready!(this.poll_recv(cx)) {
-            Err(Error::ConnectionClosed | Error::AlreadyClosed) => Poll::Ready(None),
-            other => Poll::Ready(Some(other)),
-        }
+        handle::poll_next(self.get_mut(), cx)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> FusedStream for WebSocketStream<S> {
+    fn is_terminated(&self) -> bool {
+        self.engine.terminated
     }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketStream<S> {
-    type Error = Error;
+    type Error = WsError;
 
     /// Waits while more than [`WebSocketConfig::write_buffer_size`] is
     /// queued, writing it out: messages are batched up to that size, not
     /// flushed one by one.
-    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let this = self.get_mut();
-        let protocol = &this.engine.protocol;
-        if protocol.buffered_output() <= protocol.config().write_buffer_size {
-            return Poll::Ready(Ok(()));
-        }
-        this.engine.poll_write_out(&mut this.io, cx, Take::All)
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), WsError>> {
+        handle::poll_ready(self.get_mut(), cx)
     }
 
-    fn start_send(self: Pin<&mut Self>, message: Message) -> Result<(), Error> {
-        self.get_mut().feed(message)
+    fn start_send(self: Pin<&mut Self>, message: Message) -> Result<(), WsError> {
+        handle::write(self.get_mut(), message)
     }
 
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let this = self.get_mut();
-        this.engine.poll_write_out(&mut this.io, cx, Take::All)
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), WsError>> {
+        handle::poll_flush(self.get_mut(), cx)
     }
 
     /// Starts the closing handshake (if it was not) and flushes.
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let this = self.get_mut();
-        if this.engine.protocol.close_state() == CloseState::Open {
-            this.engine.protocol.close(None)?;
-        }
-        this.engine.poll_write_out(&mut this.io, cx, Take::All)
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), WsError>> {
+        handle::poll_close(self.get_mut(), cx)
     }
 }

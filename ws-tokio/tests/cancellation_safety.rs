@@ -57,7 +57,7 @@ async fn a_cancelled_recv_loses_nothing() {
         assert!(tokio::time::Instant::now() < deadline, "took too long");
         tokio::select! {
             biased;
-            message = ws.recv() => received.push(message.unwrap()),
+            message = ws.read() => received.push(message.unwrap()),
             () = tokio::task::yield_now() => cancelled += 1,
         }
     }

@@ -2,7 +2,7 @@
 //! `KeepaliveTimeout` within interval + timeout; a peer that answers keeps
 //! the connection open; an idle timeout closes a connection without data.
 
-use sockwell_tokio::{Error, Keepalive, Message, Role, WebSocketConfig, WebSocketStream};
+use sockwell_tokio::{Keepalive, Message, Role, WebSocketConfig, WebSocketStream, WsError};
 use std::time::{Duration, Instant};
 
 fn config(keepalive: Keepalive) -> WebSocketConfig {
@@ -21,13 +21,13 @@ async fn a_silent_peer_is_detected_within_interval_plus_timeout() {
         config(Keepalive::new(interval, timeout)),
     );
     let started = Instant::now();
-    let outcome = tokio::time::timeout(Duration::from_secs(30), ws.recv())
+    let outcome = tokio::time::timeout(Duration::from_secs(30), ws.read())
         .await
         .expect("keepalive fired");
     let took = started.elapsed();
     eprintln!("silent peer detected after {took:?} (interval {interval:?} + timeout {timeout:?})");
     assert!(
-        matches!(outcome, Err(Error::KeepaliveTimeout)),
+        matches!(outcome, Err(WsError::KeepaliveTimeout)),
         "{outcome:?}"
     );
     assert!(took >= interval + timeout, "too early: {took:?}");
@@ -49,10 +49,10 @@ async fn a_peer_that_answers_stays_connected() {
     let server = tokio::spawn(async move {
         let mut pings = 0;
         loop {
-            match server.recv().await {
+            match server.read().await {
                 Ok(Message::Ping(_)) => pings += 1,
                 Ok(Message::Close(_)) => {}
-                Err(Error::ConnectionClosed) => return pings,
+                Err(WsError::ConnectionClosed) => return pings,
                 other => panic!("server: {other:?}"),
             }
         }
@@ -60,7 +60,7 @@ async fn a_peer_that_answers_stays_connected() {
     // Ten intervals pass without an error: only the answers to our pings.
     let quiet = tokio::time::timeout(Duration::from_millis(500), async {
         loop {
-            match client.recv().await {
+            match client.read().await {
                 Ok(Message::Pong(p)) => assert_eq!(&p[..], b"keepalive"),
                 other => return other,
             }
@@ -70,10 +70,10 @@ async fn a_peer_that_answers_stays_connected() {
     assert!(quiet.is_err(), "recv returned {quiet:?}");
     client.close(None).await.unwrap();
     loop {
-        match client.recv().await {
+        match client.read().await {
             // The answer to a ping sent just before our Close may follow it.
             Ok(Message::Close(_) | Message::Pong(_)) => {}
-            Err(Error::ConnectionClosed) => break,
+            Err(WsError::ConnectionClosed) => break,
             other => panic!("client: {other:?}"),
         }
     }
@@ -94,7 +94,7 @@ async fn an_idle_connection_is_closed_with_going_away() {
     );
     let peer = tokio::spawn(async move {
         loop {
-            match peer.recv().await {
+            match peer.read().await {
                 Ok(Message::Close(frame)) => return frame.map(|f| f.code.as_u16()),
                 Ok(_) => {}
                 Err(e) => panic!("peer: {e}"),
@@ -103,7 +103,7 @@ async fn an_idle_connection_is_closed_with_going_away() {
     });
     let outcome = tokio::time::timeout(Duration::from_secs(30), async {
         loop {
-            match ws.recv().await {
+            match ws.read().await {
                 Ok(Message::Pong(_)) => {} // keepalive answers are not data
                 other => return other,
             }
@@ -111,6 +111,6 @@ async fn an_idle_connection_is_closed_with_going_away() {
     })
     .await
     .unwrap();
-    assert!(matches!(outcome, Err(Error::IdleTimeout)), "{outcome:?}");
+    assert!(matches!(outcome, Err(WsError::IdleTimeout)), "{outcome:?}");
     assert_eq!(peer.await.unwrap(), Some(1001));
 }

@@ -3,7 +3,7 @@
 //! `recv` cancelled in the middle of such a frame loses nothing, and a
 //! stream that swaps the read buffer it was given is refused, not trusted.
 
-use sockwell_tokio::{Error, Message, Role, WebSocketConfig, WebSocketStream};
+use sockwell_tokio::{Message, Role, WebSocketConfig, WebSocketStream, WsError};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -40,7 +40,7 @@ async fn large_messages_arrive_whole_through_small_and_cancelled_reads() {
             assert!(tokio::time::Instant::now() < deadline, "took too long");
             tokio::select! {
                 biased;
-                m = server.recv() => received.push(m.unwrap()),
+                m = server.read() => received.push(m.unwrap()),
                 // Ready at once whenever the recv is not: the recv is
                 // dropped in the middle of its frame.
                 _ = tokio::task::yield_now() => cancelled += 1,
@@ -52,7 +52,7 @@ async fn large_messages_arrive_whole_through_small_and_cancelled_reads() {
         // frame straight into its message too.
         let mut client = sender.await.unwrap();
         // (Concurrently: the pipe holds less than the message.)
-        let (sent, echoed) = tokio::join!(server.send(received.pop().unwrap()), client.recv());
+        let (sent, echoed) = tokio::join!(server.send(received.pop().unwrap()), client.read());
         sent.unwrap();
         assert_eq!(echoed.unwrap(), Message::binary(vec![1u8; 1 << 20]));
     }
@@ -106,9 +106,9 @@ async fn a_stream_that_swaps_the_read_buffer_is_refused() {
         .send(Message::binary(vec![3u8; 200_000]))
         .await
         .unwrap();
-    let err = server.recv().await.unwrap_err();
+    let err = server.read().await.unwrap_err();
     assert!(
-        matches!(&err, Error::Io(e) if e.to_string().contains("replaced the buffer")),
+        matches!(&err, WsError::Io(e) if e.to_string().contains("replaced the buffer")),
         "{err:?}"
     );
 }

@@ -51,12 +51,12 @@ async fn a_burst_of_mid_size_messages_takes_a_few_large_reads() {
     // The whole burst (256 KiB and the headers) waits in the pipe before
     // the server reads any of it.
     for i in 0..COUNT {
-        client.feed(Message::binary(vec![i as u8; SIZE])).unwrap();
+        client.write(Message::binary(vec![i as u8; SIZE])).unwrap();
     }
     client.flush().await.unwrap();
     for i in 0..COUNT {
         assert_eq!(
-            server.recv().await.unwrap(),
+            server.read().await.unwrap(),
             Message::binary(vec![i as u8; SIZE])
         );
     }
@@ -68,7 +68,7 @@ async fn a_burst_of_mid_size_messages_takes_a_few_large_reads() {
     // And a single small message after the burst arrives whole.
     client.send(Message::text("after the burst")).await.unwrap();
     assert_eq!(
-        server.recv().await.unwrap(),
+        server.read().await.unwrap(),
         Message::text("after the burst")
     );
 }

@@ -5,7 +5,7 @@
 //! keepalive within interval + timeout (a ping that cannot get out goes
 //! unanswered), the close timeout at its deadline.
 
-use sockwell_tokio::{Error, Keepalive, Message, Role, WebSocketConfig, WebSocketStream};
+use sockwell_tokio::{Keepalive, Message, Role, WebSocketConfig, WebSocketStream, WsError};
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
@@ -44,16 +44,16 @@ fn client_frame(len: usize) -> Vec<u8> {
 
 /// Waits for `f` a whole minute at most: without its timers the
 /// connection would wait forever.
-async fn bounded(f: impl std::future::Future<Output = Result<(), Error>>) -> Result<(), Error> {
+async fn bounded(f: impl std::future::Future<Output = Result<(), WsError>>) -> Result<(), WsError> {
     tokio::time::timeout(Duration::from_secs(60), f)
         .await
         .expect("a timer ends the connection")
 }
 
-fn assert_on_time(outcome: &Result<(), Error>, took: Duration) {
+fn assert_on_time(outcome: &Result<(), WsError>, took: Duration) {
     eprintln!("dropped after {took:?}: {outcome:?}");
     assert!(
-        matches!(outcome, Err(Error::KeepaliveTimeout)),
+        matches!(outcome, Err(WsError::KeepaliveTimeout)),
         "{outcome:?}"
     );
     assert!(took >= INTERVAL + TIMEOUT, "too early: {took:?}");
@@ -75,11 +75,11 @@ async fn a_peer_that_stops_reading_is_dropped_while_we_echo() {
     let started = Instant::now();
     // Echo without flushing: `recv` must write the queue out before it
     // reads more (backpressure), and that write never ends.
-    let outcome: Result<(), Error> = bounded(async {
+    let outcome: Result<(), WsError> = bounded(async {
         loop {
-            let message = ws.recv().await?;
+            let message = ws.read().await?;
             if message.is_data() {
-                ws.feed(message)?;
+                ws.write(message)?;
             }
         }
     })
@@ -92,7 +92,7 @@ async fn a_peer_that_stops_reading_is_dropped_while_we_echo() {
 async fn a_peer_that_stops_reading_is_dropped_while_we_send() {
     let (mut ws, _peer) = connect(config()).await;
     let started = Instant::now();
-    let outcome: Result<(), Error> = bounded(async {
+    let outcome: Result<(), WsError> = bounded(async {
         loop {
             ws.send(Message::binary(vec![7; 64 << 10])).await?;
         }
@@ -102,16 +102,16 @@ async fn a_peer_that_stops_reading_is_dropped_while_we_send() {
     // Over: nothing is tried on the stream again.
     assert!(matches!(
         ws.send(Message::text("more")).await,
-        Err(Error::AlreadyClosed)
+        Err(WsError::AlreadyClosed)
     ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_split_writer_is_dropped_when_the_peer_stops_reading() {
     let (ws, _peer) = connect(config()).await;
-    let (_reader, mut writer) = ws.split();
+    let (_reader, mut writer) = ws.into_split();
     let started = Instant::now();
-    let outcome: Result<(), Error> = bounded(async {
+    let outcome: Result<(), WsError> = bounded(async {
         loop {
             writer.send(Message::binary(vec![7; 64 << 10])).await?;
         }
@@ -129,12 +129,12 @@ async fn a_peer_that_never_answers_our_close_is_dropped_at_the_close_timeout() {
     let (mut ws, _peer) = connect(config).await;
     let started = Instant::now();
     ws.close(None).await.unwrap();
-    let outcome = tokio::time::timeout(Duration::from_secs(60), ws.recv())
+    let outcome = tokio::time::timeout(Duration::from_secs(60), ws.read())
         .await
         .expect("the close timeout ends the wait");
     let took = started.elapsed();
     eprintln!("dropped after {took:?}: {outcome:?}");
-    assert!(matches!(outcome, Err(Error::CloseTimeout)), "{outcome:?}");
+    assert!(matches!(outcome, Err(WsError::CloseTimeout)), "{outcome:?}");
     assert!(took >= close_timeout, "too early: {took:?}");
     assert!(took < close_timeout + SLACK, "too late: {took:?}");
 }

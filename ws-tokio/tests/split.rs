@@ -2,7 +2,7 @@
 //! messages in order both ways, pings answered by the readers while the
 //! writers are busy or idle, and `reunite`.
 
-use sockwell_tokio::{accept_async, client_async, Error, Message};
+use sockwell_tokio::{accept_async, client_async, Message, WsError};
 use std::time::Duration;
 
 const COUNT: usize = 300;
@@ -23,7 +23,7 @@ async fn both_halves_busy_from_two_tasks_keep_order_both_ways() {
     let server = tokio::spawn(async move {
         let (tcp, _) = listener.accept().await.unwrap();
         let ws = accept_async(tcp).await.unwrap();
-        let (mut reader, mut writer) = ws.split();
+        let (mut reader, mut writer) = ws.into_split();
         // Echo through a channel: the reader task forwards, the writer task sends.
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Message>(16);
         let sending = tokio::spawn(async move {
@@ -33,10 +33,10 @@ async fn both_halves_busy_from_two_tasks_keep_order_both_ways() {
             writer
         });
         loop {
-            match reader.recv().await {
+            match reader.read().await {
                 Ok(m) if m.is_data() => tx.send(m).await.unwrap(),
                 Ok(_) => {}
-                Err(Error::ConnectionClosed) => break,
+                Err(WsError::ConnectionClosed) => break,
                 Err(e) => panic!("server: {e}"),
             }
         }
@@ -47,7 +47,7 @@ async fn both_halves_busy_from_two_tasks_keep_order_both_ways() {
 
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
     let (ws, _) = client_async(format!("ws://{addr}/"), tcp).await.unwrap();
-    let (mut reader, mut writer) = ws.split();
+    let (mut reader, mut writer) = ws.into_split();
     let sending = tokio::spawn(async move {
         for i in 0..COUNT {
             writer.send(payload(i)).await.unwrap();
@@ -57,7 +57,7 @@ async fn both_halves_busy_from_two_tasks_keep_order_both_ways() {
     let mut echoed = Vec::new();
     let mut pongs = 0;
     while echoed.len() < COUNT / 4 * 3 {
-        match tokio::time::timeout(Duration::from_secs(60), reader.recv()).await {
+        match tokio::time::timeout(Duration::from_secs(60), reader.read()).await {
             Ok(Ok(Message::Pong(_))) => pongs += 1,
             Ok(Ok(m)) => echoed.push(m),
             other => panic!("client: {other:?}"),
@@ -70,9 +70,9 @@ async fn both_halves_busy_from_two_tasks_keep_order_both_ways() {
     let mut writer = sending.await.unwrap();
     writer.close(None).await.unwrap();
     loop {
-        match reader.recv().await {
+        match reader.read().await {
             Ok(Message::Close(_) | Message::Pong(_)) => {}
-            Err(Error::ConnectionClosed) => break,
+            Err(WsError::ConnectionClosed) => break,
             other => panic!("client: {other:?}"),
         }
     }
@@ -91,15 +91,15 @@ async fn the_reader_answers_pings_while_the_writer_is_idle() {
             .await
             .unwrap();
         loop {
-            if let Message::Pong(p) = ws.recv().await.unwrap() {
+            if let Message::Pong(p) = ws.read().await.unwrap() {
                 return p;
             }
         }
     });
     let (ws, _) = client_async("ws://localhost/", a).await.unwrap();
-    let (mut reader, _idle_writer) = ws.split();
+    let (mut reader, _idle_writer) = ws.into_split();
     assert_eq!(
-        reader.recv().await.unwrap(),
+        reader.read().await.unwrap(),
         Message::Ping(b"are you there".to_vec().into())
     );
     let pong = tokio::time::timeout(Duration::from_secs(30), server)
@@ -123,8 +123,8 @@ async fn halves_of_different_connections_do_not_reunite() {
         sockwell_tokio::Role::Client,
         Default::default(),
     );
-    let (reader, _) = one.split();
-    let (_, writer) = two.split();
+    let (reader, _) = one.into_split();
+    let (_, writer) = two.into_split();
     assert!(reader.reunite(writer).is_err());
 }
 
@@ -150,7 +150,7 @@ async fn a_writer_polled_from_many_tasks_keeps_one_waker() {
         .with_write_buffer_size(0)
         .with_keepalive_config(None);
     let ws = WebSocketStream::from_raw_socket(ours, Role::Client, config);
-    let (_reader, mut writer) = ws.split();
+    let (_reader, mut writer) = ws.into_split();
     // 100 tasks take turns with the writer, 10,000 sends in all.
     let tasks: Vec<Arc<TaskWaker>> = (0..100).map(|_| Arc::new(TaskWaker)).collect();
     let mut pending = 0;

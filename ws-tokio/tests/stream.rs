@@ -5,8 +5,8 @@
 use futures_sink::Sink;
 use sockwell_deflate::DeflateConfig;
 use sockwell_tokio::{
-    accept_async_with_config, client_async_with_config, ClientConfig, Error, HandshakeError,
-    Message, Role, ServerConfig, WebSocketConfig, WebSocketStream,
+    accept_async_with_config, client_async_with_config, ClientConfig, HandshakeError, Message,
+    Role, ServerConfig, WebSocketConfig, WebSocketStream, WsError,
 };
 use std::future::poll_fn;
 use std::pin::Pin;
@@ -26,10 +26,10 @@ async fn compressed_echo_over_a_duplex() {
             .map(|e| e.to_string())
             .collect();
         loop {
-            match ws.recv().await {
+            match ws.read().await {
                 Ok(m) if m.is_data() => ws.send(m).await.unwrap(),
                 Ok(_) => {}
-                Err(Error::ConnectionClosed) => return agreed,
+                Err(WsError::ConnectionClosed) => return agreed,
                 Err(e) => panic!("server: {e}"),
             }
         }
@@ -42,11 +42,11 @@ async fn compressed_echo_over_a_duplex() {
     for size in [0usize, 1, 125, 126, 65535, 65536, 1 << 20] {
         let m = Message::binary((0..size).map(|i| (i % 251) as u8).collect::<Vec<_>>());
         ws.send(m.clone()).await.unwrap();
-        assert_eq!(ws.recv().await.unwrap(), m);
+        assert_eq!(ws.read().await.unwrap(), m);
     }
     ws.close(None).await.unwrap();
-    assert!(matches!(ws.recv().await, Ok(Message::Close(_))));
-    assert!(matches!(ws.recv().await, Err(Error::ConnectionClosed)));
+    assert!(matches!(ws.read().await, Ok(Message::Close(_))));
+    assert!(matches!(ws.read().await, Err(WsError::ConnectionClosed)));
     assert_eq!(
         server.await.unwrap(),
         ["permessage-deflate; client_max_window_bits=11"]
@@ -74,9 +74,9 @@ async fn stream_and_sink_batch_and_end_after_the_close() {
         .unwrap();
     assert_eq!(client.protocol().buffered_output(), 0);
     // The server reads them all from one read: the rest via try_recv.
-    assert_eq!(server.recv().await.unwrap(), Message::binary(vec![0; 20]));
+    assert_eq!(server.read().await.unwrap(), Message::binary(vec![0; 20]));
     let mut rest = 0;
-    while let Some(m) = server.try_recv().unwrap() {
+    while let Some(m) = server.read_buffered().unwrap() {
         rest += 1;
         assert_eq!(m, Message::binary(vec![rest as u8; 20]));
     }
@@ -120,7 +120,7 @@ async fn a_peer_that_never_reads_meets_a_bounded_queue() {
     // `feed` past the hard cap is refused, not queued.
     let mut refused = false;
     for _ in 0..100 {
-        if let Err(Error::WriteBufferFull { .. }) = ws.feed(Message::binary(vec![2; 16 << 10])) {
+        if let Err(WsError::WriteBufferFull { .. }) = ws.write(Message::binary(vec![2; 16 << 10])) {
             refused = true;
             break;
         }
@@ -207,7 +207,7 @@ async fn a_stream_consumer_that_goes_on_after_an_io_error_does_not_spin() {
         items.push(std::future::poll_fn(|cx| std::pin::Pin::new(&mut ws).poll_next(cx)).await);
     }
     assert!(
-        matches!(items[0], Some(Err(sockwell_tokio::Error::Io(_)))),
+        matches!(items[0], Some(Err(sockwell_tokio::WsError::Io(_)))),
         "{items:?}"
     );
     assert!(items[1].is_none() && items[2].is_none(), "{items:?}");

@@ -20,7 +20,7 @@ where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     let _ = socket.close(None).await;
-    while socket.recv().await.is_ok() {}
+    while socket.read().await.is_ok() {}
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -33,7 +33,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| "ws-rs-async".into());
 
     let (mut socket, _) = sockwell_client::connect_async(format!("{base}/getCaseCount")).await?;
-    let count: u32 = match socket.recv().await? {
+    let count: u32 = match socket.read().await? {
         Message::Text(text) => text.trim().parse()?,
         other => return Err(format!("unexpected case count message {other:?}").into()),
     };

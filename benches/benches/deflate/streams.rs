@@ -55,7 +55,7 @@ pub fn bench_ours_async(
     rt.block_on(async {
         for message in pool {
             client.send(message.clone()).await.expect("send");
-            let got = server.recv().await.expect("receive");
+            let got = server.read().await.expect("receive");
             assert_eq!(&got, message, "byte-exact round trip");
         }
     });
@@ -66,7 +66,7 @@ pub fn bench_ours_async(
             next = (next + 1) % pool.len();
             rt.block_on(async {
                 client.send(message).await.expect("send");
-                server.recv().await.expect("receive")
+                server.read().await.expect("receive")
             })
         })
     });

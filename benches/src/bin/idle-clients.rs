@@ -41,7 +41,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .await
                     .map_err(|e| e.to_string())?;
                 ws.send(message.clone()).await.map_err(|e| e.to_string())?;
-                match ws.recv().await {
+                match ws.read().await {
                     Ok(echo) if echo == message => Ok(ws),
                     Ok(_) => Err("a wrong echo".to_owned()),
                     Err(e) => Err(e.to_string()),
@@ -53,7 +53,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 Ok(mut ws) => {
                     let _ = opened_tx.send(Ok(()));
                     // Idle, but alive: the engine answers the server's pings.
-                    while ws.recv().await.is_ok() {}
+                    while ws.read().await.is_ok() {}
                 }
                 Err(e) => {
                     let _ = opened_tx.send(Err(e));

@@ -10,7 +10,7 @@ use super::{Connector, MaybeTlsStream};
 #[cfg(feature = "rustls")]
 use crate::deadline::before_io;
 use crate::deadline::Deadline;
-use crate::Error;
+use crate::ConnectError;
 #[cfg(any(feature = "rustls", feature = "native-tls"))]
 use std::io;
 use std::io::{Read, Write};
@@ -25,7 +25,7 @@ pub(crate) fn wrap_stream<S: Read + Write>(
     stream: S,
     host: &str,
     connector: Connector,
-) -> Result<MaybeTlsStream<S>, Error> {
+) -> Result<MaybeTlsStream<S>, ConnectError> {
     let _ = host;
     match connector {
         Connector::Plain => Ok(MaybeTlsStream::Plain(stream)),
@@ -55,7 +55,7 @@ pub(crate) fn wrap_tcp(
     host: &str,
     connector: Connector,
     deadline: Option<Deadline>,
-) -> Result<MaybeTlsStream<TcpStream>, Error> {
+) -> Result<MaybeTlsStream<TcpStream>, ConnectError> {
     let Some(deadline) = deadline else {
         return wrap_stream(stream, host, connector);
     };
@@ -91,8 +91,8 @@ fn rustls_handshake<S: Read + Write>(
     host: &str,
     config: std::sync::Arc<rustls::ClientConfig>,
     deadline: Option<Deadline>,
-    before_io: fn(&S, Option<Deadline>) -> Result<(), Error>,
-) -> Result<rustls::StreamOwned<rustls::ClientConnection, S>, Error> {
+    before_io: fn(&S, Option<Deadline>) -> Result<(), ConnectError>,
+) -> Result<rustls::StreamOwned<rustls::ClientConnection, S>, ConnectError> {
     let name = server_name(host)?;
     let mut conn =
         rustls::ClientConnection::new(config, name).map_err(|e| tls_error(host, Box::new(e)))?;
@@ -154,7 +154,7 @@ fn native_tls_within(
     host: &str,
     connector: &native_tls::TlsConnector,
     deadline: Deadline,
-) -> Result<native_tls::TlsStream<TcpStream>, Error> {
+) -> Result<native_tls::TlsStream<TcpStream>, ConnectError> {
     let io_failed = |e: io::Error| tls_error(host, Box::new(e));
     stream.set_nonblocking(true).map_err(io_failed)?;
     let mut attempt = connector.connect(host, stream);

@@ -8,7 +8,7 @@
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use sockwell_client::{ClientConfig, Connector, DeflateConfig, Error, Message, WsError};
+use sockwell_client::{ClientConfig, ConnectError, Connector, DeflateConfig, Message, WsError};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -210,11 +210,11 @@ pub async fn async_round_trip(port: u16, connector: Connector) {
     assert!(agreed[0].starts_with("permessage-deflate"), "{agreed:?}");
     for m in messages() {
         ws.send(m.clone()).await.unwrap();
-        assert_eq!(ws.recv().await.unwrap(), m);
+        assert_eq!(ws.read().await.unwrap(), m);
     }
     ws.close(None).await.unwrap();
     loop {
-        match ws.recv().await {
+        match ws.read().await {
             Ok(_) => {}
             Err(WsError::ConnectionClosed) => break,
             Err(e) => panic!("after close: {e}"),
@@ -242,7 +242,7 @@ pub async fn tokio_rustls_server(
             .unwrap();
         let mut echoed = 0;
         loop {
-            match ws.recv().await {
+            match ws.read().await {
                 Ok(m) if m.is_data() => {
                     ws.send(m).await.unwrap();
                     echoed += 1;
@@ -269,10 +269,10 @@ pub fn error_chain(err: &dyn std::error::Error) -> String {
     out
 }
 
-/// The error is `Error::Tls` for localhost; its source, as the TLS library's
+/// The error is `ConnectError::Tls` for localhost; its source, as the TLS library's
 /// own error type, satisfies `check`. Display and source do not repeat.
-pub fn tls_source<E: std::error::Error + 'static>(err: &Error) -> &E {
-    let Error::Tls { host, source } = err else {
+pub fn tls_source<E: std::error::Error + 'static>(err: &ConnectError) -> &E {
+    let ConnectError::Tls { host, source } = err else {
         panic!("not a TLS error: {err:?}");
     };
     assert_eq!(host, "localhost");

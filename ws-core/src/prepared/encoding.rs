@@ -5,7 +5,7 @@
 
 use super::PreparedMessage;
 use crate::header::{FrameHeader, MAX_HEADER_LEN};
-use crate::{Error, OpCode};
+use crate::{OpCode, WsError};
 use bytes::Bytes;
 use sockwell_extensions::{
     ExtensionStack, MessageKind, NextState, Rsv, SharedState, SharedStateRef, StateSharing,
@@ -48,7 +48,7 @@ impl PreparedMessage {
         state: Option<SharedStateRef<'_>>,
         stack: &ExtensionStack,
         use_frames: impl FnOnce(&Encoding) -> R,
-    ) -> Result<Option<R>, Error> {
+    ) -> Result<Option<R>, WsError> {
         let matches = |e: &Encoding| e.is_for(key, frame_size, state.as_ref());
         let lone = state.is_some_and(|s| s.sharing == StateSharing::Lone);
         match self.inner.first.get() {
@@ -133,7 +133,7 @@ impl PreparedMessage {
         stateful: bool,
         stack: &ExtensionStack,
         lone: bool,
-    ) -> Result<Encoding, Error> {
+    ) -> Result<Encoding, WsError> {
         let encoding = self.encode(key, frame_size, stateful, stack);
         if encoding.is_err() {
             self.uncount_lone(lone);
@@ -157,18 +157,18 @@ impl PreparedMessage {
         frame_size: usize,
         stateful: bool,
         stack: &ExtensionStack,
-    ) -> Result<Encoding, Error> {
+    ) -> Result<Encoding, WsError> {
         let payload = &self.inner.payload;
         let (encoded, rsv, from, next) = if stateful {
             let (encoded, encoding) = stack
                 .encode_shared_from_state(self.inner.kind, payload, self.inner.id)
-                .map_err(Error::Extension)?;
+                .map_err(WsError::Extension)?;
             let rsv = encoding.rsv.unwrap_or(Rsv::NONE);
             (encoded, rsv, Some(encoding.from), encoding.next)
         } else {
             let (encoded, rsv) = stack
                 .encode_shared(self.inner.kind, payload)
-                .map_err(Error::Extension)?;
+                .map_err(WsError::Extension)?;
             (encoded, rsv, None, None)
         };
         let encoded = encoded.as_deref().unwrap_or(payload);

@@ -2,7 +2,7 @@
 
 mod encoding;
 
-use crate::{Error, Message, SendError, Utf8Bytes};
+use crate::{Message, SendError, Utf8Bytes, WsError};
 use bytes::Bytes;
 pub(crate) use encoding::{frame_size, Encoding};
 use sockwell_extensions::{MessageId, MessageKind};
@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// A connection that cannot share (a client, which masks each frame with a
 /// key of its own; a compressor that owns its zlib state; a history that
 /// holds a message of the connection's own) encodes the message itself, as
-/// [`Protocol::send`](crate::Protocol::send) would: sending a prepared
+/// [`Protocol::write`](crate::Protocol::write) would: sending a prepared
 /// message is always correct, and cheap where sharing is possible. A
 /// connection whose history no other holds but may equal others' (catching
 /// up with a group) shares an encoding from an equal history if the
@@ -45,7 +45,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 ///     .map(|_| Protocol::new(Role::Server, WebSocketConfig::default()))
 ///     .collect();
 /// for connection in &mut connections {
-///     connection.send_prepared(&prepared).unwrap();
+///     connection.write_prepared(&prepared).unwrap();
 /// }
 /// let first = connections[0].pending_output().to_vec();
 /// assert_eq!(connections[2].pending_output(), first);
@@ -84,7 +84,7 @@ impl PreparedMessage {
     /// Prepares a text or binary message. Control messages (ping, pong,
     /// close) are refused with [`SendError::NotData`]: they are per
     /// connection.
-    pub fn new(message: Message) -> Result<Self, Error> {
+    pub fn new(message: Message) -> Result<Self, WsError> {
         let (kind, payload) = match message {
             Message::Text(text) => (MessageKind::Text, text.into_bytes()),
             Message::Binary(data) => (MessageKind::Binary, data),
@@ -148,7 +148,7 @@ impl PreparedMessage {
     /// in the same state, and at most eight for connections alone in
     /// theirs. A caller that
     /// bounds the memory of the messages it keeps checks this before
-    /// [`Protocol::send_prepared`](crate::Protocol::send_prepared), and
+    /// [`Protocol::write_prepared`](crate::Protocol::write_prepared), and
     /// sends an ordinary message instead when a new copy would not fit.
     pub fn has_encoding(&self, key: &str, max_outgoing_frame_size: Option<usize>) -> bool {
         let frame_size = frame_size(max_outgoing_frame_size);
@@ -210,7 +210,7 @@ mod tests {
         assert!(!prepared.has_encoding("", None));
         assert_eq!(prepared.encoded_len(), 0);
 
-        server(None).send_prepared(&prepared).unwrap();
+        server(None).write_prepared(&prepared).unwrap();
         assert!(prepared.has_encoding("", None));
         assert!(!prepared.has_encoding("", Some(100)));
         assert!(!prepared.has_encoding("other", None));
@@ -218,11 +218,11 @@ mod tests {
         assert_eq!(prepared.encoded_len(), 304);
 
         // A frame size of 100: three frames of 2-byte headers.
-        server(Some(100)).send_prepared(&prepared).unwrap();
+        server(Some(100)).write_prepared(&prepared).unwrap();
         assert!(prepared.has_encoding("", Some(100)));
         assert_eq!(prepared.encoded_len(), 304 + 306);
         // The same key again adds nothing.
-        server(Some(100)).send_prepared(&prepared).unwrap();
+        server(Some(100)).write_prepared(&prepared).unwrap();
         assert_eq!((prepared.encodings(), prepared.encoded_len()), (2, 610));
     }
 }

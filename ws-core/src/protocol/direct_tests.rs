@@ -11,13 +11,13 @@ use sockwell_extensions::Rsv;
 /// does: into the message when the engine offers it, else into the read
 /// buffer. Returns the messages (or the error) and how many bytes went
 /// straight into a message.
-fn feed(p: &mut Protocol, wire: &[u8], step: usize) -> (Result<Vec<Message>, Error>, usize) {
+fn feed(p: &mut Protocol, wire: &[u8], step: usize) -> (Result<Vec<Message>, WsError>, usize) {
     let mut messages = Vec::new();
     let mut direct = 0;
     let mut at = 0;
     loop {
         loop {
-            match p.next_message() {
+            match p.read_buffered() {
                 Ok(Some(m)) => messages.push(m),
                 Ok(None) => break,
                 Err(e) => return (Err(e), direct),
@@ -100,7 +100,7 @@ fn the_space_offered_ends_at_the_frame_and_only_for_large_frames() {
     let wire = frame(true, OpCode::Binary, &payload, [1, 2, 3, 4]);
     // The header and 10 bytes of payload, as a read would bring them.
     p.receive(&wire[..wire.len() - payload.len() + 10]);
-    assert_eq!(p.next_message().unwrap(), None);
+    assert_eq!(p.read_buffered().unwrap(), None);
     assert_eq!(
         p.payload_read_space().map(|s| s.len()),
         Some(payload.len() - 10)
@@ -109,7 +109,7 @@ fn the_space_offered_ends_at_the_frame_and_only_for_large_frames() {
     let mut q = server();
     let small = frame(true, OpCode::Binary, &[1; 1000], [1, 2, 3, 4]);
     q.receive(&small[..10]);
-    assert_eq!(q.next_message().unwrap(), None);
+    assert_eq!(q.read_buffered().unwrap(), None);
     assert!(q.payload_read_space().is_none());
     // Between frames, or with bytes buffered: none either.
     assert!(server().payload_read_space().is_none());
@@ -126,7 +126,7 @@ fn invalid_utf8_read_into_the_message_fails_before_the_frame_ends() {
     assert!(direct > 0);
     assert!(matches!(
         result,
-        Err(Error::Protocol(ProtocolError::InvalidUtf8))
+        Err(WsError::Protocol(ProtocolError::InvalidUtf8))
     ));
     // The connection closes with 1007 (RFC 6455 §8.1).
     let out = p.pending_output().to_vec();
@@ -176,7 +176,7 @@ fn limits_hold_for_reads_into_the_message() {
     assert!(direct > 0 && direct < 60 << 10, "{direct}");
     assert!(matches!(
         result,
-        Err(Error::Protocol(ProtocolError::MessageTooLarge { .. }))
+        Err(WsError::Protocol(ProtocolError::MessageTooLarge { .. }))
     ));
 }
 
@@ -185,7 +185,7 @@ fn a_client_reads_unmasked_server_frames_into_the_message() {
     let payload: Vec<u8> = (0..100_000u32).map(|i| i as u8).collect();
     let mut server = server();
     server
-        .send(&Message::Binary(payload.clone().into()))
+        .write(&Message::Binary(payload.clone().into()))
         .unwrap();
     let wire = server.pending_output().to_vec();
     let mut client = Protocol::new(Role::Client, WebSocketConfig::default());

@@ -5,7 +5,7 @@ use super::Protocol;
 use crate::buffer::{Input, SliceInput};
 use crate::header::FrameHeader;
 use crate::mask::apply_mask;
-use crate::{CloseCode, CloseFrame, Error, Message, OpCode, ProtocolError, Role};
+use crate::{CloseCode, CloseFrame, Message, OpCode, ProtocolError, Role, WsError};
 use sockwell_extensions::MessageKind;
 use std::mem::MaybeUninit;
 
@@ -40,7 +40,7 @@ impl Protocol {
     /// queue a pong and the peer's Close queues the reply, before the event is
     /// returned. A protocol violation queues a Close with the code the RFC
     /// names and returns the error; after it the connection is closed.
-    pub fn next_message(&mut self) -> Result<Option<Message>, Error> {
+    pub fn read_buffered(&mut self) -> Result<Option<Message>, WsError> {
         if self.failed || self.close_received {
             return Err(self.closed_error());
         }
@@ -57,7 +57,7 @@ impl Protocol {
         event
     }
 
-    /// [`receive`](Self::receive) and then [`next_message`](Self::next_message),
+    /// [`receive`](Self::receive) and then [`read_buffered`](Self::read_buffered),
     /// for bytes the caller read into storage of its own that it lets the
     /// engine change: with nothing buffered before them, the bytes are
     /// decoded where they are (unmasked in place), and only what follows
@@ -66,10 +66,10 @@ impl Protocol {
     /// [`read_buffer_released`](Self::read_buffer_released) thus hands a
     /// message from the stream to the application with one copy and one
     /// allocation (the message's own).
-    pub fn receive_next(&mut self, bytes: &mut [u8]) -> Result<Option<Message>, Error> {
+    pub fn receive_next(&mut self, bytes: &mut [u8]) -> Result<Option<Message>, WsError> {
         if !self.rx.is_empty() || self.failed || self.close_received {
             self.receive(bytes);
-            return self.next_message();
+            return self.read_buffered();
         }
         let mut input = SliceInput { bytes, consumed: 0 };
         let event = self.decode(&mut input);
@@ -83,12 +83,12 @@ impl Protocol {
 
     /// Decodes from `input` up to the next event; a protocol violation
     /// fails the connection (its Close queued).
-    fn decode(&mut self, input: &mut impl Input) -> Result<Option<Message>, Error> {
+    fn decode(&mut self, input: &mut impl Input) -> Result<Option<Message>, WsError> {
         match self.process(input) {
             Ok(event) => Ok(event),
             Err(err) => {
                 self.fail(&err);
-                Err(Error::Protocol(err))
+                Err(WsError::Protocol(err))
             }
         }
     }

@@ -3,7 +3,7 @@
 //! [`Protocol`] never touches a socket. Feed it what the stream gave
 //! ([`Protocol::receive`] or [`Protocol::read_from`]; or
 //! [`Protocol::receive_next`], which decodes in place), take events with
-//! [`Protocol::next_message`], queue messages with [`Protocol::send`], and
+//! [`Protocol::read_buffered`], queue messages with [`Protocol::write`], and
 //! write what [`Protocol::pending_output`] holds. It keeps every piece of
 //! partial state (half a header, half a frame, half a message, a pong to send,
 //! a close in progress), so a driver can stop at any byte and resume later.
@@ -15,7 +15,7 @@ mod timers;
 
 use crate::buffer::ReadBuffer;
 use crate::write_buffer::WriteBuffer;
-use crate::{CloseFrame, Error, Message, Role, WebSocketConfig};
+use crate::{CloseFrame, Message, Role, WebSocketConfig, WsError};
 use assembler::Assembler;
 use sockwell_extensions::ExtensionStack;
 use std::io::{self, IoSlice, Read, Write};
@@ -212,21 +212,21 @@ impl Protocol {
         self.rx.is_small()
     }
 
-    /// The error that the end of the stream means now: [`Error::ConnectionClosed`]
+    /// The error that the end of the stream means now: [`WsError::ConnectionClosed`]
     /// after a closing handshake, a reset without one otherwise.
-    pub fn end_of_stream(&mut self) -> Error {
+    pub fn end_of_stream(&mut self) -> WsError {
         if self.close_state() == CloseState::Closed {
             self.closed_error()
         } else {
             self.failed = true;
             self.closed_reported = true;
-            Error::Protocol(crate::ProtocolError::ResetWithoutClosingHandshake)
+            WsError::Protocol(crate::ProtocolError::ResetWithoutClosingHandshake)
         }
     }
 
     /// The stream failed for good (an I/O error other than `WouldBlock`,
     /// `TimedOut` or `Interrupted`): the connection is over. What is queued
-    /// is dropped, and later calls answer [`Error::AlreadyClosed`] instead
+    /// is dropped, and later calls answer [`WsError::AlreadyClosed`] instead
     /// of trying the broken stream again, so a caller that goes on after an
     /// error does not spin on it. Drivers call this when they report such
     /// an error.
@@ -234,37 +234,39 @@ impl Protocol {
         self.abandon();
     }
 
-    fn closed_error(&mut self) -> Error {
+    fn closed_error(&mut self) -> WsError {
         if self.closed_reported || self.failed {
-            Error::AlreadyClosed
+            WsError::AlreadyClosed
         } else {
             self.closed_reported = true;
-            Error::ConnectionClosed
+            WsError::ConnectionClosed
         }
     }
 
     /// Queues `message`. Text and binary messages go through the extensions
     /// and are fragmented per [`WebSocketConfig::max_outgoing_frame_size`];
     /// `Close` starts the closing handshake.
-    pub fn send(&mut self, message: &Message) -> Result<(), Error> {
+    pub fn write(&mut self, message: &Message) -> Result<(), WsError> {
         match message {
             Message::Text(text) => {
-                self.send_data(sockwell_extensions::MessageKind::Text, text.as_bytes())
+                self.write_data(sockwell_extensions::MessageKind::Text, text.as_bytes())
             }
-            Message::Binary(data) => self.send_data(sockwell_extensions::MessageKind::Binary, data),
-            Message::Ping(data) => self.send_ping(data),
-            Message::Pong(data) => self.send_pong(data),
+            Message::Binary(data) => {
+                self.write_data(sockwell_extensions::MessageKind::Binary, data)
+            }
+            Message::Ping(data) => self.write_ping(data),
+            Message::Pong(data) => self.write_pong(data),
             Message::Close(frame) => self.close(frame.clone()),
         }
     }
 
-    /// [`send`](Self::send) for a message given by value: a large text or
+    /// [`write`](Self::write) for a message given by value: a large text or
     /// binary payload that goes out unchanged as one frame is queued
     /// without being copied (it is written with the frame header in one
     /// vectored write: see [`pending_output_vectored`](Self::pending_output_vectored)).
-    /// On an error the message is dropped; [`check_send`](Self::check_send)
+    /// On an error the message is dropped; [`check_write`](Self::check_write)
     /// tells beforehand whether it would be refused for space.
-    pub fn send_owned(&mut self, message: Message) -> Result<(), Error> {
+    pub fn write_owned(&mut self, message: Message) -> Result<(), WsError> {
         match message {
             Message::Text(text) => self.queue_data(
                 sockwell_extensions::MessageKind::Text,
@@ -274,15 +276,15 @@ impl Protocol {
                 sockwell_extensions::MessageKind::Binary,
                 outgoing::Payload::Owned(data),
             ),
-            other => self.send(&other),
+            other => self.write(&other),
         }
     }
 
-    /// The checks [`send`](Self::send) makes before it queues anything: the
+    /// The checks [`write`](Self::write) makes before it queues anything: the
     /// connection is open for sending, and the message fits in
     /// [`WebSocketConfig::max_write_buffer_size`] beside what is queued
-    /// ([`Error::WriteBufferFull`] otherwise: write some out and retry).
-    pub fn check_send(&self, message: &Message) -> Result<(), Error> {
+    /// ([`WsError::WriteBufferFull`] otherwise: write some out and retry).
+    pub fn check_write(&self, message: &Message) -> Result<(), WsError> {
         let len = match message {
             Message::Text(t) => t.len(),
             Message::Binary(b) | Message::Ping(b) | Message::Pong(b) => b.len(),
@@ -291,8 +293,8 @@ impl Protocol {
         self.check_data_room(len)
     }
 
-    /// [`check_send`](Self::check_send) for a prepared message.
-    pub fn check_send_prepared(&self, prepared: &crate::PreparedMessage) -> Result<(), Error> {
+    /// [`check_write`](Self::check_write) for a prepared message.
+    pub fn check_write_prepared(&self, prepared: &crate::PreparedMessage) -> Result<(), WsError> {
         self.check_data_room(prepared.payload().len())
     }
 
@@ -330,7 +332,7 @@ impl Protocol {
     /// The pieces to write next, in order, into `out`; returns how many
     /// (0 when nothing is queued). Written with one vectored write, they
     /// save copying large payloads given by value
-    /// ([`send_owned`](Self::send_owned)) next to their frame headers. A
+    /// ([`write_owned`](Self::write_owned)) next to their frame headers. A
     /// queued pong becomes bytes here once everything before it is written.
     pub fn pending_output_vectored<'a>(&'a mut self, out: &mut [IoSlice<'a>]) -> usize {
         if self.tx.is_empty() {
@@ -401,7 +403,7 @@ impl Protocol {
 
     /// Starts the closing handshake with `frame` (or no status code). Does
     /// nothing if a Close was already sent.
-    pub fn close(&mut self, frame: Option<CloseFrame>) -> Result<(), Error> {
+    pub fn close(&mut self, frame: Option<CloseFrame>) -> Result<(), WsError> {
         if self.close_sent || self.failed {
             return Ok(());
         }

@@ -4,7 +4,7 @@ use super::Protocol;
 use crate::header::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
 use crate::mask::{apply_mask, extend_masked};
 use crate::write_buffer::WriteBuffer;
-use crate::{Error, OpCode, PreparedMessage, Role, SendError};
+use crate::{OpCode, PreparedMessage, Role, SendError, WsError};
 use bytes::Bytes;
 use sockwell_extensions::{MessageId, MessageKind, Rsv, StateSharing};
 
@@ -30,11 +30,11 @@ impl Payload<'_> {
 impl Protocol {
     /// Queues a text or binary message.
     ///
-    /// Fails with [`Error::WriteBufferFull`] when the frames would take the
+    /// Fails with [`WsError::WriteBufferFull`] when the frames would take the
     /// queued output past [`WebSocketConfig::max_write_buffer_size`](crate::WebSocketConfig::max_write_buffer_size)
     /// (checked with the size before compression, so that a refused message
     /// leaves the compressor's window untouched).
-    pub fn send_data(&mut self, kind: MessageKind, payload: &[u8]) -> Result<(), Error> {
+    pub fn write_data(&mut self, kind: MessageKind, payload: &[u8]) -> Result<(), WsError> {
         self.queue_data(kind, Payload::Borrowed(payload))
     }
 
@@ -43,7 +43,7 @@ impl Protocol {
         &mut self,
         kind: MessageKind,
         payload: Payload<'_>,
-    ) -> Result<(), Error> {
+    ) -> Result<(), WsError> {
         self.queue_data_as(kind, payload, None)
     }
 
@@ -54,7 +54,7 @@ impl Protocol {
         kind: MessageKind,
         payload: Payload<'_>,
         message: Option<MessageId>,
-    ) -> Result<(), Error> {
+    ) -> Result<(), WsError> {
         self.check_data_room(payload.as_slice().len())?;
         let frame_size = self.outgoing_frame_size();
         self.serialize_pending_pong();
@@ -64,7 +64,7 @@ impl Protocol {
                 .encode_prepared(kind, payload.as_slice(), id),
             None => self.extensions.encode(kind, payload.as_slice()),
         };
-        let (encoded, rsv) = encoded.map_err(Error::Extension)?;
+        let (encoded, rsv) = encoded.map_err(WsError::Extension)?;
         let opcode = match kind {
             MessageKind::Text => OpCode::Text,
             MessageKind::Binary => OpCode::Binary,
@@ -131,9 +131,9 @@ impl Protocol {
     /// encoded (compressed) by the first of them; a connection that cannot
     /// share (a client, an extension without a key, or a state that no
     /// other connection can be in) encodes the message itself, as
-    /// [`send`](Self::send) would. The same checks and errors as `send`
+    /// [`write`](Self::write) would. The same checks and errors as `write`
     /// (the room check uses the size before compression).
-    pub fn send_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), Error> {
+    pub fn write_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), WsError> {
         // A client masks every frame with a key of its own.
         let shares = self.role == Role::Server && self.extensions.shared_encoding().is_some();
         let payload = || Payload::Owned(prepared.payload().clone());
@@ -176,7 +176,7 @@ impl Protocol {
     }
 
     /// Queues a ping.
-    pub fn send_ping(&mut self, payload: &[u8]) -> Result<(), Error> {
+    pub fn write_ping(&mut self, payload: &[u8]) -> Result<(), WsError> {
         self.check_control(payload)?;
         self.serialize_pending_pong();
         self.write_frame(true, Rsv::NONE, OpCode::Ping, payload);
@@ -186,7 +186,7 @@ impl Protocol {
 
     /// Queues an unsolicited pong (a heartbeat, §5.5.3). It also answers a
     /// ping that arrived before and was not answered yet.
-    pub fn send_pong(&mut self, payload: &[u8]) -> Result<(), Error> {
+    pub fn write_pong(&mut self, payload: &[u8]) -> Result<(), WsError> {
         self.check_control(payload)?;
         self.pending_pong = None;
         self.write_frame(true, Rsv::NONE, OpCode::Pong, payload);
@@ -194,7 +194,7 @@ impl Protocol {
         Ok(())
     }
 
-    fn check_control(&self, payload: &[u8]) -> Result<(), Error> {
+    fn check_control(&self, payload: &[u8]) -> Result<(), WsError> {
         if payload.len() > MAX_CONTROL_PAYLOAD {
             return Err(SendError::ControlPayloadTooLong(payload.len()).into());
         }
@@ -208,18 +208,18 @@ impl Protocol {
 
     /// May the application queue a data message of `len` payload bytes
     /// (its frames' headers included)?
-    pub(super) fn check_data_room(&self, len: usize) -> Result<(), Error> {
+    pub(super) fn check_data_room(&self, len: usize) -> Result<(), WsError> {
         let frames = 1 + len / self.outgoing_frame_size();
         self.check_can_send(len.saturating_add(frames * MAX_HEADER_LEN))
     }
 
     /// May the application queue `bytes` more?
-    pub(super) fn check_can_send(&self, bytes: usize) -> Result<(), Error> {
+    pub(super) fn check_can_send(&self, bytes: usize) -> Result<(), WsError> {
         if self.close_sent || self.failed {
-            return Err(Error::AlreadyClosed);
+            return Err(WsError::AlreadyClosed);
         }
         if self.buffered_output().saturating_add(bytes) > self.config.max_write_buffer_size {
-            return Err(Error::WriteBufferFull {
+            return Err(WsError::WriteBufferFull {
                 max: self.config.max_write_buffer_size,
             });
         }

@@ -1,5 +1,5 @@
 //! `receive_next`: decoding a caller's bytes in place must be exactly
-//! `receive` followed by `next_message`, at any split of the input.
+//! `receive` followed by `read_buffered`, at any split of the input.
 
 use super::*;
 use crate::header::FrameHeader;
@@ -12,13 +12,13 @@ fn frame(fin: bool, opcode: OpCode, payload: &[u8]) -> Vec<u8> {
 
 /// What a server engine reports and queues for `wire` cut into reads at
 /// `cuts`, each read handed over by `receive_next` (`in_place`) or by
-/// `receive`, then `next_message` until it needs more input; like a
+/// `receive`, then `read_buffered` until it needs more input; like a
 /// driver, it stops at the first error or the peer's Close.
 fn run(wire: &[u8], cuts: &[usize], in_place: bool) -> (Vec<Result<Message, String>>, Vec<u8>) {
     let mut p = Protocol::new(Role::Server, WebSocketConfig::default());
     let mut events = Vec::new();
     // Whether to ask for the next event.
-    let note = |r: Result<Option<Message>, Error>, events: &mut Vec<_>| match r {
+    let note = |r: Result<Option<Message>, WsError>, events: &mut Vec<_>| match r {
         Ok(Some(m)) => {
             let closed = matches!(m, Message::Close(_));
             events.push(Ok(m));
@@ -47,7 +47,7 @@ fn run(wire: &[u8], cuts: &[usize], in_place: bool) -> (Vec<Result<Message, Stri
             true
         };
         while more {
-            more = note(p.next_message(), &mut events);
+            more = note(p.read_buffered(), &mut events);
         }
         // A released buffer between reads, as the async driver does.
         p.release_idle_buffers();
@@ -71,7 +71,7 @@ fn conversation() -> Vec<u8> {
 }
 
 #[test]
-fn in_place_decoding_equals_receive_then_next_message_at_any_cut() {
+fn in_place_decoding_equals_receive_then_read_buffered_at_any_cut() {
     let wire = conversation();
     let expected = run(&wire, &[], false);
     assert_eq!(expected.0.len(), 6, "{:?}", expected.0);
@@ -99,7 +99,7 @@ fn a_violation_in_place_fails_with_the_rfc_code_and_keeps_nothing_after_it() {
         let (events, out) = run(&wire, &[cut], true);
         assert_eq!(events.len(), 2, "cut at {cut}: {events:?}");
         assert_eq!(events[0], Ok(Message::text("ok")));
-        let err = format!("{:?}", Error::Protocol(ProtocolError::InvalidUtf8));
+        let err = format!("{:?}", WsError::Protocol(ProtocolError::InvalidUtf8));
         assert_eq!(events[1], Err(err), "cut at {cut}");
         let (close, n) = FrameHeader::parse(&out).unwrap().unwrap();
         assert_eq!(close.opcode, OpCode::Close);
@@ -121,7 +121,7 @@ fn only_what_follows_the_message_is_kept() {
     assert_eq!(m, Some(Message::binary(vec![9; 1024])));
     assert_eq!(p.rx.filled().len(), tail);
     assert_eq!(p.rx.total_received(), wire.len() as u64);
-    assert_eq!(p.next_message().unwrap(), Some(Message::text("next")));
+    assert_eq!(p.read_buffered().unwrap(), Some(Message::text("next")));
     assert!(p.rx.is_empty());
     // One message exactly: nothing kept, no storage taken.
     p.release_idle_buffers();

@@ -20,16 +20,16 @@ fn pump(from: &mut Protocol, to: &mut Protocol) {
 #[test]
 fn ping_is_answered_and_surfaced() {
     let (mut client, mut server) = pair();
-    client.send_ping(b"hi").unwrap();
+    client.write_ping(b"hi").unwrap();
     pump(&mut client, &mut server);
     assert_eq!(
-        server.next_message().unwrap(),
+        server.read_buffered().unwrap(),
         Some(Message::Ping(b"hi".to_vec().into()))
     );
     assert!(server.wants_write());
     pump(&mut server, &mut client);
     assert_eq!(
-        client.next_message().unwrap(),
+        client.read_buffered().unwrap(),
         Some(Message::Pong(b"hi".to_vec().into()))
     );
 }
@@ -37,17 +37,17 @@ fn ping_is_answered_and_surfaced() {
 #[test]
 fn only_the_latest_unsent_ping_is_answered() {
     let (mut client, mut server) = pair();
-    client.send_ping(b"1").unwrap();
-    client.send_ping(b"2").unwrap();
+    client.write_ping(b"1").unwrap();
+    client.write_ping(b"2").unwrap();
     pump(&mut client, &mut server);
-    server.next_message().unwrap();
-    server.next_message().unwrap();
+    server.read_buffered().unwrap();
+    server.read_buffered().unwrap();
     pump(&mut server, &mut client);
     assert_eq!(
-        client.next_message().unwrap(),
+        client.read_buffered().unwrap(),
         Some(Message::Pong(b"2".to_vec().into()))
     );
-    assert_eq!(client.next_message().unwrap(), None);
+    assert_eq!(client.read_buffered().unwrap(), None);
 }
 
 #[test]
@@ -58,15 +58,15 @@ fn close_handshake_initiated_by_client_delivers_late_data() {
         .unwrap();
     assert_eq!(client.close_state(), CloseState::CloseSent);
     assert!(matches!(
-        client.send(&Message::text("x")),
-        Err(Error::AlreadyClosed)
+        client.write(&Message::text("x")),
+        Err(WsError::AlreadyClosed)
     ));
     // The server sends a message before it sees our Close: still delivered.
-    server.send(&Message::text("late")).unwrap();
+    server.write(&Message::text("late")).unwrap();
     pump(&mut server, &mut client);
     pump(&mut client, &mut server);
     assert_eq!(
-        server.next_message().unwrap(),
+        server.read_buffered().unwrap(),
         Some(Message::Close(Some(CloseFrame::new(
             CloseCode::NORMAL,
             "bye"
@@ -74,19 +74,22 @@ fn close_handshake_initiated_by_client_delivers_late_data() {
     );
     assert_eq!(server.close_state(), CloseState::Closed);
     pump(&mut server, &mut client);
-    assert_eq!(client.next_message().unwrap(), Some(Message::text("late")));
+    assert_eq!(client.read_buffered().unwrap(), Some(Message::text("late")));
     assert!(
-        matches!(client.next_message().unwrap(), Some(Message::Close(Some(f))) if f.code == CloseCode::NORMAL)
+        matches!(client.read_buffered().unwrap(), Some(Message::Close(Some(f))) if f.code == CloseCode::NORMAL)
     );
     assert_eq!(client.close_state(), CloseState::Closed);
     assert!(matches!(
-        client.next_message(),
-        Err(Error::ConnectionClosed)
+        client.read_buffered(),
+        Err(WsError::ConnectionClosed)
     ));
-    assert!(matches!(client.next_message(), Err(Error::AlreadyClosed)));
     assert!(matches!(
-        server.next_message(),
-        Err(Error::ConnectionClosed)
+        client.read_buffered(),
+        Err(WsError::AlreadyClosed)
+    ));
+    assert!(matches!(
+        server.read_buffered(),
+        Err(WsError::ConnectionClosed)
     ));
 }
 
@@ -95,11 +98,17 @@ fn protocol_error_queues_close_with_the_rfc_code() {
     let (_, mut server) = pair();
     // Unmasked text frame to a server.
     server.receive(&[0x81, 0x01, b'a']);
-    let err = server.next_message().unwrap_err();
-    assert!(matches!(err, Error::Protocol(ProtocolError::UnmaskedFrame)));
+    let err = server.read_buffered().unwrap_err();
+    assert!(matches!(
+        err,
+        WsError::Protocol(ProtocolError::UnmaskedFrame)
+    ));
     let out = server.pending_output().to_vec();
     let (header, n) = crate::FrameHeader::parse(&out).unwrap().unwrap();
     assert_eq!(header.opcode, OpCode::Close);
     assert_eq!(&out[n..n + 2], &1002u16.to_be_bytes());
-    assert!(matches!(server.next_message(), Err(Error::AlreadyClosed)));
+    assert!(matches!(
+        server.read_buffered(),
+        Err(WsError::AlreadyClosed)
+    ));
 }

@@ -8,7 +8,7 @@
 //! the stream took) and says when to call again.
 
 use super::{CloseState, Protocol};
-use crate::{CloseCode, CloseFrame, Error, OpCode};
+use crate::{CloseCode, CloseFrame, OpCode, WsError};
 use sockwell_extensions::Rsv;
 use std::time::Instant;
 
@@ -49,8 +49,8 @@ impl Protocol {
     ///
     /// - [`Keepalive`](crate::Keepalive), while the connection is open:
     ///   queues a ping when nothing arrived for `interval`, and fails with
-    ///   [`Error::KeepaliveTimeout`] (Close 1011 queued) when nothing arrives
-    ///   within `timeout` after it, or with [`Error::IdleTimeout`] (Close
+    ///   [`WsError::KeepaliveTimeout`] (Close 1011 queued) when nothing arrives
+    ///   within `timeout` after it, or with [`WsError::IdleTimeout`] (Close
     ///   1001) when no data message went either way for `idle_timeout`.
     ///   While reads are held back because the output is over
     ///   [`write_buffer_size`](crate::WebSocketConfig::write_buffer_size),
@@ -60,11 +60,11 @@ impl Protocol {
     /// - [`write_timeout`](crate::WebSocketConfig::write_timeout): output
     ///   that must go out (over `write_buffer_size`, the engine's own
     ///   replies, or a Close) and of which the stream took nothing for that
-    ///   long fails with [`Error::WriteTimeout`].
+    ///   long fails with [`WsError::WriteTimeout`].
     /// - [`close_timeout`](crate::WebSocketConfig::close_timeout): once a
     ///   Close was sent or received (or the connection failed and its Close
     ///   waits to be written), the handshake must end (both Closes
-    ///   exchanged, ours written) within it, or [`Error::CloseTimeout`].
+    ///   exchanged, ours written) within it, or [`WsError::CloseTimeout`].
     ///
     /// - [`release_idle_state_after`](crate::WebSocketConfig::release_idle_state_after):
     ///   while an extension holds state only to be faster while busy
@@ -73,7 +73,7 @@ impl Protocol {
     ///
     /// Time is an argument, not read here, so the engine stays sans-IO and
     /// testable.
-    pub fn poll_timers(&mut self, now: Instant) -> Result<Option<Instant>, Error> {
+    pub fn poll_timers(&mut self, now: Instant) -> Result<Option<Instant>, WsError> {
         if self.closed_reported && !self.wants_write() {
             // Over, and nothing left to write: no timer matters.
             return Ok(None);
@@ -95,7 +95,7 @@ impl Protocol {
     }
 
     /// Keepalive and the idle timeout, while the connection is open.
-    fn poll_keepalive(&mut self, now: Instant) -> Result<Option<Instant>, Error> {
+    fn poll_keepalive(&mut self, now: Instant) -> Result<Option<Instant>, WsError> {
         let Some(config) = self.config.keepalive else {
             return Ok(None);
         };
@@ -116,13 +116,13 @@ impl Protocol {
             .and_then(|idle| state.last_data.map(|t| t + idle));
         if idle_until.is_some_and(|t| now >= t) {
             self.fail_with_close(CloseCode::GOING_AWAY, "idle timeout");
-            return Err(Error::IdleTimeout);
+            return Err(WsError::IdleTimeout);
         }
         let next = if let Some(sent) = state.ping_sent {
             let deadline = sent + config.timeout;
             if now >= deadline {
                 self.fail_with_close(CloseCode::INTERNAL_ERROR, "keepalive timeout");
-                return Err(Error::KeepaliveTimeout);
+                return Err(WsError::KeepaliveTimeout);
             }
             deadline
         } else {
@@ -161,7 +161,7 @@ impl Protocol {
     }
 
     /// The write stall timeout: output that must go out and does not move.
-    fn poll_write_stall(&mut self, now: Instant) -> Result<Option<Instant>, Error> {
+    fn poll_write_stall(&mut self, now: Instant) -> Result<Option<Instant>, WsError> {
         let Some(limit) = self.config.write_timeout else {
             return Ok(None);
         };
@@ -183,13 +183,13 @@ impl Protocol {
         let deadline = state.write_stalled_since.unwrap_or(now) + limit;
         if now >= deadline {
             self.abandon();
-            return Err(Error::WriteTimeout);
+            return Err(WsError::WriteTimeout);
         }
         Ok(Some(deadline))
     }
 
     /// The closing handshake's deadline.
-    fn poll_close_deadline(&mut self, now: Instant) -> Result<Option<Instant>, Error> {
+    fn poll_close_deadline(&mut self, now: Instant) -> Result<Option<Instant>, WsError> {
         let done = self.close_state() == CloseState::Closed && !self.wants_write();
         let Some(limit) = self.config.close_timeout else {
             return Ok(None);
@@ -201,7 +201,7 @@ impl Protocol {
         let deadline = since + limit;
         if now >= deadline {
             self.abandon();
-            return Err(Error::CloseTimeout);
+            return Err(WsError::CloseTimeout);
         }
         Ok(Some(deadline))
     }
@@ -226,7 +226,7 @@ impl Protocol {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Error, Keepalive, Protocol, Role, WebSocketConfig};
+    use crate::{Keepalive, Protocol, Role, WebSocketConfig, WsError};
     use std::time::{Duration, Instant};
 
     fn engine() -> Protocol {
@@ -258,13 +258,13 @@ mod tests {
         assert_eq!(p.poll_timers(t0 + s(26)).unwrap(), Some(t0 + s(27)));
         assert!(matches!(
             p.poll_timers(t0 + s(27)),
-            Err(Error::KeepaliveTimeout)
+            Err(WsError::KeepaliveTimeout)
         ));
         let out = p.pending_output().to_vec();
         assert_eq!(out[0], 0x88, "a Close");
         let code = [out[6] ^ out[2], out[7] ^ out[3]]; // unmask (client frame)
         assert_eq!(code, 1011u16.to_be_bytes());
-        assert!(matches!(p.next_message(), Err(Error::AlreadyClosed)));
+        assert!(matches!(p.read_buffered(), Err(WsError::AlreadyClosed)));
         p.advance_output(out.len());
         assert_eq!(p.poll_timers(t0 + s(30)).unwrap(), None);
     }
@@ -302,10 +302,10 @@ mod tests {
             let n = p.pending_output().len();
             p.advance_output(n);
             p.receive(&[0x8a, 0x80, 0, 0, 0, 0]); // a pong
-            assert!(matches!(p.next_message(), Ok(Some(_))));
+            assert!(matches!(p.read_buffered(), Ok(Some(_))));
         }
         // A data message sent at 55 s restarts the idle clock.
-        p.send(&crate::Message::text("still here")).unwrap();
+        p.write(&crate::Message::text("still here")).unwrap();
         let n = p.pending_output().len();
         p.advance_output(n);
         p.poll_timers(t0 + s(55)).unwrap();
@@ -313,10 +313,10 @@ mod tests {
         let n = p.pending_output().len();
         p.advance_output(n);
         p.receive(&[0x8a, 0x80, 0, 0, 0, 0]);
-        assert!(matches!(p.next_message(), Ok(Some(_))));
+        assert!(matches!(p.read_buffered(), Ok(Some(_))));
         assert!(matches!(
             p.poll_timers(t0 + s(115)),
-            Err(Error::IdleTimeout)
+            Err(WsError::IdleTimeout)
         ));
         let out = p.pending_output().to_vec();
         assert_eq!(&out[..4], &[0x88, 14, 0x03, 0xe9], "Close 1001");
@@ -335,10 +335,10 @@ mod tests {
         assert_eq!(p.poll_timers(t0 + s(5)).unwrap(), Some(t0 + s(11)));
         assert!(matches!(
             p.poll_timers(t0 + s(11)),
-            Err(Error::CloseTimeout)
+            Err(WsError::CloseTimeout)
         ));
         assert!(!p.wants_write());
-        assert!(matches!(p.next_message(), Err(Error::AlreadyClosed)));
+        assert!(matches!(p.read_buffered(), Err(WsError::AlreadyClosed)));
         assert_eq!(p.poll_timers(t0 + s(12)).unwrap(), None);
     }
 
@@ -352,7 +352,7 @@ mod tests {
         p.advance_output(n);
         assert!(p.poll_timers(t0).unwrap().is_some());
         p.receive(&[0x88, 0x80, 0, 0, 0, 0]); // the client's Close
-        assert!(matches!(p.next_message(), Ok(Some(_))));
+        assert!(matches!(p.read_buffered(), Ok(Some(_))));
         assert_eq!(p.poll_timers(t0 + Duration::from_secs(60)).unwrap(), None);
     }
 
@@ -365,12 +365,15 @@ mod tests {
         let mut p = Protocol::new(Role::Server, config);
         let t0 = Instant::now();
         let s = Duration::from_secs;
-        p.send(&crate::Message::binary(vec![1; 100])).unwrap();
+        p.write(&crate::Message::binary(vec![1; 100])).unwrap();
         assert_eq!(p.poll_timers(t0).unwrap(), Some(t0 + s(5)));
         // Some progress: the clock starts again.
         p.advance_output(10);
         assert_eq!(p.poll_timers(t0 + s(3)).unwrap(), Some(t0 + s(8)));
-        assert!(matches!(p.poll_timers(t0 + s(8)), Err(Error::WriteTimeout)));
+        assert!(matches!(
+            p.poll_timers(t0 + s(8)),
+            Err(WsError::WriteTimeout)
+        ));
         assert!(!p.wants_write(), "what could not go out is dropped");
     }
 
@@ -381,7 +384,7 @@ mod tests {
             .with_write_timeout(Some(Duration::from_secs(5)));
         let mut p = Protocol::new(Role::Server, config);
         let t0 = Instant::now();
-        p.send(&crate::Message::text("batched")).unwrap();
+        p.write(&crate::Message::text("batched")).unwrap();
         assert_eq!(p.poll_timers(t0).unwrap(), None);
         assert!(p.poll_timers(t0 + Duration::from_secs(60)).is_ok());
     }
@@ -394,7 +397,7 @@ mod tests {
         let mut p = Protocol::new(Role::Server, config);
         let t0 = Instant::now();
         let s = Duration::from_secs;
-        p.send(&crate::Message::binary(vec![1; 10_000])).unwrap();
+        p.write(&crate::Message::binary(vec![1; 10_000])).unwrap();
         assert!(!p.wants_read(), "reads wait for the output");
         p.poll_timers(t0).unwrap();
         // A ping is due, queued behind the message.
@@ -410,7 +413,7 @@ mod tests {
         assert_eq!(p.poll_timers(t0 + s(39)).unwrap(), Some(t0 + s(44)));
         assert!(matches!(
             p.poll_timers(t0 + s(44)),
-            Err(Error::KeepaliveTimeout)
+            Err(WsError::KeepaliveTimeout)
         ));
     }
 }

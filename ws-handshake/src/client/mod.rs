@@ -16,7 +16,7 @@ use crate::deadline::{self, Deadline, IoTimeouts};
 use crate::headers::tokens;
 use crate::machine::{HeadReader, HeadWriter, ReadError};
 use crate::refusal::BodyReader;
-use crate::{derive_accept_key, generate_key, Error, HandshakeError, HandshakeLimits};
+use crate::{derive_accept_key, generate_key, HandshakeError, HandshakeLimits, ResumableError};
 use http::header::{HeaderValue, SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_PROTOCOL};
 use http::{Request, Response, StatusCode, Uri};
 use sockwell_core::{Role, WebSocket, WebSocketConfig};
@@ -29,44 +29,44 @@ use std::time::{Duration, Instant};
 /// [`Uri`]) or a full [`Request`] with custom headers.
 pub trait IntoClientRequest {
     /// Converts into a request; the handshake adds the headers it requires.
-    fn into_client_request(self) -> Result<Request<()>, Error>;
+    fn into_client_request(self) -> Result<Request<()>, HandshakeError>;
 }
 
 impl IntoClientRequest for Request<()> {
-    fn into_client_request(self) -> Result<Request<()>, Error> {
+    fn into_client_request(self) -> Result<Request<()>, HandshakeError> {
         Ok(self)
     }
 }
 
 impl IntoClientRequest for Uri {
-    fn into_client_request(self) -> Result<Request<()>, Error> {
+    fn into_client_request(self) -> Result<Request<()>, HandshakeError> {
         Ok(Request::get(self).body(())?)
     }
 }
 
 impl IntoClientRequest for &Uri {
-    fn into_client_request(self) -> Result<Request<()>, Error> {
+    fn into_client_request(self) -> Result<Request<()>, HandshakeError> {
         self.clone().into_client_request()
     }
 }
 
 impl IntoClientRequest for &str {
-    fn into_client_request(self) -> Result<Request<()>, Error> {
+    fn into_client_request(self) -> Result<Request<()>, HandshakeError> {
         let uri: Uri = self
             .parse()
-            .map_err(|_| Error::InvalidRequest("not a valid URL"))?;
+            .map_err(|_| HandshakeError::InvalidRequest("not a valid URL"))?;
         uri.into_client_request()
     }
 }
 
 impl IntoClientRequest for String {
-    fn into_client_request(self) -> Result<Request<()>, Error> {
+    fn into_client_request(self) -> Result<Request<()>, HandshakeError> {
         self.as_str().into_client_request()
     }
 }
 
 impl IntoClientRequest for &String {
-    fn into_client_request(self) -> Result<Request<()>, Error> {
+    fn into_client_request(self) -> Result<Request<()>, HandshakeError> {
         self.as_str().into_client_request()
     }
 }
@@ -85,7 +85,7 @@ pub struct ClientConfig {
     pub extensions: Vec<Arc<dyn ExtensionFactory>>,
     /// Time the server has, from [`ClientHandshake::new`], to take our
     /// request and answer it; past it the handshake fails with
-    /// [`Error::Timeout`]. Default 10 s (as Python `websockets`); `None`: no limit.
+    /// [`HandshakeError::Timeout`]. Default 10 s (as Python `websockets`); `None`: no limit.
     pub handshake_timeout: Option<Duration>,
 }
 
@@ -149,7 +149,7 @@ impl<S: Read + Write> ClientHandshake<S> {
         stream: S,
         request: impl IntoClientRequest,
         config: ClientConfig,
-    ) -> Result<Self, Error> {
+    ) -> Result<Self, HandshakeError> {
         let mut request = request.into_client_request()?;
         let key = generate_key();
         prepare_request(&mut request, &key, &config.subprotocols)?;
@@ -190,9 +190,9 @@ impl<S: Read + Write> ClientHandshake<S> {
     }
 
     /// Drives the handshake. On `WouldBlock` (or a stream timeout) it returns
-    /// [`HandshakeError::Interrupted`] with itself; call again when ready.
-    /// Called past its deadline it fails with [`Error::Timeout`].
-    pub fn handshake(mut self) -> Result<(WebSocket<S>, Response<()>), HandshakeError<Self>> {
+    /// [`ResumableError::Interrupted`] with itself; call again when ready.
+    /// Called past its deadline it fails with [`HandshakeError::Timeout`].
+    pub fn handshake(mut self) -> Result<(WebSocket<S>, Response<()>), ResumableError<Self>> {
         // A refusal's body is read until the deadline at most; the refusal
         // is then reported with what came.
         if !matches!(self.state, State::Refused(..)) {
@@ -202,7 +202,7 @@ impl<S: Read + Write> ClientHandshake<S> {
             match &mut self.state {
                 State::Writing(writer) => {
                     if !writer.write(&mut self.stream, self.deadline)? {
-                        return Err(HandshakeError::Interrupted(self));
+                        return Err(ResumableError::Interrupted(self));
                     }
                     self.state = State::Reading(HeadReader::default());
                 }
@@ -215,7 +215,7 @@ impl<S: Read + Write> ClientHandshake<S> {
                     ) {
                         Ok(end) => end,
                         Err(ReadError::WouldBlock) => {
-                            return Err(HandshakeError::Interrupted(self))
+                            return Err(ResumableError::Interrupted(self))
                         }
                         Err(ReadError::Fatal(e)) => return Err(e.into()),
                     };
@@ -241,14 +241,14 @@ impl<S: Read + Write> ClientHandshake<S> {
                 }
                 State::Refused(_, body) => {
                     if !body.read(&mut self.stream, self.deadline) {
-                        return Err(HandshakeError::Interrupted(self));
+                        return Err(ResumableError::Interrupted(self));
                     }
                     let State::Refused(response, body) = self.state else {
                         unreachable!("matched above")
                     };
                     let (parts, ()) = response.into_parts();
                     let refusal = Response::from_parts(parts, Some(body.into_body()));
-                    return Err(Error::UnexpectedStatus(Box::new(refusal)).into());
+                    return Err(HandshakeError::UnexpectedStatus(Box::new(refusal)).into());
                 }
             }
         }
@@ -259,7 +259,7 @@ impl<S: Read + Write + IoTimeouts> ClientHandshake<S> {
     /// Runs the handshake to its end on a blocking stream (a `TcpStream`),
     /// within the deadline: the stream's read and write timeouts are set to
     /// the time left before each step and restored afterwards.
-    pub fn complete(self) -> Result<(WebSocket<S>, Response<()>), Error> {
+    pub fn complete(self) -> Result<(WebSocket<S>, Response<()>), HandshakeError> {
         let deadline = self.deadline;
         deadline::complete(
             self,

@@ -3,7 +3,7 @@
 
 use super::ClientConfig;
 use crate::headers::tokens;
-use crate::Error;
+use crate::HandshakeError;
 use http::header::{
     HeaderValue, CONNECTION, HOST, SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_KEY,
     SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
@@ -16,15 +16,19 @@ pub fn prepare_request(
     request: &mut Request<()>,
     key: &str,
     subprotocols: &[String],
-) -> Result<(), Error> {
+) -> Result<(), HandshakeError> {
     let uri = request.uri().clone();
     match uri.scheme_str() {
         Some("ws" | "wss" | "http" | "https") => {}
-        _ => return Err(Error::InvalidRequest("URL scheme must be ws or wss")),
+        _ => {
+            return Err(HandshakeError::InvalidRequest(
+                "URL scheme must be ws or wss",
+            ))
+        }
     }
     let authority = uri
         .authority()
-        .ok_or(Error::InvalidRequest("URL has no host"))?;
+        .ok_or(HandshakeError::InvalidRequest("URL has no host"))?;
     let headers = request.headers_mut();
     if !headers.contains_key(HOST) {
         let host = authority.as_str().rsplit('@').next().unwrap_or_default();
@@ -51,7 +55,7 @@ pub fn prepare_request(
 }
 
 /// The request as bytes: `GET <path?query> HTTP/1.1`, then the headers.
-pub(super) fn serialize_request(request: &Request<()>) -> Result<Vec<u8>, Error> {
+pub(super) fn serialize_request(request: &Request<()>) -> Result<Vec<u8>, HandshakeError> {
     let target = request.uri().path_and_query().map_or("/", |p| p.as_str());
     let mut out = Vec::with_capacity(256);
     out.extend_from_slice(b"GET ");
@@ -83,16 +87,20 @@ pub(crate) fn write_headers(out: &mut Vec<u8>, headers: &http::HeaderMap) {
 pub fn prepare_connect_request(
     request: &mut Request<()>,
     config: &ClientConfig,
-) -> Result<Vec<String>, Error> {
+) -> Result<Vec<String>, HandshakeError> {
     let uri = request.uri().clone();
     let scheme = match uri.scheme_str() {
         Some("wss" | "https") => "https",
         Some("ws" | "http") => "http",
-        _ => return Err(Error::InvalidRequest("URL scheme must be ws or wss")),
+        _ => {
+            return Err(HandshakeError::InvalidRequest(
+                "URL scheme must be ws or wss",
+            ))
+        }
     };
     let authority = uri
         .authority()
-        .ok_or(Error::InvalidRequest("URL has no host"))?;
+        .ok_or(HandshakeError::InvalidRequest("URL has no host"))?;
     // `:authority` must not carry `user:password@` (RFC 9113 §8.3.1), as
     // `Host` does not over HTTP/1.1.
     let host = authority.as_str().rsplit('@').next().unwrap_or_default();

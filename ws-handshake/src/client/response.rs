@@ -2,7 +2,7 @@
 //! and the extensions it agreed to confirmed.
 
 use crate::headers::{check_parsed, has_token, single, to_header_map, tokens};
-use crate::{Error, HandshakeLimits};
+use crate::{HandshakeError, HandshakeLimits};
 use http::header::{
     CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_PROTOCOL, UPGRADE,
 };
@@ -12,15 +12,18 @@ use std::sync::Arc;
 
 /// Parses a response head into an `http` response (no validation yet: see
 /// [`validate_response`]).
-pub fn parse_response(head: &[u8], limits: &HandshakeLimits) -> Result<Response<()>, Error> {
+pub fn parse_response(
+    head: &[u8],
+    limits: &HandshakeLimits,
+) -> Result<Response<()>, HandshakeError> {
     let mut slots = vec![httparse::EMPTY_HEADER; limits.max_headers];
     let mut parsed = httparse::Response::new(&mut slots);
     check_parsed(parsed.parse(head), limits)?;
     if parsed.version != Some(1) {
-        return Err(Error::UnsupportedHttpVersion);
+        return Err(HandshakeError::UnsupportedHttpVersion);
     }
     let status = StatusCode::from_u16(parsed.code.unwrap_or(0))
-        .map_err(|_| Error::Parse(httparse::Error::Status))?;
+        .map_err(|_| HandshakeError::Parse(httparse::Error::Status))?;
     let mut response = Response::new(());
     *response.status_mut() = status;
     *response.version_mut() = http::Version::HTTP_11;
@@ -33,34 +36,34 @@ pub fn validate_response(
     response: &Response<()>,
     expected_accept: &str,
     offered_subprotocols: &[String],
-) -> Result<(), Error> {
+) -> Result<(), HandshakeError> {
     if response.status() != StatusCode::SWITCHING_PROTOCOLS {
         let mut copy = Response::new(None);
         *copy.status_mut() = response.status();
         *copy.headers_mut() = response.headers().clone();
-        return Err(Error::UnexpectedStatus(Box::new(copy)));
+        return Err(HandshakeError::UnexpectedStatus(Box::new(copy)));
     }
     let headers = response.headers();
     if !has_token(headers, &UPGRADE, "websocket") {
-        return Err(Error::InvalidHeader {
+        return Err(HandshakeError::InvalidHeader {
             name: "Upgrade",
             reason: "must be \"websocket\"",
         });
     }
     if !has_token(headers, &CONNECTION, "upgrade") {
-        return Err(Error::InvalidHeader {
+        return Err(HandshakeError::InvalidHeader {
             name: "Connection",
             reason: "must contain \"Upgrade\"",
         });
     }
     let accept = single(headers, &SEC_WEBSOCKET_ACCEPT)
-        .map_err(|()| Error::InvalidHeader {
+        .map_err(|()| HandshakeError::InvalidHeader {
             name: "Sec-WebSocket-Accept",
             reason: "appears more than once",
         })?
-        .ok_or(Error::MissingHeader("Sec-WebSocket-Accept"))?;
+        .ok_or(HandshakeError::MissingHeader("Sec-WebSocket-Accept"))?;
     if accept.as_bytes() != expected_accept.as_bytes() {
-        return Err(Error::AcceptMismatch);
+        return Err(HandshakeError::AcceptMismatch);
     }
     check_subprotocol(headers, offered_subprotocols)
 }
@@ -69,34 +72,34 @@ pub fn validate_response(
 fn check_subprotocol(
     headers: &http::HeaderMap,
     offered_subprotocols: &[String],
-) -> Result<(), Error> {
+) -> Result<(), HandshakeError> {
     let mut chosen = tokens(headers, &SEC_WEBSOCKET_PROTOCOL);
     if let Some(protocol) = chosen.next() {
         if chosen.next().is_some() {
-            return Err(Error::InvalidHeader {
+            return Err(HandshakeError::InvalidHeader {
                 name: "Sec-WebSocket-Protocol",
                 reason: "names more than one subprotocol",
             });
         }
         if !offered_subprotocols.iter().any(|p| p == protocol) {
-            return Err(Error::UnexpectedSubprotocol(protocol.to_owned()));
+            return Err(HandshakeError::UnexpectedSubprotocol(protocol.to_owned()));
         }
     }
     Ok(())
 }
 
 /// Checks the answer to an extended CONNECT (RFC 8441 §5): a 2xx status
-/// (any other is [`Error::UnexpectedStatus`]) and at most one subprotocol,
+/// (any other is [`HandshakeError::UnexpectedStatus`]) and at most one subprotocol,
 /// one that was offered. [`confirm_extensions`] checks the extensions.
 pub fn validate_connect_response(
     response: &Response<()>,
     offered_subprotocols: &[String],
-) -> Result<(), Error> {
+) -> Result<(), HandshakeError> {
     if !response.status().is_success() {
         let mut copy = Response::new(None);
         *copy.status_mut() = response.status();
         *copy.headers_mut() = response.headers().clone();
-        return Err(Error::UnexpectedStatus(Box::new(copy)));
+        return Err(HandshakeError::UnexpectedStatus(Box::new(copy)));
     }
     check_subprotocol(response.headers(), offered_subprotocols)
 }
@@ -106,11 +109,11 @@ pub fn validate_connect_response(
 pub fn confirm_extensions(
     offered: &[Arc<dyn ExtensionFactory>],
     response: &Response<()>,
-) -> Result<ExtensionStack, Error> {
+) -> Result<ExtensionStack, HandshakeError> {
     let lines = response
         .headers()
         .get_all(SEC_WEBSOCKET_EXTENSIONS)
         .iter()
         .map(|v| v.as_bytes());
-    client_confirm(offered, lines).map_err(Error::Extension)
+    client_confirm(offered, lines).map_err(HandshakeError::Extension)
 }

@@ -4,7 +4,7 @@
 use super::{parse_head, request, valid_headers_except, Head, MemStream};
 use sockwell_handshake::http::Request;
 use sockwell_handshake::{
-    Callback, Error, HandshakeError, NoCallback, ServerConfig, ServerHandshake,
+    Callback, HandshakeError, NoCallback, ResumableError, ServerConfig, ServerHandshake,
 };
 
 pub const BAD_REQUEST: &str = "HTTP/1.1 400 Bad Request";
@@ -15,12 +15,12 @@ pub fn run<C: Callback>(
     input: impl AsRef<[u8]>,
     callback: C,
     config: ServerConfig,
-) -> (Result<Request<()>, Error>, Vec<u8>) {
+) -> (Result<Request<()>, HandshakeError>, Vec<u8>) {
     let stream = MemStream::with_input(input);
     let result = match ServerHandshake::new(stream.clone(), callback, config).handshake() {
         Ok((_ws, request)) => Ok(request),
-        Err(HandshakeError::Failure(e)) => Err(e),
-        Err(HandshakeError::Interrupted(_)) => panic!("in-memory stream never blocks"),
+        Err(ResumableError::Failure(e)) => Err(e),
+        Err(ResumableError::Interrupted(_)) => panic!("in-memory stream never blocks"),
     };
     (result, stream.output())
 }
@@ -32,7 +32,7 @@ pub fn reject_with(
     input: impl AsRef<[u8]>,
     config: ServerConfig,
     status_line: &str,
-) -> (Error, Head) {
+) -> (HandshakeError, Head) {
     let (result, written) = run(input, NoCallback, config);
     let err = result.expect_err("request must be refused");
     let head = parse_head(&written);

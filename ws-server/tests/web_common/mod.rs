@@ -44,7 +44,7 @@ pub async fn echo(mut ws: HyperWebSocket, http2: bool) {
     if ws.send(Message::text(hello)).await.is_err() {
         return;
     }
-    while let Ok(message) = ws.recv().await {
+    while let Ok(message) = ws.read().await {
         if message.is_data() && ws.send(message).await.is_err() {
             break;
         }
@@ -199,7 +199,7 @@ pub async fn check_echo<S>(ws: &mut sockwell_client::WebSocketStream<S>, expect_
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
-    let hello = ws.recv().await.unwrap();
+    let hello = ws.read().await.unwrap();
     assert_eq!(hello, Message::text(expect_version));
     let big: Vec<u8> = (0..1 << 20).map(|i| (i * 7 % 251) as u8).collect();
     for message in [
@@ -208,7 +208,7 @@ where
         Message::text("é".repeat(40_000)),
     ] {
         ws.send(message.clone()).await.unwrap();
-        assert_eq!(ws.recv().await.unwrap(), message);
+        assert_eq!(ws.read().await.unwrap(), message);
     }
 }
 

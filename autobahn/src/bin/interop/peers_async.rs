@@ -16,14 +16,14 @@ pub(crate) async fn client_async(
     let messages = payloads();
     for message in &messages {
         ws.send(message.clone()).await?;
-        check(message, &ws.recv().await?)?;
+        check(message, &ws.read().await?)?;
     }
     println!("{} messages echoed byte-exact", messages.len());
     ws.close(None).await?;
     loop {
-        match ws.recv().await {
+        match ws.read().await {
             Ok(_) => {}
-            Err(Error::ConnectionClosed) => return Ok(()),
+            Err(WsError::ConnectionClosed) => return Ok(()),
             Err(e) => return Err(e.into()),
         }
     }
@@ -96,14 +96,14 @@ pub(crate) async fn client_h2(
     let messages = payloads();
     for message in &messages {
         ws.send(message.clone()).await?;
-        check(message, &ws.recv().await?)?;
+        check(message, &ws.read().await?)?;
     }
     println!("{} messages echoed byte-exact", messages.len());
     ws.close(None).await?;
     loop {
-        match ws.recv().await {
+        match ws.read().await {
             Ok(_) => {}
-            Err(Error::ConnectionClosed) => return Ok(()),
+            Err(WsError::ConnectionClosed) => return Ok(()),
             Err(e) => return Err(e.into()),
         }
     }

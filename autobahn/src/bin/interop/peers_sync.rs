@@ -21,7 +21,7 @@ pub(crate) fn client(
     loop {
         match ws.read() {
             Ok(_) => {}
-            Err(Error::ConnectionClosed) => return Ok(()),
+            Err(WsError::ConnectionClosed) => return Ok(()),
             Err(e) => return Err(e.into()),
         }
     }
@@ -91,8 +91,8 @@ pub(crate) fn serve_tls(
     let mut ws = loop {
         match attempt {
             Ok(ws) => break ws,
-            Err(HandshakeError::Interrupted(mid)) => attempt = mid.handshake().map(|(ws, _)| ws),
-            Err(HandshakeError::Failure(e)) => {
+            Err(ResumableError::Interrupted(mid)) => attempt = mid.handshake().map(|(ws, _)| ws),
+            Err(ResumableError::Failure(e)) => {
                 return Err(format!(
                     "WebSocket handshake after TLS (TLS took {tls_done:?}): {}",
                     autobahn::error_chain(&e)
