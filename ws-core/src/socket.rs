@@ -187,7 +187,7 @@ impl<S: Read + Write> WebSocket<S> {
             }
         }
         send(&mut self.protocol)?;
-        if self.protocol.buffered_output() > self.protocol.config().write_buffer_size {
+        if !self.protocol.has_output_room() {
             self.write_queued()?;
         }
         Ok(())

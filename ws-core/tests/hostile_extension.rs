@@ -9,11 +9,9 @@
 
 mod common;
 
-use common::{frame, mask_for, single_close_code};
+use common::{frame, mask_for, single_close_code, PassThrough};
 use sockwell_core::{Message, Protocol, ProtocolError, Role, WebSocketConfig, WsError};
-use sockwell_extensions::{
-    DecodeOutput, Extension, ExtensionError, ExtensionStack, MessageKind, Rsv,
-};
+use sockwell_extensions::{DecodeOutput, ExtensionError, ExtensionStack, Rsv};
 
 /// What the hostile extension does besides passing its input on.
 #[derive(Clone, Copy, Debug)]
@@ -30,45 +28,16 @@ enum Attack {
     AppendOnFirst,
 }
 
-/// Claims RSV3, passes every piece on and then attacks.
-#[derive(Debug)]
-struct Hostile {
-    attack: Attack,
-    pieces: usize,
-}
-
-impl Extension for Hostile {
-    fn name(&self) -> &str {
-        "x-hostile"
-    }
-
-    fn reserved_bits(&self) -> Rsv {
-        Rsv::RSV3
-    }
-
-    fn encode(
-        &mut self,
-        _kind: MessageKind,
-        _payload: &[u8],
-        _out: &mut Vec<u8>,
-    ) -> Result<Option<Rsv>, ExtensionError> {
-        Ok(None)
-    }
-
-    fn decodes(&self, rsv: Rsv) -> bool {
-        rsv.contains(Rsv::RSV3)
-    }
-
-    fn decode(
-        &mut self,
-        input: &[u8],
-        fin: bool,
+impl Attack {
+    /// Attacks `out` after a piece was passed on (`first`: the first piece,
+    /// `fin`: the last).
+    fn apply(
+        self,
         out: &mut DecodeOutput<'_>,
+        first: bool,
+        fin: bool,
     ) -> Result<(), ExtensionError> {
-        out.extend_from_slice(input)?;
-        let first = self.pieces == 0;
-        self.pieces += 1;
-        match self.attack {
+        match self {
             Attack::AppendOnLast if fin => out.extend_from_slice(&[0xff])?,
             Attack::SpareOnLast if fin => {
                 out.reserve(2);
@@ -86,13 +55,19 @@ impl Extension for Hostile {
     }
 }
 
+/// Claims RSV3, passes every piece on and then attacks.
+fn hostile(attack: Attack) -> PassThrough {
+    PassThrough::new("x-hostile", Rsv::RSV3)
+        .after_piece(move |out, first, fin| attack.apply(out, first, fin))
+}
+
 /// A server with the hostile extension, fed a text message of two frames
 /// (`"héllo"` and `" world"`, RSV3 on the first); returns what the engine
 /// made of it and the Close code it queued.
 fn receive_through(attack: Attack) -> (Result<Option<Message>, WsError>, u16) {
     let mut stack = ExtensionStack::new();
     stack
-        .push(Box::new(Hostile { attack, pieces: 0 }))
+        .push(Box::new(hostile(attack)))
         .expect("one extension");
     let mut server = Protocol::new(Role::Server, WebSocketConfig::default()).with_extensions(stack);
     let mask = mask_for(Role::Server);

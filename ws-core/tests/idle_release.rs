@@ -8,61 +8,19 @@
 
 mod common;
 
-use common::frame;
+use common::{frame, PassThrough};
 use sockwell_core::{Message, Protocol, Role, WebSocket, WebSocketConfig};
-use sockwell_extensions::{
-    DecodeOutput, Extension, ExtensionError, ExtensionStack, MessageKind, Rsv,
-};
+use sockwell_extensions::{ExtensionStack, Rsv};
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Claims RSV2, changes nothing, and counts its releases; it holds idle
-/// state while its flag is set (a release clears it).
-#[derive(Debug)]
-struct Counting(Arc<AtomicUsize>, Arc<AtomicBool>);
-
-impl Extension for Counting {
-    fn name(&self) -> &str {
-        "x-counting"
-    }
-
-    fn reserved_bits(&self) -> Rsv {
-        Rsv::RSV2
-    }
-
-    fn encode(
-        &mut self,
-        _kind: MessageKind,
-        _payload: &[u8],
-        _out: &mut Vec<u8>,
-    ) -> Result<Option<Rsv>, ExtensionError> {
-        Ok(None)
-    }
-
-    fn decodes(&self, _rsv: Rsv) -> bool {
-        false
-    }
-
-    fn decode(
-        &mut self,
-        input: &[u8],
-        _fin: bool,
-        out: &mut DecodeOutput<'_>,
-    ) -> Result<(), ExtensionError> {
-        out.extend_from_slice(input)
-    }
-
-    fn release_idle_state(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-        self.1.store(false, Ordering::SeqCst);
-    }
-
-    fn holds_idle_state(&self) -> bool {
-        self.1.load(Ordering::SeqCst)
-    }
+/// Claims RSV2, changes nothing, and counts its releases in `releases`; it
+/// holds idle state while `holds` is set (a release clears it).
+fn counting(releases: Arc<AtomicUsize>, holds: Arc<AtomicBool>) -> PassThrough {
+    PassThrough::new("x-counting", Rsv::RSV2).counting(releases, holds)
 }
 
 /// A non-blocking stream: what was put in (through a clone), then
@@ -106,7 +64,7 @@ fn client() -> (WebSocket<Quiet>, Quiet, Arc<AtomicUsize>) {
     let releases = Arc::new(AtomicUsize::new(0));
     let mut stack = ExtensionStack::new();
     stack
-        .push(Box::new(Counting(
+        .push(Box::new(counting(
             releases.clone(),
             Arc::new(AtomicBool::new(false)),
         )))
@@ -164,7 +122,7 @@ fn the_timers_release_idle_state_after_a_quiet_spell() {
     let holds = Arc::new(AtomicBool::new(false));
     let mut stack = ExtensionStack::new();
     stack
-        .push(Box::new(Counting(releases.clone(), holds.clone())))
+        .push(Box::new(counting(releases.clone(), holds.clone())))
         .expect("RSV2 is free");
     let config = WebSocketConfig::default()
         .with_keepalive_config(None)
@@ -197,7 +155,7 @@ fn the_quiet_release_can_be_turned_off() {
     let releases = Arc::new(AtomicUsize::new(0));
     let mut stack = ExtensionStack::new();
     stack
-        .push(Box::new(Counting(
+        .push(Box::new(counting(
             releases.clone(),
             Arc::new(AtomicBool::new(true)),
         )))

@@ -8,6 +8,7 @@
 //! messages as a peer's is), not with this crate's decoder.
 
 use crate::pool::COMPRESSIONS;
+use crate::test_support::noise;
 use crate::DeflateConfig;
 use flate2::{Decompress, FlushDecompress};
 use sockwell_core::{Message, PreparedMessage, Protocol, Role, WebSocketConfig};
@@ -130,19 +131,6 @@ fn chat_line(n: usize) -> String {
         n * 7919 % 1000,
         "the room's news, said once for everyone in it. ".repeat(6 + n % 7)
     )
-}
-
-/// Bytes no compressor shrinks (xorshift).
-fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed | 1;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect()
 }
 
 /// Sends `prepared` to each receiver in turn and checks that every one

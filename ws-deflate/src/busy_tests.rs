@@ -5,6 +5,7 @@
 //! that own their zlib states.
 
 use crate::pool::PRIMINGS;
+use crate::test_support::noise;
 use crate::{DeflateConfig, TakeoverContext};
 use sockwell_extensions::{
     client_confirm, client_offer, server_negotiate, ExtensionStack, MessageKind, Rsv,
@@ -158,16 +159,7 @@ fn a_message_sent_as_it_is_gives_the_held_compressor_back() {
     let owned = config(TakeoverContext::Owned, 1000);
     let history = config(TakeoverContext::History, 1000);
     let (mut client, mut server) = pair(&owned, &history);
-    // Bytes that do not shrink (a xorshift sequence).
-    let mut x = 0x2545_f491_4f6c_dd1du64;
-    let noise: Vec<u8> = (0..300)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
+    let noise = noise(300, 0x2545_f491_4f6c_dd1d);
     let start = primings();
     for n in 0..10 {
         let sent = encode(&mut server, &message(n));

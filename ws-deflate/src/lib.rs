@@ -69,9 +69,12 @@ mod codec;
 mod config;
 mod history;
 mod inflate;
+mod negotiation;
 mod params;
 mod pool;
 mod raw_inflate;
+#[cfg(test)]
+mod test_support;
 
 pub use codec::PerMessageDeflate;
 pub use config::{DeflateConfig, TakeoverContext};

@@ -1,4 +1,5 @@
-//! Header helpers: token lists (RFC 7230 §7) compared case-insensitively.
+//! Header helpers: token lists (RFC 7230 §7) compared case-insensitively,
+//! and header lines as they go on the wire.
 
 use crate::{HandshakeError, HandshakeLimits};
 use http::header::{HeaderMap, HeaderName, HeaderValue};
@@ -65,6 +66,17 @@ pub(crate) fn single<'a>(
         return Err(());
     }
     Ok(first)
+}
+
+/// Writes `headers` as head lines, then the blank line that ends the head.
+pub(crate) fn write_headers(out: &mut Vec<u8>, headers: &http::HeaderMap) {
+    for (name, value) in headers {
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
 }
 
 #[cfg(test)]

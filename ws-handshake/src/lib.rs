@@ -67,7 +67,6 @@ mod key;
 mod machine;
 mod origin;
 mod refusal;
-mod request;
 mod server;
 
 pub use client::{
@@ -80,10 +79,8 @@ pub use error::{HandshakeError, ResumableError};
 pub use http;
 pub use key::{derive_accept_key, generate_key, is_valid_key};
 pub use origin::{OriginCheck, OriginPolicy};
-pub use request::{
-    build_connect_response, build_response, check_origin, error_response_for, parse_request,
-};
 pub use server::{
-    accept_request, Callback, ErrorResponse, NoCallback, ServerConfig, ServerHandshake,
+    accept_request, build_connect_response, build_response, check_origin, error_response_for,
+    parse_request, Callback, ErrorResponse, NoCallback, ServerConfig, ServerHandshake,
 };
 pub use sockwell_extensions;

@@ -317,6 +317,13 @@ impl Protocol {
     /// never reads meets backpressure (its sends block) instead of growing
     /// this endpoint's memory with replies.
     pub fn wants_read(&self) -> bool {
+        self.has_output_room()
+    }
+
+    /// True while queued output is at most
+    /// [`WebSocketConfig::write_buffer_size`]: the soft bound past which
+    /// drivers write before they read or queue more.
+    pub(crate) fn has_output_room(&self) -> bool {
         self.buffered_output() <= self.config.write_buffer_size
     }
 
@@ -343,7 +350,7 @@ impl Protocol {
 
     /// Marks `n` bytes of [`pending_output`](Self::pending_output) as written.
     pub fn advance_output(&mut self, n: usize) {
-        if !self.wants_read() {
+        if !self.has_output_room() {
             self.written_backpressured += n as u64;
         }
         self.written += n as u64;

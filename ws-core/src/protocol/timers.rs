@@ -168,7 +168,8 @@ impl Protocol {
         // Output the application queued and has not flushed yet is not
         // waiting for the stream; output past the buffer size, replies and
         // Closes are.
-        let must_go_out = self.wants_write() && (!self.wants_read() || self.wants_reply_write());
+        let must_go_out =
+            self.wants_write() && (!self.has_output_room() || self.wants_reply_write());
         let written = self.written;
         let state = &mut self.timers;
         if !must_go_out {

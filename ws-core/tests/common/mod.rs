@@ -1,14 +1,18 @@
 //! Shared fixtures for the sockwell-core integration tests: a raw frame builder
 //! (independent of the crate's own encoder), a frame parser for checking
-//! output, in-memory duplex streams and a stream that chokes on every byte.
+//! output, in-memory duplex streams, a stream that chokes on every byte,
+//! and an extension that passes everything on.
 
 #![allow(dead_code)]
 
 use sockwell_core::{mask::apply_mask, FrameHeader, OpCode, Role, WebSocket, WebSocketConfig};
+use sockwell_extensions::{DecodeOutput, Extension, ExtensionError, MessageKind, Rsv};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// The mask key the fixtures use for client-to-server frames.
 pub const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
@@ -297,5 +301,111 @@ impl XorShift {
 
     pub fn bytes(&mut self, len: usize) -> Vec<u8> {
         (0..len).map(|_| self.next_u64() as u8).collect()
+    }
+}
+
+/// What [`PassThrough`] does after passing a piece on, given the output,
+/// whether the piece is the first it decodes and whether it ends its message.
+pub type AfterPiece =
+    Box<dyn FnMut(&mut DecodeOutput<'_>, bool, bool) -> Result<(), ExtensionError> + Send>;
+
+/// An extension that changes nothing by itself: it claims `rsv`, sends
+/// every message as it is, and decodes the messages whose first frame has
+/// `rsv` by passing each piece on, then running its [`AfterPiece`] if it
+/// has one (a hostile extension adds bytes there). It holds idle state
+/// while `holds` is set; a release clears it and counts in `releases`.
+pub struct PassThrough {
+    name: &'static str,
+    rsv: Rsv,
+    pieces: usize,
+    after_piece: Option<AfterPiece>,
+    releases: Arc<AtomicUsize>,
+    holds: Arc<AtomicBool>,
+}
+
+impl PassThrough {
+    /// Named `name`, claiming `rsv`, holding no idle state.
+    pub fn new(name: &'static str, rsv: Rsv) -> Self {
+        PassThrough {
+            name,
+            rsv,
+            pieces: 0,
+            after_piece: None,
+            releases: Arc::default(),
+            holds: Arc::default(),
+        }
+    }
+
+    /// Runs `f` after each piece is passed on.
+    pub fn after_piece(
+        mut self,
+        f: impl FnMut(&mut DecodeOutput<'_>, bool, bool) -> Result<(), ExtensionError> + Send + 'static,
+    ) -> Self {
+        self.after_piece = Some(Box::new(f));
+        self
+    }
+
+    /// Counts releases in `releases` and holds idle state while `holds` is set.
+    pub fn counting(mut self, releases: Arc<AtomicUsize>, holds: Arc<AtomicBool>) -> Self {
+        self.releases = releases;
+        self.holds = holds;
+        self
+    }
+}
+
+impl std::fmt::Debug for PassThrough {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PassThrough")
+            .field("name", &self.name)
+            .field("rsv", &self.rsv)
+            .field("pieces", &self.pieces)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Extension for PassThrough {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn reserved_bits(&self) -> Rsv {
+        self.rsv
+    }
+
+    fn encode(
+        &mut self,
+        _kind: MessageKind,
+        _payload: &[u8],
+        _out: &mut Vec<u8>,
+    ) -> Result<Option<Rsv>, ExtensionError> {
+        Ok(None)
+    }
+
+    fn decodes(&self, rsv: Rsv) -> bool {
+        rsv.contains(self.rsv)
+    }
+
+    fn decode(
+        &mut self,
+        input: &[u8],
+        fin: bool,
+        out: &mut DecodeOutput<'_>,
+    ) -> Result<(), ExtensionError> {
+        out.extend_from_slice(input)?;
+        let first = self.pieces == 0;
+        self.pieces += 1;
+        match &mut self.after_piece {
+            Some(f) => f(out, first, fin),
+            None => Ok(()),
+        }
+    }
+
+    fn release_idle_state(&mut self) {
+        self.releases.fetch_add(1, Ordering::SeqCst);
+        self.holds.store(false, Ordering::SeqCst);
+    }
+
+    fn holds_idle_state(&self) -> bool {
+        self.holds.load(Ordering::SeqCst)
     }
 }

@@ -6,7 +6,6 @@ mod request;
 mod response;
 
 use request::serialize_request;
-pub(crate) use request::write_headers;
 pub use request::{prepare_connect_request, prepare_request};
 pub use response::{
     confirm_extensions, parse_response, validate_connect_response, validate_response,

@@ -2,7 +2,7 @@
 //! extended CONNECT form (RFC 8441), and its bytes.
 
 use super::ClientConfig;
-use crate::headers::tokens;
+use crate::headers::{tokens, write_headers};
 use crate::HandshakeError;
 use http::header::{
     HeaderValue, CONNECTION, HOST, SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_KEY,
@@ -63,16 +63,6 @@ pub(super) fn serialize_request(request: &Request<()>) -> Result<Vec<u8>, Handsh
     out.extend_from_slice(b" HTTP/1.1\r\n");
     write_headers(&mut out, request.headers());
     Ok(out)
-}
-
-pub(crate) fn write_headers(out: &mut Vec<u8>, headers: &http::HeaderMap) {
-    for (name, value) in headers {
-        out.extend_from_slice(name.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b"\r\n");
 }
 
 /// Turns a WebSocket request into its HTTP/2 form (RFC 8441 §4-5): method

@@ -1,12 +1,18 @@
-//! The server side: validate the upgrade request, answer it (RFC 6455 §4.2).
+//! The server side (RFC 6455 §4.2): the resumable handshake, its config,
+//! its callback and [`accept_request`] here; reading the request in
+//! [`request`], building the answer in [`response`] (pure functions,
+//! shared with HTTP servers that parse requests themselves).
 
-use crate::client::write_headers;
+mod request;
+mod response;
+
+pub use request::{check_origin, parse_request};
+pub use response::{build_connect_response, build_response, error_response_for, ErrorResponse};
+use response::{error_response, required_headers, serialize_error};
+
 use crate::deadline::{self, Deadline, IoTimeouts};
+use crate::headers::write_headers;
 use crate::machine::{HeadReader, HeadWriter, ReadError};
-use crate::request::{
-    build_connect_response, build_response, check_origin, error_response, error_response_for,
-    parse_request, required_headers, serialize_error,
-};
 use crate::{HandshakeError, HandshakeLimits, OriginPolicy, ResumableError};
 use http::header::{HeaderValue, SEC_WEBSOCKET_EXTENSIONS};
 use http::{Request, Response};
@@ -15,9 +21,6 @@ use sockwell_extensions::{server_negotiate, ExtensionFactory, ExtensionStack};
 use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// A response that refuses the upgrade, with an optional body.
-pub type ErrorResponse = Response<Option<String>>;
 
 /// Inspects the client's request and may alter the response (add headers,
 /// pick a subprotocol) or refuse the upgrade with a response of its own.

@@ -1,79 +1,19 @@
-//! The upgrade request as data (RFC 6455 §4.2.1): parsing a request head,
-//! validating it and building the 101 answer, and the HTTP answers to
-//! requests that fail. Pure functions, so that any driver (sync, async,
-//! hyper) reuses them; `server.rs` drives them over a stream.
+//! The server's answer (RFC 6455 §4.2.2, RFC 8441 §5): the 101 (or
+//! HTTP/2 200) to a valid upgrade request, with the subprotocol chosen,
+//! and the HTTP answers to requests that fail. Pure functions, shared by
+//! every driver; [`super`] drives them over a stream.
 
-use crate::client::write_headers;
-use crate::headers::{check_parsed, has_token, single, to_header_map, tokens};
-use crate::server::ErrorResponse;
-use crate::{derive_accept_key, is_valid_key, HandshakeError, HandshakeLimits, OriginPolicy};
+use crate::headers::{has_token, single, tokens, write_headers};
+use crate::{derive_accept_key, is_valid_key, HandshakeError};
 use http::header::{
-    HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST, ORIGIN,
-    SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL,
-    SEC_WEBSOCKET_VERSION, UPGRADE,
+    HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST, SEC_WEBSOCKET_ACCEPT,
+    SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION,
+    UPGRADE,
 };
-use http::{Method, Request, Response, StatusCode, Uri};
+use http::{Method, Request, Response, StatusCode};
 
-/// Parses a request head into an `http` request (no validation yet).
-pub fn parse_request(head: &[u8], limits: &HandshakeLimits) -> Result<Request<()>, HandshakeError> {
-    let mut slots = vec![httparse::EMPTY_HEADER; limits.max_headers];
-    let mut parsed = httparse::Request::new(&mut slots);
-    check_parsed(parsed.parse(head), limits)?;
-    let method = parsed.method.unwrap_or_default();
-    if method != "GET" {
-        return Err(HandshakeError::MethodNotAllowed(method.to_owned()));
-    }
-    if parsed.version != Some(1) {
-        return Err(HandshakeError::UnsupportedHttpVersion);
-    }
-    let uri: Uri =
-        parsed
-            .path
-            .unwrap_or_default()
-            .parse()
-            .map_err(|_| HandshakeError::InvalidHeader {
-                name: "request target",
-                reason: "not a valid URI",
-            })?;
-    let mut request = Request::new(());
-    *request.method_mut() = Method::GET;
-    *request.uri_mut() = uri;
-    *request.version_mut() = http::Version::HTTP_11;
-    *request.headers_mut() = to_header_map(parsed.headers)?;
-    Ok(request)
-}
-
-/// Checks the request's `Origin` against `policy`: a request it does not
-/// allow (or one with several `Origin` headers) fails with
-/// [`HandshakeError::ForbiddenOrigin`], answered 403. See [`OriginPolicy`] for the
-/// attack this stops.
-pub fn check_origin(request: &Request<()>, policy: &OriginPolicy) -> Result<(), HandshakeError> {
-    if matches!(policy, OriginPolicy::Any) {
-        return Ok(());
-    }
-    let mut values = request.headers().get_all(ORIGIN).iter();
-    let origin = values.next();
-    let text = origin.map(|v| String::from_utf8_lossy(v.as_bytes()));
-    if values.next().is_some() {
-        return Err(HandshakeError::ForbiddenOrigin(
-            text.map(|t| t.into_owned()),
-        ));
-    }
-    let readable = origin.and_then(|v| v.to_str().ok());
-    if origin.is_some() && readable.is_none() {
-        // Not visible ASCII: no origin a browser sends.
-        return Err(HandshakeError::ForbiddenOrigin(
-            text.map(|t| t.into_owned()),
-        ));
-    }
-    if policy.allows(readable) {
-        Ok(())
-    } else {
-        Err(HandshakeError::ForbiddenOrigin(
-            text.map(|t| t.into_owned()),
-        ))
-    }
-}
+/// A response that refuses the upgrade, with an optional body.
+pub type ErrorResponse = Response<Option<String>>;
 
 /// Validates an upgrade request (§4.2.1) and builds the 101 response.
 pub fn build_response(
@@ -227,7 +167,9 @@ pub fn error_response_for(error: &HandshakeError, http2: bool) -> ErrorResponse 
     response
 }
 
-pub(crate) fn required_headers(response: &Response<()>) -> Vec<(HeaderName, HeaderValue)> {
+/// The headers a 101 must keep whatever the callback does, as `response`
+/// has them.
+pub(super) fn required_headers(response: &Response<()>) -> Vec<(HeaderName, HeaderValue)> {
     // The extensions answer must match the stack built for it.
     [
         UPGRADE,
@@ -244,11 +186,13 @@ pub(crate) fn required_headers(response: &Response<()>) -> Vec<(HeaderName, Head
 }
 
 /// The HTTP answer to a request that failed validation.
-pub(crate) fn error_response(error: &HandshakeError) -> Vec<u8> {
+pub(super) fn error_response(error: &HandshakeError) -> Vec<u8> {
     serialize_error(&error_response_for(error, false))
 }
 
-pub(crate) fn serialize_error(response: &ErrorResponse) -> Vec<u8> {
+/// A refusal as bytes: status line, headers (`Connection: close`, the
+/// body's length and type) and body.
+pub(super) fn serialize_error(response: &ErrorResponse) -> Vec<u8> {
     let status = response.status();
     let body = response.body().as_deref().unwrap_or_default();
     let mut headers = response.headers().clone();
