@@ -205,11 +205,16 @@ impl<F> WebSocketUpgrade<F> {
         self
     }
 
-    /// What to do if the connection cannot be handed over after the answer
-    /// went out (the client went away first, or something between the
-    /// handler and hyper replaced the answer): `callback` gets the error,
-    /// in the task [`on_upgrade`](Self::on_upgrade) spawned, and the
-    /// WebSocket callback does not run. By default the error is dropped.
+    /// What to do if hyper cannot hand the connection over (e.g. the client
+    /// went away before the answer went out: hyper's "operation was
+    /// canceled"): `callback` gets the error, in the task
+    /// [`on_upgrade`](Self::on_upgrade) spawned, and the WebSocket callback
+    /// does not run. By default the error is dropped.
+    ///
+    /// A layer that replaces the 101 with another answer is not such a
+    /// failure over HTTP/1.1: hyper 1 still hands the connection over once
+    /// it ends, and the WebSocket callback runs on a dead connection
+    /// (`recv` gives `None` or an error).
     pub fn on_failed_upgrade<C: OnFailedUpgrade>(self, callback: C) -> WebSocketUpgrade<C> {
         WebSocketUpgrade {
             head: self.head,
