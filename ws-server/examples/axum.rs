@@ -65,7 +65,8 @@ async fn ws(State(app): State<Arc<App>>, upgrade: WebSocketUpgrade) -> Response 
     // by cookie lists its origins: `.with_origins(OriginPolicy::allowed([...]))`.
     let config = ServerConfig::default().with_extension(DeflateConfig::default());
     upgrade.config(config).on_upgrade(|mut ws| async move {
-        while let Ok(message) = ws.read().await {
+        // None once the connection is over; pings are answered by the engine.
+        while let Some(Ok(message)) = ws.recv().await {
             if message.is_data() && ws.send(message).await.is_err() {
                 break;
             }

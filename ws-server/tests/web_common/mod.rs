@@ -55,7 +55,7 @@ pub async fn axum_ws(upgrade: WebSocketUpgrade) -> axum::response::Response {
     let http2 = upgrade.is_http2();
     upgrade
         .config(server_config())
-        .on_upgrade(move |ws| echo(ws, http2))
+        .on_upgrade(move |ws| echo(ws.into_inner(), http2))
 }
 
 pub async fn axum_chat(upgrade: WebSocketUpgrade) -> axum::response::Response {
@@ -63,7 +63,7 @@ pub async fn axum_chat(upgrade: WebSocketUpgrade) -> axum::response::Response {
     upgrade
         .config(server_config())
         .protocols(["superchat", "chat"])
-        .on_upgrade(move |ws| echo(ws, http2))
+        .on_upgrade(move |ws| echo(ws.into_inner(), http2))
 }
 
 pub fn router() -> Router {
