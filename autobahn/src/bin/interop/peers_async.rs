@@ -130,7 +130,7 @@ pub(crate) async fn server_axum(
         };
         async move {
             upgrade.config(config).on_upgrade(move |mut ws| async move {
-                if let Err(e) = autobahn::echo_async(&mut ws).await {
+                if let Err(e) = autobahn::echo_async(ws.get_mut()).await {
                     eprintln!("interop server ({version}): {}", autobahn::error_chain(&e));
                 }
             })
