@@ -1,38 +1,44 @@
-//! A `wss://` echo server on the async driver, and a client for it: TLS by
-//! tokio-rustls (the TLS handshake first, then the WebSocket handshake over
-//! its `TlsStream`, both within one timeout). permessage-deflate is on at
-//! both ends.
+//! A `wss://` echo server on the sync driver, and a client for it: TLS by
+//! rustls, whose `StreamOwned` is the stream the WebSocket handshake runs
+//! on (the TLS handshake happens within the WebSocket handshake's first
+//! read). permessage-deflate is on at both ends.
 //!
 //! The certificate is made at start (rcgen: a CA, and a certificate for
 //! `localhost` it signs); the client trusts that CA. A real server loads
 //! its certificate chain and key from PEM files instead
-//! (`CertificateDer::pem_file_iter`, `PrivateKeyDer::from_pem_file`).
+//! (`CertificateDer::pem_file_iter`, `PrivateKeyDer::from_pem_file`, as
+//! `autobahn/src/bin/interop/` does).
 //!
-//! `cargo run -p sockwell-server --features tokio --example wss_async`
+//! `cargo run -p sockwell-examples --example wss`
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
-use sockwell_server::{DeflateConfig, Message, ServerConfig, WsError};
+use sockwell_server::{DeflateConfig, HandshakeError, Message, ServerConfig, WsError};
+use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
 
-async fn serve(
-    tcp: TcpStream,
-    acceptor: tokio_rustls::TlsAcceptor,
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+fn serve(tcp: TcpStream, tls: Arc<rustls::ServerConfig>) -> Result<(), Box<dyn std::error::Error>> {
+    // Short socket timeouts let the handshake check its deadline
+    // (ServerConfig::handshake_timeout, 10 s) between reads, so a client
+    // that stalls in the TLS or the WebSocket handshake is dropped.
+    tcp.set_read_timeout(Some(Duration::from_millis(250)))?;
+    tcp.set_write_timeout(Some(Duration::from_millis(250)))?;
+    let stream = rustls::StreamOwned::new(rustls::ServerConnection::new(tls)?, tcp);
     let config = ServerConfig::default().with_extension(DeflateConfig::default());
-    // A client that stalls in either handshake is dropped after 10 s.
-    let handshakes = async {
-        let tls = acceptor.accept(tcp).await?;
-        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(
-            sockwell_server::accept_async_with_config(tls, config).await?,
-        )
+    let mut attempt = sockwell_server::accept_with_config(stream, config);
+    let mut ws = loop {
+        match attempt {
+            Ok(ws) => break ws,
+            Err(HandshakeError::Interrupted(mid)) => attempt = mid.handshake().map(|(ws, _)| ws),
+            Err(HandshakeError::Failure(e)) => return Err(e.into()),
+        }
     };
-    let mut ws = tokio::time::timeout(Duration::from_secs(10), handshakes).await??;
+    ws.get_ref().sock.set_read_timeout(None)?;
+    ws.get_ref().sock.set_write_timeout(None)?;
     loop {
-        match ws.recv().await {
-            Ok(m) if m.is_data() => ws.send(m).await?,
+        match ws.read() {
+            Ok(m) if m.is_data() => ws.send(m)?,
             Ok(_) => {}
             Err(WsError::ConnectionClosed) => return Ok(()),
             Err(e) => return Err(e.into()),
@@ -40,8 +46,7 @@ async fn serve(
     }
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
 
     // A CA and a certificate for localhost signed by it.
@@ -61,15 +66,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()
         .with_single_cert(vec![cert.der().clone()], key)?;
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let tls = Arc::new(tls);
+    let listener = TcpListener::bind("127.0.0.1:0")?;
     let port = listener.local_addr()?.port();
     println!("listening on wss://localhost:{port}/");
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                if let Err(e) = serve(tcp, acceptor).await {
+    std::thread::spawn(move || {
+        for tcp in listener.incoming().flatten() {
+            let tls = tls.clone();
+            std::thread::spawn(move || {
+                if let Err(e) = serve(tcp, tls) {
                     eprintln!("connection: {e}");
                 }
             });
@@ -86,17 +91,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let connector = sockwell_client::Connector::Rustls(Arc::new(client_tls));
     let config = sockwell_client::ClientConfig::default().with_extension(DeflateConfig::default());
     let url = format!("wss://localhost:{port}/");
-    let (mut ws, _) =
-        sockwell_client::connect_async_tls_with_config(url, config, Some(connector)).await?;
+    let (mut ws, _) = sockwell_client::connect_tls_with_config(url, config, Some(connector))?;
     for agreed in ws.protocol().extensions().negotiated() {
         println!("negotiated extensions: {agreed}");
     }
     for text in ["hello", "over TLS", "with permessage-deflate"] {
-        ws.send(Message::text(text)).await?;
-        println!("echo: {:?}", ws.recv().await?);
+        ws.send(Message::text(text))?;
+        println!("echo: {:?}", ws.read()?);
     }
-    ws.close(None).await?;
-    while !matches!(ws.recv().await, Err(WsError::ConnectionClosed)) {}
+    ws.close(None)?;
+    while !matches!(ws.read(), Err(WsError::ConnectionClosed)) {}
     println!("closing handshake complete");
     Ok(())
 }
