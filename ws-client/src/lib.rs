@@ -80,6 +80,8 @@
 //! `non-blocking.md`, `limits.md` (their examples are compiled and run as
 //! this crate's doc tests) and `migrating-from-tungstenite.md`.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 use deadline::{time_left, Deadline};
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -81,6 +81,8 @@
 //! `limits.md` (what a hostile client meets), `non-blocking.md`,
 //! `extensions.md`.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 use std::io::{Read, Write};
 
 #[cfg(feature = "axum")]
