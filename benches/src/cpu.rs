@@ -1,9 +1,14 @@
 //! Processes and CPUs for the echo load tool (`examples/echo_load`,
-//! `examples/echo_server.rs`): pinning, and CPU time used (Linux).
+//! `examples/echo_server.rs`): pinning, and CPU time used. Measured on
+//! Linux; elsewhere pinning does nothing and the CPU times that the
+//! platform cannot give are NaN, so that everything builds (and the
+//! throughput figures still mean something) off Linux.
 
 /// Pins this process (and the threads it starts afterwards) to one CPU;
-/// says so on stderr if the kernel refuses.
+/// says so on stderr if the kernel refuses. Linux only: elsewhere it does
+/// nothing but say so on stderr.
 pub fn pin_to_cpu(cpu: usize) {
+    #[cfg(target_os = "linux")]
     // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET and
     // sched_setaffinity only read and write that local set.
     unsafe {
@@ -16,6 +21,8 @@ pub fn pin_to_cpu(cpu: usize) {
             );
         }
     }
+    #[cfg(not(target_os = "linux"))]
+    eprintln!("not pinned to CPU {cpu}: pinning is implemented for Linux only");
 }
 
 /// CPU time of process `pid` in seconds: the sum over its live threads of
@@ -23,6 +30,8 @@ pub fn pin_to_cpu(cpu: usize) {
 /// nanoseconds), not `/proc/PID/stat`'s clock ticks, which are 10 ms apart
 /// and would be a few percent of a short slice. A thread that has exited is
 /// not counted (the echo servers' threads live as long as their connections).
+/// NaN off Linux (no `/proc`).
+#[cfg(target_os = "linux")]
 pub fn process_cpu(pid: u32) -> f64 {
     let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("process tasks");
     let mut ns: u64 = 0;
@@ -40,7 +49,15 @@ pub fn process_cpu(pid: u32) -> f64 {
     ns as f64 / 1e9
 }
 
-/// User + system CPU time of this process, in seconds.
+/// CPU time of process `pid`: not measured off Linux (NaN).
+#[cfg(not(target_os = "linux"))]
+pub fn process_cpu(_pid: u32) -> f64 {
+    f64::NAN
+}
+
+/// User + system CPU time of this process, in seconds (`getrusage`, on
+/// every Unix; NaN elsewhere).
+#[cfg(unix)]
 pub fn self_cpu() -> f64 {
     // SAFETY: getrusage writes into the zeroed struct it is given.
     let usage = unsafe {
@@ -50,6 +67,12 @@ pub fn self_cpu() -> f64 {
     };
     let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
+/// User + system CPU time of this process: not measured here (NaN).
+#[cfg(not(unix))]
+pub fn self_cpu() -> f64 {
+    f64::NAN
 }
 
 /// Fixes glibc's allocator thresholds for a benchmark process: buffers up

@@ -5,11 +5,15 @@
 //! use sockwell_client::{connect, Message};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! // An echo server on a free loopback port (sockwell-server), for the example.
+//! // An echo server on a free loopback port, for the example (the server
+//! // side of sockwell-handshake, which sockwell-server wraps).
+//! use sockwell_handshake::{NoCallback, ServerConfig, ServerHandshake};
 //! let listener = TcpListener::bind("127.0.0.1:0")?;
 //! let url = format!("ws://{}/echo", listener.local_addr()?);
 //! std::thread::spawn(move || {
-//!     let mut ws = sockwell_server::accept(listener.accept().unwrap().0).unwrap();
+//!     let stream = listener.accept().unwrap().0;
+//!     let handshake = ServerHandshake::new(stream, NoCallback, ServerConfig::default());
+//!     let (mut ws, _) = handshake.complete().unwrap();
 //!     while let Ok(message) = ws.read() {
 //!         if message.is_data() && ws.send(message).is_err() {
 //!             break;
@@ -75,6 +79,8 @@
 //! Guides in the repository's `docs/`: `compression.md`, `extensions.md`,
 //! `non-blocking.md`, `limits.md` (their examples are compiled and run as
 //! this crate's doc tests) and `migrating-from-tungstenite.md`.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use deadline::{time_left, Deadline};
 use std::io::{Read, Write};
@@ -423,37 +429,3 @@ async fn within<T>(
         None => work.await,
     }
 }
-
-/// The README's examples, compiled as doc tests so that they stay true
-/// (with the `tokio` feature, which its async example needs; the
-/// workspace's tests build sockwell-client with it).
-#[cfg(all(doctest, feature = "tokio"))]
-#[doc = include_str!("../../README.md")]
-pub struct ReadmeDoctests;
-
-/// The guide to permessage-deflate (`docs/compression.md`), its examples
-/// compiled and run as doc tests.
-#[cfg(doctest)]
-#[doc = include_str!("../../docs/compression.md")]
-pub struct CompressionGuide;
-
-/// The guide to writing an extension (`docs/extensions.md`).
-#[cfg(doctest)]
-#[doc = include_str!("../../docs/extensions.md")]
-pub struct ExtensionsGuide;
-
-/// The guide to non-blocking use and batching (`docs/non-blocking.md`).
-#[cfg(doctest)]
-#[doc = include_str!("../../docs/non-blocking.md")]
-pub struct NonBlockingGuide;
-
-/// The guide to limits and hostile peers (`docs/limits.md`).
-#[cfg(doctest)]
-#[doc = include_str!("../../docs/limits.md")]
-pub struct LimitsGuide;
-
-/// The guide to migrating from tungstenite
-/// (`docs/migrating-from-tungstenite.md`); its blocks are `rust,ignore`.
-#[cfg(doctest)]
-#[doc = include_str!("../../docs/migrating-from-tungstenite.md")]
-pub struct MigratingFromTungsteniteGuide;

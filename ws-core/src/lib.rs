@@ -99,6 +99,8 @@
 //! assert_eq!(server.read_buffered().unwrap(), Some(Message::text("hello")));
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod buffer;
 mod close;
 mod config;

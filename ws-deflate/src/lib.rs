@@ -61,6 +61,8 @@
 //! bits). What each parameter costs in memory and ratio, measured:
 //! `docs/compression.md` in the repository.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 #[cfg(test)]
 mod broadcast_tests;
 #[cfg(test)]

@@ -97,6 +97,8 @@
 //! only this one: the `custom-extension` crate of this repository
 //! (`x-crc32`) is a complete example, and `docs/extensions.md` the guide.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod error;
 mod extension;
 mod header;

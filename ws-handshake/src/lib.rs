@@ -58,6 +58,8 @@
 //! `complete()` enforces it while it waits, so a peer that trickles its head
 //! in one byte at a time cannot hold a thread.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod client;
 mod config;
 mod deadline;

@@ -6,10 +6,15 @@
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let listener = TcpListener::bind("127.0.0.1:0")?; // a free port
-//! let url = format!("ws://{}/", listener.local_addr()?);
-//! // A client for the example (sockwell-client), in a thread of its own.
+//! let addr = listener.local_addr()?;
+//! let url = format!("ws://{addr}/");
+//! // A client for the example, in a thread of its own (the client side of
+//! // sockwell-handshake, which sockwell-client wraps with URLs and TLS).
 //! let client = std::thread::spawn(move || {
-//!     let (mut ws, _) = sockwell_client::connect(url).unwrap();
+//!     use sockwell_handshake::{ClientConfig, ClientHandshake};
+//!     let stream = std::net::TcpStream::connect(addr).unwrap();
+//!     let handshake = ClientHandshake::new(stream, url, ClientConfig::default()).unwrap();
+//!     let (mut ws, _) = handshake.complete().unwrap();
 //!     ws.send(Message::text("hello")).unwrap();
 //!     let echo = ws.read().unwrap();
 //!     ws.close(None).unwrap();
@@ -75,6 +80,8 @@
 //! compression setting costs, broadcasts with [`PreparedMessage`]),
 //! `limits.md` (what a hostile client meets), `non-blocking.md`,
 //! `extensions.md`.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::io::{Read, Write};
 

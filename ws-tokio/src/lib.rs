@@ -68,6 +68,8 @@
 //! much is queued, `recv` writes before it reads. `recv`, `try_recv` and
 //! `flush` are cancel-safe: a future dropped in `select!` loses nothing.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod engine;
 mod handle;
 mod handshake;

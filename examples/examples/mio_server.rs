@@ -4,7 +4,7 @@
 //! one flush; what the socket does not take yet waits in the engine for the
 //! next writable event. Handshakes that outlive their deadline are dropped.
 //!
-//! `cargo run -p sockwell-server --example mio_server` runs it with 20 blocking
+//! `cargo run -p sockwell-examples --example mio_server` runs it with 20 blocking
 //! clients in threads that each check 50 echoes, and stops when they are
 //! done; `-- serve 127.0.0.1:9003` only serves.
 

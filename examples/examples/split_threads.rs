@@ -5,7 +5,7 @@
 //! and in the order that thread sent them. Pings from the server are
 //! answered by the reading half on its own.
 //!
-//! `cargo run -p sockwell-client --example split_threads`
+//! `cargo run -p sockwell-examples --example split_threads`
 
 use sockwell_client::{ClientConfig, CloseCode, CloseFrame, DeflateConfig, Message, WsError};
 use std::net::{TcpListener, TcpStream};

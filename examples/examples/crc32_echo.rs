@@ -3,7 +3,7 @@
 //! checksum covers the compressed bytes). Prints what was agreed and checks
 //! an echo.
 //!
-//! `cargo run -p custom-extension --example crc32_echo`
+//! `cargo run -p sockwell-examples --example crc32_echo`
 
 use custom_extension::Crc32Config;
 use sockwell_client::{ClientConfig, DeflateConfig, Message, WsError};

@@ -9,7 +9,7 @@
 //! (`CertificateDer::pem_file_iter`, `PrivateKeyDer::from_pem_file`, as
 //! `autobahn/src/bin/interop/` does).
 //!
-//! `cargo run -p sockwell-server --example wss`
+//! `cargo run -p sockwell-examples --example wss`
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};

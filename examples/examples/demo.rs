@@ -2,7 +2,7 @@
 //! free port, a client that connects to it, sends a few messages and closes.
 //! Prints what the handshake negotiated and what came back.
 //!
-//! `cargo run -p sockwell-client --example demo`
+//! `cargo run -p sockwell-examples --example demo`
 
 use sockwell_client::{
     connect_with_config, ClientConfig, CloseCode, CloseFrame, DeflateConfig, Message,

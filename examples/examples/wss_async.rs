@@ -8,7 +8,7 @@
 //! its certificate chain and key from PEM files instead
 //! (`CertificateDer::pem_file_iter`, `PrivateKeyDer::from_pem_file`).
 //!
-//! `cargo run -p sockwell-server --features tokio --example wss_async`
+//! `cargo run -p sockwell-examples --example wss_async`
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
