@@ -36,11 +36,13 @@
 //!
 //! # The map
 //!
-//! - [`WebSocketStream`]: `recv`/`try_recv`, `feed`/`flush`/`send`,
-//!   `send_prepared`, `close`; a `futures` [`Stream`](futures_core::Stream)
-//!   and [`Sink`](futures_sink::Sink) of [`Message`]s.
-//! - [`WebSocketStream::split`]: a [`WsReader`] and a [`WsWriter`] for two
-//!   tasks; [`WsReader::reunite`] (or [`ReuniteError`]).
+//! - [`WebSocketStream`]: `read`/`read_buffered`, `write`/`flush`/`send`,
+//!   `send_prepared`, `close` (the sync driver's verbs); a `futures`
+//!   [`Stream`](futures_core::Stream), `FusedStream` and
+//!   [`Sink`](futures_sink::Sink) of [`Message`]s, so `StreamExt` /
+//!   `SinkExt` code written for tokio-tungstenite keeps its meaning.
+//! - [`WebSocketStream::into_split`]: a [`WsReader`] and a [`WsWriter`]
+//!   (cloneable) for several tasks; [`WsReader::reunite`] (or [`ReuniteError`]).
 //! - Handshakes on any stream: [`client_async`], [`accept_async`],
 //!   [`accept_hdr_async`] and their `_with_config` forms, within the
 //!   config's `handshake_timeout`; [`HandshakeIo`] is the adapter they run
@@ -48,7 +50,7 @@
 //!   `connect_async` is in `sockwell-client` with its `tokio` feature.
 //! - The connection's timers run on tokio's: keepalive ([`Keepalive`]: on
 //!   by default, a ping after 20 s of quiet, 20 s for the answer), the
-//!   close timeout (10 s) and the optional write timeout, while `recv`
+//!   close timeout (10 s) and the optional write timeout, while `read`
 //!   waits to read and while any call waits to write. So the runtime needs
 //!   its time driver: `#[tokio::main]` and `Builder::enable_all` have it;
 //!   a runtime built with `enable_io` alone needs `enable_time` as well
@@ -62,11 +64,11 @@
 //!
 //! # Batching and backpressure
 //!
-//! They follow the engine's rules: `recv` writes only the engine's own
-//! replies, `feed` queues, `flush` writes the queue; the `Sink` flushes when
+//! They follow the engine's rules: `read` writes only the engine's own
+//! replies, `write` queues, `flush` writes the queue; the `Sink` flushes when
 //! more than `write_buffer_size` is queued (not per message); while that
-//! much is queued, `recv` writes before it reads. `recv`, `try_recv` and
-//! `flush` are cancel-safe: a future dropped in `select!` loses nothing.
+//! much is queued, `read` writes before it reads. `read`, `read_buffered`
+//! and `flush` are cancel-safe: a future dropped in `select!` loses nothing.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
