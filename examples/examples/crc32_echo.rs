@@ -34,7 +34,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = ClientConfig::default()
         .with_extension(DeflateConfig::default())
         .with_extension(Crc32Config::default());
-    let (mut ws, response) = sockwell_client::connect_with_config(format!("ws://{addr}/"), config)?;
+    let (mut ws, response) = sockwell_client::ClientBuilder::new(format!("ws://{addr}/"))
+        .config(config)
+        .connect()?;
     println!(
         "Sec-WebSocket-Extensions: {:?}",
         response.headers().get("sec-websocket-extensions")

@@ -4,9 +4,7 @@
 //!
 //! `cargo run -p sockwell-examples --example demo`
 
-use sockwell_client::{
-    connect_with_config, ClientConfig, CloseCode, CloseFrame, DeflateConfig, Message,
-};
+use sockwell_client::{ClientBuilder, ClientConfig, CloseCode, CloseFrame, DeflateConfig, Message};
 use sockwell_server::ServerConfig;
 use std::net::TcpListener;
 use std::thread;
@@ -32,7 +30,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // One line turns compression on; the server above accepts it.
     let config =
         ClientConfig::default().with_extension(DeflateConfig::default().client_max_window_bits(12));
-    let (mut socket, response) = connect_with_config(format!("ws://{addr}/demo"), config)?;
+    let (mut socket, response) = ClientBuilder::new(format!("ws://{addr}/demo"))
+        .config(config)
+        .connect()?;
     println!("connected to ws://{addr}/demo: HTTP {}", response.status());
     let agreed: Vec<String> = socket
         .protocol()

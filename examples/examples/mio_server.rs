@@ -135,7 +135,9 @@ fn serve(mut listener: TcpListener, done: impl Fn() -> bool) -> std::io::Result<
 
 fn client(addr: std::net::SocketAddr, id: usize) -> Result<(), Box<dyn std::error::Error>> {
     let config = sockwell_client::ClientConfig::default().with_extension(DeflateConfig::default());
-    let (mut ws, _) = sockwell_client::connect_with_config(format!("ws://{addr}/"), config)?;
+    let (mut ws, _) = sockwell_client::ClientBuilder::new(format!("ws://{addr}/"))
+        .config(config)
+        .connect()?;
     for i in 0..50 {
         let sent = Message::text(format!("client {id} message {i} {}", "x".repeat(i * 10)));
         ws.send(sent.clone())?;

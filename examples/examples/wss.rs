@@ -91,7 +91,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let connector = sockwell_client::Connector::Rustls(Arc::new(client_tls));
     let config = sockwell_client::ClientConfig::default().with_extension(DeflateConfig::default());
     let url = format!("wss://localhost:{port}/");
-    let (mut ws, _) = sockwell_client::connect_tls_with_config(url, config, Some(connector))?;
+    let (mut ws, _) = sockwell_client::ClientBuilder::new(url)
+        .config(config)
+        .connector(connector)
+        .connect()?;
     for agreed in ws.protocol().extensions().negotiated() {
         println!("negotiated extensions: {agreed}");
     }

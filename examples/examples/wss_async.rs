@@ -86,8 +86,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let connector = sockwell_client::Connector::Rustls(Arc::new(client_tls));
     let config = sockwell_client::ClientConfig::default().with_extension(DeflateConfig::default());
     let url = format!("wss://localhost:{port}/");
-    let (mut ws, _) =
-        sockwell_client::connect_async_tls_with_config(url, config, Some(connector)).await?;
+    let (mut ws, _) = sockwell_client::ClientBuilder::new(url)
+        .config(config)
+        .connector(connector)
+        .connect_async()
+        .await?;
     for agreed in ws.protocol().extensions().negotiated() {
         println!("negotiated extensions: {agreed}");
     }

@@ -102,12 +102,12 @@ async fn selected_protocol_is_the_subprotocol_answered_over_http1() {
     within(async {
         // The client prefers chat: the client's first offer that the
         // server lists is the one answered.
-        let (mut ws, response) = sockwell_client::connect_async_with_config(
-            format!("ws://{addr}/chat").as_str(),
-            client_config(&["chat", "superchat", "other"]),
-        )
-        .await
-        .unwrap();
+        let (mut ws, response) =
+            sockwell_client::ClientBuilder::new(format!("ws://{addr}/chat").as_str())
+                .config(client_config(&["chat", "superchat", "other"]))
+                .connect_async()
+                .await
+                .unwrap();
         assert_eq!(answered_header(&response).as_deref(), Some("chat"));
         assert_eq!(ws.read().await.unwrap(), Message::text("chat"));
         ws.send(Message::text("hi")).await.unwrap();
@@ -119,12 +119,12 @@ async fn selected_protocol_is_the_subprotocol_answered_over_http1() {
         assert_eq!(seen.recv().await, Some(Seen::Answered(Some("chat".into()))));
 
         // No offer the server lists: nothing selected, nothing answered.
-        let (mut ws, response) = sockwell_client::connect_async_with_config(
-            format!("ws://{addr}/chat").as_str(),
-            client_config(&["other"]),
-        )
-        .await
-        .unwrap();
+        let (mut ws, response) =
+            sockwell_client::ClientBuilder::new(format!("ws://{addr}/chat").as_str())
+                .config(client_config(&["other"]))
+                .connect_async()
+                .await
+                .unwrap();
         assert_eq!(answered_header(&response), None);
         assert_eq!(ws.read().await.unwrap(), Message::text("none"));
         ws.close(None).await.unwrap();
@@ -188,12 +188,12 @@ async fn set_selected_protocol_overrides_the_choice() {
     );
     let addr = serve(app).await;
     within(async {
-        let (mut ws, response) = sockwell_client::connect_async_with_config(
-            format!("ws://{addr}/ws").as_str(),
-            client_config(&["a", "b"]),
-        )
-        .await
-        .unwrap();
+        let (mut ws, response) =
+            sockwell_client::ClientBuilder::new(format!("ws://{addr}/ws").as_str())
+                .config(client_config(&["a", "b"]))
+                .connect_async()
+                .await
+                .unwrap();
         assert_eq!(answered_header(&response).as_deref(), Some("b"));
         assert_eq!(ws.read().await.unwrap(), Message::text("b"));
     })
@@ -222,12 +222,12 @@ async fn protocol_follows_a_subprotocol_chosen_by_the_handshake_callback() {
     );
     let addr = serve(app).await;
     within(async {
-        let (mut ws, response) = sockwell_client::connect_async_with_config(
-            format!("ws://{addr}/ws").as_str(),
-            client_config(&["picked"]),
-        )
-        .await
-        .unwrap();
+        let (mut ws, response) =
+            sockwell_client::ClientBuilder::new(format!("ws://{addr}/ws").as_str())
+                .config(client_config(&["picked"]))
+                .connect_async()
+                .await
+                .unwrap();
         assert_eq!(answered_header(&response).as_deref(), Some("picked"));
         assert_eq!(ws.read().await.unwrap(), Message::text("picked"));
     })
@@ -376,12 +376,12 @@ async fn closed_with_1009(payload: Message, max_message: usize, max_frame: usize
     let (events, mut seen) = mpsc::unbounded_channel();
     let addr = serve(limited_app(events, max_message, max_frame)).await;
     within(async {
-        let (mut ws, response) = sockwell_client::connect_async_with_config(
-            format!("ws://{addr}/ws").as_str(),
-            client_config(&[]),
-        )
-        .await
-        .unwrap();
+        let (mut ws, response) =
+            sockwell_client::ClientBuilder::new(format!("ws://{addr}/ws").as_str())
+                .config(client_config(&[]))
+                .connect_async()
+                .await
+                .unwrap();
         let agreed = response.headers().get("sec-websocket-extensions");
         assert!(agreed.is_some(), "{response:?}");
         // Under the limits: echoed.
@@ -442,12 +442,11 @@ async fn recv_gives_none_after_the_closing_handshake() {
     let (events, mut seen) = mpsc::unbounded_channel();
     let addr = serve(limited_app(events, 1 << 20, 1 << 20)).await;
     within(async {
-        let (mut ws, _) = sockwell_client::connect_async_with_config(
-            format!("ws://{addr}/ws").as_str(),
-            client_config(&[]),
-        )
-        .await
-        .unwrap();
+        let (mut ws, _) = sockwell_client::ClientBuilder::new(format!("ws://{addr}/ws").as_str())
+            .config(client_config(&[]))
+            .connect_async()
+            .await
+            .unwrap();
         ws.send(Message::text("hi")).await.unwrap();
         assert_eq!(ws.read().await.unwrap(), Message::text("hi"));
         ws.close(Some(CloseFrame::new(CloseCode::NORMAL, "bye")))
@@ -495,12 +494,11 @@ async fn stream_and_sink_with_futures_combinators() {
     );
     let addr = serve(app).await;
     within(async {
-        let (ws, _) = sockwell_client::connect_async_with_config(
-            format!("ws://{addr}/ws").as_str(),
-            client_config(&[]),
-        )
-        .await
-        .unwrap();
+        let (ws, _) = sockwell_client::ClientBuilder::new(format!("ws://{addr}/ws").as_str())
+            .config(client_config(&[]))
+            .connect_async()
+            .await
+            .unwrap();
         // The client side as a Stream and Sink too.
         let (mut rx, mut tx) = ws.into_split();
         assert_eq!(rx.next().await.unwrap().unwrap(), Message::text("ready"));

@@ -146,8 +146,10 @@ fn keepalive_turns_a_silent_peer_into_an_error() {
     let websocket = WebSocketConfig::default()
         .with_keepalive(Duration::from_millis(50), Duration::from_millis(100));
     let config = ClientConfig::default().with_websocket_config(websocket);
-    let (mut ws, _) =
-        sockwell_client::connect_with_config(format!("ws://{addr}/"), config).unwrap();
+    let (mut ws, _) = sockwell_client::ClientBuilder::new(format!("ws://{addr}/"))
+        .config(config)
+        .connect()
+        .unwrap();
     // Without a read timeout a blocking read would wait forever.
     ws.get_mut()
         .get_mut()

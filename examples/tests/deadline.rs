@@ -146,7 +146,10 @@ fn a_client_gives_up_on_a_server_that_never_answers() {
     });
     let config = ClientConfig::default().with_handshake_timeout(Some(Duration::from_millis(300)));
     let start = Instant::now();
-    let err = sockwell_client::connect_with_config(&url, config).unwrap_err();
+    let err = sockwell_client::ClientBuilder::new(&url)
+        .config(config)
+        .connect()
+        .unwrap_err();
     assert!(
         matches!(
             err,
@@ -205,7 +208,10 @@ fn a_refusal_whose_body_never_ends_is_reported_at_the_deadline() {
     let limit = Duration::from_millis(700);
     let config = ClientConfig::default().with_handshake_timeout(Some(limit));
     let start = Instant::now();
-    let err = sockwell_client::connect_with_config(&url, config).unwrap_err();
+    let err = sockwell_client::ClientBuilder::new(&url)
+        .config(config)
+        .connect()
+        .unwrap_err();
     assert_refused_at_the_deadline(err, start.elapsed(), limit);
     server.join().unwrap();
 }
@@ -217,7 +223,9 @@ async fn async_a_refusal_whose_body_never_ends_is_reported_at_the_deadline() {
     let limit = Duration::from_millis(700);
     let config = ClientConfig::default().with_handshake_timeout(Some(limit));
     let start = Instant::now();
-    let err = sockwell_client::connect_async_with_config(&url, config)
+    let err = sockwell_client::ClientBuilder::new(&url)
+        .config(config)
+        .connect_async()
         .await
         .unwrap_err();
     assert_refused_at_the_deadline(err, start.elapsed(), limit);

@@ -91,7 +91,10 @@ fn client_certificate_from_the_connector() {
     // it reads the answer to its upgrade request).
     let (addr, handle) = rustls_server(server);
     let url = format!("wss://localhost:{}/", addr.port());
-    let err = sockwell_client::connect_tls_with_config(url, deflate(), Some(rustls_connector(&ca)))
+    let err = sockwell_client::ClientBuilder::new(url)
+        .config(deflate())
+        .connector(rustls_connector(&ca))
+        .connect()
         .unwrap_err();
     assert!(handle.join().unwrap().is_err());
     let chain = error_chain(&err);

@@ -61,8 +61,11 @@ fn sync_against_trickler(connector: Connector) {
     let (port, server) = trickler();
     let url = format!("wss://localhost:{port}/");
     let start = Instant::now();
-    let outcome =
-        sockwell_client::connect_tls_with_config(url, config(), Some(connector)).map(drop);
+    let outcome = sockwell_client::ClientBuilder::new(url)
+        .config(config())
+        .connector(connector)
+        .connect()
+        .map(drop);
     assert_abandoned_at_the_deadline(outcome, start.elapsed());
     server.join().unwrap();
 }
@@ -72,7 +75,10 @@ async fn async_against_trickler(connector: Connector) {
     let (port, server) = trickler();
     let url = format!("wss://localhost:{port}/");
     let start = Instant::now();
-    let outcome = sockwell_client::connect_async_tls_with_config(url, config(), Some(connector))
+    let outcome = sockwell_client::ClientBuilder::new(url)
+        .config(config())
+        .connector(connector)
+        .connect_async()
         .await
         .map(drop);
     assert_abandoned_at_the_deadline(outcome, start.elapsed());

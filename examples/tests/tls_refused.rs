@@ -39,7 +39,10 @@ fn rustls_refuses_a_certificate_for_another_name() {
     let ca = ca();
     let (addr, server) = rustls_server(server_tls(&leaf(&ca, &["other.example"])));
     let url = format!("wss://localhost:{}/", addr.port());
-    let err = sockwell_client::connect_tls_with_config(url, deflate(), Some(rustls_connector(&ca)))
+    let err = sockwell_client::ClientBuilder::new(url)
+        .config(deflate())
+        .connector(rustls_connector(&ca))
+        .connect()
         .unwrap_err();
     let source: &rustls::Error = tls_source(&err);
     assert!(
@@ -77,12 +80,11 @@ fn rustls_reports_the_alert_the_server_sent() {
         .with_root_certificates(roots(&ca))
         .with_no_client_auth();
     let url = format!("wss://localhost:{}/", addr.port());
-    let err = sockwell_client::connect_tls_with_config(
-        url,
-        deflate(),
-        Some(Connector::Rustls(Arc::new(client))),
-    )
-    .unwrap_err();
+    let err = sockwell_client::ClientBuilder::new(url)
+        .config(deflate())
+        .connector(Connector::Rustls(Arc::new(client)))
+        .connect()
+        .unwrap_err();
     let source: &rustls::Error = tls_source(&err);
     assert_eq!(
         source,
@@ -117,12 +119,11 @@ fn a_ca_certificate_as_the_servers_own_is_refused_with_a_hint() {
         .with_root_certificates(roots)
         .with_no_client_auth();
     let url = format!("wss://localhost:{}/", addr.port());
-    let err = sockwell_client::connect_tls_with_config(
-        url,
-        deflate(),
-        Some(Connector::Rustls(Arc::new(client))),
-    )
-    .unwrap_err();
+    let err = sockwell_client::ClientBuilder::new(url)
+        .config(deflate())
+        .connector(Connector::Rustls(Arc::new(client)))
+        .connect()
+        .unwrap_err();
     assert!(err.is_ca_used_as_end_entity(), "{err:?}");
     let said = err.to_string();
     assert!(
@@ -149,12 +150,11 @@ fn native_tls_refuses_a_certificate_from_an_unknown_issuer() {
     let (addr, server) = rustls_server(server_tls(&leaf(&ca, &["localhost"])));
     let platform = sockwell_client::tls::native_tls::TlsConnector::new().unwrap();
     let url = format!("wss://localhost:{}/", addr.port());
-    let err = sockwell_client::connect_tls_with_config(
-        url,
-        deflate(),
-        Some(Connector::NativeTls(platform)),
-    )
-    .unwrap_err();
+    let err = sockwell_client::ClientBuilder::new(url)
+        .config(deflate())
+        .connector(Connector::NativeTls(platform))
+        .connect()
+        .unwrap_err();
     let _: &sockwell_client::tls::native_tls::Error = tls_source(&err);
     assert!(server.join().unwrap().is_err());
 }
@@ -194,7 +194,10 @@ fn a_server_that_never_answers_the_client_hello_times_out() {
     let config = ClientConfig::default().with_handshake_timeout(Some(limit));
     let url = format!("wss://127.0.0.1:{port}/");
     let ca = ca();
-    let err = sockwell_client::connect_tls_with_config(url, config, Some(rustls_connector(&ca)))
+    let err = sockwell_client::ClientBuilder::new(url)
+        .config(config)
+        .connector(rustls_connector(&ca))
+        .connect()
         .unwrap_err();
     assert!(
         matches!(err, ConnectError::Handshake(sockwell_client::HandshakeError::Timeout(d)) if d == limit),

@@ -16,10 +16,11 @@ async fn axum_http1_echo_with_deflate() {
     let addr = serve_axum().await;
     let url = format!("ws://{addr}/ws");
     let run = async {
-        let (mut ws, response) =
-            sockwell_client::connect_async_with_config(url.as_str(), client_config())
-                .await
-                .unwrap();
+        let (mut ws, response) = sockwell_client::ClientBuilder::new(url.as_str())
+            .config(client_config())
+            .connect_async()
+            .await
+            .unwrap();
         assert!(agreed_deflate(&response), "{response:?}");
         check_echo(&mut ws, "http1.1").await;
         ws.close(None).await.unwrap();
@@ -77,21 +78,19 @@ async fn hyper_helper_over_tls_http2_and_http1() {
 async fn hyper_helper_cleartext_http2_and_http1() {
     let addr = serve_hyper(None).await;
     let run = async {
-        let (_connection, mut ws, response) = sockwell_client::h2::connect_h2(
-            format!("ws://{addr}/ws").as_str(),
-            client_config(),
-            None,
-        )
-        .await
-        .unwrap();
+        let (_connection, mut ws, response) =
+            sockwell_client::ClientBuilder::new(format!("ws://{addr}/ws").as_str())
+                .config(client_config())
+                .connect_h2()
+                .await
+                .unwrap();
         assert!(agreed_deflate(&response));
         check_echo(&mut ws, "http2").await;
-        let (mut ws, _) = sockwell_client::connect_async_with_config(
-            format!("ws://{addr}/ws").as_str(),
-            client_config(),
-        )
-        .await
-        .unwrap();
+        let (mut ws, _) = sockwell_client::ClientBuilder::new(format!("ws://{addr}/ws").as_str())
+            .config(client_config())
+            .connect_async()
+            .await
+            .unwrap();
         check_echo(&mut ws, "http1.1").await;
     };
     tokio::time::timeout(LIMIT, run).await.unwrap();
@@ -110,27 +109,28 @@ async fn the_extractor_picks_a_subprotocol_on_both_versions() {
     let mut config = client_config();
     config.subprotocols = vec!["mqtt".into(), "chat".into()];
     let run = async {
-        let (mut ws, response) = sockwell_client::connect_async_with_config(
-            format!("ws://{addr}/chat").as_str(),
-            config.clone(),
-        )
-        .await
-        .unwrap();
+        let (mut ws, response) =
+            sockwell_client::ClientBuilder::new(format!("ws://{addr}/chat").as_str())
+                .config(config.clone())
+                .connect_async()
+                .await
+                .unwrap();
         assert_eq!(response.headers()["sec-websocket-protocol"], "chat");
         check_echo(&mut ws, "http1.1").await;
         let (_connection, mut ws, response) =
-            sockwell_client::h2::connect_h2(format!("ws://{addr}/chat").as_str(), config, None)
+            sockwell_client::ClientBuilder::new(format!("ws://{addr}/chat").as_str())
+                .config(config)
+                .connect_h2()
                 .await
                 .unwrap();
         assert_eq!(response.headers()["sec-websocket-protocol"], "chat");
         check_echo(&mut ws, "http2").await;
         // No common subprotocol: the upgrade goes on without one.
-        let (_, response) = sockwell_client::connect_async_with_config(
-            format!("ws://{addr}/ws").as_str(),
-            client_config(),
-        )
-        .await
-        .unwrap();
+        let (_, response) = sockwell_client::ClientBuilder::new(format!("ws://{addr}/ws").as_str())
+            .config(client_config())
+            .connect_async()
+            .await
+            .unwrap();
         assert!(response.headers().get("sec-websocket-protocol").is_none());
     };
     tokio::time::timeout(LIMIT, run).await.unwrap();

@@ -128,8 +128,10 @@ fn over_tcp_with_client_and_server_configs() {
     let config = sockwell_client::ClientConfig::default()
         .with_extension(DeflateConfig::default())
         .with_extension(Crc32Config::default());
-    let (mut ws, response) =
-        sockwell_client::connect_with_config(format!("ws://{addr}/"), config).unwrap();
+    let (mut ws, response) = sockwell_client::ClientBuilder::new(format!("ws://{addr}/"))
+        .config(config)
+        .connect()
+        .unwrap();
     assert_eq!(
         response.headers()["sec-websocket-extensions"],
         "permessage-deflate; client_max_window_bits=11, x-crc32"

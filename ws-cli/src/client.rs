@@ -86,21 +86,19 @@ pub async fn connect(
         config.handshake_timeout =
             Some(deadline.saturating_duration_since(tokio::time::Instant::now()));
     }
-    let (ws, response) = sockwell_client::client_async_tls_with_config(
-        request,
-        counter.wrap(tcp),
-        config,
-        connector,
-    )
-    .await
-    .map_err(|e| match (e, limit) {
-        // Named by the whole limit, not the part left after TCP.
-        (sockwell_client::ConnectError::Handshake(HandshakeError::Timeout(_)), Some(limit)) => {
-            sockwell_client::ConnectError::Handshake(HandshakeError::Timeout(limit))
-        }
-        (e, _) => e,
-    })
-    .map_err(failure::from_connect)?;
+    let (ws, response) = sockwell_client::ClientBuilder::new(request)
+        .config(config)
+        .connector(connector)
+        .connect_async_on(counter.wrap(tcp))
+        .await
+        .map_err(|e| match (e, limit) {
+            // Named by the whole limit, not the part left after TCP.
+            (sockwell_client::ConnectError::Handshake(HandshakeError::Timeout(_)), Some(limit)) => {
+                sockwell_client::ConnectError::Handshake(HandshakeError::Timeout(limit))
+            }
+            (e, _) => e,
+        })
+        .map_err(failure::from_connect)?;
     if !args.quiet {
         eprintln!("connected to {url} ({})", config::agreed(ws.protocol()));
     }

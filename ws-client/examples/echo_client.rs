@@ -13,7 +13,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .unwrap_or("ws://127.0.0.1:9001/".into());
     let config = ClientConfig::default().with_extension(DeflateConfig::default());
-    let (mut ws, response) = sockwell_client::connect_with_config(url.as_str(), config)?;
+    let (mut ws, response) = sockwell_client::ClientBuilder::new(url.as_str())
+        .config(config)
+        .connect()?;
     println!("connected to {url}: {}", response.status());
     for agreed in ws.protocol().extensions().negotiated() {
         println!("agreed: {agreed}");

@@ -141,3 +141,19 @@ fn resolve(
         ))),
     }
 }
+
+/// Runs `work` until `deadline` at most (`None`: no limit); past it, the
+/// handshake's timeout error naming the whole limit. The one timer of
+/// every async connect (TCP, TLS, HTTP/2 and the handshake).
+#[cfg(feature = "tokio")]
+pub(crate) async fn within<T>(
+    deadline: Option<Deadline>,
+    work: impl std::future::Future<Output = Result<T, ConnectError>>,
+) -> Result<T, ConnectError> {
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline.at().into(), work)
+            .await
+            .map_err(|_| deadline.expired())?,
+        None => work.await,
+    }
+}

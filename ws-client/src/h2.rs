@@ -41,6 +41,7 @@ mod stream;
 
 pub use stream::H2Stream;
 
+use crate::deadline::{within, Deadline};
 use crate::tls::Connector;
 use crate::{http, target, ConnectError, Response};
 use bytes::Bytes;
@@ -53,8 +54,6 @@ use sockwell_handshake::{
 };
 use sockwell_tokio::WebSocketStream;
 use std::fmt;
-use std::future::Future;
-use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 /// How much each WebSocket may receive before it reads (HTTP/2 flow control).
@@ -98,7 +97,7 @@ impl H2Connection {
         connector: Option<Connector>,
     ) -> Result<Self, ConnectError> {
         within(
-            config.handshake_timeout,
+            Deadline::from_now(config.handshake_timeout),
             Self::connect_unbounded(url, &config.limits, connector),
         )
         .await
@@ -193,7 +192,7 @@ impl H2Connection {
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         within(
-            config.handshake_timeout,
+            Deadline::from_now(config.handshake_timeout),
             Self::handshake_unbounded(io, &config.limits),
         )
         .await
@@ -260,7 +259,7 @@ impl H2Connection {
             .into_client_request()
             .map_err(ConnectError::Handshake)?;
         within(
-            config.handshake_timeout,
+            Deadline::from_now(config.handshake_timeout),
             self.open_unbounded(request, config),
         )
         .await
@@ -298,20 +297,6 @@ impl H2Connection {
         let engine = Protocol::new(Role::Client, config.websocket).with_extensions(extensions);
         let stream = H2Stream::new(send_stream, recv);
         Ok((WebSocketStream::from_protocol(stream, engine), response))
-    }
-}
-
-/// Runs `future` within `limit` (`None`: no limit); past it, fails with
-/// the handshake's [`Timeout`](sockwell_handshake::HandshakeError::Timeout).
-async fn within<T>(
-    limit: Option<Duration>,
-    future: impl Future<Output = Result<T, ConnectError>>,
-) -> Result<T, ConnectError> {
-    match limit {
-        Some(limit) => tokio::time::timeout(limit, future).await.map_err(|_| {
-            ConnectError::Handshake(sockwell_handshake::HandshakeError::Timeout(limit))
-        })?,
-        None => future.await,
     }
 }
 
@@ -375,7 +360,7 @@ fn check_head(
 /// the `CONNECT` with its answer) within one
 /// [`ClientConfig::handshake_timeout`]. Keep the [`H2Connection`] (the
 /// first item) to open more on the same connection.
-pub async fn connect_h2(
+pub(crate) async fn connect_h2(
     request: impl IntoClientRequest,
     config: ClientConfig,
     connector: Option<Connector>,
@@ -385,7 +370,7 @@ pub async fn connect_h2(
         .map_err(ConnectError::Handshake)?;
     let url = request.uri().to_string();
     let limit = config.handshake_timeout;
-    within(limit, async move {
+    within(Deadline::from_now(limit), async move {
         let connection = H2Connection::connect_unbounded(&url, &config.limits, connector).await?;
         let (ws, response) = connection.open_unbounded(request, config).await?;
         Ok((connection, ws, response))

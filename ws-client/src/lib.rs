@@ -33,17 +33,20 @@
 //!
 //! # The map
 //!
-//! - [`connect`], [`connect_with_config`], [`connect_tls_with_config`]:
-//!   connect over TCP to a `ws://` or `wss://` URL and run the handshake,
-//!   within [`ClientConfig::handshake_timeout`].
-//! - [`client`], [`client_with_config`], [`client_tls_with_config`]: the
-//!   handshake over a stream you already have (a Unix socket, a proxy
-//!   tunnel, an in-memory pipe); resumable on a non-blocking stream
-//!   ([`ResumableError::Interrupted`]).
-//! - Feature `tokio`: [`connect_async`], [`connect_async_with_config`],
-//!   [`connect_async_tls_with_config`], [`client_async`],
-//!   [`client_async_with_config`], [`client_async_tls_with_config`],
-//!   returning a [`WebSocketStream`] ([`WsReader`], [`WsWriter`] when split).
+//! - [`connect`] (and, feature `tokio`, `connect_async`): connect over TCP
+//!   to a `ws://` or `wss://` URL with the default settings and run the
+//!   handshake, within [`ClientConfig::handshake_timeout`].
+//! - [`ClientBuilder`]: everything else about connecting, by name: the
+//!   settings, the TLS backend, then `connect` (sync), `connect_async`
+//!   (tokio), `connect_on` / `connect_async_on` (a stream you connected,
+//!   TLS included), `connect_h2` (HTTP/2). Errors are [`ConnectError`]s.
+//! - [`client`], [`client_with_config`] (and, feature `tokio`,
+//!   `client_async`, `client_async_with_config`): the handshake alone over
+//!   a stream you already have (a Unix socket, a proxy tunnel, an
+//!   in-memory pipe), errors are [`HandshakeError`]s; the sync ones resume
+//!   on a non-blocking stream ([`ResumableError::Interrupted`]).
+//! - The async forms return a [`WebSocketStream`] ([`WsReader`],
+//!   [`WsWriter`] when split).
 //! - [`tls`]: `wss://` with the `rustls` or `native-tls` feature; a
 //!   [`Connector`] brings your own TLS configuration; [`MaybeTlsStream`]
 //!   (and `AsyncMaybeTlsStream`) is the stream either way.
@@ -65,7 +68,7 @@
 //! use sockwell_client::{connect_with_config, ClientConfig, DeflateConfig};
 //!
 //! let config = ClientConfig::default().with_extension(DeflateConfig::default());
-//! let (socket, response) = connect_with_config("ws://127.0.0.1:9001", config).unwrap();
+//! let (socket, response) = ClientBuilder::new("ws://127.0.0.1:9001").config(config).connect().unwrap();
 //! // What the server agreed to, as its Sec-WebSocket-Extensions answer said:
 //! for agreed in socket.protocol().extensions().negotiated() {
 //!     println!("{agreed}");
@@ -82,10 +85,13 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "tokio")]
+use deadline::within;
 use deadline::{time_left, Deadline};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
+mod builder;
 mod deadline;
 #[cfg(feature = "h2")]
 pub mod h2;
@@ -93,6 +99,7 @@ pub mod tls;
 #[cfg(feature = "tokio")]
 mod tls_tokio;
 
+pub use builder::ClientBuilder;
 pub use sockwell_core::{
     Bytes, CloseCode, CloseFrame, CloseState, Keepalive, Limits, Message, PreparedMessage,
     ProtocolError, Role, Utf8Bytes, WebSocket, WebSocketConfig, WsError,
@@ -205,7 +212,7 @@ impl ConnectError {
 pub fn connect(
     request: impl IntoClientRequest,
 ) -> Result<(WebSocket<MaybeTlsStream<TcpStream>>, Response), ConnectError> {
-    connect_tls_with_config(request, ClientConfig::default(), None)
+    connect_tcp(request, ClientConfig::default(), None)
 }
 
 /// Where a request goes: host, port, and whether TLS is on.
@@ -224,21 +231,10 @@ fn target(request: &http::Request<()>) -> Result<(&str, u16, bool), ConnectError
     ))
 }
 
-/// [`connect`] with settings.
-pub fn connect_with_config(
-    request: impl IntoClientRequest,
-    config: ClientConfig,
-) -> Result<(WebSocket<MaybeTlsStream<TcpStream>>, Response), ConnectError> {
-    connect_tls_with_config(request, config, None)
-}
-
-/// [`connect`] with settings and a [`Connector`] for `wss://` URLs (`None`:
-/// the default of the TLS feature that is on). [`ClientConfig::handshake_timeout`]
-/// bounds the name lookup, the TCP connect (all of the host's addresses
-/// together), the TLS handshake and the WebSocket handshake together:
-/// past it, this fails with [`HandshakeError::Timeout`] naming that limit,
-/// however slowly the server was trickling its answer.
-pub fn connect_tls_with_config(
+/// [`ClientBuilder::connect`]: [`ClientConfig::handshake_timeout`] bounds
+/// the name lookup, the TCP connect (all of the host's addresses
+/// together), the TLS handshake and the WebSocket handshake together.
+fn connect_tcp(
     request: impl IntoClientRequest,
     mut config: ClientConfig,
     connector: Option<Connector>,
@@ -287,12 +283,9 @@ pub fn client_with_config<S: Read + Write>(
     ClientHandshake::new(stream, request, config)?.handshake()
 }
 
-/// Runs TLS (for a `wss://` request, with `connector` or the default one)
-/// and then the client handshake over a blocking `stream` you connected
-/// yourself (through a proxy, say). Bounded in time only by the stream's
-/// own timeouts: set them first. For a non-blocking stream, set up TLS
-/// yourself and call [`client`].
-pub fn client_tls_with_config<S: Read + Write>(
+/// [`ClientBuilder::connect_on`]: TLS, then the handshake, on a blocking
+/// stream.
+fn tls_client<S: Read + Write>(
     request: impl IntoClientRequest,
     stream: S,
     config: ClientConfig,
@@ -328,33 +321,13 @@ pub async fn connect_async(
     ),
     ConnectError,
 > {
-    connect_async_tls_with_config(request, ClientConfig::default(), None).await
+    connect_tcp_async(request, ClientConfig::default(), None).await
 }
 
-/// [`connect_async`] with settings.
+/// [`ClientBuilder::connect_async`]: TCP, TLS and the handshake within
+/// [`ClientConfig::handshake_timeout`].
 #[cfg(feature = "tokio")]
-pub async fn connect_async_with_config(
-    request: impl IntoClientRequest,
-    config: ClientConfig,
-) -> Result<
-    (
-        WebSocketStream<AsyncMaybeTlsStream<tokio::net::TcpStream>>,
-        Response,
-    ),
-    ConnectError,
-> {
-    connect_async_tls_with_config(request, config, None).await
-}
-
-/// [`connect_async`] with settings and a [`Connector`] for `wss://` URLs
-/// (`None`: the default of the TLS feature that is on).
-/// [`ClientConfig::handshake_timeout`] bounds the name lookup, the TCP
-/// connect, the TLS handshake and the WebSocket handshake together: past
-/// it, this fails with [`HandshakeError::Timeout`] naming that limit. A
-/// server that refuses the upgrade and holds its answer's body open is
-/// reported as the refusal (with the body that came), at the deadline.
-#[cfg(feature = "tokio")]
-pub async fn connect_async_tls_with_config(
+async fn connect_tcp_async(
     request: impl IntoClientRequest,
     mut config: ClientConfig,
     connector: Option<Connector>,
@@ -389,12 +362,10 @@ pub async fn connect_async_tls_with_config(
         .map_err(|e| handshake_error(e, deadline))
 }
 
-/// Runs TLS (for a `wss://` request, with `connector` or the default one)
-/// and then the client handshake over an async `stream` you connected
-/// yourself, within [`ClientConfig::handshake_timeout`] (the TLS and the
-/// WebSocket handshake together).
+/// [`ClientBuilder::connect_async_on`]: TLS, then the handshake, on an
+/// async stream, within [`ClientConfig::handshake_timeout`].
 #[cfg(feature = "tokio")]
-pub async fn client_async_tls_with_config<S>(
+async fn tls_client_async<S>(
     request: impl IntoClientRequest,
     stream: S,
     mut config: ClientConfig,
@@ -414,18 +385,4 @@ where
     sockwell_tokio::client_async_with_config(request, stream, config)
         .await
         .map_err(|e| handshake_error(e, deadline))
-}
-
-/// Runs `work` until `deadline` at most; past it, the timeout error.
-#[cfg(feature = "tokio")]
-async fn within<T>(
-    deadline: Option<Deadline>,
-    work: impl std::future::Future<Output = Result<T, ConnectError>>,
-) -> Result<T, ConnectError> {
-    match deadline {
-        Some(deadline) => tokio::time::timeout_at(deadline.at().into(), work)
-            .await
-            .map_err(|_| deadline.expired())?,
-        None => work.await,
-    }
 }

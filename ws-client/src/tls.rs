@@ -45,7 +45,7 @@ pub use rustls;
 /// use std::sync::Arc;
 /// use sockwell_client::tls::{rustls, Connector};
 /// use rustls::pki_types::{pem::PemObject, CertificateDer};
-/// use sockwell_client::{connect_tls_with_config, ClientConfig};
+/// use sockwell_client::{ClientConfig, ClientBuilder};
 ///
 /// // Trust one private CA (PEM) instead of the public roots.
 /// let ca_pem = std::fs::read("ca.pem").unwrap();
@@ -60,12 +60,10 @@ pub use rustls;
 ///     .with_root_certificates(roots)
 ///     .with_no_client_auth();
 /// let connector = Connector::Rustls(Arc::new(tls));
-/// let (socket, _) = connect_tls_with_config(
-///     "wss://internal.example:8443/feed",
-///     ClientConfig::default(),
-///     Some(connector),
-/// )
-/// .unwrap();
+/// let (socket, _) = ClientBuilder::new("wss://internal.example:8443/feed")
+///     .connector(connector)
+///     .connect()
+///     .unwrap();
 /// # }
 /// ```
 #[derive(Clone)]

@@ -11,8 +11,9 @@
 #![cfg(feature = "h2")]
 
 use bytes::Bytes;
-use sockwell_client::h2::{connect_h2, H2Connection};
+use sockwell_client::h2::H2Connection;
 use sockwell_client::http::{Request, Response};
+use sockwell_client::ClientBuilder;
 use sockwell_client::{ClientConfig, ConnectError, HandshakeError, Message};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -147,11 +148,7 @@ async fn the_client_refuses_server_push() {
     });
     let (_connection, mut ws, response) = tokio::time::timeout(
         PATIENCE,
-        connect_h2(
-            format!("ws://{addr}/").as_str(),
-            ClientConfig::default(),
-            None,
-        ),
+        ClientBuilder::new(format!("ws://{addr}/").as_str()).connect_h2(),
     )
     .await
     .unwrap()
@@ -187,7 +184,9 @@ async fn a_1_mib_header_list_fails_within_the_head_limit() {
     let before = reset_peak();
     let result = tokio::time::timeout(
         PATIENCE,
-        connect_h2(format!("ws://{addr}/").as_str(), config, None),
+        ClientBuilder::new(format!("ws://{addr}/").as_str())
+            .config(config)
+            .connect_h2(),
     )
     .await
     .unwrap();
@@ -226,7 +225,9 @@ async fn more_header_fields_than_max_headers_fail() {
     let max_headers = config.limits.max_headers;
     let result = tokio::time::timeout(
         PATIENCE,
-        connect_h2(format!("ws://{addr}/").as_str(), config, None),
+        ClientBuilder::new(format!("ws://{addr}/").as_str())
+            .config(config)
+            .connect_h2(),
     )
     .await
     .unwrap();
@@ -251,7 +252,9 @@ async fn a_server_that_never_answers_the_ping_meets_the_deadline() {
     let started = Instant::now();
     let result = tokio::time::timeout(
         PATIENCE,
-        connect_h2(format!("ws://{addr}/").as_str(), config, None),
+        ClientBuilder::new(format!("ws://{addr}/").as_str())
+            .config(config)
+            .connect_h2(),
     )
     .await
     .expect("no timeout within PATIENCE");
@@ -299,13 +302,11 @@ async fn authority_carries_no_userinfo() {
         std::future::pending::<()>().await;
     });
     let url = format!("ws://user:secret@{addr}/chat");
-    let (_connection, _ws, response) = tokio::time::timeout(
-        PATIENCE,
-        connect_h2(url.as_str(), ClientConfig::default(), None),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let (_connection, _ws, response) =
+        tokio::time::timeout(PATIENCE, ClientBuilder::new(url.as_str()).connect_h2())
+            .await
+            .unwrap()
+            .unwrap();
     assert_eq!(response.status(), 200);
     let authority = seen.recv_timeout(PATIENCE).unwrap();
     assert_eq!(authority, Some(addr.to_string()));

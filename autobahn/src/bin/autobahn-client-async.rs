@@ -41,7 +41,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     for case in 1..=count {
         let url = format!("{base}/runCase?case={case}&agent={agent}");
-        match sockwell_client::connect_async_with_config(url, config()).await {
+        match sockwell_client::ClientBuilder::new(url)
+            .config(config())
+            .connect_async()
+            .await
+        {
             Ok((mut socket, _)) => {
                 let _ = autobahn::echo_async(&mut socket).await;
             }

@@ -29,7 +29,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     for case in 1..=count {
         let url = format!("{base}/runCase?case={case}&agent={agent}");
-        match sockwell_client::connect_with_config(url, config()) {
+        match sockwell_client::ClientBuilder::new(url)
+            .config(config())
+            .connect()
+        {
             Ok((mut socket, _)) => {
                 let _ = autobahn::echo(&mut socket);
             }

@@ -37,7 +37,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             let message = Message::text(benches::json_payload(1 << 10, 7));
             let result = async {
-                let (mut ws, _) = sockwell_client::connect_async_with_config(url, config)
+                let (mut ws, _) = sockwell_client::ClientBuilder::new(url)
+                    .config(config)
+                    .connect_async()
                     .await
                     .map_err(|e| e.to_string())?;
                 ws.send(message.clone()).await.map_err(|e| e.to_string())?;

@@ -168,8 +168,11 @@ pub fn messages() -> Vec<Message> {
 /// Connects, checks that TLS and compression are on, echoes, closes.
 pub fn sync_round_trip(port: u16, connector: Connector) {
     let url = format!("wss://localhost:{port}/");
-    let (mut ws, response) =
-        sockwell_client::connect_tls_with_config(url, deflate(), Some(connector)).expect("connect");
+    let (mut ws, response) = sockwell_client::ClientBuilder::new(url)
+        .config(deflate())
+        .connector(connector)
+        .connect()
+        .expect("connect");
     assert_eq!(response.status(), 101);
     assert!(ws.get_ref().is_tls());
     let agreed: Vec<String> = ws
@@ -196,10 +199,12 @@ pub fn sync_round_trip(port: u16, connector: Connector) {
 #[cfg(feature = "tokio")]
 pub async fn async_round_trip(port: u16, connector: Connector) {
     let url = format!("wss://localhost:{port}/");
-    let (mut ws, _) =
-        sockwell_client::connect_async_tls_with_config(url, deflate(), Some(connector))
-            .await
-            .expect("connect");
+    let (mut ws, _) = sockwell_client::ClientBuilder::new(url)
+        .config(deflate())
+        .connector(connector)
+        .connect_async()
+        .await
+        .expect("connect");
     assert!(ws.get_ref().is_tls());
     let agreed: Vec<String> = ws
         .protocol()

@@ -240,13 +240,13 @@ pub async fn echo_over_tls_on_both_versions(port: u16, connector: Connector, h2_
             assert!(agreed_deflate(&response), "{response:?}");
             check_echo(&mut ws, "http2").await;
         }
-        let (mut ws, response) = sockwell_client::connect_async_tls_with_config(
-            format!("wss://localhost:{port}/ws").as_str(),
-            client_config(),
-            Some(connector),
-        )
-        .await
-        .unwrap();
+        let (mut ws, response) =
+            sockwell_client::ClientBuilder::new(format!("wss://localhost:{port}/ws").as_str())
+                .config(client_config())
+                .connector(connector)
+                .connect_async()
+                .await
+                .unwrap();
         assert!(agreed_deflate(&response), "{response:?}");
         check_echo(&mut ws, "http1.1").await;
     };

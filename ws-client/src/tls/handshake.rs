@@ -20,7 +20,7 @@ use std::time::Duration;
 
 /// Puts the connector's TLS layer on a blocking `stream` to `host`, the
 /// TLS handshake done before this returns, bounded in time only by the
-/// stream's own timeouts ([`client_tls_with_config`](crate::client_tls_with_config)).
+/// stream's own timeouts ([`ClientBuilder::connect_on`](crate::ClientBuilder::connect_on)).
 pub(crate) fn wrap_stream<S: Read + Write>(
     stream: S,
     host: &str,

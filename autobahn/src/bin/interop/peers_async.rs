@@ -9,8 +9,11 @@ pub(crate) async fn client_async(
     connector: Option<Connector>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let config = ClientConfig::default().with_extension(deflate(flags)?);
-    let (mut ws, _) =
-        sockwell_client::connect_async_tls_with_config(url, config, connector).await?;
+    let (mut ws, _) = sockwell_client::ClientBuilder::new(url)
+        .config(config)
+        .connector(connector)
+        .connect_async()
+        .await?;
     println!("negotiated: {}", negotiated(ws.protocol()));
     println!("tls: {}", if ws.get_ref().is_tls() { "on" } else { "off" });
     let messages = payloads();
@@ -85,8 +88,11 @@ pub(crate) async fn client_h2(
     connector: Option<Connector>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let config = ClientConfig::default().with_extension(deflate(flags)?);
-    let (_connection, mut ws, response) =
-        sockwell_client::h2::connect_h2(url, config, connector).await?;
+    let (_connection, mut ws, response) = sockwell_client::ClientBuilder::new(url)
+        .config(config)
+        .connector(connector)
+        .connect_h2()
+        .await?;
     println!("negotiated: {}", negotiated(ws.protocol()));
     println!("http2: on (status {})", response.status().as_u16());
     println!(

@@ -8,7 +8,10 @@ pub(crate) fn client(
     connector: Option<Connector>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let config = ClientConfig::default().with_extension(deflate(flags)?);
-    let (mut ws, _) = sockwell_client::connect_tls_with_config(url, config, connector)?;
+    let (mut ws, _) = sockwell_client::ClientBuilder::new(url)
+        .config(config)
+        .connector(connector)
+        .connect()?;
     println!("negotiated: {}", negotiated(ws.protocol()));
     println!("tls: {}", if ws.get_ref().is_tls() { "on" } else { "off" });
     let messages = payloads();
