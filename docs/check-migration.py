@@ -1,21 +1,31 @@
 #!/usr/bin/env python3
 """Check docs/migrating-from-tungstenite.md against the sources.
 
-1. Every public item of tungstenite 0.30's `protocol` and `handshake`
-   modules has a row in the guide's tables: the item's path, in backticks,
-   in the row's first column.
-2. Every `sockwell_*::...` path the guide names (in the "ours" column, in the
-   notes, in the prose and in the code snippets' `use` lines and paths)
-   resolves to something public in our crates.
+1. Every public item of the source crates has a row in the guide's tables:
+   the item's path, in backticks, in the row's first column. The sources
+   (SOURCES below): tungstenite 0.30's `protocol` and `handshake` modules,
+   all of tokio-tungstenite 0.30, and axum 0.8's `extract::ws` module.
+   Items are parsed with every cargo feature on (`#[cfg(feature)]` is
+   ignored), so feature-gated items need rows too.
+2. Every `sockwell_*::...` path the guide names (in the "ours" column, in
+   the notes, in the prose and in the code snippets' `use` lines and paths)
+   resolves to something public in our crates (the workspace's sockwell-*
+   packages; their folders are ws-*).
 
-Usage: python3 docs/check-migration.py [TUNGSTENITE_SRC]
+Usage: python3 docs/check-migration.py [CRATE=SRC ...] [TUNGSTENITE_SRC]
 
-tungstenite's source is found with `cargo metadata` (it is a
-dev-dependency of `benches`); TUNGSTENITE_SRC (the crate's directory or its
-`src/`) is used when that fails. Exits 1 on any missing row or unknown
-path, else prints how many items are covered.
+The sources are found with `cargo metadata` (tungstenite and
+tokio-tungstenite are dev-dependencies of `benches`, axum a dev-dependency of
+sockwell-server and of `autobahn`); `CRATE=SRC` (CRATE: tungstenite, tokio_tungstenite or
+axum; SRC: the crate's directory or its `src/`) uses that source instead,
+and a bare SRC is tungstenite's. Prints, per source crate, how many items
+it has and how many have a row. Exits 1 on any missing row, any
+first-column path that is not an item in scope, any unknown path of ours,
+a source crate with no item at all (a parser or scope mistake would
+otherwise make the check pass without checking) or a guide with no path
+of ours; else prints how many items are covered.
 
-What counts as a public item of tungstenite:
+What counts as a public item:
 - module-level `pub` fn, struct, enum, union, trait, type, const, static;
 - `pub` fields of those structs, every variant of those enums, every item
   declared in those traits;
@@ -28,7 +38,10 @@ nearest to where it is defined (`protocol::frame::CloseFrame`, not
 `protocol::CloseFrame`), and a row may use any of its public paths. Items
 in private modules that nothing re-exports are skipped, as is code under
 `#[cfg(test)]`. A field and a method with the same path (tungstenite's
-`WebSocketConfig` builders) are two items that one row covers.
+`WebSocketConfig` builders) are two items that one row covers. Items that
+axum-core's rejection macros (`define_rejection!`, `composite_rejection!`)
+declare are parsed from the macro body, with the `body_text` and `status`
+methods the macros generate (ITEM_MACROS).
 
 This is a small Rust item parser, not a compiler: it knows modules, `use`
 trees (groups, `self`, `as`, globs), visibility, impl blocks and where
