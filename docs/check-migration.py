@@ -1,21 +1,31 @@
 #!/usr/bin/env python3
 """Check docs/migrating-from-tungstenite.md against the sources.
 
-1. Every public item of tungstenite 0.30's `protocol` and `handshake`
-   modules has a row in the guide's tables: the item's path, in backticks,
-   in the row's first column.
-2. Every `ws_*::...` path the guide names (in the "ours" column, in the
-   notes, in the prose and in the code snippets' `use` lines and paths)
-   resolves to something public in our crates.
+1. Every public item of the source crates has a row in the guide's tables:
+   the item's path, in backticks, in the row's first column. The sources
+   (SOURCES below): tungstenite 0.30's `protocol` and `handshake` modules,
+   all of tokio-tungstenite 0.30, and axum 0.8's `extract::ws` module.
+   Items are parsed with every cargo feature on (`#[cfg(feature)]` is
+   ignored), so feature-gated items need rows too.
+2. Every `sockwell_*::...` path the guide names (in the "ours" column, in
+   the notes, in the prose and in the code snippets' `use` lines and paths)
+   resolves to something public in our crates (the workspace's sockwell-*
+   packages; their folders are ws-*).
 
-Usage: python3 docs/check-migration.py [TUNGSTENITE_SRC]
+Usage: python3 docs/check-migration.py [CRATE=SRC ...] [TUNGSTENITE_SRC]
 
-tungstenite's source is found with `cargo metadata` (it is a
-dev-dependency of `benches`); TUNGSTENITE_SRC (the crate's directory or its
-`src/`) is used when that fails. Exits 1 on any missing row or unknown
-path, else prints how many items are covered.
+The sources are found with `cargo metadata` (tungstenite and
+tokio-tungstenite are dev-dependencies of `benches`, axum a dev-dependency of
+sockwell-server and of `autobahn`); `CRATE=SRC` (CRATE: tungstenite, tokio_tungstenite or
+axum; SRC: the crate's directory or its `src/`) uses that source instead,
+and a bare SRC is tungstenite's. Prints, per source crate, how many items
+it has and how many have a row. Exits 1 on any missing row, any
+first-column path that is not an item in scope, any unknown path of ours,
+a source crate with no item at all (a parser or scope mistake would
+otherwise make the check pass without checking) or a guide with no path
+of ours; else prints how many items are covered.
 
-What counts as a public item of tungstenite:
+What counts as a public item:
 - module-level `pub` fn, struct, enum, union, trait, type, const, static;
 - `pub` fields of those structs, every variant of those enums, every item
   declared in those traits;
@@ -28,7 +38,10 @@ nearest to where it is defined (`protocol::frame::CloseFrame`, not
 `protocol::CloseFrame`), and a row may use any of its public paths. Items
 in private modules that nothing re-exports are skipped, as is code under
 `#[cfg(test)]`. A field and a method with the same path (tungstenite's
-`WebSocketConfig` builders) are two items that one row covers.
+`WebSocketConfig` builders) are two items that one row covers. Items that
+axum-core's rejection macros (`define_rejection!`, `composite_rejection!`)
+declare are parsed from the macro body, with the `body_text` and `status`
+methods the macros generate (ITEM_MACROS).
 
 This is a small Rust item parser, not a compiler: it knows modules, `use`
 trees (groups, `self`, `as`, globs), visibility, impl blocks and where
@@ -40,11 +53,53 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 GUIDE = os.path.join(HERE, "migrating-from-tungstenite.md")
-SCOPE = ("protocol", "handshake")  # tungstenite modules the guide covers
+OURS_PREFIX = "sockwell"  # our packages are sockwell-*, their paths sockwell_*::
+
+
+class Source:
+    """A crate whose public items (within `scope`) each need a row in the guide."""
+
+    def __init__(self, crate, package, version, scope, what):
+        self.crate = crate        # Rust name: the first segment of its paths
+        self.package = package    # package name in `cargo metadata`
+        self.version = version    # version prefix
+        self.scope = scope        # module paths (tuples) the guide covers; None: all
+        self.what = what          # for messages
+
+
+SOURCES = [
+    Source("tungstenite", "tungstenite", "0.30.", [("protocol",), ("handshake",)],
+           "tungstenite 0.30 protocol/handshake"),
+    Source("tokio_tungstenite", "tokio-tungstenite", "0.30.", None, "tokio-tungstenite 0.30"),
+    Source("axum", "axum", "0.8.", [("extract", "ws")], "axum 0.8 extract::ws"),
+]
+
+
+def in_scope(rel, scope):
+    """Whether the module path `rel` (crate name dropped) is inside `scope`."""
+    return scope is None or any(tuple(rel[:len(s)]) == s for s in scope)
+
+
+def on_scope_path(rel, scope):
+    """Whether a module at `rel` must be parsed: inside `scope` or on the way to it."""
+    return in_scope(rel, scope) or any(tuple(rel) == s[:len(rel)] for s in scope)
+
+
+# Item-level macros whose body declares public items (axum-core's rejection
+# macros, which axum's `extract::ws::rejection` uses): the body is parsed as
+# items, and every struct or enum declared in it gets these generated
+# inherent methods.
+ITEM_MACROS = {
+    "define_rejection": ("body_text", "status"),
+    "composite_rejection": ("body_text", "status"),
+    "__define_rejection": ("body_text", "status"),
+    "__composite_rejection": ("body_text", "status"),
+}
 
 
 class ParseError(Exception):
@@ -221,7 +276,7 @@ EXTERNAL = "external"  # a path that leaves the parsed crates
 class Crate:
     def __init__(self, name, lib_rs, scope=None):
         self.name = name
-        self.scope = scope        # first-level modules to parse; None: all
+        self.scope = scope        # module paths (tuples) to parse; None: all
         self.files = set()
         src_dir = os.path.dirname(lib_rs)
         self.root = Module(self, [name], None, True, lib_rs, src_dir)
@@ -454,8 +509,12 @@ class Parser:
             # a macro call at item level: path ! [name] (...) [;]
             while self.peek() == "::" or self.kind() == "id" and self.peek() != "!":
                 self.pos += 1
+            macro = self.peek(-1)
             if self.next() != "!":
                 self.fail("item expected")
+            if macro in ITEM_MACROS and not is_test:
+                self.item_macro(mod, ITEM_MACROS[macro])
+                return
             if self.kind() == "id":
                 self.pos += 1
             self.skip_group()
@@ -467,6 +526,22 @@ class Parser:
     def add(self, mod, item, is_test):
         if not is_test:
             mod.items.setdefault(item.name, []).append(item)
+
+    def item_macro(self, mod, methods):
+        """At the `{` of a macro in ITEM_MACROS: its body's items, plus `methods`."""
+        if self.peek() != "{":
+            self.fail("`{` expected after an item macro")
+        before = {id(it) for items in mod.items.values() for it in items}
+        self.pos += 1
+        self.items(mod, braced=True)
+        if self.peek() == ";":
+            self.pos += 1
+        new = [it for items in mod.items.values() for it in items if id(it) not in before]
+        if not new:
+            self.fail("item macro declares no item")
+        for it in new:
+            if it.kind in ("struct", "enum") and it.public:
+                it.members += [Member("method", m, it.hidden) for m in methods]
 
     def module_decl(self, mod, name, public, is_test, path_attr):
         child_path = mod.path + [name]
@@ -499,8 +574,7 @@ class Parser:
                      else os.path.join(os.path.dirname(file), base[:-3]))
         child = Module(self.crate, child_path, mod, public, file, child_dir)
         mod.mods[name] = child
-        scope = self.crate.scope
-        if scope is not None and child_path[1] not in scope:
+        if not on_scope_path(child_path[1:], self.crate.scope):
             child.opaque = True
             return
         Parser(self.crate, child, file).parse_file()
@@ -838,37 +912,58 @@ def cargo_metadata():
         return None
 
 
-def find_tungstenite(meta, argv):
-    if meta:
-        for p in meta["packages"]:
-            if p["name"] == "tungstenite" and p["version"].startswith("0.30."):
-                return os.path.join(os.path.dirname(p["manifest_path"]), "src")
-    if len(argv) > 1:
-        src = argv[1]
+def source_args(argv):
+    """{crate: directory} from `CRATE=DIR` arguments; a bare DIR is tungstenite's."""
+    given = {}
+    for arg in argv[1:]:
+        name, eq, src = arg.partition("=")
+        if not eq:
+            name, src = "tungstenite", arg
+        name = name.replace("-", "_")
+        if name not in {s.crate for s in SOURCES}:
+            sys.exit(f"{arg}: not one of {', '.join(s.crate for s in SOURCES)}")
+        given[name] = src
+    return given
+
+
+def find_source(meta, source, given):
+    """The `src/` directory of `source`: from the arguments, else `cargo metadata`."""
+    if source.crate in given:
+        src = given[source.crate]
         if os.path.isdir(os.path.join(src, "src")):
             src = os.path.join(src, "src")
         if os.path.exists(os.path.join(src, "lib.rs")):
             return src
-        sys.exit(f"{argv[1]}: no lib.rs there")
-    sys.exit("tungstenite 0.30 not found: run where `cargo metadata` works, "
-             "or pass its source directory")
+        sys.exit(f"{given[source.crate]}: no lib.rs there")
+    if meta:
+        for p in meta["packages"]:
+            if p["name"] == source.package and p["version"].startswith(source.version):
+                return os.path.join(os.path.dirname(p["manifest_path"]), "src")
+    sys.exit(f"{source.package} {source.version}x not found: run where `cargo metadata` "
+             f"works, or pass {source.crate}=DIR (its source directory)")
 
 
 def our_crates(meta):
-    """(crate name, lib.rs) of the workspace's ws-* libraries."""
+    """(crate name, lib.rs) of the workspace's sockwell-* libraries."""
     found = []
     if meta:
         members = set(meta["workspace_members"])
         for p in meta["packages"]:
-            if p["id"] in members and p["name"].startswith("ws-"):
+            if p["id"] in members and p["name"].startswith(OURS_PREFIX + "-"):
                 for t in p["targets"]:
                     if "lib" in t["kind"]:
                         found.append((t["name"].replace("-", "_"), t["src_path"]))
     else:
+        # The folders keep their old ws-* names; the package name is in each Cargo.toml.
         for d in sorted(os.listdir(ROOT)):
             lib = os.path.join(ROOT, d, "src", "lib.rs")
-            if d.startswith("ws-") and os.path.exists(lib):
-                found.append((d.replace("-", "_"), lib))
+            manifest = os.path.join(ROOT, d, "Cargo.toml")
+            if not (os.path.exists(lib) and os.path.exists(manifest)):
+                continue
+            with open(manifest, "rb") as f:
+                name = tomllib.load(f).get("package", {}).get("name", "")
+            if name.startswith(OURS_PREFIX + "-"):
+                found.append((name.replace("-", "_"), lib))
     return found
 
 
@@ -900,8 +995,9 @@ def split_row(line):
     return cells
 
 
-OURS_PATH = re.compile(r"\bws_[a-z_]+(?:::[A-Za-z_][A-Za-z0-9_]*)+")
-THEIR_PATH = re.compile(r"^tungstenite(?:::[A-Za-z_][A-Za-z0-9_]*)+")
+OURS_PATH = re.compile(r"\b" + OURS_PREFIX + r"_[a-z_]+(?:::[A-Za-z_][A-Za-z0-9_]*)+")
+THEIR_PATH = re.compile(r"^(?:" + "|".join(s.crate for s in SOURCES)
+                        + r")(?:::[A-Za-z_][A-Za-z0-9_]*)+")
 
 
 def read_guide(path):
@@ -931,13 +1027,13 @@ def spans(cell):
 
 
 def code_paths(code):
-    """(line, ws_* path) in code: plain paths and the names of `use ws_x::{..}`."""
+    """(line, sockwell_* path) in code: plain paths and the names of `use sockwell_x::{..}`."""
     out = []
     starts, text = [], ""
     for lineno, line in code:
         starts.append((len(text), lineno))
         text += line + "\n"
-    for m in re.finditer(r"\buse\s+(ws_[a-z_]+)::\{([^}]*)\}", text):
+    for m in re.finditer(r"\buse\s+(" + OURS_PREFIX + r"_[a-z_]+)::\{([^}]*)\}", text):
         lineno = max(l for at, l in starts if at <= m.start())
         for name in m.group(2).split(","):
             name = name.strip().split(" as ")[0].strip()
@@ -951,46 +1047,49 @@ def code_paths(code):
 # ------------------------------------------------------------------- main
 
 def main(argv):
-    meta = cargo_metadata()
-    tsrc = find_tungstenite(meta, argv)
-    theirs = Crate("tungstenite", os.path.join(tsrc, "lib.rs"), scope=SCOPE)
+    given = source_args(argv)
+    meta = cargo_metadata() if len(given) < len(SOURCES) else None
+    sources = [(source, find_source(meta, source, given)) for source in SOURCES]
+    theirs = [Crate(source.crate, os.path.join(src, "lib.rs"), scope=source.scope)
+              for source, src in sources]
     ours = [Crate(name, lib) for name, lib in our_crates(meta)]
     if not ours:
-        sys.exit("no ws-* crates found")
-    world = World([theirs] + ours)
+        sys.exit(f"no {OURS_PREFIX}-* crates found")
+    world = World(theirs + ours)
 
-    # Files under protocol/ and handshake/ that no `mod` reaches are not compiled.
-    for sub in SCOPE:
-        for dirpath, _, files in os.walk(os.path.join(tsrc, sub)):
-            for f in files:
-                p = os.path.realpath(os.path.join(dirpath, f))
-                if f.endswith(".rs") and p not in theirs.files:
-                    print(f"note: {p} is not part of the module tree", file=sys.stderr)
+    # Files in scope that no `mod` reaches are not compiled.
+    for (source, src), crate in zip(sources, theirs):
+        for sub in source.scope or [()]:
+            for dirpath, _, files in os.walk(os.path.join(src, *sub)):
+                for f in files:
+                    p = os.path.realpath(os.path.join(dirpath, f))
+                    if f.endswith(".rs") and p not in crate.files:
+                        print(f"note: {p} is not part of the module tree", file=sys.stderr)
 
-    # Every public item in scope: canonical path, kind, and all its public paths.
-    expected = []  # (canonical, kind, {accepted paths})
-    for item, paths in world.public_paths(theirs).items():
-        if item.module.path[1:2] and item.module.path[1] not in SCOPE:
-            continue
-        if len(item.module.path) < 2:
-            continue
-        defined = item.module.path + [item.name]
+    # Every public item in scope: canonical path, kind, all its public paths, its source.
+    expected = []  # (canonical, kind, {accepted paths}, source)
+    for (source, _), crate in zip(sources, theirs):
+        for item, paths in world.public_paths(crate).items():
+            if not in_scope(item.module.path[1:], source.scope):
+                continue
+            defined = item.module.path + [item.name]
 
-        def nearness(p):
-            common = 0
-            for a, b in zip(p, defined):
-                if a != b:
-                    break
-                common += 1
-            return (-common, len(p), p)
+            def nearness(p):
+                common = 0
+                for a, b in zip(p, defined):
+                    if a != b:
+                        break
+                    common += 1
+                return (-common, len(p), p)
 
-        names = sorted({"::".join(p) for p in paths},
-                       key=lambda s: nearness(s.split("::")))
-        hidden = ", doc(hidden)"
-        expected.append((names[0], item.kind + hidden * item.hidden, set(names)))
-        for m in item.members:
-            expected.append((f"{names[0]}::{m.name}", m.kind + hidden * (item.hidden or m.hidden),
-                             {f"{n}::{m.name}" for n in names}))
+            names = sorted({"::".join(p) for p in paths},
+                           key=lambda s: nearness(s.split("::")))
+            hidden = ", doc(hidden)"
+            expected.append((names[0], item.kind + hidden * item.hidden, set(names), source))
+            for m in item.members:
+                expected.append((f"{names[0]}::{m.name}",
+                                 m.kind + hidden * (item.hidden or m.hidden),
+                                 {f"{n}::{m.name}" for n in names}, source))
 
     rows, prose, code = read_guide(GUIDE)
     documented = {}
@@ -1001,13 +1100,15 @@ def main(argv):
             if THEIR_PATH.match(s):
                 documented.setdefault(s, lineno)
 
-    missing = [(c, k) for c, k, accepted in expected if not accepted & documented.keys()]
-    known = set().union(*(a for _, _, a in expected))
+    missing = [(c, k, src) for c, k, accepted, src in expected
+               if not accepted & documented.keys()]
+    known = set().union(*(a for _, _, a, _ in expected))
+    by_crate = {source.crate: source for source in SOURCES}
     for path, lineno in sorted(documented.items(), key=lambda x: x[1]):
         parts = path.split("::")
-        if len(parts) > 1 and parts[1] in SCOPE and path not in known:
-            problems.append(f"line {lineno}: `{path}` is not a public item of tungstenite's "
-                            f"{'/'.join(SCOPE)}")
+        source = by_crate[parts[0]]
+        if in_scope(parts[1:], source.scope) and path not in known:
+            problems.append(f"line {lineno}: `{path}` is not a public item of {source.what}")
 
     # Our paths: the "ours" column, the notes, the prose, the code.
     ours_paths = []
@@ -1031,16 +1132,27 @@ def main(argv):
         if not world.resolve(viewer, segs):
             problems.append(f"line {where}: `{path}` names nothing public in our sources")
 
-    for path, kind in sorted(missing):
+    # Per source crate: how many items, how many without a row. A source
+    # that yields no item means the parser or the scope went wrong, and
+    # would let every check above pass without checking anything.
+    for source in SOURCES:
+        items = [e for e in expected if e[3] is source]
+        lacking = [m for m in missing if m[2] is source]
+        print(f"{source.what}: {len(items)} items, {len(items) - len(lacking)} with a row")
+        if not items:
+            problems.append(f"{source.what}: no public item found (parser or scope broken?)")
+    if not checked:
+        problems.append(f"no {OURS_PREFIX}_* path found in the guide")
+
+    for path, kind, _ in sorted(missing):
         print(f"missing row: `{path}` ({kind})")
     for p in problems:
         print(p)
     if missing or problems:
-        print(f"{len(missing)} of {len(expected)} tungstenite items without a row, "
+        print(f"{len(missing)} of {len(expected)} items without a row, "
               f"{len(problems)} other problem(s)")
         return 1
-    print(f"{len(expected)} items of tungstenite 0.30 protocol/handshake covered "
-          f"({len(checked)} paths of ours checked)")
+    print(f"{len(expected)} items covered ({len(checked)} paths of ours checked)")
     return 0
 
 
