@@ -112,7 +112,7 @@ impl H2Connection {
         let request = url.into_client_request().map_err(ConnectError::Handshake)?;
         let (host, port, tls) = target(&request)?;
         // native-tls asks for ALPN only when told to when it is built.
-        #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+        #[cfg(all(feature = "tokio-native-tls", not(feature = "rustls")))]
         let connector = match connector {
             None if tls => Some(Connector::NativeTls(
                 native_tls::TlsConnector::builder()
@@ -134,7 +134,7 @@ impl H2Connection {
         let _ = tcp.set_nodelay(true);
         match connector {
             Connector::Plain => Self::handshake_unbounded(tcp, limits).await,
-            #[cfg(feature = "rustls")]
+            #[cfg(feature = "tokio-rustls")]
             Connector::Rustls(config) => {
                 let mut config = (*config).clone();
                 config.alpn_protocols = vec![b"h2".to_vec()];
@@ -148,7 +148,7 @@ impl H2Connection {
                 }
                 Self::handshake_unbounded(tls, limits).await
             }
-            #[cfg(feature = "native-tls")]
+            #[cfg(feature = "tokio-native-tls")]
             Connector::NativeTls(connector) => {
                 let tls = tokio_native_tls::TlsConnector::from(connector)
                     .connect(host, tcp)
@@ -159,6 +159,12 @@ impl H2Connection {
                     _ => return Err(ConnectError::NoHttp2),
                 }
                 Self::handshake_unbounded(tls, limits).await
+            }
+            #[cfg(all(feature = "rustls", not(feature = "tokio-rustls")))]
+            Connector::Rustls(_) => Err(ConnectError::Url(crate::tls_tokio::NO_ASYNC_RUSTLS)),
+            #[cfg(all(feature = "native-tls", not(feature = "tokio-native-tls")))]
+            Connector::NativeTls(_) => {
+                Err(ConnectError::Url(crate::tls_tokio::NO_ASYNC_NATIVE_TLS))
             }
         }
     }

@@ -65,10 +65,13 @@
 //! `docs/compression.md`, says what each setting costs):
 //!
 //! ```no_run
-//! use sockwell_client::{connect_with_config, ClientConfig, DeflateConfig};
+//! use sockwell_client::{ClientBuilder, ClientConfig, DeflateConfig};
 //!
 //! let config = ClientConfig::default().with_extension(DeflateConfig::default());
-//! let (socket, response) = ClientBuilder::new("ws://127.0.0.1:9001").config(config).connect().unwrap();
+//! let (socket, response) = ClientBuilder::new("ws://127.0.0.1:9001")
+//!     .config(config)
+//!     .connect()
+//!     .unwrap();
 //! // What the server agreed to, as its Sec-WebSocket-Extensions answer said:
 //! for agreed in socket.protocol().extensions().negotiated() {
 //!     println!("{agreed}");

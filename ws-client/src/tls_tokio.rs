@@ -18,10 +18,10 @@ pub enum AsyncMaybeTlsStream<S> {
     /// No TLS (`ws://`, or [`Connector::Plain`]).
     Plain(S),
     /// rustls (tokio-rustls).
-    #[cfg(feature = "rustls")]
+    #[cfg(feature = "tokio-rustls")]
     Rustls(Box<tokio_rustls::client::TlsStream<S>>),
     /// native-tls (tokio-native-tls).
-    #[cfg(feature = "native-tls")]
+    #[cfg(feature = "tokio-native-tls")]
     NativeTls(tokio_native_tls::TlsStream<S>),
 }
 
@@ -36,9 +36,9 @@ impl<S> fmt::Debug for AsyncMaybeTlsStream<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             AsyncMaybeTlsStream::Plain(_) => "AsyncMaybeTlsStream::Plain",
-            #[cfg(feature = "rustls")]
+            #[cfg(feature = "tokio-rustls")]
             AsyncMaybeTlsStream::Rustls(_) => "AsyncMaybeTlsStream::Rustls",
-            #[cfg(feature = "native-tls")]
+            #[cfg(feature = "tokio-native-tls")]
             AsyncMaybeTlsStream::NativeTls(_) => "AsyncMaybeTlsStream::NativeTls",
         })
     }
@@ -52,12 +52,12 @@ macro_rules! each {
                 let $s = Pin::new($s);
                 $call
             }
-            #[cfg(feature = "rustls")]
+            #[cfg(feature = "tokio-rustls")]
             AsyncMaybeTlsStream::Rustls($s) => {
                 let $s = Pin::new(&mut **$s);
                 $call
             }
-            #[cfg(feature = "native-tls")]
+            #[cfg(feature = "tokio-native-tls")]
             AsyncMaybeTlsStream::NativeTls($s) => {
                 let $s = Pin::new($s);
                 $call
@@ -96,9 +96,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for AsyncMaybeTlsStream<S> {
     fn is_write_vectored(&self) -> bool {
         match self {
             AsyncMaybeTlsStream::Plain(s) => s.is_write_vectored(),
-            #[cfg(feature = "rustls")]
+            #[cfg(feature = "tokio-rustls")]
             AsyncMaybeTlsStream::Rustls(s) => s.is_write_vectored(),
-            #[cfg(feature = "native-tls")]
+            #[cfg(feature = "tokio-native-tls")]
             AsyncMaybeTlsStream::NativeTls(s) => s.is_write_vectored(),
         }
     }
@@ -112,6 +112,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for AsyncMaybeTlsStream<S> {
     }
 }
 
+/// A rustls connector given to the async driver without its adapter.
+#[cfg(all(feature = "rustls", not(feature = "tokio-rustls")))]
+pub(crate) const NO_ASYNC_RUSTLS: &str =
+    "wss:// with rustls on the async driver needs sockwell-client's tokio-rustls feature \
+     (rustls alone is for the sync driver)";
+
+/// A native-tls connector given to the async driver without its adapter.
+#[cfg(all(feature = "native-tls", not(feature = "tokio-native-tls")))]
+pub(crate) const NO_ASYNC_NATIVE_TLS: &str =
+    "wss:// with native-tls on the async driver needs sockwell-client's tokio-native-tls \
+     feature (native-tls alone is for the sync driver)";
+
 /// Puts the connector's TLS layer on `stream` to `host`, the TLS
 /// handshake done before this returns (the caller bounds it in time).
 pub(crate) async fn wrap_stream<S: AsyncRead + AsyncWrite + Unpin>(
@@ -122,7 +134,7 @@ pub(crate) async fn wrap_stream<S: AsyncRead + AsyncWrite + Unpin>(
     let _ = host;
     match connector {
         Connector::Plain => Ok(AsyncMaybeTlsStream::Plain(stream)),
-        #[cfg(feature = "rustls")]
+        #[cfg(feature = "tokio-rustls")]
         Connector::Rustls(config) => {
             let name = crate::tls::server_name(host)?;
             tokio_rustls::TlsConnector::from(config)
@@ -131,11 +143,15 @@ pub(crate) async fn wrap_stream<S: AsyncRead + AsyncWrite + Unpin>(
                 .map(|tls| AsyncMaybeTlsStream::Rustls(Box::new(tls)))
                 .map_err(|e| crate::tls::handshake_io_error(host, e, None))
         }
-        #[cfg(feature = "native-tls")]
+        #[cfg(feature = "tokio-native-tls")]
         Connector::NativeTls(connector) => tokio_native_tls::TlsConnector::from(connector)
             .connect(host, stream)
             .await
             .map(AsyncMaybeTlsStream::NativeTls)
             .map_err(|e| crate::tls::tls_error(host, Box::new(e))),
+        #[cfg(all(feature = "rustls", not(feature = "tokio-rustls")))]
+        Connector::Rustls(_) => Err(ConnectError::Url(NO_ASYNC_RUSTLS)),
+        #[cfg(all(feature = "native-tls", not(feature = "tokio-native-tls")))]
+        Connector::NativeTls(_) => Err(ConnectError::Url(NO_ASYNC_NATIVE_TLS)),
     }
 }

@@ -111,14 +111,13 @@ pub async fn client_async_with_config<S: AsyncRead + AsyncWrite + Unpin>(
     let io = HandshakeIo { io, waker: None };
     let handshake = ClientHandshake::new(io, request, config)?;
     let deadline = handshake.deadline().zip(timeout);
-    let (ws, response) = drive(
+    let (io, protocol, response) = drive(
         handshake,
         ClientHandshake::get_mut,
-        ClientHandshake::handshake,
+        ClientHandshake::handshake_parts,
         deadline,
     )
     .await?;
-    let (io, protocol) = ws.into_parts();
     Ok((WebSocketStream::from_protocol(io.io, protocol), response))
 }
 
@@ -157,13 +156,12 @@ pub async fn accept_hdr_async_with_config<S: AsyncRead + AsyncWrite + Unpin, C: 
     let io = HandshakeIo { io, waker: None };
     let handshake = ServerHandshake::new(io, callback, config);
     let deadline = handshake.deadline().zip(timeout);
-    let (ws, _request): (_, Request<()>) = drive(
+    let (io, protocol, _request): (_, _, Request<()>) = drive(
         handshake,
         ServerHandshake::get_mut,
-        ServerHandshake::handshake,
+        ServerHandshake::handshake_parts,
         deadline,
     )
     .await?;
-    let (io, protocol) = ws.into_parts();
     Ok(WebSocketStream::from_protocol(io.io, protocol))
 }

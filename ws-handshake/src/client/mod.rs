@@ -18,7 +18,7 @@ use crate::refusal::BodyReader;
 use crate::{derive_accept_key, generate_key, HandshakeError, HandshakeLimits, ResumableError};
 use http::header::{HeaderValue, SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_PROTOCOL};
 use http::{Request, Response, StatusCode, Uri};
-use sockwell_core::{Role, WebSocket, WebSocketConfig};
+use sockwell_core::{Protocol, Role, WebSocket, WebSocketConfig};
 use sockwell_extensions::{client_offer, ExtensionFactory};
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -191,7 +191,17 @@ impl<S: Read + Write> ClientHandshake<S> {
     /// Drives the handshake. On `WouldBlock` (or a stream timeout) it returns
     /// [`ResumableError::Interrupted`] with itself; call again when ready.
     /// Called past its deadline it fails with [`HandshakeError::Timeout`].
-    pub fn handshake(mut self) -> Result<(WebSocket<S>, Response<()>), ResumableError<Self>> {
+    pub fn handshake(self) -> Result<(WebSocket<S>, Response<()>), ResumableError<Self>> {
+        self.handshake_parts().map(|(stream, protocol, response)| {
+            (WebSocket::from_protocol(stream, protocol), response)
+        })
+    }
+
+    /// [`handshake`](Self::handshake) for another driver: the stream and
+    /// the engine (its extensions confirmed, the bytes that followed the
+    /// response already handed to it), to wrap in whatever drives them
+    /// (the async driver's `WebSocketStream`, an event loop's own type).
+    pub fn handshake_parts(mut self) -> Result<(S, Protocol, Response<()>), ResumableError<Self>> {
         // A refusal's body is read until the deadline at most; the refusal
         // is then reported with what came.
         if !matches!(self.state, State::Refused(..)) {
@@ -228,15 +238,10 @@ impl<S: Read + Write> ClientHandshake<S> {
                     }
                     validate_response(&response, &self.accept, &self.offered)?;
                     let extensions = confirm_extensions(&self.config.extensions, &response)?;
-                    let leftover = reader.buffer()[end..].to_vec();
-                    let ws = WebSocket::from_parts(
-                        self.stream,
-                        &leftover,
-                        Role::Client,
-                        self.config.websocket,
-                        extensions,
-                    );
-                    return Ok((ws, response));
+                    let mut protocol = Protocol::new(Role::Client, self.config.websocket)
+                        .with_extensions(extensions);
+                    protocol.receive(&reader.buffer()[end..]);
+                    return Ok((self.stream, protocol, response));
                 }
                 State::Refused(_, body) => {
                     if !body.read(&mut self.stream, self.deadline) {

@@ -16,7 +16,7 @@ use crate::machine::{HeadReader, HeadWriter, ReadError};
 use crate::{HandshakeError, HandshakeLimits, OriginPolicy, ResumableError};
 use http::header::{HeaderValue, SEC_WEBSOCKET_EXTENSIONS};
 use http::{Request, Response};
-use sockwell_core::{Role, WebSocket, WebSocketConfig};
+use sockwell_core::{Protocol, Role, WebSocket, WebSocketConfig};
 use sockwell_extensions::{server_negotiate, ExtensionFactory, ExtensionStack};
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -180,7 +180,17 @@ impl<S: Read + Write, C: Callback> ServerHandshake<S, C> {
     /// A request that is not a valid upgrade is answered with the matching
     /// HTTP status (400, 405, 414, 426, 431, 505 or the callback's) before the
     /// error is returned.
-    pub fn handshake(mut self) -> Result<(WebSocket<S>, Request<()>), ResumableError<Self>> {
+    pub fn handshake(self) -> Result<(WebSocket<S>, Request<()>), ResumableError<Self>> {
+        self.handshake_parts().map(|(stream, protocol, request)| {
+            (WebSocket::from_protocol(stream, protocol), request)
+        })
+    }
+
+    /// [`handshake`](Self::handshake) for another driver: the stream and
+    /// the engine (its extensions negotiated, the bytes that followed the
+    /// request already handed to it), to wrap in whatever drives them (the
+    /// async driver's `WebSocketStream`, an event loop's own type).
+    pub fn handshake_parts(mut self) -> Result<(S, Protocol, Request<()>), ResumableError<Self>> {
         Deadline::check(self.deadline)?;
         loop {
             match &mut self.state {
@@ -216,14 +226,10 @@ impl<S: Read + Write, C: Callback> ServerHandshake<S, C> {
                         unreachable!("state checked above")
                     };
                     let (leftover, request, extensions) = (*outcome)?;
-                    let ws = WebSocket::from_parts(
-                        self.stream,
-                        &leftover,
-                        Role::Server,
-                        self.config.websocket,
-                        extensions,
-                    );
-                    return Ok((ws, request));
+                    let mut protocol = Protocol::new(Role::Server, self.config.websocket)
+                        .with_extensions(extensions);
+                    protocol.receive(&leftover);
+                    return Ok((self.stream, protocol, request));
                 }
             }
         }
