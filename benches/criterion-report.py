@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The speed issue's criterion ratios, from criterion's saved estimates.
+"""Our speed against references, from criterion's saved estimates.
 
     cargo bench -p benches --bench mask --bench utf8 --bench roundtrip -- \
         --warm-up-time 1 --measurement-time 2

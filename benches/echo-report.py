@@ -7,7 +7,10 @@
 Three tables: the server's CPU time per echoed message (lower is better),
 as the median over the run's rounds and as the best round (the least
 disturbed by a shared machine), and messages per second; then the ratios
-the speed issue asks about, on both statistics, with the median and
+of our servers' CPU per message to the references' (ours-async to
+fastwebsockets and sockudo-ws, ours-sync to tungstenite; for the small-JSON
+cases, our default to a kept zlib state and to sockudo-ws), each against
+its target, on both statistics, with the median and
 quartiles of the same ratio taken round by round (how far the machine's
 noise moves it). The chart shows medians. For the compressed cases, a
 fourth table: the compression ratio the load client saw on the echoes

@@ -26,7 +26,7 @@ const BITS: u8 = 12;
 const CONNECTIONS: usize = 100;
 const MESSAGES: usize = 40;
 
-/// The bound the issue sets per idle connection, both directions.
+/// The most an idle connection may hold for both directions' context.
 const BOUND: usize = 16 << 10;
 
 fn server(context: TakeoverContext) -> ExtensionStack {
