@@ -11,7 +11,7 @@
 /// The README's examples, compiled as doc tests so that they stay true
 /// (with the `tokio` feature, which its async example needs; it is on by
 /// default).
-#[cfg(all(doctest, feature = "tokio"))]
+#[cfg(all(doctest, feature = "tokio", feature = "axum"))]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
 

@@ -86,8 +86,7 @@ pub(crate) fn poll_flush<H: Handle>(h: &mut H, cx: &mut Context<'_>) -> Poll<Res
 /// rather than flushed one by one.
 pub(crate) fn poll_ready<H: Handle>(h: &mut H, cx: &mut Context<'_>) -> Poll<Result<(), WsError>> {
     h.poll_engine(cx, |engine, io, cx| {
-        let protocol = &engine.protocol;
-        if protocol.buffered_output() <= protocol.config().write_buffer_size {
+        if engine.protocol.has_output_room() {
             return Poll::Ready(Ok(()));
         }
         engine.poll_write_out(io, cx, Take::All)

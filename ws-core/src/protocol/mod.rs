@@ -323,7 +323,7 @@ impl Protocol {
     /// True while queued output is at most
     /// [`WebSocketConfig::write_buffer_size`]: the soft bound past which
     /// drivers write before they read or queue more.
-    pub(crate) fn has_output_room(&self) -> bool {
+    pub fn has_output_room(&self) -> bool {
         self.buffered_output() <= self.config.write_buffer_size
     }
 
