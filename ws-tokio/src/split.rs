@@ -13,10 +13,14 @@
 //! not one per task.
 
 use crate::engine::Engine;
-use crate::handle::{self, Handle};
+use crate::handle::{self, Handle, Outgoing};
 use crate::stream::WebSocketStream;
+use futures_core::{FusedStream, Stream};
+use futures_sink::Sink;
 use sockwell_core::{CloseFrame, CloseState, Message, PreparedMessage, WsError};
 use std::fmt;
+use std::future::poll_fn;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
@@ -117,13 +121,13 @@ impl Wake for HandleWakers {
     }
 }
 
-/// The receiving half of a split [`WebSocketStream`]: a [`Stream`](futures_core::Stream) of
+/// The receiving half of a split [`WebSocketStream`]: a [`Stream`] of
 /// messages, or [`read`](Self::read).
 pub struct WsReader<S> {
     shared: Arc<Shared<S>>,
 }
 
-/// The sending half of a split [`WebSocketStream`]: a [`Sink`](futures_sink::Sink) of
+/// The sending half of a split [`WebSocketStream`]: a [`Sink`] of
 /// messages, or [`send`](Self::send) / [`write`](Self::write) +
 /// [`flush`](Self::flush). Clones send on the same connection (like the
 /// sync `WriteHalf`); each message goes out whole, in the order the
@@ -260,7 +264,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Handle for WsWriter<S> {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> WsReader<S> {
-    handle::reading_methods!();
+    /// Receives the next message, like [`WebSocketStream::read`]; pongs and
+    /// Close replies are written from here. Cancel-safe.
+    pub async fn read(&mut self) -> Result<Message, WsError> {
+        poll_fn(|cx| self.poll_read(cx)).await
+    }
+
+    /// [`read`](Self::read) as a poll function.
+    pub fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, WsError>> {
+        handle::poll_read(self, cx)
+    }
+
+    /// A message that already arrived, without waiting for the stream.
+    pub fn read_buffered(&mut self) -> Result<Option<Message>, WsError> {
+        handle::read_buffered(self)
+    }
 }
 
 impl<S> WsWriter<S> {
@@ -271,8 +289,70 @@ impl<S> WsWriter<S> {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> WsWriter<S> {
-    handle::writing_methods!();
+    /// Queues `message` without writing it.
+    pub fn write(&mut self, message: Message) -> Result<(), WsError> {
+        handle::write(self, message)
+    }
+
+    /// [`write`](Self::write) for a prepared message (a broadcast).
+    pub fn write_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), WsError> {
+        handle::write_prepared(self, prepared)
+    }
+
+    /// Writes everything queued. Cancel-safe.
+    pub async fn flush(&mut self) -> Result<(), WsError> {
+        poll_fn(|cx| handle::poll_flush(self, cx)).await
+    }
+
+    /// Queues `message` and flushes; when the queue has no room for it,
+    /// what is queued is written out first.
+    pub async fn send(&mut self, message: Message) -> Result<(), WsError> {
+        handle::send(self, Outgoing::Message(message)).await
+    }
+
+    /// [`send`](Self::send) for a message prepared once for many
+    /// connections (a broadcast): see [`PreparedMessage`].
+    pub async fn send_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), WsError> {
+        handle::send(self, Outgoing::Prepared(prepared)).await
+    }
+
+    /// Starts the closing handshake and flushes; keep reading on the
+    /// reader until [`WsError::ConnectionClosed`].
+    pub async fn close(&mut self, frame: Option<CloseFrame>) -> Result<(), WsError> {
+        handle::close(self, frame).await
+    }
 }
 
-handle::stream_impl!(WsReader, |reader| reader.shared.lock().engine.terminated);
-handle::sink_impl!(WsWriter);
+impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WsReader<S> {
+    type Item = Result<Message, WsError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        handle::poll_next(self.get_mut(), cx)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> FusedStream for WsReader<S> {
+    fn is_terminated(&self) -> bool {
+        self.shared.lock().engine.terminated
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WsWriter<S> {
+    type Error = WsError;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), WsError>> {
+        handle::poll_ready(self.get_mut(), cx)
+    }
+
+    fn start_send(self: Pin<&mut Self>, message: Message) -> Result<(), WsError> {
+        handle::write(self.get_mut(), message)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), WsError>> {
+        handle::poll_flush(self.get_mut(), cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), WsError>> {
+        handle::poll_close(self.get_mut(), cx)
+    }
+}

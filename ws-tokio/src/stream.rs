@@ -1,10 +1,14 @@
 //! `WebSocketStream`: one connection over an async stream.
 
 use crate::engine::Engine;
-use crate::handle::{self, Handle};
+use crate::handle::{self, Handle, Outgoing};
+use futures_core::{FusedStream, Stream};
+use futures_sink::Sink;
 use sockwell_core::{
     CloseFrame, CloseState, Message, PreparedMessage, Protocol, Role, WebSocketConfig, WsError,
 };
+use std::future::poll_fn;
+use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -15,8 +19,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 /// queue: the same sans-IO [`Protocol`] as the sync driver, no adapter in
 /// between.
 ///
-/// It is a [`Stream`](futures_core::Stream) of messages (which ends after the closing handshake)
-/// and a [`Sink`](futures_sink::Sink) of messages, so `StreamExt::next`, `SinkExt::send` and
+/// It is a [`Stream`] of messages (which ends after the closing handshake)
+/// and a [`Sink`] of messages, so `StreamExt::next`, `SinkExt::send` and
 /// `StreamExt::split` work as with tokio-tungstenite. The inherent methods
 /// use the verbs of the sync [`WebSocket`](sockwell_core::WebSocket):
 /// [`read`](Self::read) the next message, [`write`](Self::write) queues,
@@ -96,9 +100,110 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Handle for WebSocketStream<S> {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
-    handle::reading_methods!();
-    handle::writing_methods!();
+    /// Receives the next message (or ping, pong, Close). Pongs and Close
+    /// replies are written as the stream takes them; messages queued with
+    /// [`write`](Self::write) wait for [`flush`](Self::flush). After the
+    /// closing handshake this returns [`WsError::ConnectionClosed`] once.
+    ///
+    /// Cancel-safe: dropped before it completes, nothing is lost.
+    pub async fn read(&mut self) -> Result<Message, WsError> {
+        poll_fn(|cx| self.poll_read(cx)).await
+    }
+
+    /// [`read`](Self::read) as a poll function.
+    pub fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, WsError>> {
+        handle::poll_read(self, cx)
+    }
+
+    /// A message that already arrived, without waiting for the stream:
+    /// `Ok(None)` when none is complete. For batching: receive with
+    /// [`read`](Self::read), answer everything `read_buffered` still has
+    /// with [`write`](Self::write), then [`flush`](Self::flush) once.
+    ///
+    /// Replies (pongs) are written if the stream takes them at once; the
+    /// rest go out with the next flush or read.
+    pub fn read_buffered(&mut self) -> Result<Option<Message>, WsError> {
+        handle::read_buffered(self)
+    }
+
+    /// Queues `message` without writing it (see [`flush`](Self::flush)).
+    /// Fails with [`WsError::WriteBufferFull`] if it would take the queue past
+    /// [`WebSocketConfig::max_write_buffer_size`].
+    pub fn write(&mut self, message: Message) -> Result<(), WsError> {
+        handle::write(self, message)
+    }
+
+    /// [`write`](Self::write) for a message prepared once for many
+    /// connections (a broadcast): see [`PreparedMessage`].
+    pub fn write_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), WsError> {
+        handle::write_prepared(self, prepared)
+    }
+
+    /// Writes everything queued and flushes the stream. Cancel-safe: what
+    /// was written stays written, the rest stays queued.
+    pub async fn flush(&mut self) -> Result<(), WsError> {
+        poll_fn(|cx| handle::poll_flush(self, cx)).await
+    }
+
+    /// Queues `message` and flushes (what `SinkExt::send` does). When the
+    /// queue has no room for it, what is queued is written out first.
+    pub async fn send(&mut self, message: Message) -> Result<(), WsError> {
+        handle::send(self, Outgoing::Message(message)).await
+    }
+
+    /// [`send`](Self::send) for a message prepared once for many
+    /// connections (a broadcast): the frames (compressed, with
+    /// permessage-deflate without server context takeover) are made once
+    /// and shared by every connection that can take the same bytes.
+    pub async fn send_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), WsError> {
+        handle::send(self, Outgoing::Prepared(prepared)).await
+    }
+
+    /// Starts the closing handshake with `frame` and flushes (as
+    /// tokio-tungstenite's `close(Option<CloseFrame>)`; `SinkExt::close`
+    /// does the same with no frame). Keep reading afterwards: messages the
+    /// peer sent before its Close are still delivered, then its Close, then
+    /// [`WsError::ConnectionClosed`].
+    pub async fn close(&mut self, frame: Option<CloseFrame>) -> Result<(), WsError> {
+        handle::close(self, frame).await
+    }
 }
 
-handle::stream_impl!(WebSocketStream, |ws| ws.engine.terminated);
-handle::sink_impl!(WebSocketStream);
+impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketStream<S> {
+    type Item = Result<Message, WsError>;
+
+    /// Ends (`None`) after the closing handshake or once the connection failed.
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        handle::poll_next(self.get_mut(), cx)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> FusedStream for WebSocketStream<S> {
+    fn is_terminated(&self) -> bool {
+        self.engine.terminated
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketStream<S> {
+    type Error = WsError;
+
+    /// Waits while more than [`WebSocketConfig::write_buffer_size`] is
+    /// queued, writing it out: messages are batched up to that size, not
+    /// flushed one by one.
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), WsError>> {
+        handle::poll_ready(self.get_mut(), cx)
+    }
+
+    fn start_send(self: Pin<&mut Self>, message: Message) -> Result<(), WsError> {
+        handle::write(self.get_mut(), message)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), WsError>> {
+        handle::poll_flush(self.get_mut(), cx)
+    }
+
+    /// Starts the closing handshake (if it was not) and flushes.
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), WsError>> {
+        handle::poll_close(self.get_mut(), cx)
+    }
+}
