@@ -14,6 +14,8 @@ Usage:
                                 permessage-deflate is agreed), so memory stays a few MiB
                                 whatever its size; a progress line on stderr shows bytes
                                 read, bytes on the wire and, compressed, the share saved
+                                (what the server sends back is read and dropped, but an
+                                echo is held whole, up to --max-message-size)
   ws serve [OPTIONS] ADDR       echo server (or --broadcast) on ADDR, e.g. 127.0.0.1:9001
 
 While chatting, a line starting with a slash is a command:
@@ -423,6 +425,31 @@ mod tests {
         );
         assert!(parse("serve").unwrap_err().0.contains("address"));
         assert!(parse("send f").unwrap_err().0.contains("FILE"));
+    }
+
+    #[test]
+    fn version_reconnect_and_jsonl() {
+        assert!(matches!(
+            parse("--version").unwrap().command,
+            Command::Version
+        ));
+        assert!(matches!(
+            parse("-V ws://h/").unwrap().command,
+            Command::Version
+        ));
+        let args = parse("--reconnect --jsonl ws://h/").unwrap();
+        assert!(args.reconnect && args.jsonl && args.max_reconnects.is_none());
+        let args = parse("--max-reconnects 3 ws://h/").unwrap();
+        assert!(args.reconnect);
+        assert_eq!(args.max_reconnects, Some(3));
+        assert!(parse("--jsonl --binary ws://h/").is_err());
+        assert!(parse("--max-reconnects x ws://h/").is_err());
+        assert_eq!(
+            parse("--max-write-buffer 4096 serve 0:0")
+                .unwrap()
+                .max_write_buffer,
+            Some(4096)
+        );
     }
 
     #[test]

@@ -373,4 +373,22 @@ mod tests {
         assert!(parse_line("/frobnicate").is_err());
         assert!(parse_line(&format!("/ping {}", "x".repeat(126))).is_err());
     }
+
+    #[test]
+    fn json_lines_escape_what_json_needs() {
+        assert_eq!(json_string("a\"b\\c\n\u{1}é"), r#""a\"b\\c\n\u0001é""#);
+        assert_eq!(
+            json_line(&Message::Close(None)),
+            r#"{"type":"close","code":null,"reason":""}"#
+        );
+    }
+
+    #[test]
+    fn backoff_doubles_to_five_seconds_with_jitter() {
+        for attempt in 0..40 {
+            let full = Duration::from_millis(100 << attempt.min(6)).min(Duration::from_secs(5));
+            let wait = backoff(attempt);
+            assert!(wait >= full / 2 && wait <= full, "{attempt}: {wait:?}");
+        }
+    }
 }

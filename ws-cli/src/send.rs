@@ -92,23 +92,31 @@ struct Deflate {
 
 impl Deflate {
     /// A compressor for this connection: the agreed window for what a
-    /// client sends (`client_max_window_bits`, 15 when the server set
-    /// none), at `--level`. It starts afresh, which a server takes whether
-    /// or not contexts are kept: the message refers to nothing before it.
+    /// client sends (`client_max_window_bits` of the answer, else of our
+    /// offer, else 15), at `--level`. It starts afresh, which a server
+    /// takes whether or not contexts are kept: the message refers to
+    /// nothing before it. `None` (the file goes uncompressed, which is
+    /// always allowed) when nothing was agreed, or a window of 2^8 was:
+    /// zlib compresses in no window below 2^9.
     fn agreed(protocol: &Protocol, args: &Args) -> Option<Deflate> {
         let offer = protocol
             .extensions()
             .negotiated()
             .find(|offer| offer.is("permessage-deflate"))?;
+        let config = args.deflate.as_ref()?;
         let bits = offer
             .params
             .iter()
             .find(|p| p.name == "client_max_window_bits")
             .and_then(|p| p.value.as_deref()?.parse::<u8>().ok())
-            .unwrap_or(15);
-        let level = args.deflate.as_ref().map_or(6, |d| d.level);
+            .or(config.client_max_window_bits)
+            .unwrap_or(15)
+            .min(15);
+        if bits < 9 {
+            return None;
+        }
         Some(Deflate {
-            compressor: Compress::new_with_window_bits(Compression::new(level), false, bits),
+            compressor: Compress::new_with_window_bits(Compression::new(config.level), false, bits),
             out: Vec::new(),
         })
     }

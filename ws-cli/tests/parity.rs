@@ -211,6 +211,7 @@ fn send_streams_a_large_file_in_bounded_memory() {
     let (status, _, err) = sender.finish();
     let (received, peak) = server.join().unwrap();
     assert!(status.success(), "{err:?}");
+    eprintln!("the sender peaked at {peak} KiB");
     assert_eq!(received.len(), SIZE);
     assert!(received == data, "the file arrived changed");
     assert!(
@@ -238,9 +239,21 @@ fn send_streams_a_large_file_in_bounded_memory() {
 }
 
 #[test]
-fn send_text_refuses_a_file_that_is_not_utf8() {
+fn send_text_checks_utf8_across_chunks_and_refuses_a_file_that_is_not() {
     let (_server, url) = serve(&[]);
     let dir = temp_dir("not-utf8");
+    // A two-byte character across the 1 MiB boundary between two chunks.
+    let mut text = "a".repeat((1 << 20) - 1);
+    text.push_str(&"é".repeat(1000));
+    let file = dir.join("straddle.txt");
+    std::fs::write(&file, &text).unwrap();
+    let (status, _, err) = ws(&["send", "--text", file.to_str().unwrap(), &url]).finish();
+    assert!(status.success(), "{err:?}");
+    assert!(
+        err.iter()
+            .any(|l| l.contains(&format!("({} bytes)", text.len()))),
+        "{err:?}"
+    );
     let file = dir.join("latin1.txt");
     std::fs::write(&file, b"caf\xe9\n").unwrap();
     let (status, _, err) = ws(&["send", "--text", file.to_str().unwrap(), &url]).finish();
@@ -292,4 +305,26 @@ fn jsonl_prints_one_json_object_per_message() {
     assert_eq!(parsed[4]["type"], "close");
     assert_eq!(parsed[4]["code"], 4001);
     assert_eq!(parsed[4]["reason"], "done \"here\"");
+}
+
+#[test]
+fn send_compresses_in_the_agreed_window_or_not_at_all() {
+    let (_server, url) = serve(&[]);
+    let dir = temp_dir("windows");
+    let data: Vec<u8> = (0u32..3 << 20)
+        .map(|i| (i.wrapping_mul(i) >> 9) as u8 % 32 + b'a')
+        .collect();
+    let file = dir.join("f.bin");
+    std::fs::write(&file, &data).unwrap();
+    let file = file.to_str().unwrap();
+    // zlib has no 2^8 window: the file goes uncompressed; 2^9 compresses.
+    for (bits, compressed) in [("8", false), ("9", true), ("15", true)] {
+        let (status, _, err) = ws(&["send", "--client-max-window-bits", bits, file, &url]).finish();
+        assert!(status.success(), "{bits}: {err:?}");
+        let summary = err
+            .iter()
+            .find(|l| l.contains("on the wire"))
+            .unwrap_or_else(|| panic!("{err:?}"));
+        assert_eq!(summary.contains("% saved"), compressed, "{bits}: {summary}");
+    }
 }
