@@ -10,11 +10,16 @@ ws: a WebSocket client and server, with permessage-deflate (RFC 7692)
 Usage:
   ws [OPTIONS] URL              chat: stdin lines become messages, messages go to stdout
   ws send [OPTIONS] FILE URL    send FILE (- for stdin) as one binary message (--text: text),
-                                with a progress line on stderr
+                                streamed in 1 MiB frames (compressed as it goes when
+                                permessage-deflate is agreed), so memory stays a few MiB
+                                whatever its size; a progress line on stderr shows bytes
+                                read, bytes on the wire and, compressed, the share saved
+                                (what the server sends back is read and dropped, but an
+                                echo is held whole, up to --max-message-size)
   ws serve [OPTIONS] ADDR       echo server (or --broadcast) on ADDR, e.g. 127.0.0.1:9001
 
 While chatting, a line starting with a slash is a command:
-  /ping [text]                  send a ping (its pong is reported on stderr)
+  /ping [text]                  send a ping (pongs received show on stderr: < pong (N bytes))
   /close [code [reason]]        close the connection (default 1000) and wait for the reply
   //text                        send \"/text\"
 End of input closes with 1000.
@@ -27,6 +32,14 @@ Client options:
   --ca FILE                     trust the certificates in this PEM file instead of the built-in roots
   --insecure                    accept any server certificate (wss://; for testing only)
   --text                        (send) send FILE as a text message (must be UTF-8)
+  --jsonl                       print each message received as one JSON object per line:
+                                {\"type\":\"text\",\"data\":...}, {\"type\":\"binary\",\"base64\":...},
+                                {\"type\":\"ping\"|\"pong\",\"base64\":...},
+                                {\"type\":\"close\",\"code\":N|null,\"reason\":...}
+  --reconnect                   when the connection drops (no Close, a failure, or the server
+                                closes with 1001 or 1011-1014), connect again after 100 ms,
+                                doubling to 5 s, with jitter; lines typed meanwhile wait
+  --max-reconnects N            --reconnect, giving up after N failed attempts in a row
 
 Server options:
   --broadcast                   every message goes to every connection, not back to its sender
@@ -54,8 +67,13 @@ Both:
                                 upgrade together (default 10)
   --max-message-size BYTES      refuse larger incoming messages (close 1009; default 64 MiB,
                                 16 MiB for ws serve, 1 MiB for ws serve --broadcast)
+  --max-write-buffer BYTES      cap on queued outgoing bytes (default: room for one message of
+                                --max-message-size and its frame headers; for a client at least
+                                256 MiB). ws serve closes with 1009 and a reason when an echo
+                                would not fit
   -q, --quiet                   no status lines on stderr
   -h, --help                    this text
+  -V, --version                 print ws and its version
 
 Exit status: 0 closed normally, 1 other failure, 2 usage, 3 cannot connect,
 4 TLS failed, 5 handshake refused, 6 connection closed abnormally.
@@ -68,6 +86,7 @@ pub enum Command {
     Send { file: PathBuf, url: String },
     Serve { addr: String },
     Help,
+    Version,
 }
 
 /// Everything the command line said.
@@ -91,6 +110,14 @@ pub struct Args {
     /// `None`: the library's default (10 s).
     pub handshake_timeout: Option<Duration>,
     pub max_message_size: Option<usize>,
+    /// `--max-write-buffer`: the cap on queued outgoing bytes.
+    pub max_write_buffer: Option<usize>,
+    /// Chat: reconnect after a dropped connection.
+    pub reconnect: bool,
+    /// Chat: give up after this many failed attempts in a row (`None`: never).
+    pub max_reconnects: Option<u32>,
+    /// Chat: received messages as JSON lines on stdout.
+    pub jsonl: bool,
     pub quiet: bool,
 }
 
@@ -147,11 +174,16 @@ impl Args {
             ping_interval: None,
             handshake_timeout: None,
             max_message_size: None,
+            max_write_buffer: None,
+            reconnect: false,
+            max_reconnects: None,
+            jsonl: false,
             quiet: false,
         };
         let mut compress = true;
         let mut deflate = DeflateConfig::default();
         let mut help = false;
+        let mut version = false;
         let mut options_ended = false;
         while let Some(arg) = args.next() {
             // After `--`, everything is an operand (a file named `-x`).
@@ -182,6 +214,8 @@ impl Args {
                     | "--ping-interval"
                     | "--handshake-timeout"
                     | "--max-message-size"
+                    | "--max-write-buffer"
+                    | "--max-reconnects"
             );
             if inline.is_some() && !takes_value {
                 return Err(usage(format!("{flag} takes no value")));
@@ -194,6 +228,13 @@ impl Args {
             };
             match flag.as_str() {
                 "-h" | "--help" => help = true,
+                "-V" | "--version" => version = true,
+                "--reconnect" => parsed.reconnect = true,
+                "--max-reconnects" => {
+                    parsed.reconnect = true;
+                    parsed.max_reconnects = Some(number(&flag, &value()?)?);
+                }
+                "--jsonl" => parsed.jsonl = true,
                 "-q" | "--quiet" => parsed.quiet = true,
                 "-H" | "--header" => {
                     let line = value()?;
@@ -259,6 +300,7 @@ impl Args {
                     parsed.handshake_timeout = Some(Duration::from_secs_f64(secs));
                 }
                 "--max-message-size" => parsed.max_message_size = Some(number(&flag, &value()?)?),
+                "--max-write-buffer" => parsed.max_write_buffer = Some(number(&flag, &value()?)?),
                 "-" => positional.push(arg),
                 _ if flag.starts_with('-') => {
                     return Err(usage(format!("unknown option {flag} (see ws --help)")))
@@ -270,6 +312,7 @@ impl Args {
         let mut positional = positional.into_iter();
         parsed.command = match (positional.next(), positional.next(), positional.next()) {
             _ if help => Command::Help,
+            _ if version => Command::Version,
             (None, ..) => return Err(usage("no URL given (see ws --help)")),
             (Some(serve), Some(addr), None) if serve == "serve" => Command::Serve { addr },
             (Some(serve), None, _) if serve == "serve" => {
@@ -287,6 +330,9 @@ impl Args {
         };
         if parsed.cert.is_some() != parsed.key.is_some() {
             return Err(usage("--cert and --key go together"));
+        }
+        if parsed.jsonl && parsed.binary {
+            return Err(usage("--jsonl and --binary exclude each other"));
         }
         if parsed.binary && parsed.text {
             return Err(usage("--binary and --text exclude each other"));
@@ -379,6 +425,31 @@ mod tests {
         );
         assert!(parse("serve").unwrap_err().0.contains("address"));
         assert!(parse("send f").unwrap_err().0.contains("FILE"));
+    }
+
+    #[test]
+    fn version_reconnect_and_jsonl() {
+        assert!(matches!(
+            parse("--version").unwrap().command,
+            Command::Version
+        ));
+        assert!(matches!(
+            parse("-V ws://h/").unwrap().command,
+            Command::Version
+        ));
+        let args = parse("--reconnect --jsonl ws://h/").unwrap();
+        assert!(args.reconnect && args.jsonl && args.max_reconnects.is_none());
+        let args = parse("--max-reconnects 3 ws://h/").unwrap();
+        assert!(args.reconnect);
+        assert_eq!(args.max_reconnects, Some(3));
+        assert!(parse("--jsonl --binary ws://h/").is_err());
+        assert!(parse("--max-reconnects x ws://h/").is_err());
+        assert_eq!(
+            parse("--max-write-buffer 4096 serve 0:0")
+                .unwrap()
+                .max_write_buffer,
+            Some(4096)
+        );
     }
 
     #[test]

@@ -2,30 +2,95 @@
 //! (`/ping`, `/close`) in between.
 
 use crate::args::Args;
-use crate::client::{connect, read_all, stalled, while_active, Ended};
+use crate::client::{connect, read_all, stalled, while_active, Ended, Socket};
 use crate::config;
-use crate::failure::Failure;
+use crate::failure::{describe_close, exit, Failure};
 use crate::progress::Counter;
+use base64::Engine as _;
 use sockwell_client::{CloseCode, CloseFrame, Message};
 use std::io::Write;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::mpsc;
 
-/// Prints a data message on stdout: text as a line; binary raw with
-/// `--binary`, else as a line with its length and first bytes in hex.
-/// `false` once stdout is gone (a closed pipe).
-fn print(message: Message, binary: bool) -> bool {
+/// How received messages are shown.
+#[derive(Clone, Copy)]
+struct Show {
+    /// `--binary`: binary messages raw on stdout.
+    binary: bool,
+    /// `--jsonl`: every message as a JSON line on stdout.
+    jsonl: bool,
+    /// `--quiet`: no status lines on stderr.
+    quiet: bool,
+}
+
+/// `s` as a JSON string, quotes included.
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// One message as one line of JSON (no newline).
+fn json_line(message: &Message) -> String {
+    let base64 = |data: &[u8]| base64::engine::general_purpose::STANDARD.encode(data);
+    match message {
+        Message::Text(text) => format!(r#"{{"type":"text","data":{}}}"#, json_string(text)),
+        Message::Binary(data) => format!(r#"{{"type":"binary","base64":"{}"}}"#, base64(data)),
+        Message::Ping(data) => format!(r#"{{"type":"ping","base64":"{}"}}"#, base64(data)),
+        Message::Pong(data) => format!(r#"{{"type":"pong","base64":"{}"}}"#, base64(data)),
+        Message::Close(Some(frame)) => format!(
+            r#"{{"type":"close","code":{},"reason":{}}}"#,
+            frame.code.as_u16(),
+            json_string(&frame.reason)
+        ),
+        Message::Close(None) => r#"{"type":"close","code":null,"reason":""}"#.to_owned(),
+    }
+}
+
+/// Shows a message: data on stdout (text as a line; binary raw with
+/// `--binary`, else as a line with its length and first bytes in hex;
+/// everything as JSON with `--jsonl`), pings, pongs and the peer's Close
+/// on stderr. `we_closed`: the Close is the answer to ours. `false` once
+/// stdout is gone (a closed pipe).
+fn print(message: &Message, show: Show, we_closed: bool) -> bool {
+    if !show.quiet {
+        match message {
+            Message::Ping(data) => eprintln!("< ping ({} bytes)", data.len()),
+            Message::Pong(data) => eprintln!("< pong ({} bytes)", data.len()),
+            Message::Close(frame) if we_closed => {
+                eprintln!("close answered: {}", describe_close(frame.as_ref()))
+            }
+            Message::Close(frame) => {
+                eprintln!("closed by peer: {}", describe_close(frame.as_ref()))
+            }
+            _ => {}
+        }
+    }
     let mut out = std::io::stdout().lock();
     let written = match message {
+        _ if show.jsonl => writeln!(out, "{}", json_line(message)),
         Message::Text(text) => writeln!(out, "{text}"),
-        Message::Binary(data) if binary => out.write_all(&data),
+        Message::Binary(data) if show.binary => out.write_all(data),
         Message::Binary(data) => {
             let hex: String = data.iter().take(32).map(|b| format!("{b:02x}")).collect();
             let more = if data.len() > 32 { "…" } else { "" };
             writeln!(out, "[binary, {} bytes] {hex}{more}", data.len())
         }
-        _ => Ok(()),
+        _ => return true,
     };
     written.and_then(|()| out.flush()).is_ok()
 }
@@ -101,30 +166,132 @@ fn stdin_lines() -> mpsc::Receiver<Vec<u8>> {
     rx
 }
 
-/// `ws URL`.
+/// How one connection ended.
+enum Session {
+    /// For good: end of input, our close, the peer's normal close, a failure
+    /// that another connection would not mend.
+    Over(Result<(), Failure>),
+    /// The connection dropped (no Close, a failure, a silent peer, or the
+    /// peer going away or restarting): `--reconnect` connects again.
+    Dropped(Failure),
+}
+
+/// The Close codes after which `--reconnect` connects again: going away,
+/// and the server's own troubles (internal error, service restart, try
+/// again later, bad gateway).
+fn worth_reconnecting(frame: Option<&CloseFrame>) -> bool {
+    frame.is_some_and(|f| matches!(f.code.as_u16(), 1001 | 1011..=1014))
+}
+
+/// What the end of the reading side means (`reconnect`: a Close that
+/// asks for it counts as a drop).
+fn ended(ended: Ended, we_sent: Option<CloseCode>, reconnect: bool) -> Session {
+    match ended {
+        Ended::Failed(why) if we_sent.is_none() => {
+            Session::Dropped(Failure::new(exit::ABNORMAL_CLOSE, why))
+        }
+        Ended::Closed(frame)
+            if reconnect && we_sent.is_none() && worth_reconnecting(frame.as_ref()) =>
+        {
+            Session::Dropped(Failure::closed("the server", frame.as_ref()))
+        }
+        ended => Session::Over(ended.outcome(we_sent)),
+    }
+}
+
+/// The wait before reconnect attempt `attempt` (0 for the first): 100 ms
+/// doubling up to 5 s, each a random point in its upper half (jitter, so
+/// that clients dropped together do not come back together).
+fn backoff(attempt: u32) -> Duration {
+    const FIRST: Duration = Duration::from_millis(100);
+    const MOST: Duration = Duration::from_secs(5);
+    let full = FIRST.saturating_mul(1 << attempt.min(16)).min(MOST);
+    full.mul_f64(0.5 + rand::random::<f64>() / 2.0)
+}
+
+/// `ws URL`: one connection, or with `--reconnect` one after another
+/// while they drop.
 pub async fn chat(url: &str, args: &Args) -> Result<(), Failure> {
-    let counter = Counter::default();
-    let ws = connect(url, args, config::client(args), &counter).await?;
-    let (mut reader, mut writer) = ws.into_split();
-    let (binary, quiet) = (args.binary, args.quiet);
-    let pings = Arc::new(AtomicUsize::new(0));
-    let mut reading = tokio::spawn({
-        let pings = pings.clone();
-        async move { read_all(&mut reader, quiet, &pings, |m| print(m, binary)).await }
-    });
     let mut lines = stdin_lines();
+    let mut failed_attempts = 0u32;
+    let mut connected_before = false;
+    loop {
+        let counter = Counter::default();
+        let failure = match connect(url, args, config::client(args), &counter).await {
+            Ok(ws) => {
+                if connected_before && !args.quiet {
+                    eprintln!("reconnected to {url}");
+                }
+                connected_before = true;
+                failed_attempts = 0;
+                match session(ws, &counter, &mut lines, args).await {
+                    Session::Over(result) => return result,
+                    Session::Dropped(failure) => failure,
+                }
+            }
+            // Nothing listens (yet, or again): worth another try. A TLS or
+            // handshake failure would fail the same way again.
+            Err(failure) if failure.status == exit::CONNECT => failure,
+            Err(failure) => return Err(failure),
+        };
+        if !args.reconnect || args.max_reconnects.is_some_and(|n| failed_attempts >= n) {
+            return Err(failure);
+        }
+        let wait = backoff(failed_attempts);
+        failed_attempts += 1;
+        if !args.quiet {
+            let of = args
+                .max_reconnects
+                .map(|n| format!(" of {n}"))
+                .unwrap_or_default();
+            eprintln!(
+                "ws: {}; reconnecting in {:.1} s (attempt {failed_attempts}{of})",
+                crate::failure::printable(&failure.message),
+                wait.as_secs_f64()
+            );
+        }
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// One connection: stdin lines out, messages in, until it ends.
+async fn session(
+    ws: Socket,
+    counter: &Counter,
+    lines: &mut mpsc::Receiver<Vec<u8>>,
+    args: &Args,
+) -> Session {
+    let (mut reader, mut writer) = ws.into_split();
+    let binary = args.binary;
+    let show = Show {
+        binary,
+        jsonl: args.jsonl,
+        quiet: args.quiet,
+    };
+    // Set once our Close is queued: the peer's then answers it.
+    let we_closed = Arc::new(AtomicBool::new(false));
+    let mut reading = tokio::spawn({
+        let we_closed = we_closed.clone();
+        async move {
+            read_all(&mut reader, |m| {
+                print(m, show, we_closed.load(Ordering::Relaxed))
+            })
+            .await
+        }
+    });
     let mut we_sent = None;
     loop {
         let line = tokio::select! {
             biased;
-            ended = &mut reading => match ended.expect("the reader does not panic") {
+            done = &mut reading => match done.expect("the reader does not panic") {
                 // Nobody reads our output: say goodbye and leave.
                 Ended::OutputClosed => {
+                    we_closed.store(true, Ordering::Relaxed);
                     let bye = writer.close(Some(CloseFrame::new(CloseCode::NORMAL, "")));
-                    let _ = while_active(&counter, bye).await;
-                    return Ok(());
+                    let _ = while_active(counter, bye).await;
+                    return Session::Over(Ok(()));
                 }
-                ended => return ended.outcome(None),
+                done => return ended(done, None, args.reconnect),
             },
             line = lines.recv() => line,
         };
@@ -154,27 +321,30 @@ pub async fn chat(url: &str, args: &Args) -> Result<(), Failure> {
                 }
                 Input::Send(line) => writer.send(Message::text(line)).await,
                 Input::Bytes(bytes) => writer.send(Message::binary(bytes)).await,
-                Input::Ping(payload) => {
-                    pings.fetch_add(1, Ordering::Relaxed);
-                    writer.send(Message::ping(payload.into_bytes())).await
-                }
+                Input::Ping(payload) => writer.send(Message::ping(payload.into_bytes())).await,
                 Input::Close(frame) => {
                     we_sent = frame.as_ref().map(|f| f.code);
+                    we_closed.store(true, Ordering::Relaxed);
                     writer.close(frame).await
                 }
             }
         };
         // A send that cannot go out (the server stopped reading) ends it.
-        match while_active(&counter, sending).await {
+        match while_active(counter, sending).await {
             Some(Ok(())) if we_sent.is_none() => continue,
             // Sent our Close, or the send failed: the reader says how it ended.
             Some(_) => break,
-            None => return Err(stalled()),
+            None => return Session::Dropped(stalled()),
         }
     }
-    match while_active(&counter, reading).await {
-        Some(ended) => ended.expect("the reader does not panic").outcome(we_sent),
-        None => Err(stalled()),
+    match while_active(counter, reading).await {
+        Some(done) => ended(
+            done.expect("the reader does not panic"),
+            we_sent,
+            args.reconnect,
+        ),
+        None if we_sent.is_some() => Session::Over(Err(stalled())),
+        None => Session::Dropped(stalled()),
     }
 }
 
@@ -202,5 +372,23 @@ mod tests {
         assert!(parse_line("/close abc").is_err());
         assert!(parse_line("/frobnicate").is_err());
         assert!(parse_line(&format!("/ping {}", "x".repeat(126))).is_err());
+    }
+
+    #[test]
+    fn json_lines_escape_what_json_needs() {
+        assert_eq!(json_string("a\"b\\c\n\u{1}é"), r#""a\"b\\c\n\u0001é""#);
+        assert_eq!(
+            json_line(&Message::Close(None)),
+            r#"{"type":"close","code":null,"reason":""}"#
+        );
+    }
+
+    #[test]
+    fn backoff_doubles_to_five_seconds_with_jitter() {
+        for attempt in 0..40 {
+            let full = Duration::from_millis(100 << attempt.min(6)).min(Duration::from_secs(5));
+            let wait = backoff(attempt);
+            assert!(wait >= full / 2 && wait <= full, "{attempt}: {wait:?}");
+        }
     }
 }

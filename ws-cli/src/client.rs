@@ -2,7 +2,7 @@
 //! until the end, and how a conversation ended.
 
 use crate::args::Args;
-use crate::failure::{self, describe_close, exit, Failure};
+use crate::failure::{self, exit, Failure};
 use crate::progress::{Counted, Counter};
 use crate::{config, tls};
 use sockwell_client::http::{HeaderName, HeaderValue, Request, Uri};
@@ -11,11 +11,11 @@ use sockwell_client::{
     WebSocketStream, WsError, WsReader,
 };
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::net::TcpStream;
 
-pub type Socket = WebSocketStream<AsyncMaybeTlsStream<Counted<TcpStream>>>;
+pub type Stream = AsyncMaybeTlsStream<Counted<TcpStream>>;
+pub type Socket = WebSocketStream<Stream>;
 pub type Reader = WsReader<AsyncMaybeTlsStream<Counted<TcpStream>>>;
 
 /// How long the peer may stay silent, once we closed (or while we wait
@@ -157,36 +157,18 @@ impl Ended {
     }
 }
 
-/// Reads until the connection ends, handing each data message to `show`
-/// (which says `false` when it can show no more). A pong is reported on
-/// stderr while `pings` counts one of ours unanswered (keepalive's own
-/// pings stay quiet).
-pub async fn read_all(
-    reader: &mut Reader,
-    quiet: bool,
-    pings: &AtomicUsize,
-    mut show: impl FnMut(Message) -> bool,
-) -> Ended {
+/// Reads until the connection ends, handing each message to `show`
+/// (pings, pongs and the peer's Close too; `show` says `false` when it
+/// can show no more).
+pub async fn read_all(reader: &mut Reader, mut show: impl FnMut(&Message) -> bool) -> Ended {
     let mut close = None;
     loop {
         match reader.read().await {
-            Ok(Message::Close(frame)) => {
-                if !quiet {
-                    eprintln!("close: {}", describe_close(frame.as_ref()));
-                }
-                close = Some(frame);
-            }
-            Ok(Message::Pong(payload)) => {
-                let ours = pings
-                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
-                    .is_ok();
-                if ours && !quiet {
-                    eprintln!("pong ({} bytes)", payload.len());
-                }
-            }
-            Ok(Message::Ping(_)) => {}
             Ok(message) => {
-                if !show(message) {
+                if let Message::Close(frame) = &message {
+                    close = Some(frame.clone());
+                }
+                if !show(&message) {
                     return Ended::OutputClosed;
                 }
             }

@@ -39,8 +39,26 @@ fn websocket(args: &Args, default_max: Option<usize>) -> WebSocketConfig {
     config
 }
 
+/// Room in the write queue for one message of `size` payload bytes: its
+/// frames' headers (one per [`OUTGOING_FRAME`]), and some more for the
+/// control frames (pongs, a Close) queued beside it.
+pub fn write_room(size: usize) -> usize {
+    let frames = 1 + size / OUTGOING_FRAME;
+    size.saturating_add(frames * sockwell_core::MAX_HEADER_LEN)
+        .saturating_add(64 << 10)
+}
+
 pub fn client(args: &Args) -> ClientConfig {
-    let mut config = ClientConfig::default().with_websocket_config(websocket(args, None));
+    let mut websocket = websocket(args, None);
+    // At least the library's default, and room for a message as large as
+    // the limit (a client rarely echoes, but a script may send as much).
+    websocket.max_write_buffer_size = match args.max_write_buffer {
+        Some(bytes) => bytes,
+        None => websocket
+            .max_write_buffer_size
+            .max(write_room(websocket.limits.max_message_size)),
+    };
+    let mut config = ClientConfig::default().with_websocket_config(websocket);
     if let Some(limit) = args.handshake_timeout {
         config.handshake_timeout = Some(limit);
     }
@@ -61,6 +79,12 @@ pub fn server(args: &Args) -> ServerConfig {
         SERVE_MAX_MESSAGE
     };
     config.websocket = websocket(args, Some(default_max));
+    // What a server queues follows what it accepts: an echo (or a room's
+    // copy) of the largest message it takes, and its frame headers, fit;
+    // no more than that is held per connection.
+    config.websocket.max_write_buffer_size = args
+        .max_write_buffer
+        .unwrap_or_else(|| write_room(config.websocket.limits.max_message_size));
     if let Some(limit) = args.handshake_timeout {
         config.handshake_timeout = Some(limit);
     }

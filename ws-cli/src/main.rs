@@ -59,6 +59,10 @@ fn run(args: &Args) -> u8 {
                 print!("{USAGE}");
                 Ok(())
             }
+            Command::Version => {
+                println!("ws {}", env!("CARGO_PKG_VERSION"));
+                Ok(())
+            }
             Command::Chat { url } => chat::chat(url, args).await,
             Command::Send { file, url } => send::send(file, url, args).await,
             Command::Serve { addr } => server::serve(addr, args).await,

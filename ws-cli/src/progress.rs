@@ -118,9 +118,18 @@ pub fn human(bytes: f64) -> String {
     }
 }
 
+/// `(74 % saved)`: how much smaller `wire` is than `read`.
+pub fn saved(read: u64, wire: u64) -> String {
+    if read == 0 {
+        return String::new();
+    }
+    let saved = 100.0 - wire as f64 / read as f64 * 100.0;
+    format!(" ({saved:.0} % saved)")
+}
+
 /// The progress line, redrawn every [`TICK`] while a transfer runs:
-/// bytes on the wire, the rate, and a percentage when the total is known
-/// (it is not when the message is compressed).
+/// bytes read from the input (and a percentage when its size is known),
+/// bytes on the wire (with compression: and the share saved), the rate.
 pub struct Progress {
     counter: Counter,
     base: u64,
@@ -130,7 +139,15 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn start(counter: Counter, total: Option<usize>, quiet: bool) -> Progress {
+    /// `read`: bytes taken from the input so far; `total`: its size, if
+    /// known; `compressed`: the wire carries them compressed.
+    pub fn start(
+        counter: Counter,
+        read: Arc<AtomicU64>,
+        total: Option<u64>,
+        compressed: bool,
+        quiet: bool,
+    ) -> Progress {
         let base = counter.get();
         let drawn = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let ticker = (!quiet).then(|| {
@@ -147,13 +164,26 @@ impl Progress {
                     if !terminal && !ticks.is_multiple_of(4) {
                         continue;
                     }
-                    let sent = counter.get().saturating_sub(base) as f64;
-                    let rate = sent / started.elapsed().as_secs_f64();
+                    let taken = read.load(Ordering::Relaxed);
+                    let sent = counter.get().saturating_sub(base);
+                    let rate = sent as f64 / started.elapsed().as_secs_f64();
                     let percent = total
                         .filter(|&t| t > 0)
-                        .map(|t| format!(" ({:.0} %)", (sent / t as f64 * 100.0).min(100.0)))
+                        .map(|t| {
+                            format!(" ({:.0} %)", (taken as f64 / t as f64 * 100.0).min(100.0))
+                        })
                         .unwrap_or_default();
-                    let line = format!("sent {}{percent}, {}/s", human(sent), human(rate));
+                    let saved = if compressed {
+                        saved(taken, sent)
+                    } else {
+                        String::new()
+                    };
+                    let line = format!(
+                        "read {}{percent}, sent {} on the wire{saved}, {}/s",
+                        human(taken as f64),
+                        human(sent as f64),
+                        human(rate)
+                    );
                     if terminal {
                         drawn.store(true, Ordering::Relaxed);
                         eprint!("\r{line}   ");
@@ -193,6 +223,8 @@ mod tests {
         assert_eq!(human(512.0), "512 B");
         assert_eq!(human(1536.0), "1.5 KiB");
         assert_eq!(human(3.0 * 1024.0 * 1024.0), "3.0 MiB");
+        assert_eq!(saved(1000, 260), " (74 % saved)");
+        assert_eq!(saved(0, 10), "");
     }
 
     #[tokio::test]

@@ -149,7 +149,7 @@ impl Connection {
         ));
         let ended = match &self.broadcast {
             Some(room) => self.join(ws, room.clone()).await,
-            None => echo(ws).await,
+            None => echo(ws, &self).await,
         };
         match ended {
             Ok(frame) => self.log(format_args!("closed: {}", describe_close(frame.as_ref()))),
@@ -257,21 +257,46 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> Listener for Write
 /// Echo: every data message goes back as it came. Everything that arrived
 /// together is answered with one write. A client that sends but does not
 /// read meets backpressure (nothing more is read from it), and after
-/// [`WRITE_STALL`] without taking our answer it is dropped.
-async fn echo<S>(mut ws: WebSocketStream<S>) -> Result<Option<sockwell_server::CloseFrame>, WsError>
+/// [`WRITE_STALL`] without taking our answer it is dropped. A message whose
+/// echo cannot be queued even in an empty queue (a `--max-write-buffer`
+/// lower than the message) is answered with a Close (1009, and why), and
+/// the connection closes cleanly: what the client still sends is read and
+/// dropped until its Close.
+async fn echo<S>(
+    mut ws: WebSocketStream<S>,
+    connection: &Connection,
+) -> Result<Option<sockwell_server::CloseFrame>, WsError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut close = None;
+    let mut refused = false;
     loop {
         let mut next = Some(ws.read().await);
         while let Some(received) = next.take() {
             match received {
+                // After our refusal, the rest is dropped until the client's Close.
+                Ok(Message::Text(_) | Message::Binary(_)) if refused => {}
                 Ok(message @ (Message::Text(_) | Message::Binary(_))) => {
                     if let Err(WsError::WriteBufferFull { .. }) = ws.write(message.clone()) {
                         // Too much queued at once: write it out, then queue.
                         flush_within(&mut ws).await?;
-                        ws.write(message)?;
+                        match ws.write(message.clone()) {
+                            Err(WsError::WriteBufferFull { max }) => {
+                                let why = format!(
+                                    "cannot echo {} bytes: over the write buffer ({max} bytes)",
+                                    message.len()
+                                );
+                                connection.log(format_args!("{why}; closing with 1009"));
+                                let frame = sockwell_server::CloseFrame::new(
+                                    sockwell_server::CloseCode::MESSAGE_TOO_BIG,
+                                    why,
+                                );
+                                ws.close(Some(frame)).await?;
+                                refused = true;
+                            }
+                            written => written?,
+                        }
                     }
                 }
                 Ok(Message::Close(frame)) => close = frame,

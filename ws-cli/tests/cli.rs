@@ -37,8 +37,11 @@ fn chat_through_a_pipe_with_compression_negotiated() {
         "{err}"
     );
     assert!(err.contains("HTTP/1.1 101 Switching Protocols"), "{err}");
-    assert!(err.contains("pong (2 bytes)"), "{err}");
-    assert!(err.contains("close: 1000 (normal closure)"), "{err}");
+    assert!(err.contains("< pong (2 bytes)"), "{err}");
+    assert!(
+        err.contains("close answered: 1000 (normal closure)"),
+        "{err}"
+    );
     let line = server.wait_for("connected (");
     assert!(line.contains("permessage-deflate"), "{line}");
     server.wait_for("closed: 1000");
@@ -254,7 +257,7 @@ fn a_message_over_the_servers_limit_is_closed_1009_and_exits_6() {
     let (_server, url) = serve(&["--max-message-size", "10"]);
     let mut client = ws(&[&url]);
     client.write_line("this line is longer than ten bytes");
-    client.wait_for("close: 1009");
+    client.wait_for("closed by peer: 1009");
     let (status, _, err) = client.finish();
     assert_eq!(status.code(), Some(6), "{err:?}");
     assert!(

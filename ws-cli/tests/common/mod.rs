@@ -89,6 +89,29 @@ impl Ws {
         url.to_owned()
     }
 
+    /// The process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for `n` lines of stdout; them, without their newlines.
+    pub fn read_lines(&mut self, n: usize) -> Vec<String> {
+        let until = Instant::now() + BOUND;
+        let mut got = Vec::new();
+        while got.iter().filter(|&&b| b == b'\n').count() < n {
+            let left = until.saturating_duration_since(Instant::now());
+            match self.stdout.recv_timeout(left) {
+                Ok(chunk) => got.extend_from_slice(&chunk),
+                Err(_) => panic!(
+                    "stdout ended before {n} lines: {:?}",
+                    String::from_utf8_lossy(&got)
+                ),
+            }
+        }
+        let text = String::from_utf8(got).expect("UTF-8 lines");
+        text.lines().map(str::to_owned).collect()
+    }
+
     pub fn stdin(&mut self) -> &mut ChildStdin {
         self.child.stdin.as_mut().expect("stdin still open")
     }
