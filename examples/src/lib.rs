@@ -12,6 +12,12 @@
 
 #[cfg(feature = "axum")]
 pub mod axum_chat;
+#[cfg(feature = "tokio")]
+pub mod graceful_shutdown;
+#[cfg(feature = "tokio")]
+pub mod json;
+#[cfg(feature = "tokio")]
+pub mod reconnect;
 
 /// The README's examples, compiled as doc tests so that they stay true
 /// (with the `tokio` feature, which its async example needs; it is on by
