@@ -46,9 +46,9 @@ async fn join(addr: SocketAddr, room: &str) -> Ws {
 async fn next(ws: &mut Ws) -> Message {
     timeout(BOUND, async {
         loop {
-            match ws.read().await.unwrap() {
-                m @ (Message::Text(_) | Message::Binary(_) | Message::Close(_)) => return m,
-                _ => {}
+            let message = ws.read().await.unwrap();
+            if !(message.is_ping() || message.is_pong()) {
+                return message;
             }
         }
     })
