@@ -6,7 +6,18 @@
 //! library crate depends, even for its tests, on one at its own level or
 //! above.
 //!
-//! The library itself is empty.
+//! The library holds the logic of the everyday examples, so that each
+//! example's `main` stays a few lines and its test (in `tests/`) runs the
+//! same code: [`axum_chat`], [`reconnect`], [`json`], [`graceful_shutdown`].
+
+#[cfg(feature = "axum")]
+pub mod axum_chat;
+#[cfg(feature = "tokio")]
+pub mod graceful_shutdown;
+#[cfg(feature = "tokio")]
+pub mod json;
+#[cfg(feature = "tokio")]
+pub mod reconnect;
 
 /// The README's examples, compiled as doc tests so that they stay true
 /// (with the `tokio` feature, which its async example needs; it is on by
