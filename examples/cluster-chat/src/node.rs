@@ -1,10 +1,10 @@
 //! One node: WebSocket members on one side, Redis pub/sub on the other.
 //!
 //! Three kinds of tasks share a [`Node`]:
-//! - one per connection ([`serve`]): the handshake (the path names the
+//! - one per connection (`serve`): the handshake (the path names the
 //!   room), the join, then the member's messages `PUBLISH`ed in order; a
 //!   writer task per member sends what the room delivers;
-//! - one Redis task ([`redis_task`]): the subscriptions (one per room with
+//! - one Redis task (`redis_task`): the subscriptions (one per room with
 //!   local members, kept in step with the rooms on every change), the fan
 //!   out of each message received, and the reconnection with backoff.
 
