@@ -18,7 +18,7 @@ FLOORS = [
     ["sockwell-tokio"],
     ["sockwell-client", "sockwell-server"],
     ["sockwell-cli", "autobahn", "benches"],
-    ["sockwell-examples"],
+    ["sockwell-examples", "sockwell-cluster-chat"],
 ]
 # sockwell-deflate's tests drive it through the engine (a dev-dependency).
 SIDEWAYS = {("sockwell-deflate", "sockwell-core")}
