@@ -5,8 +5,8 @@
 # in the background on port 0, talked to by a client, and stopped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-EX=target/debug/examples
-WS=target/debug/ws
+EX="${CARGO_TARGET_DIR:-target}/debug/examples"
+WS="${CARGO_TARGET_DIR:-target}/debug/ws"
 TIMEOUT=120
 
 run() { echo "--- $*" >&2; timeout "$TIMEOUT" "$@"; }
@@ -90,7 +90,7 @@ out=$(printf '{"type":"add","a":2,"b":3}\n' | run "$WS" "$SERVER_URL")
 [ "$out" = '{"type":"sum","value":5}' ] || { echo "ws got: $out"; exit 1; }
 status=0
 printf 'not json\n' | run "$WS" "$SERVER_URL" 2>"$EX/../json-ws.err" || status=$?
-grep -q 'close: 1007' "$EX/../json-ws.err" && [ "$status" = 6 ] || { cat "$EX/../json-ws.err"; exit 1; }
+grep -q 'closed by the server: 1007' "$EX/../json-ws.err" && [ "$status" = 6 ] || { cat "$EX/../json-ws.err"; exit 1; }
 stop
 
 # graceful_shutdown: SIGTERM with a client connected; the client gets a
@@ -102,8 +102,8 @@ kill -TERM "$SERVER_PID"
 timeout 20 tail --pid="$SERVER_PID" -f /dev/null
 wait "$SERVER_PID" || { cat "$SERVER_LOG"; echo "graceful_shutdown failed"; exit 1; }
 # (Its input stays open for 10 s: the client must leave on the Close alone.)
-for _ in $(seq 1 100); do grep -q 'close: 1001' "$EX/../shutdown-ws.err" && break; sleep 0.1; done
-grep -q 'close: 1001' "$EX/../shutdown-ws.err" || { cat "$EX/../shutdown-ws.err"; exit 1; }
+for _ in $(seq 1 100); do grep -q 'closed by peer: 1001' "$EX/../shutdown-ws.err" && break; sleep 0.1; done
+grep -q 'closed by peer: 1001' "$EX/../shutdown-ws.err" || { cat "$EX/../shutdown-ws.err"; exit 1; }
 grep -q 'stopped: 1 closed cleanly, 0 cut off' "$SERVER_LOG" || { cat "$SERVER_LOG"; exit 1; }
 
 # ws serve and ws, as the README shows them.

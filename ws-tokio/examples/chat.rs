@@ -4,13 +4,17 @@
 //! (`PreparedMessage`): with the server's default compression (no context
 //! kept between messages) it is compressed once for the whole room, not
 //! once per listener. Each connection is split: a reader task feeds the
-//! room, a writer task sends what the room says. Three clients in the same
+//! room, a writer task sends what the room says (a listener that falls
+//! behind the room is closed with 1013 and told how much it missed, never
+//! dropped silently). Three clients in the same
 //! process chat and check that everyone heard everything.
 //!
 //! `cargo run -p sockwell-tokio --example chat`
 
 use sockwell_deflate::DeflateConfig;
-use sockwell_tokio::{ClientConfig, Message, PreparedMessage, ServerConfig, WsError};
+use sockwell_tokio::{
+    ClientConfig, CloseCode, CloseFrame, Message, PreparedMessage, ServerConfig, WsError,
+};
 use std::collections::BTreeSet;
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
@@ -29,7 +33,23 @@ async fn serve(listener: TcpListener, room: broadcast::Sender<PreparedMessage>) 
             let (mut reader, mut writer) = ws.into_split();
             let mut hears = room.subscribe();
             let speaking = tokio::spawn(async move {
-                while let Ok(line) = hears.recv().await {
+                loop {
+                    let line = match hears.recv().await {
+                        Ok(line) => line,
+                        // This listener fell more than the channel's 64
+                        // lines behind: say so with a Close (1013, try
+                        // again later) rather than leave a silent gap.
+                        Err(broadcast::error::RecvError::Lagged(missed)) => {
+                            let reason = format!("too slow: {missed} lines missed");
+                            let frame = CloseFrame {
+                                code: CloseCode::TRY_AGAIN_LATER,
+                                reason,
+                            };
+                            let _ = writer.close(Some(frame)).await;
+                            break;
+                        }
+                        Err(broadcast::error::RecvError::Closed) => break,
+                    };
                     if writer.send_prepared(&line).await.is_err() {
                         break;
                     }
