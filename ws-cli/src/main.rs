@@ -19,10 +19,12 @@ mod room;
 mod send;
 mod server;
 mod tls;
+mod usage;
 
-use args::{Args, Command, USAGE};
+use args::{Args, Command};
 use failure::{exit, Failure};
 use std::io::Write;
+use usage::USAGE;
 
 fn main() {
     let status = match Args::parse(std::env::args().skip(1)) {
