@@ -20,7 +20,7 @@ impl Protocol {
         self.wants_write() && (!self.app_unflushed || self.close_state() != CloseState::Open)
     }
 
-    /// False while queued output is over [`WebSocketConfig::write_buffer_size`]:
+    /// False while queued output is over [`WebSocketConfig::write_buffer_size`](crate::WebSocketConfig::write_buffer_size):
     /// a driver then writes before it reads more, so a peer that sends but
     /// never reads meets backpressure (its sends block) instead of growing
     /// this endpoint's memory with replies.
@@ -29,7 +29,7 @@ impl Protocol {
     }
 
     /// True while queued output is at most
-    /// [`WebSocketConfig::write_buffer_size`]: the soft bound past which
+    /// [`WebSocketConfig::write_buffer_size`](crate::WebSocketConfig::write_buffer_size): the soft bound past which
     /// drivers write before they read or queue more.
     pub fn has_output_room(&self) -> bool {
         self.buffered_output() <= self.config.write_buffer_size
