@@ -43,14 +43,7 @@ pub fn build_response(
             reason: "must contain \"Upgrade\"",
         });
     }
-    let version = single(headers, &SEC_WEBSOCKET_VERSION)
-        .map_err(|()| HandshakeError::UnsupportedVersion("(several)".to_owned()))?
-        .ok_or(HandshakeError::MissingHeader("Sec-WebSocket-Version"))?;
-    if version.as_bytes() != b"13" {
-        return Err(HandshakeError::UnsupportedVersion(
-            String::from_utf8_lossy(version.as_bytes()).into_owned(),
-        ));
-    }
+    check_version(headers)?;
     let key = single(headers, &SEC_WEBSOCKET_KEY)
         .map_err(|()| HandshakeError::InvalidHeader {
             name: "Sec-WebSocket-Key",
@@ -74,6 +67,20 @@ pub fn build_response(
     );
     choose_subprotocol(headers, subprotocols, &mut response)?;
     Ok(response)
+}
+
+/// `Sec-WebSocket-Version: 13`, once (RFC 6455 §4.2.1; RFC 8441 §5 keeps
+/// it over HTTP/2).
+fn check_version(headers: &http::HeaderMap) -> Result<(), HandshakeError> {
+    let version = single(headers, &SEC_WEBSOCKET_VERSION)
+        .map_err(|()| HandshakeError::UnsupportedVersion("(several)".to_owned()))?
+        .ok_or(HandshakeError::MissingHeader("Sec-WebSocket-Version"))?;
+    if version.as_bytes() != b"13" {
+        return Err(HandshakeError::UnsupportedVersion(
+            String::from_utf8_lossy(version.as_bytes()).into_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// Picks the client's first offered subprotocol the server supports.
@@ -121,14 +128,7 @@ pub fn build_connect_response(
         }
     }
     let headers = request.headers();
-    let version = single(headers, &SEC_WEBSOCKET_VERSION)
-        .map_err(|()| HandshakeError::UnsupportedVersion("(several)".to_owned()))?
-        .ok_or(HandshakeError::MissingHeader("Sec-WebSocket-Version"))?;
-    if version.as_bytes() != b"13" {
-        return Err(HandshakeError::UnsupportedVersion(
-            String::from_utf8_lossy(version.as_bytes()).into_owned(),
-        ));
-    }
+    check_version(headers)?;
     let mut response = Response::new(());
     *response.status_mut() = StatusCode::OK;
     *response.version_mut() = http::Version::HTTP_2;
