@@ -49,12 +49,7 @@ async fn selected_protocol_is_the_subprotocol_answered_over_http1() {
     within(async {
         // The client prefers chat: the client's first offer that the
         // server lists is the one answered.
-        let (mut ws, response) =
-            sockwell_client::ClientBuilder::new(format!("ws://{addr}/chat").as_str())
-                .config(client_config(&["chat", "superchat", "other"]))
-                .connect_async()
-                .await
-                .unwrap();
+        let (mut ws, response) = connect(addr, "/chat", &["chat", "superchat", "other"]).await;
         assert_eq!(answered_header(&response).as_deref(), Some("chat"));
         assert_eq!(ws.read().await.unwrap(), Message::text("chat"));
         ws.send(Message::text("hi")).await.unwrap();
@@ -66,12 +61,7 @@ async fn selected_protocol_is_the_subprotocol_answered_over_http1() {
         assert_eq!(seen.recv().await, Some(Seen::Answered(Some("chat".into()))));
 
         // No offer the server lists: nothing selected, nothing answered.
-        let (mut ws, response) =
-            sockwell_client::ClientBuilder::new(format!("ws://{addr}/chat").as_str())
-                .config(client_config(&["other"]))
-                .connect_async()
-                .await
-                .unwrap();
+        let (mut ws, response) = connect(addr, "/chat", &["other"]).await;
         assert_eq!(answered_header(&response), None);
         assert_eq!(ws.read().await.unwrap(), Message::text("none"));
         ws.close(None).await.unwrap();
@@ -135,12 +125,7 @@ async fn set_selected_protocol_overrides_the_choice() {
     );
     let addr = serve(app).await;
     within(async {
-        let (mut ws, response) =
-            sockwell_client::ClientBuilder::new(format!("ws://{addr}/ws").as_str())
-                .config(client_config(&["a", "b"]))
-                .connect_async()
-                .await
-                .unwrap();
+        let (mut ws, response) = connect(addr, "/ws", &["a", "b"]).await;
         assert_eq!(answered_header(&response).as_deref(), Some("b"));
         assert_eq!(ws.read().await.unwrap(), Message::text("b"));
     })
@@ -169,12 +154,7 @@ async fn protocol_follows_a_subprotocol_chosen_by_the_handshake_callback() {
     );
     let addr = serve(app).await;
     within(async {
-        let (mut ws, response) =
-            sockwell_client::ClientBuilder::new(format!("ws://{addr}/ws").as_str())
-                .config(client_config(&["picked"]))
-                .connect_async()
-                .await
-                .unwrap();
+        let (mut ws, response) = connect(addr, "/ws", &["picked"]).await;
         assert_eq!(answered_header(&response).as_deref(), Some("picked"));
         assert_eq!(ws.read().await.unwrap(), Message::text("picked"));
     })

@@ -158,12 +158,7 @@ async fn closed_with_1009(payload: Message, max_message: usize, max_frame: usize
     let (events, mut seen) = mpsc::unbounded_channel();
     let addr = serve(limited_app(events, max_message, max_frame)).await;
     within(async {
-        let (mut ws, response) =
-            sockwell_client::ClientBuilder::new(format!("ws://{addr}/ws").as_str())
-                .config(client_config(&[]))
-                .connect_async()
-                .await
-                .unwrap();
+        let (mut ws, response) = connect(addr, "/ws", &[]).await;
         let agreed = response.headers().get("sec-websocket-extensions");
         assert!(agreed.is_some(), "{response:?}");
         // Under the limits: echoed.
@@ -224,11 +219,7 @@ async fn recv_gives_none_after_the_closing_handshake() {
     let (events, mut seen) = mpsc::unbounded_channel();
     let addr = serve(limited_app(events, 1 << 20, 1 << 20)).await;
     within(async {
-        let (mut ws, _) = sockwell_client::ClientBuilder::new(format!("ws://{addr}/ws").as_str())
-            .config(client_config(&[]))
-            .connect_async()
-            .await
-            .unwrap();
+        let (mut ws, _) = connect(addr, "/ws", &[]).await;
         ws.send(Message::text("hi")).await.unwrap();
         assert_eq!(ws.read().await.unwrap(), Message::text("hi"));
         ws.close(Some(CloseFrame::new(CloseCode::NORMAL, "bye")))
@@ -276,11 +267,7 @@ async fn stream_and_sink_with_futures_combinators() {
     );
     let addr = serve(app).await;
     within(async {
-        let (ws, _) = sockwell_client::ClientBuilder::new(format!("ws://{addr}/ws").as_str())
-            .config(client_config(&[]))
-            .connect_async()
-            .await
-            .unwrap();
+        let (ws, _) = connect(addr, "/ws", &[]).await;
         // The client side as a Stream and Sink too.
         let (mut rx, mut tx) = ws.into_split();
         assert_eq!(rx.next().await.unwrap().unwrap(), Message::text("ready"));

@@ -5,11 +5,11 @@
 #![allow(dead_code)]
 
 use axum::Router;
-use sockwell_client::ClientConfig;
+use sockwell_client::{AsyncMaybeTlsStream, ClientBuilder, ClientConfig, WebSocketStream};
 use sockwell_server::{DeflateConfig, ServerConfig};
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
 /// Bound on every wait: far above what any of this takes.
@@ -20,10 +20,28 @@ pub fn deflate() -> ServerConfig {
     ServerConfig::default().with_extension(DeflateConfig::default())
 }
 
+/// A client with compression on, offering `subprotocols`.
 pub fn client_config(subprotocols: &[&str]) -> ClientConfig {
     let mut config = ClientConfig::default().with_extension(DeflateConfig::default());
     config.subprotocols = subprotocols.iter().map(|s| s.to_string()).collect();
     config
+}
+
+/// The client side of a test: connected to `path` on `addr` with
+/// [`client_config`], and the server's answer.
+pub async fn connect(
+    addr: SocketAddr,
+    path: &str,
+    subprotocols: &[&str],
+) -> (
+    WebSocketStream<AsyncMaybeTlsStream<TcpStream>>,
+    sockwell_client::Response,
+) {
+    ClientBuilder::new(format!("ws://{addr}{path}").as_str())
+        .config(client_config(subprotocols))
+        .connect_async()
+        .await
+        .unwrap()
 }
 
 pub async fn serve(app: Router) -> SocketAddr {
