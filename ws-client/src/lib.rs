@@ -105,7 +105,7 @@ mod tls_tokio;
 pub use builder::ClientBuilder;
 pub use sockwell_core::{
     Bytes, CloseCode, CloseFrame, CloseState, Keepalive, Limits, Message, PreparedMessage,
-    ProtocolError, Role, Utf8Bytes, WebSocket, WebSocketConfig, WsError,
+    Protocol, ProtocolError, Role, Utf8Bytes, WebSocket, WebSocketConfig, WsError,
 };
 pub use sockwell_deflate::DeflateConfig;
 pub use sockwell_handshake::http;

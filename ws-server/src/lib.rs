@@ -98,7 +98,7 @@ pub use sockwell_tokio::{
 
 pub use sockwell_core::{
     Bytes, CloseCode, CloseFrame, CloseState, Keepalive, Limits, Message, PreparedMessage,
-    ProtocolError, Role, Utf8Bytes, WebSocket, WebSocketConfig, WsError,
+    Protocol, ProtocolError, Role, Utf8Bytes, WebSocket, WebSocketConfig, WsError,
 };
 pub use sockwell_deflate::DeflateConfig;
 pub use sockwell_handshake::http;
