@@ -8,7 +8,9 @@
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use sockwell_client::{ClientConfig, ConnectError, Connector, DeflateConfig, Message, WsError};
+use sockwell_client::{
+    ClientConfig, ConnectError, Connector, DeflateConfig, Message, Protocol, WsError,
+};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -155,6 +157,16 @@ pub fn native_tls_server(leaf: &Leaf) -> Server {
 
 // ---- clients ----
 
+/// permessage-deflate is the first extension `protocol` agreed on.
+pub fn assert_deflate_agreed(protocol: &Protocol) {
+    let agreed: Vec<String> = protocol
+        .extensions()
+        .negotiated()
+        .map(|e| e.to_string())
+        .collect();
+    assert!(agreed[0].starts_with("permessage-deflate"), "{agreed:?}");
+}
+
 pub fn messages() -> Vec<Message> {
     let text: String = "{\"id\": 1, \"name\": \"item\"}, ".repeat(PAYLOAD / 26);
     let binary: Vec<u8> = (0..PAYLOAD).map(|i| (i * 7 % 251) as u8).collect();
@@ -175,13 +187,7 @@ pub fn sync_round_trip(port: u16, connector: Connector) {
         .expect("connect");
     assert_eq!(response.status(), 101);
     assert!(ws.get_ref().is_tls());
-    let agreed: Vec<String> = ws
-        .protocol()
-        .extensions()
-        .negotiated()
-        .map(|e| e.to_string())
-        .collect();
-    assert!(agreed[0].starts_with("permessage-deflate"), "{agreed:?}");
+    assert_deflate_agreed(ws.protocol());
     for m in messages() {
         ws.send(m.clone()).unwrap();
         assert_eq!(ws.read().unwrap(), m);
@@ -206,13 +212,7 @@ pub async fn async_round_trip(port: u16, connector: Connector) {
         .await
         .expect("connect");
     assert!(ws.get_ref().is_tls());
-    let agreed: Vec<String> = ws
-        .protocol()
-        .extensions()
-        .negotiated()
-        .map(|e| e.to_string())
-        .collect();
-    assert!(agreed[0].starts_with("permessage-deflate"), "{agreed:?}");
+    assert_deflate_agreed(ws.protocol());
     for m in messages() {
         ws.send(m.clone()).await.unwrap();
         assert_eq!(ws.read().await.unwrap(), m);
