@@ -385,6 +385,19 @@ fn callback_rejection_writes_its_status_and_body() {
 }
 
 #[test]
+fn a_refusal_status_without_a_standard_reason_is_sent_with_the_reason_error() {
+    let callback = |_: &Request<()>, _: Response<()>| -> Result<Response<()>, ErrorResponse> {
+        Err(Response::builder()
+            .status(StatusCode::from_u16(499).unwrap())
+            .body(None)
+            .unwrap())
+    };
+    let (result, written) = run(VALID_REQUEST, callback, ServerConfig::default());
+    result.expect_err("rejected");
+    assert_eq!(parse_head(&written).start_line, "HTTP/1.1 499 Error");
+}
+
+#[test]
 fn callback_is_not_called_for_an_invalid_request() {
     let callback = |_: &Request<()>, _: Response<()>| -> Result<Response<()>, ErrorResponse> {
         panic!("callback called for an invalid request")

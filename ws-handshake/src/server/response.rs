@@ -213,7 +213,7 @@ pub(super) fn serialize_error(response: &ErrorResponse) -> Vec<u8> {
     let mut out = format!(
         "HTTP/1.1 {} {}\r\n",
         status.as_u16(),
-        status.canonical_reason().unwrap_or("HandshakeError")
+        status.canonical_reason().unwrap_or("Error")
     )
     .into_bytes();
     write_headers(&mut out, &headers);
