@@ -48,16 +48,19 @@ pub(crate) fn poll_next<H: Handle>(
     h: &mut H,
     cx: &mut Context<'_>,
 ) -> Poll<Option<Result<Message, WsError>>> {
-    if h.with_engine(|engine, _| engine.terminated) {
-        return Poll::Ready(None);
-    }
-    match ready!(poll_read(h, cx)) {
-        Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => {
-            h.with_engine(|engine, _| engine.terminated = true);
-            Poll::Ready(None)
+    // One poll of the engine: a split reader takes the shared lock once.
+    h.poll_engine(cx, |engine, io, cx| {
+        if engine.terminated {
+            return Poll::Ready(None);
         }
-        other => Poll::Ready(Some(other)),
-    }
+        match ready!(engine.poll_message(io, cx)) {
+            Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => {
+                engine.terminated = true;
+                Poll::Ready(None)
+            }
+            other => Poll::Ready(Some(other)),
+        }
+    })
 }
 
 /// Queues a message without writing it: `write`, `Sink::start_send`.
