@@ -8,7 +8,7 @@ use sockwell_core::{Message, WsError};
 use sockwell_handshake::http::HeaderValue;
 use std::future::poll_fn;
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 
 /// An open WebSocket, as [`WebSocketUpgrade::on_upgrade`](super::WebSocketUpgrade::on_upgrade)
 /// hands it to its callback: the methods of axum's `WebSocket` ([`recv`](Self::recv),
@@ -24,17 +24,11 @@ use std::task::{ready, Context, Poll};
 pub struct WebSocket {
     inner: HyperWebSocket,
     protocol: Option<HeaderValue>,
-    /// The stream of messages ended (`poll_next` gave `None`).
-    ended: bool,
 }
 
 impl WebSocket {
     pub(super) fn new(inner: HyperWebSocket, protocol: Option<HeaderValue>) -> Self {
-        WebSocket {
-            inner,
-            protocol,
-            ended: false,
-        }
+        WebSocket { inner, protocol }
     }
 
     /// The next message (or ping, pong, Close). `None` once the connection
@@ -80,19 +74,13 @@ impl Stream for WebSocket {
 
     /// Ends (`None`) after the closing handshake or once the connection failed.
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        if this.ended {
-            return Poll::Ready(None);
-        }
-        let next = ready!(Pin::new(&mut this.inner).poll_next(cx));
-        this.ended = next.is_none();
-        Poll::Ready(next)
+        Pin::new(&mut self.get_mut().inner).poll_next(cx)
     }
 }
 
 impl FusedStream for WebSocket {
     fn is_terminated(&self) -> bool {
-        self.ended
+        self.inner.is_terminated()
     }
 }
 
