@@ -2,7 +2,7 @@
 //! (`/ping`, `/close`) in between.
 
 use crate::args::Args;
-use crate::client::{connect, read_all, stalled, while_active, Ended, Socket};
+use crate::client::{connect, read_all, stalled, while_active, Ended, Socket, Writer};
 use crate::config;
 use crate::failure::{describe_close, exit, Failure};
 use crate::progress::Counter;
@@ -96,7 +96,7 @@ fn print(message: &Message, show: Show, we_closed: bool) -> bool {
 }
 
 /// A line from stdin, as a command or a message.
-#[derive(Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 enum Input {
     Send(String),
     /// `--binary`: a line that is not UTF-8, sent as it is.
@@ -213,6 +213,9 @@ fn backoff(attempt: u32) -> Duration {
 /// while they drop.
 pub async fn chat(url: &str, args: &Args) -> Result<(), Failure> {
     let mut lines = stdin_lines();
+    // A line whose send failed as its connection dropped: sent first on
+    // the next one.
+    let mut unsent = None;
     let mut failed_attempts = 0u32;
     let mut connected_before = false;
     loop {
@@ -224,7 +227,7 @@ pub async fn chat(url: &str, args: &Args) -> Result<(), Failure> {
                 }
                 connected_before = true;
                 failed_attempts = 0;
-                match session(ws, &counter, &mut lines, args).await {
+                match session(ws, &counter, &mut lines, &mut unsent, args).await {
                     Session::Over(result) => return result,
                     Session::Dropped(failure) => failure,
                 }
@@ -254,11 +257,23 @@ pub async fn chat(url: &str, args: &Args) -> Result<(), Failure> {
     }
 }
 
-/// One connection: stdin lines out, messages in, until it ends.
+/// Aborts a task when dropped: the reader of a session goes with it,
+/// whichever way the session ends.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// One connection: stdin lines out (`unsent` first), messages in, until it
+/// ends. A line whose send fails is left in `unsent`.
 async fn session(
     ws: Socket,
     counter: &Counter,
     lines: &mut mpsc::Receiver<Vec<u8>>,
+    unsent: &mut Option<Input>,
     args: &Args,
 ) -> Session {
     let (mut reader, mut writer) = ws.into_split();
@@ -279,58 +294,45 @@ async fn session(
             .await
         }
     });
+    // A stalled session returns with the reader still waiting: under
+    // --reconnect it must not read (and print) on beside the next one.
+    let _reader = AbortOnDrop(reading.abort_handle());
     let mut we_sent = None;
     loop {
-        let line = tokio::select! {
-            biased;
-            done = &mut reading => match done.expect("the reader does not panic") {
-                // Nobody reads our output: say goodbye and leave.
-                Ended::OutputClosed => {
-                    we_closed.store(true, Ordering::Relaxed);
-                    let bye = writer.close(Some(CloseFrame::new(CloseCode::NORMAL, "")));
-                    let _ = while_active(counter, bye).await;
-                    return Session::Over(Ok(()));
-                }
-                done => return ended(done, None, args.reconnect),
-            },
-            line = lines.recv() => line,
-        };
-        let input = match line {
-            // End of input: a normal close.
-            None => Input::Close(Some(CloseFrame::new(CloseCode::NORMAL, ""))),
-            Some(line) => match String::from_utf8(line) {
-                Ok(line) => match parse_line(&line) {
-                    Ok(input) => input,
-                    Err(complaint) => {
-                        eprintln!("{complaint}");
-                        continue;
-                    }
-                },
-                // Bytes that are not text: a binary message, or not at all.
-                Err(bytes) if binary => Input::Bytes(bytes.into_bytes()),
-                Err(_) => {
-                    eprintln!("a line that is not UTF-8 was not sent (--binary sends bytes)");
+        let input = match unsent.take() {
+            Some(input) => input,
+            None => {
+                let line = tokio::select! {
+                    biased;
+                    done = &mut reading => match done.expect("the reader does not panic") {
+                        // Nobody reads our output: say goodbye and leave.
+                        Ended::OutputClosed => {
+                            we_closed.store(true, Ordering::Relaxed);
+                            let bye = writer.close(Some(CloseFrame::new(CloseCode::NORMAL, "")));
+                            let _ = while_active(counter, bye).await;
+                            return Session::Over(Ok(()));
+                        }
+                        done => return ended(done, None, args.reconnect),
+                    },
+                    line = lines.recv() => line,
+                };
+                let Some(input) = input_of(line, binary) else {
                     continue;
-                }
-            },
-        };
-        let sending = async {
-            match input {
-                Input::Send(line) if binary => {
-                    writer.send(Message::binary(line.into_bytes())).await
-                }
-                Input::Send(line) => writer.send(Message::text(line)).await,
-                Input::Bytes(bytes) => writer.send(Message::binary(bytes)).await,
-                Input::Ping(payload) => writer.send(Message::ping(payload.into_bytes())).await,
-                Input::Close(frame) => {
-                    we_sent = frame.as_ref().map(|f| f.code);
-                    we_closed.store(true, Ordering::Relaxed);
-                    writer.close(frame).await
-                }
+                };
+                input
             }
         };
-        // A send that cannot go out (the server stopped reading) ends it.
-        match while_active(counter, sending).await {
+        match send(
+            &mut writer,
+            counter,
+            input,
+            binary,
+            &mut we_sent,
+            &we_closed,
+            unsent,
+        )
+        .await
+        {
             Some(Ok(())) if we_sent.is_none() => continue,
             // Sent our Close, or the send failed: the reader says how it ended.
             Some(_) => break,
@@ -346,6 +348,62 @@ async fn session(
         None if we_sent.is_some() => Session::Over(Err(stalled())),
         None => Session::Dropped(stalled()),
     }
+}
+
+/// What a line of stdin asks for (`None`, the end of input: a normal
+/// close); `None` for a line not to send, said on stderr.
+fn input_of(line: Option<Vec<u8>>, binary: bool) -> Option<Input> {
+    let Some(line) = line else {
+        return Some(Input::Close(Some(CloseFrame::new(CloseCode::NORMAL, ""))));
+    };
+    match String::from_utf8(line) {
+        Ok(line) => parse_line(&line)
+            .map_err(|complaint| eprintln!("{complaint}"))
+            .ok(),
+        // Bytes that are not text: a binary message, or not at all.
+        Err(bytes) if binary => Some(Input::Bytes(bytes.into_bytes())),
+        Err(_) => {
+            eprintln!("a line that is not UTF-8 was not sent (--binary sends bytes)");
+            None
+        }
+    }
+}
+
+/// Sends one input, while the connection shows activity (`None`: it
+/// stalled). A message that could not go out is left in `unsent`; a Close
+/// is remembered in `we_sent`.
+async fn send(
+    writer: &mut Writer,
+    counter: &Counter,
+    input: Input,
+    binary: bool,
+    we_sent: &mut Option<CloseCode>,
+    we_closed: &AtomicBool,
+    unsent: &mut Option<Input>,
+) -> Option<Result<(), ()>> {
+    let kept = match &input {
+        Input::Close(_) => None,
+        message => Some(message.clone()),
+    };
+    let sending = async {
+        match input {
+            Input::Send(line) if binary => writer.send(Message::binary(line.into_bytes())).await,
+            Input::Send(line) => writer.send(Message::text(line)).await,
+            Input::Bytes(bytes) => writer.send(Message::binary(bytes)).await,
+            Input::Ping(payload) => writer.send(Message::ping(payload.into_bytes())).await,
+            Input::Close(frame) => {
+                *we_sent = frame.as_ref().map(|f| f.code);
+                we_closed.store(true, Ordering::Relaxed);
+                writer.close(frame).await
+            }
+        }
+    };
+    // A send that cannot go out (the server stopped reading) ends it.
+    let sent = while_active(counter, sending).await;
+    if !matches!(sent, Some(Ok(()))) {
+        *unsent = kept;
+    }
+    sent.map(|r| r.map_err(drop))
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use crate::{config, tls};
 use sockwell_client::http::{HeaderName, HeaderValue, Request, Uri};
 use sockwell_client::{
     AsyncMaybeTlsStream, CloseCode, CloseFrame, HandshakeError, IntoClientRequest, Message,
-    WebSocketStream, WsError, WsReader,
+    WebSocketStream, WsError, WsReader, WsWriter,
 };
 use std::future::Future;
 use std::time::Duration;
@@ -16,7 +16,8 @@ use tokio::net::TcpStream;
 
 pub type Stream = AsyncMaybeTlsStream<Counted<TcpStream>>;
 pub type Socket = WebSocketStream<Stream>;
-pub type Reader = WsReader<AsyncMaybeTlsStream<Counted<TcpStream>>>;
+pub type Reader = WsReader<Stream>;
+pub type Writer = WsWriter<Stream>;
 
 /// How long the peer may stay silent, once we closed (or while we wait
 /// for it to take our Close), before we give up: no byte either way for
