@@ -369,65 +369,61 @@ async fn redis_task(
     let mut generation = 0;
     let mut ever_connected = false;
     loop {
-        let attempt = tokio::time::timeout(Duration::from_secs(5), connect(&client)).await;
-        let (mut sink, mut stream, publisher) = match attempt {
-            Ok(Ok(connected)) => connected,
-            failed => {
-                let why = match failed {
-                    Ok(Err(e)) => e.to_string(),
-                    _ => "timed out".to_owned(),
-                };
-                eprintln!("redis: cannot connect ({why}); retrying in {backoff:?}");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(MAX_BACKOFF);
-                continue;
+        // Whatever ends a connection (or the attempt at one), the node
+        // waits out the backoff before the next.
+        let why = 'connection: {
+            let attempt = tokio::time::timeout(Duration::from_secs(5), connect(&client)).await;
+            let (mut sink, mut stream, publisher) = match attempt {
+                Ok(Ok(connected)) => connected,
+                Ok(Err(e)) => break 'connection format!("cannot connect ({e})"),
+                Err(_) => break 'connection "cannot connect (timed out)".to_owned(),
+            };
+            generation += 1;
+            *node.publisher.lock().unwrap() = Some((generation, publisher));
+            let mut subscribed = HashSet::new();
+            if let Err(e) = sync(&node, &mut sink, &mut subscribed).await {
+                node.deactivate();
+                break 'connection format!("subscribing failed ({e})");
             }
-        };
-        generation += 1;
-        *node.publisher.lock().unwrap() = Some((generation, publisher));
-        let mut subscribed = HashSet::new();
-        if let Err(e) = sync(&node, &mut sink, &mut subscribed).await {
-            eprintln!("redis: subscribing failed ({e}); reconnecting");
+            eprintln!(
+                "redis: {} (connection {generation}), subscribed to {} room(s)",
+                if ever_connected {
+                    "reconnected"
+                } else {
+                    "connected"
+                },
+                subscribed.len()
+            );
+            ever_connected = true;
+            backoff = MIN_BACKOFF;
+            let why = loop {
+                tokio::select! {
+                    command = commands.recv() => match command {
+                        Some(Cmd::Sync) => {
+                            if let Err(e) = sync(&node, &mut sink, &mut subscribed).await {
+                                break e.to_string();
+                            }
+                        }
+                        Some(Cmd::Lost(lost)) if lost == generation => {
+                            break "PUBLISH failed".to_owned();
+                        }
+                        Some(Cmd::Lost(_)) => {}
+                        None => return,
+                    },
+                    message = stream.next() => match message {
+                        Some(message) => {
+                            if let Some(room) = message.get_channel_name().strip_prefix("chat:") {
+                                node.fan_out(room, message.get_payload_bytes());
+                            }
+                        }
+                        None => break "subscription closed".to_owned(),
+                    },
+                }
+            };
             node.deactivate();
-            continue;
-        }
-        eprintln!(
-            "redis: {} (connection {generation}), subscribed to {} room(s)",
-            if ever_connected {
-                "reconnected"
-            } else {
-                "connected"
-            },
-            subscribed.len()
-        );
-        ever_connected = true;
-        backoff = MIN_BACKOFF;
-        let why = loop {
-            tokio::select! {
-                command = commands.recv() => match command {
-                    Some(Cmd::Sync) => {
-                        if let Err(e) = sync(&node, &mut sink, &mut subscribed).await {
-                            break e.to_string();
-                        }
-                    }
-                    Some(Cmd::Lost(lost)) if lost == generation => {
-                        break "PUBLISH failed".to_owned();
-                    }
-                    Some(Cmd::Lost(_)) => {}
-                    None => return,
-                },
-                message = stream.next() => match message {
-                    Some(message) => {
-                        if let Some(room) = message.get_channel_name().strip_prefix("chat:") {
-                            node.fan_out(room, message.get_payload_bytes());
-                        }
-                    }
-                    None => break "subscription closed".to_owned(),
-                },
-            }
+            format!("connection {generation} lost ({why})")
         };
-        node.deactivate();
-        eprintln!("redis: connection {generation} lost ({why}); reconnecting in {backoff:?}");
+        eprintln!("redis: {why}; reconnecting in {backoff:?}");
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }
