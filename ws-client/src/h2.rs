@@ -112,7 +112,9 @@ impl H2Connection {
         let request = url.into_client_request().map_err(ConnectError::Handshake)?;
         let (host, port, tls) = target(&request)?;
         // native-tls asks for ALPN only when told to when it is built.
-        #[cfg(all(feature = "tokio-native-tls", not(feature = "rustls")))]
+        // The async default (Connector::for_url_async): native-tls unless
+        // tokio-rustls is on.
+        #[cfg(all(feature = "tokio-native-tls", not(feature = "tokio-rustls")))]
         let connector = match connector {
             None if tls => Some(Connector::NativeTls(
                 native_tls::TlsConnector::builder()
@@ -124,7 +126,7 @@ impl H2Connection {
             )),
             given => given,
         };
-        let connector = Connector::for_url(host, tls, connector)?;
+        let connector = Connector::for_url_async(host, tls, connector)?;
         let tcp = tokio::net::TcpStream::connect((host, port))
             .await
             .map_err(|source| ConnectError::Connect {

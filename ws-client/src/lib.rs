@@ -346,7 +346,7 @@ async fn connect_tcp_async(
         .into_client_request()
         .map_err(ConnectError::Handshake)?;
     let (host, port, tls) = target(&request)?;
-    let connector = Connector::for_url(host, tls, connector)?;
+    let connector = Connector::for_url_async(host, tls, connector)?;
     let connecting = async {
         // The lookup and every address's attempt, under the one deadline.
         let stream = tokio::net::TcpStream::connect((host, port))
@@ -382,7 +382,7 @@ where
         .into_client_request()
         .map_err(ConnectError::Handshake)?;
     let (host, _, tls) = target(&request)?;
-    let connector = Connector::for_url(host, tls, connector)?;
+    let connector = Connector::for_url_async(host, tls, connector)?;
     let stream = within(deadline, tls_tokio::wrap_stream(stream, host, connector)).await?;
     config.handshake_timeout = time_left(deadline)?;
     sockwell_tokio::client_async_with_config(request, stream, config)

@@ -94,14 +94,38 @@ impl fmt::Debug for Connector {
 }
 
 impl Connector {
-    /// The connector for a URL: plain for `ws://`; for `wss://` the one
-    /// given, else the default of the TLS feature that is on.
+    /// The connector for a URL, connecting with the sync driver: plain for
+    /// `ws://`; for `wss://` the one given, else the default of the TLS
+    /// feature that is on (rustls before native-tls).
     pub(crate) fn for_url(
         host: &str,
         tls: bool,
         given: Option<Connector>,
     ) -> Result<Connector, ConnectError> {
-        let _ = host;
+        Self::pick(host, tls, given, cfg!(feature = "rustls"))
+    }
+
+    /// [`for_url`](Self::for_url) for the async driver: the default is the
+    /// one whose async adapter is on (`tokio-rustls` before
+    /// `tokio-native-tls`), so `rustls` with `tokio-native-tls` connects
+    /// with native-tls.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn for_url_async(
+        host: &str,
+        tls: bool,
+        given: Option<Connector>,
+    ) -> Result<Connector, ConnectError> {
+        let rustls_first = cfg!(feature = "tokio-rustls") || !cfg!(feature = "tokio-native-tls");
+        Self::pick(host, tls, given, rustls_first)
+    }
+
+    fn pick(
+        host: &str,
+        tls: bool,
+        given: Option<Connector>,
+        rustls_first: bool,
+    ) -> Result<Connector, ConnectError> {
+        let _ = (host, rustls_first);
         if !tls {
             return Ok(Connector::Plain);
         }
@@ -109,8 +133,10 @@ impl Connector {
             return Ok(connector);
         }
         #[cfg(feature = "rustls")]
-        return Ok(Connector::Rustls(default_rustls()));
-        #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+        if rustls_first {
+            return Ok(Connector::Rustls(default_rustls()));
+        }
+        #[cfg(feature = "native-tls")]
         return native_tls::TlsConnector::builder()
             // As rustls: nothing older than TLS 1.2 (RFC 8996 deprecates
             // 1.0 and 1.1).
@@ -118,6 +144,8 @@ impl Connector {
             .build()
             .map(Connector::NativeTls)
             .map_err(|e| tls_error(host, Box::new(e)));
+        #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
+        return Ok(Connector::Rustls(default_rustls()));
         #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
         Err(ConnectError::Url(
             "wss:// needs TLS: build sockwell-client with the rustls or the native-tls feature",
