@@ -2,7 +2,22 @@
 
 use crate::deadline::Deadline;
 use crate::{HandshakeError, HandshakeLimits};
+use sockwell_core::{Protocol, Role, WebSocketConfig};
+use sockwell_extensions::ExtensionStack;
 use std::io::{self, Read, Write};
+
+/// The engine a finished handshake hands over: the agreed extensions, and
+/// the bytes that came after the HTTP head (frames the peer sent at once).
+pub(crate) fn engine(
+    role: Role,
+    config: WebSocketConfig,
+    extensions: ExtensionStack,
+    after_head: &[u8],
+) -> Protocol {
+    let mut protocol = Protocol::new(role, config).with_extensions(extensions);
+    protocol.receive(after_head);
+    protocol
+}
 
 /// `WouldBlock`, or `TimedOut` (a socket timeout on some platforms): try again later.
 pub(crate) fn is_timeout(e: &io::Error) -> bool {

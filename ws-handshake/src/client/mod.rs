@@ -13,7 +13,7 @@ pub use response::{
 
 use crate::deadline::{self, Deadline, IoTimeouts};
 use crate::headers::tokens;
-use crate::machine::{HeadReader, HeadWriter, ReadError};
+use crate::machine::{engine, HeadReader, HeadWriter, ReadError};
 use crate::refusal::BodyReader;
 use crate::{derive_accept_key, generate_key, HandshakeError, HandshakeLimits, ResumableError};
 use http::header::{HeaderValue, SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_PROTOCOL};
@@ -238,9 +238,9 @@ impl<S: Read + Write> ClientHandshake<S> {
                     }
                     validate_response(&response, &self.accept, &self.offered)?;
                     let extensions = confirm_extensions(&self.config.extensions, &response)?;
-                    let mut protocol = Protocol::new(Role::Client, self.config.websocket)
-                        .with_extensions(extensions);
-                    protocol.receive(&reader.buffer()[end..]);
+                    let after_head = &reader.buffer()[end..];
+                    let protocol =
+                        engine(Role::Client, self.config.websocket, extensions, after_head);
                     return Ok((self.stream, protocol, response));
                 }
                 State::Refused(_, body) => {

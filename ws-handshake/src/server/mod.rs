@@ -12,7 +12,7 @@ use response::{error_response, required_headers, serialize_error};
 
 use crate::deadline::{self, Deadline, IoTimeouts};
 use crate::headers::write_headers;
-use crate::machine::{HeadReader, HeadWriter, ReadError};
+use crate::machine::{engine, HeadReader, HeadWriter, ReadError};
 use crate::{HandshakeError, HandshakeLimits, OriginPolicy, ResumableError};
 use http::header::{HeaderValue, SEC_WEBSOCKET_EXTENSIONS};
 use http::{Request, Response};
@@ -226,9 +226,8 @@ impl<S: Read + Write, C: Callback> ServerHandshake<S, C> {
                         unreachable!("state checked above")
                     };
                     let (leftover, request, extensions) = (*outcome)?;
-                    let mut protocol = Protocol::new(Role::Server, self.config.websocket)
-                        .with_extensions(extensions);
-                    protocol.receive(&leftover);
+                    let protocol =
+                        engine(Role::Server, self.config.websocket, extensions, &leftover);
                     return Ok((self.stream, protocol, request));
                 }
             }
