@@ -83,6 +83,7 @@ pub use key::{derive_accept_key, generate_key, is_valid_key};
 pub use origin::{OriginCheck, OriginPolicy};
 pub use server::{
     accept_request, build_connect_response, build_response, check_origin, error_response_for,
-    parse_request, Callback, ErrorResponse, NoCallback, ServerConfig, ServerHandshake,
+    parse_request, requested_subprotocols, Callback, ErrorResponse, NoCallback, ServerConfig,
+    ServerHandshake,
 };
 pub use sockwell_extensions;

@@ -6,7 +6,7 @@
 mod request;
 mod response;
 
-pub use request::{check_origin, parse_request};
+pub use request::{check_origin, parse_request, requested_subprotocols};
 pub use response::{build_connect_response, build_response, error_response_for, ErrorResponse};
 use response::{error_response, required_headers, serialize_error};
 

@@ -2,10 +2,10 @@
 //! and checking its `Origin`. Pure functions, so that any driver (sync,
 //! async, hyper) reuses them; [`super`] drives them over a stream.
 
-use crate::headers::{check_parsed, to_header_map};
+use crate::headers::{check_parsed, to_header_map, tokens};
 use crate::{HandshakeError, HandshakeLimits, OriginPolicy};
-use http::header::ORIGIN;
-use http::{Method, Request, Uri};
+use http::header::{ORIGIN, SEC_WEBSOCKET_PROTOCOL};
+use http::{HeaderMap, Method, Request, Uri};
 
 /// Parses a request head into an `http` request (no validation yet).
 pub fn parse_request(head: &[u8], limits: &HandshakeLimits) -> Result<Request<()>, HandshakeError> {
@@ -66,4 +66,20 @@ pub fn check_origin(request: &Request<()>, policy: &OriginPolicy) -> Result<(), 
             text.map(|t| t.into_owned()),
         ))
     }
+}
+
+/// The subprotocols a request offers (`Sec-WebSocket-Protocol`, every
+/// line, comma-separated), in the client's order of preference, as the
+/// handshake reads them: trimmed, empty ones skipped.
+///
+/// ```
+/// use sockwell_handshake::http::{header::SEC_WEBSOCKET_PROTOCOL, HeaderMap, HeaderValue};
+/// let mut headers = HeaderMap::new();
+/// headers.append(SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static("chat.v2, chat"));
+/// headers.append(SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(" , mqtt"));
+/// let offered: Vec<&str> = sockwell_handshake::requested_subprotocols(&headers).collect();
+/// assert_eq!(offered, ["chat.v2", "chat", "mqtt"]);
+/// ```
+pub fn requested_subprotocols(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+    tokens(headers, &SEC_WEBSOCKET_PROTOCOL)
 }

@@ -12,7 +12,9 @@ use sockwell_core::{Protocol, Role};
 use sockwell_handshake::http::header::SEC_WEBSOCKET_PROTOCOL;
 use sockwell_handshake::http::request::Parts;
 use sockwell_handshake::http::{HeaderValue, Request, Version};
-use sockwell_handshake::{accept_request, Callback, NoCallback, ServerConfig};
+use sockwell_handshake::{
+    accept_request, requested_subprotocols, Callback, NoCallback, ServerConfig,
+};
 use sockwell_tokio::WebSocketStream;
 use std::fmt;
 use std::future::Future;
@@ -29,11 +31,8 @@ pub struct WebSocketUpgrade<F = DefaultOnFailedUpgrade> {
     protocol: Option<String>,
     /// The subprotocols the client offers, in its order.
     requested: Vec<HeaderValue>,
-    /// The subprotocol the answer will name.
-    selected: Option<HeaderValue>,
-    /// `selected` was set by hand: the answer names it whatever the
-    /// handshake picks.
-    forced: bool,
+    /// Set by hand: the answer names it whatever the handshake picks.
+    forced: Option<HeaderValue>,
     on_upgrade: OnUpgrade,
     on_failed_upgrade: F,
     config: ServerConfig,
@@ -45,7 +44,7 @@ impl<F> fmt::Debug for WebSocketUpgrade<F> {
             .field("uri", self.head.uri())
             .field("http2", &self.is_http2())
             .field("requested_protocols", &self.requested)
-            .field("selected_protocol", &self.selected)
+            .field("selected_protocol", &self.selected_protocol())
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
@@ -83,24 +82,14 @@ impl<S: Send + Sync> FromRequestParts<S> for WebSocketUpgrade<DefaultOnFailedUpg
                 http2,
             )
         })?;
-        // As the handshake reads the offer: comma-separated tokens of every
-        // Sec-WebSocket-Protocol line, trimmed, the empty ones skipped.
-        let requested = head
-            .headers()
-            .get_all(SEC_WEBSOCKET_PROTOCOL)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
+        let requested = requested_subprotocols(head.headers())
             .filter_map(|t| HeaderValue::from_str(t).ok())
             .collect();
         Ok(WebSocketUpgrade {
             head,
             protocol,
             requested,
-            selected: None,
-            forced: false,
+            forced: None,
             on_upgrade,
             on_failed_upgrade: DefaultOnFailedUpgrade,
             config: ServerConfig::default(),
@@ -119,7 +108,7 @@ impl<F> WebSocketUpgrade<F> {
     /// first.
     pub fn config(mut self, config: ServerConfig) -> Self {
         self.config = config;
-        self.select();
+        self.forced = None;
         self
     }
 
@@ -133,7 +122,7 @@ impl<F> WebSocketUpgrade<F> {
         P: Into<String>,
     {
         self.config.subprotocols = protocols.into_iter().map(Into::into).collect();
-        self.select();
+        self.forced = None;
         self
     }
 
@@ -149,8 +138,7 @@ impl<F> WebSocketUpgrade<F> {
     /// has the client fail the connection if the answer names a
     /// subprotocol it did not offer.
     pub fn set_selected_protocol(&mut self, protocol: HeaderValue) {
-        self.selected = Some(protocol);
-        self.forced = true;
+        self.forced = Some(protocol);
     }
 
     /// The subprotocol the answer will name: the one
@@ -160,7 +148,14 @@ impl<F> WebSocketUpgrade<F> {
     /// [`on_upgrade_with`](Self::on_upgrade_with) may still change it:
     /// [`WebSocket::protocol`] says what was answered.)
     pub fn selected_protocol(&self) -> Option<&HeaderValue> {
-        self.selected.as_ref()
+        let listed = &self.config.subprotocols;
+        self.forced.as_ref().or_else(|| {
+            // The client's first offer the configuration lists, as the
+            // handshake chooses it.
+            self.requested
+                .iter()
+                .find(|offer| listed.iter().any(|s| s.as_bytes() == offer.as_bytes()))
+        })
     }
 
     /// The largest message accepted, all its frames together, in bytes,
@@ -220,7 +215,6 @@ impl<F> WebSocketUpgrade<F> {
             head: self.head,
             protocol: self.protocol,
             requested: self.requested,
-            selected: self.selected,
             forced: self.forced,
             on_upgrade: self.on_upgrade,
             on_failed_upgrade: callback,
@@ -237,22 +231,6 @@ impl<F> WebSocketUpgrade<F> {
     /// (RFC 8441) rather than as an HTTP/1.1 upgrade.
     pub fn is_http2(&self) -> bool {
         self.head.version() == Version::HTTP_2
-    }
-
-    /// The client's first offer the configuration lists, as the handshake
-    /// will choose it.
-    fn select(&mut self) {
-        let subprotocols = &self.config.subprotocols;
-        self.selected = self
-            .requested
-            .iter()
-            .find(|offer| {
-                subprotocols
-                    .iter()
-                    .any(|s| s.as_bytes() == offer.as_bytes())
-            })
-            .cloned();
-        self.forced = false;
     }
 }
 
@@ -294,7 +272,7 @@ impl<F: OnFailedUpgrade> WebSocketUpgrade<F> {
             Ok(accepted) => accepted,
             Err(error) => return Rejection::new(error, http2).into_response(),
         };
-        if let (true, Some(forced)) = (self.forced, &self.selected) {
+        if let Some(forced) = &self.forced {
             response
                 .headers_mut()
                 .insert(SEC_WEBSOCKET_PROTOCOL, forced.clone());
