@@ -151,6 +151,11 @@ pub struct Keepalive {
 }
 
 impl Keepalive {
+    /// The payload of every keepalive ping, and so of the peer's pong that
+    /// answers it (RFC 6455 §5.5.3): a reader that shows pongs can tell
+    /// keepalive's from others by it.
+    pub const PING_PAYLOAD: &'static [u8] = b"keepalive";
+
     /// A ping after `interval` of quiet, answered within `timeout`.
     pub fn new(interval: Duration, timeout: Duration) -> Self {
         Keepalive {

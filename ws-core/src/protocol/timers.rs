@@ -8,7 +8,7 @@
 //! the stream took) and says when to call again.
 
 use super::{CloseState, Protocol};
-use crate::{CloseCode, CloseFrame, OpCode, WsError};
+use crate::{CloseCode, CloseFrame, Keepalive, OpCode, WsError};
 use sockwell_extensions::Rsv;
 use std::time::Instant;
 
@@ -131,7 +131,7 @@ impl Protocol {
                 quiet_until
             } else {
                 state.ping_sent = Some(now);
-                self.write_frame(true, Rsv::NONE, OpCode::Ping, b"keepalive");
+                self.write_frame(true, Rsv::NONE, OpCode::Ping, Keepalive::PING_PAYLOAD);
                 now + config.timeout
             }
         };
