@@ -7,9 +7,9 @@ use crate::config;
 use crate::failure::{describe_close, exit, Failure};
 use crate::progress::Counter;
 use base64::Engine as _;
-use sockwell_client::{CloseCode, CloseFrame, Message};
+use sockwell_client::{CloseCode, CloseFrame, Keepalive, Message};
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -64,9 +64,17 @@ fn json_line(message: &Message) -> String {
 /// Shows a message: data on stdout (text as a line; binary raw with
 /// `--binary`, else as a line with its length and first bytes in hex;
 /// everything as JSON with `--jsonl`), pings, pongs and the peer's Close
-/// on stderr. `we_closed`: the Close is the answer to ours. `false` once
-/// stdout is gone (a closed pipe).
-fn print(message: &Message, show: Show, we_closed: bool) -> bool {
+/// on stderr. `false` once stdout is gone (a closed pipe). The pongs that
+/// answer keepalive's own pings are not shown (one every
+/// `--ping-interval` of quiet would be noise); those answering `/ping`,
+/// and unsolicited ones, are.
+fn print(message: &Message, show: Show, state: &Conversation) -> bool {
+    if let Message::Pong(data) = message {
+        if !state.pong_is_shown(data) {
+            return true;
+        }
+    }
+    let we_closed = state.we_closed.load(Ordering::Relaxed);
     if !show.quiet {
         match message {
             Message::Ping(data) => eprintln!("< ping ({} bytes)", data.len()),
@@ -164,6 +172,26 @@ fn stdin_lines() -> mpsc::Receiver<Vec<u8>> {
         }
     });
     rx
+}
+
+/// What the sending side of a session tells its reader.
+#[derive(Default)]
+struct Conversation {
+    /// Our Close is queued: the peer's answers it.
+    we_closed: AtomicBool,
+    /// `/ping`s sent with keepalive's payload, their pongs not yet seen.
+    keepalive_like_pings: AtomicUsize,
+}
+
+impl Conversation {
+    /// Whether a pong with `payload` is shown: all but keepalive's.
+    fn pong_is_shown(&self, payload: &[u8]) -> bool {
+        payload != Keepalive::PING_PAYLOAD
+            || self
+                .keepalive_like_pings
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+                .is_ok()
+    }
 }
 
 /// How one connection ended.
@@ -283,16 +311,10 @@ async fn session(
         jsonl: args.jsonl,
         quiet: args.quiet,
     };
-    // Set once our Close is queued: the peer's then answers it.
-    let we_closed = Arc::new(AtomicBool::new(false));
+    let state = Arc::new(Conversation::default());
     let mut reading = tokio::spawn({
-        let we_closed = we_closed.clone();
-        async move {
-            read_all(&mut reader, |m| {
-                print(m, show, we_closed.load(Ordering::Relaxed))
-            })
-            .await
-        }
+        let state = state.clone();
+        async move { read_all(&mut reader, |m| print(m, show, &state)).await }
     });
     // A stalled session returns with the reader still waiting: under
     // --reconnect it must not read (and print) on beside the next one.
@@ -307,7 +329,7 @@ async fn session(
                     done = &mut reading => match done.expect("the reader does not panic") {
                         // Nobody reads our output: say goodbye and leave.
                         Ended::OutputClosed => {
-                            we_closed.store(true, Ordering::Relaxed);
+                            state.we_closed.store(true, Ordering::Relaxed);
                             let bye = writer.close(Some(CloseFrame::new(CloseCode::NORMAL, "")));
                             let _ = while_active(counter, bye).await;
                             return Session::Over(Ok(()));
@@ -328,7 +350,7 @@ async fn session(
             input,
             binary,
             &mut we_sent,
-            &we_closed,
+            &state,
             unsent,
         )
         .await
@@ -378,7 +400,7 @@ async fn send(
     input: Input,
     binary: bool,
     we_sent: &mut Option<CloseCode>,
-    we_closed: &AtomicBool,
+    state: &Conversation,
     unsent: &mut Option<Input>,
 ) -> Option<Result<(), ()>> {
     let kept = match &input {
@@ -390,10 +412,15 @@ async fn send(
             Input::Send(line) if binary => writer.send(Message::binary(line.into_bytes())).await,
             Input::Send(line) => writer.send(Message::text(line)).await,
             Input::Bytes(bytes) => writer.send(Message::binary(bytes)).await,
-            Input::Ping(payload) => writer.send(Message::ping(payload.into_bytes())).await,
+            Input::Ping(payload) => {
+                if payload.as_bytes() == Keepalive::PING_PAYLOAD {
+                    state.keepalive_like_pings.fetch_add(1, Ordering::Relaxed);
+                }
+                writer.send(Message::ping(payload.into_bytes())).await
+            }
             Input::Close(frame) => {
                 *we_sent = frame.as_ref().map(|f| f.code);
-                we_closed.store(true, Ordering::Relaxed);
+                state.we_closed.store(true, Ordering::Relaxed);
                 writer.close(frame).await
             }
         }

@@ -58,7 +58,7 @@ Both:
                                 capped (a server's default then tells it to reset)
   --server-max-window-bits N, --client-max-window-bits N   (8-15)
   --ping-interval SECS          ping after SECS of silence, fail if no answer in as long
-                                (default 20; 0 turns keepalive off)
+                                (default 20; 0 turns keepalive off); their pongs are not shown
   --handshake-timeout SECS      how long opening a connection may take, TCP, TLS and the
                                 upgrade together (default 10)
   --max-message-size BYTES      refuse larger incoming messages (close 1009; default 64 MiB,

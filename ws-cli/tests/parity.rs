@@ -262,6 +262,40 @@ fn send_text_checks_utf8_across_chunks_and_refuses_a_file_that_is_not() {
 }
 
 #[test]
+fn keepalives_own_pongs_stay_quiet_while_a_pings_pong_shows() {
+    // A server that waits for the client's keepalive ping (answered by
+    // its engine as it reads it), then sends a ping of its own, so the
+    // client has read keepalive's pong before it shows "< ping".
+    let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = tcp.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        use sockwell_server::Message;
+        let (conn, _) = tcp.accept().unwrap();
+        let mut ws = sockwell_server::accept(conn).unwrap();
+        loop {
+            match ws.read().unwrap() {
+                Message::Ping(p) if &p[..] == sockwell_server::Keepalive::PING_PAYLOAD => break,
+                _ => {}
+            }
+        }
+        ws.send(Message::ping(&b"srv"[..])).unwrap();
+        while ws.read().is_ok() {}
+    });
+    let mut client = ws(&[&format!("ws://127.0.0.1:{port}/"), "--ping-interval", "0.2"]);
+    client.wait_for("< ping (3 bytes)");
+    client.write_line("/ping mine");
+    client.wait_for("< pong (4 bytes)");
+    let (status, _, err) = client.finish();
+    server.join().unwrap();
+    assert!(status.success(), "{err:?}");
+    let keepalive_pong = format!(
+        "< pong ({} bytes)",
+        sockwell_server::Keepalive::PING_PAYLOAD.len()
+    );
+    assert!(!err.iter().any(|l| l.contains(&keepalive_pong)), "{err:?}");
+}
+
+#[test]
 fn jsonl_prints_one_json_object_per_message() {
     // A server that sends one of each: text, binary, ping, an unsolicited
     // pong, and a Close with a code and a reason.
