@@ -8,7 +8,8 @@ use crate::failure::{self, describe_close, exit, Failure};
 use crate::room::{self, Budget, Listener, Said};
 use crate::{config, tls};
 use sockwell_server::{
-    HandshakeError, Message, PreparedMessage, ServerConfig, WebSocketStream, WsError, WsWriter,
+    CloseState, HandshakeError, Message, PreparedMessage, ServerConfig, WebSocketStream, WsError,
+    WsWriter,
 };
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -270,13 +271,14 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut close = None;
-    let mut refused = false;
     loop {
         let mut next = Some(ws.read().await);
         while let Some(received) = next.take() {
             match received {
-                // After our refusal, the rest is dropped until the client's Close.
-                Ok(Message::Text(_) | Message::Binary(_)) if refused => {}
+                // After our refusal (a Close), the rest is dropped until
+                // the client's Close.
+                Ok(Message::Text(_) | Message::Binary(_))
+                    if ws.close_state() != CloseState::Open => {}
                 Ok(message @ (Message::Text(_) | Message::Binary(_))) => {
                     if let Err(WsError::WriteBufferFull { .. }) = ws.write(message.clone()) {
                         // Too much queued at once: write it out, then queue.
@@ -293,7 +295,6 @@ where
                                     why,
                                 );
                                 ws.close(Some(frame)).await?;
-                                refused = true;
                             }
                             written => written?,
                         }
