@@ -131,7 +131,7 @@ async fn serve(node: Arc<Node>, stream: TcpStream, config: ServerConfig) {
     };
     let room = room.expect("set by the callback");
     let (mut reader, mut writer) = ws.into_split();
-    let closer = writer.clone();
+    let mut closer = writer.clone();
 
     let client = node.next_client.fetch_add(1, Ordering::Relaxed);
     let (deliver, mut deliveries) = mpsc::channel(MEMBER_QUEUE);
@@ -190,12 +190,12 @@ async fn serve(node: Arc<Node>, stream: TcpStream, config: ServerConfig) {
                     code: CloseCode::UNSUPPORTED_DATA,
                     reason: "text messages only".to_owned(),
                 };
-                if closer.clone().close(Some(refusal)).await.is_err() {
+                if closer.close(Some(refusal)).await.is_err() {
                     break;
                 }
             }
             Ok(_) => {} // pings and pongs (the engine answers), or closing
-            Err(WsError::ConnectionClosed) | Err(_) => break,
+            Err(_) => break,
         }
     }
     node.leave(&room, client);
