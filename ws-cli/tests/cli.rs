@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{serve, temp_dir, ws};
+use common::{scripted_peer, serve, temp_dir, ws};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 
@@ -212,18 +212,13 @@ fn escape_sequences_from_the_server_are_not_printed_raw() {
     assert!(!err.contains(['\x1b', '\x07', '\u{9b}', '\r']), "{err:?}");
 
     // A close reason with the same.
-    let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = tcp.local_addr().unwrap().port();
-    let closer = std::thread::spawn(move || {
-        let (conn, _) = tcp.accept().unwrap();
-        let mut ws = sockwell_server::accept(conn).unwrap();
+    let (url, closer) = scripted_peer(|ws| {
         let reason = "\x1b[2J\x1b[31mbye";
         let frame =
             sockwell_server::CloseFrame::new(sockwell_server::CloseCode::from(4000), reason);
         ws.close(Some(frame)).unwrap();
-        while ws.read().is_ok() {}
     });
-    let (status, _, err) = ws(&[&format!("ws://127.0.0.1:{port}/")]).finish();
+    let (status, _, err) = ws(&[&url]).finish();
     closer.join().unwrap();
     assert_eq!(status.code(), Some(6), "{err:?}");
     let err = err.join("\n");

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{serve, temp_dir, ws};
+use common::{scripted_peer, serve, temp_dir, ws};
 use std::net::TcpListener;
 
 /// `len` printable ASCII bytes that do not repeat (xorshift).
@@ -84,11 +84,7 @@ fn version_prints_the_package_version() {
 fn pongs_and_the_peers_close_show_on_stderr() {
     // A server that answers a ping, sends one of its own, and closes
     // with 1001 and a reason.
-    let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = tcp.local_addr().unwrap().port();
-    let server = std::thread::spawn(move || {
-        let (conn, _) = tcp.accept().unwrap();
-        let mut ws = sockwell_server::accept(conn).unwrap();
+    let (url, server) = scripted_peer(|ws| {
         // The client's /ping: answered by the engine as it is read.
         loop {
             if let sockwell_server::Message::Ping(_) = ws.read().unwrap() {
@@ -101,9 +97,8 @@ fn pongs_and_the_peers_close_show_on_stderr() {
         let frame =
             sockwell_server::CloseFrame::new(sockwell_server::CloseCode::GOING_AWAY, "maintenance");
         ws.close(Some(frame)).unwrap();
-        while ws.read().is_ok() {}
     });
-    let mut client = ws(&[&format!("ws://127.0.0.1:{port}/")]);
+    let mut client = ws(&[&url]);
     client.write_line("/ping hello");
     client.wait_for("< pong (5 bytes)");
     client.wait_for("< ping (3 bytes)");
@@ -266,12 +261,8 @@ fn keepalives_own_pongs_stay_quiet_while_a_pings_pong_shows() {
     // A server that waits for the client's keepalive ping (answered by
     // its engine as it reads it), then sends a ping of its own, so the
     // client has read keepalive's pong before it shows "< ping".
-    let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = tcp.local_addr().unwrap().port();
-    let server = std::thread::spawn(move || {
+    let (url, server) = scripted_peer(|ws| {
         use sockwell_server::Message;
-        let (conn, _) = tcp.accept().unwrap();
-        let mut ws = sockwell_server::accept(conn).unwrap();
         loop {
             match ws.read().unwrap() {
                 Message::Ping(p) if &p[..] == sockwell_server::Keepalive::PING_PAYLOAD => break,
@@ -279,9 +270,8 @@ fn keepalives_own_pongs_stay_quiet_while_a_pings_pong_shows() {
             }
         }
         ws.send(Message::ping(&b"srv"[..])).unwrap();
-        while ws.read().is_ok() {}
     });
-    let mut client = ws(&[&format!("ws://127.0.0.1:{port}/"), "--ping-interval", "0.2"]);
+    let mut client = ws(&[&url, "--ping-interval", "0.2"]);
     client.wait_for("< ping (3 bytes)");
     client.write_line("/ping mine");
     client.wait_for("< pong (4 bytes)");
@@ -300,21 +290,16 @@ fn jsonl_prints_one_json_object_per_message() {
     // A server that sends one of each: text, binary, ping, an unsolicited
     // pong, and a Close with a code and a reason.
     let tricky = "quote \" backslash \\ tab \t bell \u{7} é ✓";
-    let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = tcp.local_addr().unwrap().port();
-    let server = std::thread::spawn(move || {
+    let (url, server) = scripted_peer(move |ws| {
         use sockwell_server::{CloseCode, CloseFrame, Message};
-        let (conn, _) = tcp.accept().unwrap();
-        let mut ws = sockwell_server::accept(conn).unwrap();
         ws.send(Message::text(tricky)).unwrap();
         ws.send(Message::binary(&b"\x00\xffraw"[..])).unwrap();
         ws.send(Message::ping(&b"p"[..])).unwrap();
         ws.send(Message::pong(&b"beat"[..])).unwrap();
         let frame = CloseFrame::new(CloseCode::from(4001), "done \"here\"");
         ws.close(Some(frame)).unwrap();
-        while ws.read().is_ok() {}
     });
-    let client = ws(&[&format!("ws://127.0.0.1:{port}/"), "--jsonl"]);
+    let client = ws(&[&url, "--jsonl"]);
     let (status, out, err) = client.finish();
     server.join().unwrap();
     assert_eq!(

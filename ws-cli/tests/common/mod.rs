@@ -187,3 +187,19 @@ pub fn temp_dir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// A WebSocket server for one connection (default settings) that runs
+/// `script` on it, then reads until the connection ends; its `ws://` URL.
+pub fn scripted_peer(
+    script: impl FnOnce(&mut sockwell_server::WebSocket<std::net::TcpStream>) + Send + 'static,
+) -> (String, std::thread::JoinHandle<()>) {
+    let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("ws://{}/", tcp.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let (conn, _) = tcp.accept().unwrap();
+        let mut ws = sockwell_server::accept(conn).unwrap();
+        script(&mut ws);
+        while ws.read().is_ok() {}
+    });
+    (url, server)
+}
